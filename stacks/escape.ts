@@ -1,0 +1,19 @@
+/**
+ * The one escaper for user strings that land in Terraform JSON.
+ *
+ * Terraform reads every JSON string as a template: `${...}` is an interpolation and `%{...}` a
+ * directive. `$${` and `%%{` are the documented escapes for the literal sequences. A lone `$` or `%`
+ * is already literal and must stay as it is.
+ */
+export function escapeTfString(value: string): string {
+  return value.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+}
+
+/** Escapes every string value (not keys) of a string map for Terraform JSON. */
+export function escapeTfStringMap(values: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(values).sort()) {
+    out[escapeTfString(key)] = escapeTfString(values[key]);
+  }
+  return out;
+}
