@@ -6,7 +6,8 @@
  * is already literal and must stay as it is.
  */
 export function escapeTfString(value: string): string {
-  return value.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  // A function replacement: in a replacement string "$$" would itself mean a single "$".
+  return value.replace(/\$\{|%\{/g, (match) => match[0] + match);
 }
 
 /** Escapes every string value (not keys) of a string map for Terraform JSON. */

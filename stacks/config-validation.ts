@@ -1,0 +1,552 @@
+/**
+ * Turns an untrusted JSON value into an AppConfig: every problem is collected and reported at once,
+ * each naming its field (`environments[1].maxCapacity`), and the defaults of config.ts are filled in.
+ */
+import {
+  AmiSource, AppConfig, DEFAULTS, PRODUCTION_NAMES, EnvironmentConfig, ImageConfig, NetworkConfig, S3BackendConfig,
+} from "./config";
+import {
+  LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, defaultAvailabilityZones,
+} from "./aws-rules";
+import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
+import { defaultAmiParameter, MANAGED_TAG_KEYS, resourcePrefix } from "./names";
+
+export interface ConfigProblem {
+  /** The field, as a path into the config: `network.cidr`, `environments[0].name`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Thrown by resolveConfig with every problem found. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.field}: ${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+type Json = unknown;
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Collects problems while reading fields of an untrusted object. */
+class Reader {
+  readonly problems: ConfigProblem[] = [];
+
+  fail(field: string, message: string): void {
+    this.problems.push({ field, message });
+  }
+
+  object(field: string, value: Json, known: readonly string[]): Record<string, Json> | undefined {
+    if (value === undefined) return undefined;
+    if (!isPlainObject(value)) {
+      this.fail(field, `must be an object, got ${describe(value)}`);
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) {
+        const hint = known.find((k) => k.toLowerCase() === key.toLowerCase());
+        this.fail(join(field, key), `is not a known field${hint ? ` (did you mean "${hint}"?)` : ""}; known: ${known.join(", ")}`);
+      }
+    }
+    return value;
+  }
+
+  string(field: string, value: Json, fallback?: string): string | undefined {
+    if (value === undefined) return fallback;
+    if (typeof value !== "string") {
+      this.fail(field, `must be a string, got ${describe(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  matching(field: string, value: Json, pattern: RegExp, expected: string, fallback?: string): string | undefined {
+    const text = this.string(field, value, fallback);
+    if (text === undefined) return undefined;
+    if (!pattern.test(text)) {
+      this.fail(field, `${quote(text)} is not ${expected}`);
+    }
+    return text;
+  }
+
+  integer(field: string, value: Json, min: number, max: number, fallback: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      this.fail(field, `must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+      return fallback;
+    }
+    if (value < min || value > max) {
+      this.fail(field, `must be from ${min} to ${max}, got ${value}`);
+    }
+    return value;
+  }
+
+  boolean(field: string, value: Json, fallback: boolean): boolean {
+    if (value === undefined) return fallback;
+    if (typeof value !== "boolean") {
+      this.fail(field, `must be true or false, got ${describe(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(field: string, value: Json, options: readonly T[], fallback: T): T {
+    if (value === undefined) return fallback;
+    if (typeof value !== "string" || !(options as readonly string[]).includes(value)) {
+      this.fail(field, `must be one of ${options.map((o) => `"${o}"`).join(", ")}, got ${describe(value)}`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  array(field: string, value: Json, max: number): Json[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) {
+      this.fail(field, `must be a list, got ${describe(value)}`);
+      return undefined;
+    }
+    if (value.length > max) this.fail(field, `has ${value.length} entries; at most ${max} are allowed`);
+    return value.slice(0, max);
+  }
+
+  /** A string map whose keys match `keyPattern`; values are checked by `checkValue`. */
+  map(
+    field: string, value: Json, keyPattern: RegExp, keyExpected: string,
+    checkValue: (field: string, value: string) => void,
+  ): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (value === undefined) return out;
+    if (!isPlainObject(value)) {
+      this.fail(field, `must be an object of strings, got ${describe(value)}`);
+      return out;
+    }
+    for (const key of Object.keys(value)) {
+      const path = join(field, key);
+      if (FORBIDDEN_KEYS.has(key)) {
+        this.fail(path, `"${key}" is not allowed as a key`);
+        continue;
+      }
+      if (!keyPattern.test(key)) {
+        this.fail(path, `key ${quote(key)} is not ${keyExpected}`);
+        continue;
+      }
+      const v = value[key];
+      if (typeof v !== "string") {
+        this.fail(path, `must be a string, got ${describe(v)}`);
+        continue;
+      }
+      checkValue(path, v);
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: false });
+    }
+    return out;
+  }
+}
+
+/**
+ * Validates `input` and returns the resolved configuration with every default filled in.
+ * @throws ConfigError listing every problem, each naming its field.
+ */
+export function resolveConfig(input: unknown): AppConfig {
+  const r = new Reader();
+  const config = readConfig(r, input);
+  if (r.problems.length > 0 || config === undefined) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** Like resolveConfig, but returns the problems instead of throwing. */
+export function checkConfig(input: unknown): readonly ConfigProblem[] {
+  const r = new Reader();
+  readConfig(r, input);
+  return r.problems;
+}
+
+function readConfig(r: Reader, input: Json): AppConfig | undefined {
+  if (!isPlainObject(input)) {
+    r.fail("(root)", `the configuration must be a JSON object, got ${describe(input)}`);
+    return undefined;
+  }
+  const o = r.object("", input, [
+    "$schema", "appName", "region", "appPort", "healthCheckPath", "certificateArn", "amiSource", "network",
+    "config", "secrets", "tags", "backend", "image", "environments",
+  ])!;
+  r.string("$schema", o.$schema);
+
+  const appName = readName(r, "appName", o.appName, LIMITS.appName, true);
+  const region = r.string("region", o.region, DEFAULTS.region)!;
+  if (!(region in REGIONS)) {
+    r.fail("region", `${quote(region)} is not a known AWS region (e.g. us-east-1, eu-west-1); known: ${Object.keys(REGIONS).join(", ")}`);
+  }
+  const appPort = r.integer("appPort", o.appPort, 1, 65535, DEFAULTS.appPort);
+  if (appPort === 22) r.fail("appPort", "22 is the SSH port; this architecture opens no port 22 anywhere");
+  const healthCheckPath = r.matching(
+    "healthCheckPath", o.healthCheckPath, PATTERNS.healthCheckPath,
+    "a URL path starting with / (letters, digits, / _ . ~ % -)", DEFAULTS.healthCheckPath,
+  )!;
+  const certificateArn = readCertificate(r, "certificateArn", o.certificateArn, region);
+  const amiSource = readAmiSource(r, "amiSource", o.amiSource) ?? { mode: "variable" as const };
+  const network = readNetwork(r, o.network, region);
+  const config = readConfigValues(r, "config", o.config);
+  const secrets = readSecrets(r, o.secrets, config);
+  const tags = r.map("tags", o.tags, /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
+    "a tag key (1-128 letters, digits, spaces, _ . : / = + - @; not starting with aws:)", (field, value) => {
+      if (value.length > LIMITS.tagValue) r.fail(field, `is ${value.length} characters; AWS allows ${LIMITS.tagValue}`);
+      if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
+        r.fail(field, `${quote(value)} has characters AWS does not allow in tag values (letters, digits, spaces, _ . : / = + - @)`);
+      }
+    });
+  for (const key of Object.keys(tags)) {
+    if ((MANAGED_TAG_KEYS as readonly string[]).includes(key)) {
+      r.fail(join("tags", key), `"${key}" is set by the stacks themselves on every resource`);
+    }
+  }
+  const backend = readBackend(r, o.backend, appName, region);
+  const image = readImage(r, o.image, appName);
+  const environments = readEnvironments(r, o.environments, appName, { certificateArn, amiSource, region });
+
+  if (appName === undefined) return undefined;
+  return {
+    appName, region, appPort, healthCheckPath, amiSource, network, config, secrets, tags, image, environments,
+    ...(certificateArn ? { certificateArn } : {}),
+    ...(backend ? { backend } : {}),
+  };
+}
+
+function readName(r: Reader, field: string, value: Json, max: number, required: boolean): string | undefined {
+  if (value === undefined) {
+    if (required) r.fail(field, "is required");
+    return undefined;
+  }
+  const name = r.string(field, value);
+  if (name === undefined) return undefined;
+  if (name.length === 0) {
+    r.fail(field, "must not be empty");
+  } else if (name.length > max) {
+    r.fail(field, `${quote(name)} is ${name.length} characters; at most ${max} fit into AWS name limits once prefixed`);
+  } else if (RESERVED_DEVICE_NAMES.has(name)) {
+    r.fail(field, `${quote(name)} is a reserved device name on Windows`);
+  } else if (!PATTERNS.name.test(name)) {
+    r.fail(field, `${quote(name)} must start with a lower-case letter and contain only lower-case letters, digits and single hyphens (not at the end)`);
+  }
+  return name;
+}
+
+function readCertificate(r: Reader, field: string, value: Json, region: string): string | undefined {
+  const arn = r.matching(field, value, PATTERNS.certificateArn, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)");
+  if (arn === undefined) return undefined;
+  const m = PATTERNS.certificateArn.exec(arn);
+  if (m && m[2] !== region) r.fail(field, `the certificate is in ${m[2]}, but the load balancer is in ${region}; ACM certificates are regional`);
+  return arn;
+}
+
+function readAmiSource(r: Reader, field: string, value: Json): AmiSource | undefined {
+  const text = r.string(field, value);
+  if (text === undefined) return undefined;
+  if (text === "variable") return { mode: "variable" };
+  if (text.startsWith("resolve:ssm:")) {
+    const parameter = text.slice("resolve:ssm:".length);
+    if (!PATTERNS.ssmParameterName.test(parameter)) {
+      r.fail(field, `${quote(parameter)} is not an SSM parameter name like /my-app/image/ami-id`);
+    }
+    return { mode: "ssm", parameter };
+  }
+  r.fail(field, `must be "variable" or "resolve:ssm:<parameter name>", got ${quote(text)}`);
+  return undefined;
+}
+
+function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
+  const d = DEFAULTS.network;
+  const fallback: NetworkConfig = {
+    mode: "new", cidr: d.cidr, azCount: d.azCount, natGateways: d.natGateways,
+    availabilityZones: defaultAvailabilityZones(region, d.azCount),
+    ...defaultSubnetCidrs(parseCidr(d.cidr) as Cidr, d.azCount),
+  };
+  const o = r.object("network", value, [
+    "mode", "cidr", "azCount", "availabilityZones", "natGateways", "publicSubnetCidrs", "privateSubnetCidrs",
+    "vpcId", "publicSubnetIds", "privateSubnetIds",
+  ]);
+  if (!o) return fallback;
+  const mode = r.oneOf("network.mode", o.mode, ["new", "existing"] as const, "new");
+  if (mode === "existing") {
+    for (const k of ["cidr", "azCount", "availabilityZones", "natGateways", "publicSubnetCidrs", "privateSubnetCidrs"]) {
+      if (o[k] !== undefined) r.fail(`network.${k}`, `applies to mode "new" only`);
+    }
+    const vpcId = r.matching("network.vpcId", o.vpcId, PATTERNS.vpcId, "a VPC id like vpc-0123456789abcdef0");
+    if (vpcId === undefined) r.fail("network.vpcId", "is required when network.mode is \"existing\"");
+    const subnets = (key: "publicSubnetIds" | "privateSubnetIds"): string[] => {
+      const field = `network.${key}`;
+      const list = r.array(field, o[key], 16) ?? [];
+      if (list.length < 2) r.fail(field, "needs at least two subnets, in two availability zones");
+      const ids = list.map((v, i) => r.matching(`${field}[${i}]`, v, PATTERNS.subnetId, "a subnet id like subnet-0123456789abcdef0") ?? "");
+      ids.forEach((id, i) => {
+        if (id && ids.indexOf(id) !== i) r.fail(`${field}[${i}]`, `${id} is listed twice`);
+      });
+      return ids;
+    };
+    const publicSubnetIds = subnets("publicSubnetIds");
+    const privateSubnetIds = subnets("privateSubnetIds");
+    for (const id of publicSubnetIds) {
+      if (id && privateSubnetIds.includes(id)) {
+        r.fail("network.privateSubnetIds", `${id} is also a public subnet; instances belong in private subnets`);
+      }
+    }
+    return { mode, vpcId: vpcId ?? "", publicSubnetIds, privateSubnetIds };
+  }
+  for (const k of ["vpcId", "publicSubnetIds", "privateSubnetIds"]) {
+    if (o[k] !== undefined) r.fail(`network.${k}`, `applies to mode "existing" only`);
+  }
+  const cidr = r.string("network.cidr", o.cidr, d.cidr)!;
+  let parsed = parseCidr(cidr);
+  if (typeof parsed === "string") {
+    r.fail("network.cidr", parsed);
+  } else if (parsed.prefix < 16 || parsed.prefix > 24) {
+    r.fail("network.cidr", `${cidr} is a /${parsed.prefix}; use /16 to /24 (AWS allows /16 to /28, and each zone needs two subnets)`);
+    parsed = "invalid";
+  } else if (!PRIVATE_RANGES.some((range) => contains(range, parsed as Cidr))) {
+    r.fail("network.cidr", `${cidr} is not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)`);
+  }
+  const azCount = r.integer("network.azCount", o.azCount, 2, 6, d.azCount);
+  const natGateways = r.oneOf("network.natGateways", o.natGateways, ["single", "per-az"] as const, d.natGateways);
+  let availabilityZones: string[];
+  if (o.availabilityZones === undefined) {
+    availabilityZones = defaultAvailabilityZones(region, azCount);
+    if (region in REGIONS && availabilityZones.length < azCount) {
+      r.fail("network.azCount", `${region} has ${availabilityZones.length} zones known to this tool; list them in network.availabilityZones`);
+    }
+  } else {
+    const list = r.array("network.availabilityZones", o.availabilityZones, 6) ?? [];
+    availabilityZones = list.map((v, i) =>
+      r.matching(`network.availabilityZones[${i}]`, v, new RegExp(`^${escapeRegExp(region)}[a-z]$`), `a zone of ${region} like ${region}a`) ?? "");
+    if (availabilityZones.length !== azCount) {
+      r.fail("network.availabilityZones", `lists ${availabilityZones.length} zones but network.azCount is ${azCount}`);
+    }
+    if (new Set(availabilityZones).size !== availabilityZones.length) r.fail("network.availabilityZones", "lists a zone twice");
+  }
+  const vpc = typeof parsed === "string" ? undefined : parsed;
+  const defaults = vpc ? defaultSubnetCidrs(vpc, azCount) : { publicSubnetCidrs: [], privateSubnetCidrs: [] };
+  const blocks: Array<{ field: string; cidr: Cidr }> = [];
+  const subnetList = (key: "publicSubnetCidrs" | "privateSubnetCidrs"): string[] => {
+    const field = `network.${key}`;
+    if (o[key] === undefined) return defaults[key];
+    const list = r.array(field, o[key], 6) ?? [];
+    if (list.length !== azCount) r.fail(field, `lists ${list.length} blocks but network.azCount is ${azCount}; give one per zone`);
+    return list.map((v, i) => {
+      const text = r.string(`${field}[${i}]`, v) ?? "";
+      const block = parseCidr(text);
+      if (typeof block === "string") {
+        r.fail(`${field}[${i}]`, block);
+      } else if (block.prefix > 28) {
+        r.fail(`${field}[${i}]`, `${text} is smaller than /28, the smallest subnet AWS allows`);
+      } else if (vpc && !contains(vpc, block)) {
+        r.fail(`${field}[${i}]`, `${text} is not inside the VPC block ${cidr}`);
+      } else {
+        const clash = blocks.find((b) => overlaps(b.cidr, block));
+        if (clash) r.fail(`${field}[${i}]`, `${text} overlaps ${clash.field} (${formatCidr(clash.cidr)})`);
+        blocks.push({ field: `${field}[${i}]`, cidr: block });
+      }
+      return text;
+    });
+  };
+  const publicSubnetCidrs = subnetList("publicSubnetCidrs");
+  const privateSubnetCidrs = subnetList("privateSubnetCidrs");
+  return { mode, cidr, azCount, natGateways, availabilityZones, publicSubnetCidrs, privateSubnetCidrs };
+}
+
+const PRIVATE_RANGES: readonly Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
+  .map((text) => parseCidr(text) as Cidr);
+
+/** The default layout: the VPC split into 16 blocks; public subnets first, private from the ninth. */
+function defaultSubnetCidrs(vpc: Cidr, azCount: number): { publicSubnetCidrs: string[]; privateSubnetCidrs: string[] } {
+  const zones = Array.from({ length: azCount }, (_, i) => i);
+  return {
+    publicSubnetCidrs: zones.map((i) => formatCidr(subnet(vpc, 4, i))),
+    privateSubnetCidrs: zones.map((i) => formatCidr(subnet(vpc, 4, 8 + i))),
+  };
+}
+
+/** Keys and values of plain config; refuses values that are obviously secrets. */
+function readConfigValues(r: Reader, field: string, value: Json): Record<string, string> {
+  return r.map(field, value, PATTERNS.parameterKey, "a name like DATABASE_HOST (letter first, then letters, digits, _; at most 128)",
+    (path, v) => {
+      if (v.length === 0) r.fail(path, "must not be empty (SSM parameters cannot be empty)");
+      if (Buffer.byteLength(v, "utf8") > LIMITS.configValue) r.fail(path, `is over ${LIMITS.configValue} bytes, the SSM standard-tier limit`);
+      if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) r.fail(path, "contains control characters (only newline and tab are allowed)");
+      const why = secretReason(path.split(".").pop() ?? "", v);
+      if (why) r.fail(path, `looks like a secret (${why}); declare its name in "secrets" and set the value out of band`);
+    });
+}
+
+const SECRET_VALUE_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
+  [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, "an AWS access key id"],
+  [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/, "a GitHub token"],
+  [/\bxox[abposr]-[A-Za-z0-9-]{10,}/, "a Slack token"],
+  [/\bsk_(live|test)_[A-Za-z0-9]{16,}/, "a Stripe key"],
+  [/\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/, "a JSON web token"],
+  [/:\/\/[^\s:/@]+:[^\s@/]+@/, "a URL with a password"],
+];
+const SECRET_KEY_PATTERN = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+function secretReason(key: string, value: string): string | undefined {
+  for (const [pattern, what] of SECRET_VALUE_PATTERNS) if (pattern.test(value)) return `the value contains ${what}`;
+  if (SECRET_KEY_PATTERN.test(key)) return `the key ${key} names a secret`;
+  return undefined;
+}
+
+function readSecrets(r: Reader, value: Json, config: Record<string, string>): string[] {
+  const list = r.array("secrets", value, 100) ?? [];
+  const names: string[] = [];
+  list.forEach((v, i) => {
+    const field = `secrets[${i}]`;
+    if (typeof v !== "string") {
+      r.fail(field, `must be a secret's name (not its value), got ${describe(v)}`);
+      return;
+    }
+    if (!PATTERNS.parameterKey.test(v)) {
+      r.fail(field, `${quote(v)} is not a name like DATABASE_PASSWORD (letter first, then letters, digits, _; at most 128)`);
+    } else if (names.includes(v)) {
+      r.fail(field, `${v} is listed twice`);
+    } else if (v in config) {
+      r.fail(field, `${v} is also a plain config key; a name is either config or secret`);
+    }
+    names.push(v);
+  });
+  return names;
+}
+
+function readBackend(r: Reader, value: Json, appName: string | undefined, region: string): S3BackendConfig | undefined {
+  const o = r.object("backend", value, ["type", "bucket", "keyPrefix", "region"]);
+  if (!o) return undefined;
+  r.oneOf("backend.type", o.type, ["s3"] as const, "s3");
+  const bucket = r.matching("backend.bucket", o.bucket, PATTERNS.s3Bucket, "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)");
+  if (bucket === undefined) r.fail("backend.bucket", "is required for the S3 backend");
+  else if (bucket.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) r.fail("backend.bucket", `${quote(bucket)} is not a valid S3 bucket name`);
+  const keyPrefix = r.matching("backend.keyPrefix", o.keyPrefix, PATTERNS.s3KeyPrefix, "an S3 key prefix", appName ?? "app")!;
+  if (keyPrefix.startsWith("/") || keyPrefix.endsWith("/") || keyPrefix.split("/").includes("..")) {
+    r.fail("backend.keyPrefix", `${quote(keyPrefix)} must not start or end with / or contain ..`);
+  }
+  const backendRegion = r.string("backend.region", o.region, region)!;
+  if (!(backendRegion in REGIONS)) r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region`);
+  return { bucket: bucket ?? "", keyPrefix, region: backendRegion };
+}
+
+function readImage(r: Reader, value: Json, appName: string | undefined): ImageConfig {
+  const d = DEFAULTS.image;
+  const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "amiParameter"]) ?? {};
+  const containerImage = r.matching("image.containerImage", o.containerImage, PATTERNS.containerImage,
+    "a container image reference like ghcr.io/acme/web:1.2.3", d.containerImage)!;
+  const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
+  const buildInstanceType = r.matching("image.buildInstanceType", o.buildInstanceType, PATTERNS.instanceType,
+    "an EC2 instance type like t3.small", d.buildInstanceType)!;
+  const amiParameter = r.string("image.amiParameter", o.amiParameter, appName ? defaultAmiParameter(appName) : "")!;
+  if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
+    r.fail("image.amiParameter", `${quote(amiParameter)} is not an SSM parameter name like /my-app/image/ami-id ("" to skip publishing)`);
+  }
+  return { containerImage, baseOs, buildInstanceType, amiParameter };
+}
+
+interface Inherited {
+  readonly certificateArn?: string;
+  readonly amiSource: AmiSource;
+  readonly region: string;
+}
+
+function readEnvironments(r: Reader, value: Json, appName: string | undefined, inherited: Inherited): EnvironmentConfig[] {
+  const list = value === undefined
+    ? DEFAULTS.environmentNames.map((name) => ({ name }))
+    : r.array("environments", value, LIMITS.maxEnvironments) ?? [];
+  if (value !== undefined && list.length === 0) r.fail("environments", "needs at least one environment");
+  const envs: EnvironmentConfig[] = [];
+  list.forEach((item, i) => {
+    const env = readEnvironment(r, `environments[${i}]`, item, appName, inherited);
+    if (!env) return;
+    if (envs.some((e) => e.name === env.name)) r.fail(`environments[${i}].name`, `${env.name} is listed twice`);
+    envs.push(env);
+  });
+  return envs;
+}
+
+function readEnvironment(r: Reader, field: string, value: Json, appName: string | undefined, inherited: Inherited): EnvironmentConfig | undefined {
+  const o = r.object(field, value, [
+    "name", "instanceType", "minCapacity", "maxCapacity", "desiredCapacity", "deletionProtection",
+    "minHealthyPercentage", "instanceWarmupSeconds", "healthCheckGracePeriodSeconds", "cpuTargetPercent",
+    "logRetentionDays", "certificateArn", "amiSource", "config",
+  ]);
+  if (!o) {
+    if (value === undefined) r.fail(field, "must be an object");
+    return undefined;
+  }
+  const d = DEFAULTS.environment;
+  const name = readName(r, `${field}.name`, o.name, LIMITS.environmentName, true);
+  if (name === undefined) return undefined;
+  if (appName && PATTERNS.name.test(appName)) {
+    const prefix = resourcePrefix(appName, name);
+    if (prefix.length > LIMITS.loadBalancerName) {
+      r.fail(`${field}.name`, `"${prefix}" (app name + environment) is ${prefix.length} characters; load balancer names allow ${LIMITS.loadBalancerName}`);
+    }
+  }
+  const production = PRODUCTION_NAMES.includes(name);
+  const instanceType = r.matching(`${field}.instanceType`, o.instanceType, PATTERNS.instanceType,
+    "an EC2 instance type like t3.small or m7g.large", d.instanceType)!;
+  const minCapacity = r.integer(`${field}.minCapacity`, o.minCapacity, 0, LIMITS.maxCapacity, d.minCapacity);
+  const maxCapacity = r.integer(`${field}.maxCapacity`, o.maxCapacity, 1, LIMITS.maxCapacity, Math.max(d.maxCapacity, minCapacity));
+  const desiredCapacity = r.integer(`${field}.desiredCapacity`, o.desiredCapacity, 0, LIMITS.maxCapacity, minCapacity);
+  if (minCapacity > maxCapacity) {
+    r.fail(`${field}.minCapacity`, `is ${minCapacity}, more than maxCapacity ${maxCapacity}`);
+  } else if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
+    r.fail(`${field}.desiredCapacity`, `is ${desiredCapacity}; it must lie between minCapacity ${minCapacity} and maxCapacity ${maxCapacity}`);
+  }
+  const logRetentionDays = r.integer(`${field}.logRetentionDays`, o.logRetentionDays, 1, 3653,
+    production ? DEFAULTS.logRetentionDays.production : DEFAULTS.logRetentionDays.default);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    r.fail(`${field}.logRetentionDays`, `${logRetentionDays} is not a CloudWatch retention; use one of ${LOG_RETENTION_DAYS.join(", ")}`);
+  }
+  const certificateArn = o.certificateArn === undefined
+    ? inherited.certificateArn
+    : readCertificate(r, `${field}.certificateArn`, o.certificateArn, inherited.region);
+  return {
+    name,
+    instanceType,
+    minCapacity,
+    maxCapacity,
+    desiredCapacity,
+    deletionProtection: r.boolean(`${field}.deletionProtection`, o.deletionProtection, production),
+    minHealthyPercentage: r.integer(`${field}.minHealthyPercentage`, o.minHealthyPercentage, 0, 100, d.minHealthyPercentage),
+    instanceWarmupSeconds: r.integer(`${field}.instanceWarmupSeconds`, o.instanceWarmupSeconds, 0, 3600, d.instanceWarmupSeconds),
+    healthCheckGracePeriodSeconds: r.integer(`${field}.healthCheckGracePeriodSeconds`, o.healthCheckGracePeriodSeconds, 0, 7200, d.healthCheckGracePeriodSeconds),
+    cpuTargetPercent: r.integer(`${field}.cpuTargetPercent`, o.cpuTargetPercent, 10, 95, d.cpuTargetPercent),
+    logRetentionDays,
+    amiSource: readAmiSource(r, `${field}.amiSource`, o.amiSource) ?? inherited.amiSource,
+    config: readConfigValues(r, `${field}.config`, o.config),
+    ...(certificateArn ? { certificateArn } : {}),
+  };
+}
+
+function isPlainObject(value: Json): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: Json): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return quote(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Quotes a user value for a message, showing control characters instead of printing them. */
+export function quote(value: string): string {
+  const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return JSON.stringify(shown);
+}
+
+function join(parent: string, key: string): string {
+  if (parent === "") return key;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,169 @@
+/**
+ * The project's configuration: one typed object, stored as JSON (`immutable.config.json`), validated
+ * by `resolveConfig` (config-validation.ts), which also fills in the defaults below.
+ */
+
+/** Where the launch template's image comes from. */
+export type AmiSource =
+  /** Terraform variable `ami_id` (validated); rollback = apply the previous id. */
+  | { readonly mode: "variable" }
+  /** `resolve:ssm:<parameter>`: EC2 resolves the parameter (data type aws:ec2:image) at launch. */
+  | { readonly mode: "ssm"; readonly parameter: string };
+
+export type NetworkConfig = NewVpcNetwork | ExistingVpcNetwork;
+
+export interface NewVpcNetwork {
+  readonly mode: "new";
+  /**
+   * The VPC's IPv4 block, /16 to /24.
+   * @default "10.0.0.0/16"
+   */
+  readonly cidr: string;
+  /**
+   * Availability zones to spread subnets over (2 to 6).
+   * @default 2
+   */
+  readonly azCount: number;
+  /**
+   * Zone names; taken from the region's known zones when empty.
+   * @default the first azCount zones of the region
+   */
+  readonly availabilityZones: readonly string[];
+  /**
+   * One NAT gateway for all zones (cheaper) or one per zone (survives a zone outage).
+   * @default "single"
+   */
+  readonly natGateways: "single" | "per-az";
+  /**
+   * One public subnet (load balancer, NAT) per zone, inside `cidr`, not overlapping.
+   * @default blocks 0..azCount-1 of cidr split into 16
+   */
+  readonly publicSubnetCidrs: readonly string[];
+  /**
+   * One private subnet (instances) per zone.
+   * @default blocks 8..8+azCount-1 of cidr split into 16
+   */
+  readonly privateSubnetCidrs: readonly string[];
+}
+
+export interface ExistingVpcNetwork {
+  readonly mode: "existing";
+  readonly vpcId: string;
+  /** Subnets for the load balancer, in at least two zones. */
+  readonly publicSubnetIds: readonly string[];
+  /** Subnets for the instances, in at least two zones, with a route to SSM, KMS and CloudWatch. */
+  readonly privateSubnetIds: readonly string[];
+}
+
+export interface S3BackendConfig {
+  readonly bucket: string;
+  /**
+   * State of stack `<env>` goes to `<keyPrefix>/<env>.tfstate`.
+   * @default the app name
+   */
+  readonly keyPrefix: string;
+  /** @default the app's region */
+  readonly region: string;
+}
+
+export interface ImageConfig {
+  /**
+   * The app's container image, pulled and tagged when the AMI is baked.
+   * @default "public.ecr.aws/nginx/nginx:stable"
+   */
+  readonly containerImage: string;
+  /** @default "ubuntu-24.04" */
+  readonly baseOs: "ubuntu-24.04" | "al2023";
+  /** @default "t3.small" */
+  readonly buildInstanceType: string;
+  /**
+   * SSM parameter (data type aws:ec2:image) that a bake publishes the AMI id to; "" to skip.
+   * @default "/<app>/image/ami-id"
+   */
+  readonly amiParameter: string;
+}
+
+export interface EnvironmentConfig {
+  /** Stack name and name segment, e.g. "staging". */
+  readonly name: string;
+  /** @default "t3.small" */
+  readonly instanceType: string;
+  /** @default 2 */
+  readonly minCapacity: number;
+  /** @default 4 */
+  readonly maxCapacity: number;
+  /** @default minCapacity */
+  readonly desiredCapacity: number;
+  /** @default true for an environment named "production", false otherwise */
+  readonly deletionProtection: boolean;
+  /** Share of capacity kept in service during an instance refresh. @default 90 */
+  readonly minHealthyPercentage: number;
+  /** @default 120 */
+  readonly instanceWarmupSeconds: number;
+  /** @default 180 */
+  readonly healthCheckGracePeriodSeconds: number;
+  /** Target average CPU for the scaling policy. @default 60 */
+  readonly cpuTargetPercent: number;
+  /** @default 30 (90 in production) */
+  readonly logRetentionDays: number;
+  /** @default the app's certificateArn */
+  readonly certificateArn?: string;
+  /** @default the app's amiSource */
+  readonly amiSource: AmiSource;
+  /** Config values of this environment, merged over the app's `config`. */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+export interface AppConfig {
+  /** Lower-case name, prefix of every resource: ^[a-z][a-z0-9-]*$, at most 20 characters. */
+  readonly appName: string;
+  /** @default "us-east-1" */
+  readonly region: string;
+  /** Port the app listens on inside the instance. @default 8080 */
+  readonly appPort: number;
+  /** @default "/health" */
+  readonly healthCheckPath: string;
+  /** ACM certificate for HTTPS; without it the ALB serves plain HTTP. */
+  readonly certificateArn?: string;
+  /** @default { mode: "variable" } */
+  readonly amiSource: AmiSource;
+  /** @default a new VPC, 10.0.0.0/16 over 2 zones */
+  readonly network: NetworkConfig;
+  /** Plain configuration (the ConfigMap equivalent): SSM String parameters. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Names of secrets (the Secret equivalent): SSM SecureString parameters, values set out of band. */
+  readonly secrets: readonly string[];
+  /** Extra tags on every resource. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Remote state; local state (relative path) when absent. */
+  readonly backend?: S3BackendConfig;
+  readonly image: ImageConfig;
+  /** @default staging and production */
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/** The file name of the configuration in a project. */
+export const CONFIG_FILE = "immutable.config.json";
+
+/** Every default, in one place. Environment defaults depend on the environment's name. */
+export const DEFAULTS = {
+  region: "us-east-1",
+  appPort: 8080,
+  healthCheckPath: "/health",
+  network: { mode: "new", cidr: "10.0.0.0/16", azCount: 2, natGateways: "single" },
+  image: { containerImage: "public.ecr.aws/nginx/nginx:stable", baseOs: "ubuntu-24.04", buildInstanceType: "t3.small" },
+  environmentNames: ["staging", "production"],
+  environment: {
+    instanceType: "t3.small",
+    minCapacity: 2,
+    maxCapacity: 4,
+    minHealthyPercentage: 90,
+    instanceWarmupSeconds: 120,
+    healthCheckGracePeriodSeconds: 180,
+    cpuTargetPercent: 60,
+  },
+  logRetentionDays: { default: 30, production: 90 },
+} as const;
+
+/** Environment names that get production defaults (deletion protection, longer log retention). */
+export const PRODUCTION_NAMES: readonly string[] = ["production", "prod"];

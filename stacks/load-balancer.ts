@@ -1,0 +1,118 @@
+import { Construct } from "constructs";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+
+export interface LoadBalancerProps {
+  /** `<app>-<env>`, at most 32 characters (the load balancer name). */
+  readonly name: string;
+  readonly vpcId: string;
+  /** Public subnets in at least two zones. */
+  readonly subnetIds: readonly string[];
+  /** The instances' port, the target group's port. */
+  readonly appPort: number;
+  readonly healthCheckPath: string;
+  /** With a certificate: HTTPS on 443 and a redirect on 80; without: plain HTTP on 80. */
+  readonly certificateArn?: string;
+  /** Refuse deletion through the API (production). */
+  readonly deletionProtection: boolean;
+}
+
+/** TLS 1.3 and 1.2 only, the current ELB recommendation. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/** The public entry: an Application Load Balancer, its security group, listeners and target group. */
+export class LoadBalancer extends Construct {
+  public readonly lb: Lb;
+  public readonly securityGroup: SecurityGroup;
+  public readonly targetGroup: LbTargetGroup;
+  public readonly listeners: LbListener[];
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    const { name } = props;
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      namePrefix: `${name}-alb-`,
+      description: `Load balancer of ${name}: HTTP(S) from anywhere`,
+      vpcId: props.vpcId,
+      tags: { Name: `${name}-alb` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    const ports = props.certificateArn ? [80, 443] : [80];
+    for (const port of ports) {
+      new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
+        securityGroupId: this.securityGroup.id,
+        description: port === 443 ? "HTTPS from anywhere" : props.certificateArn ? "HTTP from anywhere, redirected to HTTPS" : "HTTP from anywhere",
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: "0.0.0.0/0",
+      });
+    }
+
+    this.lb = new Lb(this, "alb", {
+      name,
+      loadBalancerType: "application",
+      internal: false,
+      securityGroups: [this.securityGroup.id],
+      subnets: [...props.subnetIds],
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: "defensive",
+      enableDeletionProtection: props.deletionProtection,
+      idleTimeout: 60,
+    });
+
+    this.targetGroup = new LbTargetGroup(this, "targets", {
+      // name_prefix is limited to 6 characters; a new group is created before the old one goes.
+      namePrefix: targetGroupPrefix(name),
+      port: props.appPort,
+      protocol: "HTTP",
+      targetType: "instance",
+      vpcId: props.vpcId,
+      deregistrationDelay: "30",
+      healthCheck: {
+        enabled: true,
+        path: props.healthCheckPath,
+        port: "traffic-port",
+        protocol: "HTTP",
+        matcher: "200-399",
+        interval: 15,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+    if (props.certificateArn) {
+      this.listeners = [
+        new LbListener(this, "https", {
+          loadBalancerArn: this.lb.arn,
+          port: 443,
+          protocol: "HTTPS",
+          sslPolicy: TLS_POLICY,
+          certificateArn: props.certificateArn,
+          defaultAction: forward,
+        }),
+        new LbListener(this, "http-redirect", {
+          loadBalancerArn: this.lb.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultAction: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+        }),
+      ];
+    } else {
+      this.listeners = [
+        new LbListener(this, "http", { loadBalancerArn: this.lb.arn, port: 80, protocol: "HTTP", defaultAction: forward }),
+      ];
+    }
+  }
+}
+
+/** At most 6 characters, from the name, not ending in a hyphen (the provider appends a random suffix). */
+export function targetGroupPrefix(name: string): string {
+  return name.slice(0, 6).replace(/-+$/, "");
+}
