@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, Token } from "cdktf";
+import { Fn, TerraformLocal, Token } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -200,7 +200,7 @@ export class Fleet extends Construct {
   /** Read its own parameters, decrypt them with its own key through SSM, write its own logs. */
   private runtimePolicy(props: FleetProps, partition: string): string {
     // The account id is read off the key's ARN, so that no AWS data source is needed.
-    const account = Fn.element(Fn.split(":", props.parameterKeyArn), 4);
+    const account = new TerraformLocal(this, "account_id", Fn.element(Fn.split(":", props.parameterKeyArn), 4)).asString;
     const path = props.parameterPath.replace(/\/$/, "");
     const parameterArn = `arn:${partition}:ssm:${props.region}:${account}:parameter${path}`;
     const dnsSuffix = partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
