@@ -440,7 +440,9 @@ function readImage(r: Reader, value: Json, appName: string | undefined): ImageCo
   const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
   const buildInstanceType = r.matching("image.buildInstanceType", o.buildInstanceType, PATTERNS.instanceType,
     "an EC2 instance type like t3.small", d.buildInstanceType)!;
-  const amiParameter = r.string("image.amiParameter", o.amiParameter, appName ? defaultAmiParameter(appName) : "")!;
+  // The default derives from the app name; a bad name is reported once, at appName.
+  const validName = appName !== undefined && PATTERNS.name.test(appName);
+  const amiParameter = r.string("image.amiParameter", o.amiParameter, validName ? defaultAmiParameter(appName) : "")!;
   if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
     r.fail("image.amiParameter", `${quote(amiParameter)} is not an SSM parameter name like /my-app/image/ami-id ("" to skip publishing)`);
   }

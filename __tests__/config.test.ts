@@ -1,0 +1,159 @@
+import { ConfigError, checkConfig, resolveConfig } from "../stacks/config-validation";
+import { formatCidr, overlaps, parseCidr, subnet } from "../stacks/cidr";
+import { escapeTfString } from "../stacks/escape";
+import { exampleConfigJson } from "./support/synth";
+
+const base = { appName: "shop" };
+
+/** The fields named by the problems of `input`. */
+function fields(input: unknown): string[] {
+  return checkConfig(input).map((p) => p.field);
+}
+
+function messageFor(input: unknown, field: string): string {
+  const problem = checkConfig(input).find((p) => p.field === field);
+  if (!problem) throw new Error(`no problem reported for ${field}: ${JSON.stringify(checkConfig(input))}`);
+  return problem.message;
+}
+
+describe("defaults", () => {
+  it("a name alone gives two environments, a new VPC over two zones and the variable AMI source", () => {
+    const config = resolveConfig(base);
+    expect(config.environments.map((e) => e.name)).toEqual(["staging", "production"]);
+    expect(config.environments.map((e) => e.deletionProtection)).toEqual([false, true]);
+    expect(config.environments.map((e) => e.logRetentionDays)).toEqual([30, 90]);
+    expect(config.environments[0]).toMatchObject({ minCapacity: 2, maxCapacity: 4, desiredCapacity: 2, minHealthyPercentage: 90 });
+    expect(config.network).toEqual({
+      mode: "new", cidr: "10.0.0.0/16", azCount: 2, natGateways: "single",
+      availabilityZones: ["us-east-1a", "us-east-1b"],
+      publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"],
+      privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"],
+    });
+    expect(config.amiSource).toEqual({ mode: "variable" });
+    expect(config.image.amiParameter).toBe("/shop/image/ami-id");
+  });
+
+  it("the example config is valid", () => {
+    expect(() => resolveConfig(exampleConfigJson())).not.toThrow();
+  });
+
+  it("zones follow the region's known letters", () => {
+    expect(resolveConfig({ ...base, region: "ap-northeast-1", network: { azCount: 3 } }).network).toMatchObject({
+      availabilityZones: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
+    });
+  });
+});
+
+describe("each class of mistake names its field", () => {
+  const cases: Array<[string, unknown, string, RegExp]> = [
+    ["missing app name", {}, "appName", /required/],
+    ["upper case app name", { appName: "Shop" }, "appName", /lower-case/],
+    ["app name with ${", { appName: "a${b}" }, "appName", /lower-case/],
+    ["app name too long once prefixed", { appName: "a".repeat(21) }, "appName", /21 characters/],
+    ["reserved device name", { appName: "con" }, "appName", /reserved/],
+    ["unknown region", { ...base, region: "us-middle-1" }, "region", /not a known AWS region/],
+    ["port 0", { ...base, appPort: 0 }, "appPort", /from 1 to 65535/],
+    ["port 65536", { ...base, appPort: 65536 }, "appPort", /from 1 to 65535/],
+    ["port 22", { ...base, appPort: 22 }, "appPort", /SSH/],
+    ["port as a string", { ...base, appPort: "8080" }, "appPort", /whole number/],
+    ["health path without /", { ...base, healthCheckPath: "health" }, "healthCheckPath", /starting with \//],
+    ["malformed certificate ARN", { ...base, certificateArn: "arn:aws:acm:us-east-1:123:cert/x" }, "certificateArn", /ACM certificate ARN/],
+    ["certificate in another region", { ...base, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" }, "certificateArn", /regional/],
+    ["bad amiSource", { ...base, amiSource: "ami-123" }, "amiSource", /"variable" or "resolve:ssm:/],
+    ["bad CIDR", { ...base, network: { cidr: "10.0.0.0/33" } }, "network.cidr", /over 32/],
+    ["CIDR with host bits", { ...base, network: { cidr: "10.0.1.0/16" } }, "network.cidr", /host bits/],
+    ["CIDR too small", { ...base, network: { cidr: "10.0.0.0/26" } }, "network.cidr", /\/16 to \/24/],
+    ["public CIDR", { ...base, network: { cidr: "8.8.0.0/16" } }, "network.cidr", /private range/],
+    ["overlapping subnets", { ...base, network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.8.0/24", "10.0.64.0/20"] } }, "network.privateSubnetCidrs[0]", /overlaps network.publicSubnetCidrs\[0\]/],
+    ["subnet outside the VPC", { ...base, network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } }, "network.publicSubnetCidrs[0]", /not inside/],
+    ["one zone", { ...base, network: { azCount: 1 } }, "network.azCount", /from 2 to 6/],
+    ["malformed VPC id", { ...base, network: { mode: "existing", vpcId: "vpc-xyz", publicSubnetIds: ["subnet-01234567", "subnet-01234568"], privateSubnetIds: ["subnet-01234569", "subnet-0123456a"] } }, "network.vpcId", /VPC id/],
+    ["malformed subnet id", { ...base, network: { mode: "existing", vpcId: "vpc-01234567", publicSubnetIds: ["subnet-01234567", "sub-1"], privateSubnetIds: ["subnet-01234569", "subnet-0123456a"] } }, "network.publicSubnetIds[1]", /subnet id/],
+    ["one private subnet", { ...base, network: { mode: "existing", vpcId: "vpc-01234567", publicSubnetIds: ["subnet-01234567", "subnet-01234568"], privateSubnetIds: ["subnet-01234569"] } }, "network.privateSubnetIds", /at least two/],
+    ["min > max", { ...base, environments: [{ name: "dev", minCapacity: 5, maxCapacity: 2 }] }, "environments[0].minCapacity", /more than maxCapacity/],
+    ["desired outside min..max", { ...base, environments: [{ name: "dev", minCapacity: 1, maxCapacity: 2, desiredCapacity: 3 }] }, "environments[0].desiredCapacity", /between/],
+    ["bad instance type", { ...base, environments: [{ name: "dev", instanceType: "t3-small" }] }, "environments[0].instanceType", /instance type/],
+    ["env name with a dot", { ...base, environments: [{ name: "../prod" }] }, "environments[0].name", /lower-case/],
+    ["duplicate environment", { ...base, environments: [{ name: "dev" }, { name: "dev" }] }, "environments[1].name", /twice/],
+    ["load balancer name too long", { appName: "a".repeat(20), environments: [{ name: "b".repeat(12) }] }, "environments[0].name", /load balancer names allow 32/],
+    ["retention not offered by CloudWatch", { ...base, environments: [{ name: "dev", logRetentionDays: 10 }] }, "environments[0].logRetentionDays", /not a CloudWatch retention/],
+    ["__proto__ as a config key", JSON.parse('{"appName":"shop","config":{"__proto__":"x"}}'), 'config.__proto__', /not allowed/],
+    ["config key with a dash", { ...base, config: { "LOG-LEVEL": "x" } }, 'config["LOG-LEVEL"]', /key "LOG-LEVEL"/],
+    ["empty config value", { ...base, config: { A: "" } }, "config.A", /empty/],
+    ["control character in a value", { ...base, config: { A: "a\u0000b" } }, "config.A", /control characters/],
+    ["password in plain config", { ...base, config: { DB_PASSWORD: "hunter2" } }, "config.DB_PASSWORD", /looks like a secret/],
+    ["AWS key in plain config", { ...base, config: { UPSTREAM: "AKIAABCDEFGHIJKLMNOP" } }, "config.UPSTREAM", /access key/],
+    ["private key in plain config", { ...base, config: { CERT: "-----BEGIN RSA PRIVATE KEY-----\nabc" } }, "config.CERT", /private key/],
+    ["URL with a password", { ...base, config: { DATABASE_URL: "postgres://app:s3cret@db:5432/app" } }, "config.DATABASE_URL", /password/],
+    ["secret value instead of name", { ...base, secrets: [{ DB_PASSWORD: "x" }] }, "secrets[0]", /name \(not its value\)/],
+    ["secret also in config", { ...base, config: { API_URL: "x" }, secrets: ["API_URL"] }, "secrets[0]", /also a plain config key/],
+    ["aws: tag", { ...base, tags: { "aws:owner": "me" } }, 'tags["aws:owner"]', /tag key/],
+    ["tag that the stacks set", { ...base, tags: { app: "x" } }, "tags.app", /set by the stacks/],
+    ["tag value with $", { ...base, tags: { team: "a$b" } }, "tags.team", /characters AWS does not allow/],
+    ["bad bucket", { ...base, backend: { bucket: "My_Bucket" } }, "backend.bucket", /bucket name/],
+    ["key prefix with ..", { ...base, backend: { bucket: "state-bucket", keyPrefix: "a/../b" } }, "backend.keyPrefix", /\.\./],
+    ["bad container image", { ...base, image: { containerImage: "Not An Image" } }, "image.containerImage", /container image reference/],
+    ["unknown field", { ...base, regoin: "us-east-1" }, "regoin", /not a known field/],
+    ["misspelt case", { ...base, AppPort: 1 }, "AppPort", /did you mean "appPort"/],
+  ];
+
+  it.each(cases)("%s", (_what, input, field, message) => {
+    expect(messageFor(input, field)).toMatch(message);
+  });
+
+  it("refuses a configuration that is not an object", () => {
+    expect(fields([])).toEqual(["(root)"]);
+    expect(fields("shop")).toEqual(["(root)"]);
+  });
+
+  it("reports every problem at once", () => {
+    const input = {
+      appName: "Bad Name",
+      region: "mars-1",
+      appPort: 0,
+      network: { cidr: "300.0.0.0/16" },
+      environments: [{ name: "dev", minCapacity: 3, maxCapacity: 1 }],
+    };
+    expect(() => resolveConfig(input)).toThrow(ConfigError);
+    try {
+      resolveConfig(input);
+    } catch (error) {
+      const e = error as ConfigError;
+      expect(e.problems.map((p) => p.field)).toEqual(["appName", "region", "appPort", "network.cidr", "environments[0].minCapacity"]);
+      expect(e.message).toContain("5 problems");
+      for (const field of ["appName", "region", "appPort", "network.cidr", "environments[0].minCapacity"]) {
+        expect(e.message).toContain(`  - ${field}: `);
+      }
+    }
+  });
+
+  it("accepts exotic but valid values literally", () => {
+    const config = resolveConfig({ ...base, config: { GREETING: "100% ${not} %{an} \"expression\"\nline 2" }, tags: { "owner name": "Zoë Ünïcode" } });
+    expect(config.config.GREETING).toBe("100% ${not} %{an} \"expression\"\nline 2");
+    expect(config.tags["owner name"]).toBe("Zoë Ünïcode");
+  });
+});
+
+describe("cidr", () => {
+  it("computes subnets like terraform's cidrsubnet", () => {
+    const vpc = parseCidr("10.20.0.0/16");
+    if (typeof vpc === "string") throw new Error(vpc);
+    expect(formatCidr(subnet(vpc, 4, 0))).toBe("10.20.0.0/20");
+    expect(formatCidr(subnet(vpc, 4, 15))).toBe("10.20.240.0/20");
+    expect(() => subnet(vpc, 4, 16)).toThrow(RangeError);
+    expect(overlaps(subnet(vpc, 4, 1), subnet(vpc, 8, 16))).toBe(true);
+    expect(overlaps(subnet(vpc, 4, 1), subnet(vpc, 8, 32))).toBe(false);
+  });
+
+  it("rejects leading zeros and octets over 255", () => {
+    expect(parseCidr("10.01.0.0/16")).toMatch(/leading zero/);
+    expect(parseCidr("10.256.0.0/16")).toMatch(/outside 0-255/);
+  });
+});
+
+describe("escapeTfString", () => {
+  it("escapes interpolation and directive openers and nothing else", () => {
+    expect(escapeTfString("a ${b} %{c} $ % $$ {d}")).toBe("a $${b} %%{c} $ % $$ {d}");
+    expect(escapeTfString("$${x}")).toBe("$$${x}");
+  });
+});
