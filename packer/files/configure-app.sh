@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# immutable-app-configure <app>
+#
+# Runs once per boot as immutable-app-config@<app>.service, before <app>.service starts:
+#   1. reads /etc/<app>/boot.env (written by the launch template's user_data),
+#   2. reads every parameter under PARAMETER_PATH from SSM (recursive, decrypted, page by page),
+#   3. writes /etc/<app>/app.env atomically (temp file + rename): all of it or nothing,
+#   4. configures and starts the CloudWatch agent to ship the app's log to LOG_GROUP_NAME.
+# Any problem exits non-zero with a message; the app unit then does not start, the instance fails
+# its health check and the rollout stops. An unreadable or empty config is never "no config".
+#
+# app.env format: systemd EnvironmentFile, every value in double quotes with \ " ` $ escaped by a
+# backslash; newlines stay literal inside the quotes. systemd (>= 250, both base images) reads this
+# back exactly, and so does a POSIX shell. The container receives the variables named in
+# APP_DOCKER_ENV_ARGS (docker run --env=NAME copies NAME from the environment systemd built), so values
+# may contain newlines, which docker's own --env-file format cannot carry.
+set -euo pipefail
+
+readonly APP_RE='^[a-z][a-z0-9-]{0,19}$'
+# Names that would change the unit's own docker client or the values it sets itself.
+readonly RESERVED_RE='^(APP_NAME|APP_ENV|AWS_REGION|APP_PORT|APP_DOCKER_ENV_ARGS|PATH|HOME|LD_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*)$'
+
+die() {
+  printf 'immutable-app-configure: %s\n' "$*" >&2
+  exit 1
+}
+
+app="${1:-}"
+[[ $# -eq 1 && "$app" =~ $APP_RE ]] || die "usage: immutable-app-configure <app>"
+
+# Overridable for tests only; the unit sets none of these.
+config_dir="${IMMUTABLE_APP_CONFIG_DIR:-/etc/$app}"
+log_dir="${IMMUTABLE_APP_LOG_DIR:-/var/log/immutable-app}"
+cwagent_ctl="${IMMUTABLE_APP_CWAGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}"
+
+boot_env="$config_dir/boot.env"
+[[ -f "$boot_env" ]] || die "$boot_env is missing: the launch template's user_data writes it before starting $app.service"
+
+# boot.env is root-written shell assignments; read it in a subshell and keep only the known names.
+boot_values="$(
+  set +u
+  # shellcheck disable=SC1090
+  . "$boot_env"
+  printf '%s\n' "${APP_NAME-}" "${APP_ENV-}" "${AWS_REGION-}" "${PARAMETER_PATH-}" "${LOG_GROUP_NAME-}" "${APP_PORT-}"
+)" || die "$boot_env could not be read"
+{
+  IFS= read -r APP_NAME
+  IFS= read -r APP_ENV
+  IFS= read -r AWS_REGION
+  IFS= read -r PARAMETER_PATH
+  IFS= read -r LOG_GROUP_NAME
+  IFS= read -r APP_PORT
+} <<<"$boot_values"
+
+[[ "$APP_NAME" == "$app" ]] || die "APP_NAME in $boot_env is '$APP_NAME', expected '$app'"
+[[ "$APP_ENV" =~ $APP_RE ]] || die "APP_ENV in $boot_env is missing or invalid: '$APP_ENV'"
+[[ "$AWS_REGION" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "AWS_REGION in $boot_env is missing or invalid: '$AWS_REGION'"
+[[ "$PARAMETER_PATH" == "/$app/$APP_ENV/" ]] || die "PARAMETER_PATH in $boot_env is '$PARAMETER_PATH', expected '/$app/$APP_ENV/'"
+[[ "$LOG_GROUP_NAME" =~ ^[A-Za-z0-9_./#-]{1,512}$ ]] || die "LOG_GROUP_NAME in $boot_env is missing or invalid: '$LOG_GROUP_NAME'"
+if ! [[ "$APP_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || ((APP_PORT > 65535)); then
+  die "APP_PORT in $boot_env is missing or invalid: '$APP_PORT'"
+fi
+
+work="$(mktemp -d)"
+tmp_env=""
+tmp_cw=""
+cleanup() {
+  rm -rf -- "$work"
+  [[ -z "$tmp_env" ]] || rm -f -- "$tmp_env"
+  [[ -z "$tmp_cw" ]] || rm -f -- "$tmp_cw"
+}
+trap cleanup EXIT
+
+# --- 2. SSM, one page per file (no value ever passes through argv, which limits one argument to 128 KiB).
+export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=6
+page=0
+token=""
+while :; do
+  args=(ssm get-parameters-by-path --region "$AWS_REGION" --path "$PARAMETER_PATH"
+    --recursive --with-decryption --max-items 50 --output json)
+  [[ -z "$token" ]] || args+=(--starting-token "$token")
+  aws "${args[@]}" >"$work/page-$page.json" ||
+    die "reading $PARAMETER_PATH from SSM failed (see the aws error above); check the instance role and the KMS key policy"
+  token="$(jq -r '.NextToken // empty' "$work/page-$page.json")" || die "SSM returned invalid JSON"
+  page=$((page + 1))
+  [[ -n "$token" ]] || break
+done
+
+# All parameters as [{env, value, name}], sorted by name; name rules as in stacks/names.ts.
+jq -s --arg path "$PARAMETER_PATH" '
+  [.[].Parameters[]] | map({
+    name: .Name,
+    value: .Value,
+    env: ((.Name | ltrimstr($path)) as $rel
+      | if ($rel | test("^(config|secret)/[A-Za-z][A-Za-z0-9_]{0,127}$")) then ($rel | split("/")[1]) else null end)
+  }) | sort_by(.name)' "$work"/page-*.json >"$work/params.json" || die "SSM returned invalid JSON"
+
+[[ "$(jq length "$work/params.json")" -gt 0 ]] ||
+  die "no parameters under $PARAMETER_PATH: refusing to start $app without its configuration"
+
+problems="$(jq -r --arg reserved "$RESERVED_RE" '
+  (.[] | select(.env == null) | "\(.name): not <path>config/<KEY> or <path>secret/<NAME> with a name matching ^[A-Za-z][A-Za-z0-9_]{0,127}$"),
+  (.[] | select(.env != null and (.env | test($reserved))) | "\(.name): \(.env) is reserved"),
+  (.[] | select(.value | type != "string" or contains("\u0000")) | "\(.name): value is not text"),
+  (group_by(.env)[] | select(.[0].env != null and length > 1) | "\(map(.name) | join(" and ")): same variable name")
+' "$work/params.json")"
+[[ -z "$problems" ]] || die "parameters under $PARAMETER_PATH cannot become environment variables:
+$problems"
+
+# --- 3. app.env. The temp file lives in the target directory so that rename(2) replaces atomically.
+install -d -m 0755 "$config_dir"
+tmp_env="$(mktemp "$config_dir/.app.env.XXXXXX")"
+chmod 0600 "$tmp_env"
+jq -r --arg app "$APP_NAME" --arg env "$APP_ENV" --arg region "$AWS_REGION" --arg port "$APP_PORT" '
+  def quoted: "\"" + ([explode[] | if . == 34 or . == 36 or . == 92 or . == 96 then 92, . else . end] | implode) + "\"";
+  ([["APP_NAME", $app], ["APP_ENV", $env], ["AWS_REGION", $region], ["APP_PORT", $port]]
+    + map([.env, .value])) as $vars
+  | "# Written by immutable-app-configure at boot from SSM; do not edit (a new instance rewrites it).",
+    ($vars[] | "\(.[0])=\(.[1] | quoted)"),
+    "APP_DOCKER_ENV_ARGS=\($vars | map("--env=\(.[0])") | join(" ") | quoted)"
+' "$work/params.json" >"$tmp_env" || die "writing $config_dir/app.env failed"
+mv -f -- "$tmp_env" "$config_dir/app.env"
+tmp_env=""
+
+# --- 4. CloudWatch agent: the app's stdout/stderr file (see app.service) to the environment's group.
+tmp_cw="$(mktemp "$config_dir/.cloudwatch-agent.json.XXXXXX")"
+jq -n --arg file "$log_dir/$app.log" --arg group "$LOG_GROUP_NAME" '{
+  agent: {run_as_user: "root"},
+  logs: {logs_collected: {files: {collect_list: [
+    {file_path: $file, log_group_name: $group, log_stream_name: "{instance_id}"}
+  ]}}}
+}' >"$tmp_cw"
+chmod 0644 "$tmp_cw"
+mv -f -- "$tmp_cw" "$config_dir/cloudwatch-agent.json"
+tmp_cw=""
+"$cwagent_ctl" -a fetch-config -m ec2 -s -c "file:$config_dir/cloudwatch-agent.json" ||
+  die "the CloudWatch agent did not start; logs must not stay only on the instance"
+
+printf 'immutable-app-configure: wrote %s/app.env (%s parameters from %s)\n' \
+  "$config_dir" "$(jq length "$work/params.json")" "$PARAMETER_PATH"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Bake step 1: OS updates and the runtime every instance needs, installed once here instead of at boot:
+# Docker, the AWS CLI and jq (used by immutable-app-configure), curl, the CloudWatch agent.
+set -euo pipefail
+
+: "${BASE_OS:?}" "${AWS_REGION:?}"
+
+# cloud-init may still be installing packages on first boot of the build instance.
+cloud-init status --wait >/dev/null || true
+
+case "$BASE_OS" in
+ubuntu-24.04)
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get() { apt-get -o DPkg::Lock::Timeout=600 -y "$@"; }
+  apt_get update
+  apt_get upgrade
+  apt_get install --no-install-recommends docker.io jq curl ca-certificates
+  # The AWS CLI v2 is published by AWS as a classic snap; Ubuntu 24.04 has no deb of it.
+  snap install aws-cli --classic
+  arch="$(dpkg --print-architecture)"
+  # The region's own bucket: reachable through an S3 gateway endpoint from a private subnet.
+  deb="$(mktemp --suffix=.deb)"
+  curl -fsSL --retry 5 -o "$deb" \
+    "https://amazoncloudwatch-agent-${AWS_REGION}.s3.${AWS_REGION}.amazonaws.com/ubuntu/${arch}/latest/amazon-cloudwatch-agent.deb"
+  apt_get install "$deb"
+  rm -f "$deb"
+  ;;
+al2023)
+  dnf -y upgrade --releasever=latest
+  # The AWS CLI v2 and curl ship with Amazon Linux 2023.
+  dnf -y install docker jq amazon-cloudwatch-agent
+  ;;
+*)
+  echo "install-runtime: unknown BASE_OS '$BASE_OS'" >&2
+  exit 1
+  ;;
+esac
+
+systemctl enable --now docker.service
+PATH="$PATH:/snap/bin" aws --version
+docker version
+test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl

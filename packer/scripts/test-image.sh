@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Image tests, run inside the build; any failure fails the build and no AMI is registered.
+#   - the boot script's app.env reads back exactly through this OS's own systemd,
+#   - <app>.service starts the baked container and answers its health path,
+#   - nothing listens on port 22, sshd is masked, the app unit is installed disabled.
+set -euo pipefail
+
+: "${APP_NAME:?}" "${AWS_REGION:?}" "${APP_PORT:?}" "${HEALTH_CHECK_PATH:?}"
+export PATH="$PATH:/snap/bin"
+unit="$APP_NAME.service"
+config_dir="/etc/$APP_NAME"
+fail() {
+  printf 'IMAGE TEST FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- installed state
+[[ "$(systemctl is-enabled "$unit" 2>/dev/null || true)" == disabled ]] || fail "$unit must be installed disabled"
+systemctl is-active --quiet docker.service || fail "docker is not running"
+[[ "$(systemctl is-enabled docker.service)" == enabled ]] || fail "docker is not enabled"
+docker image inspect "$APP_NAME:baked" >/dev/null || fail "image $APP_NAME:baked is missing"
+command -v aws >/dev/null || fail "the AWS CLI is missing"
+command -v jq >/dev/null || fail "jq is missing"
+test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl || fail "the CloudWatch agent is missing"
+for ssh_unit in ssh.service sshd.service; do
+  state="$(systemctl is-enabled "$ssh_unit" 2>/dev/null || true)"
+  [[ -z "$state" || "$state" == masked || "$state" == not-found ]] || fail "$ssh_unit is $state, expected masked"
+done
+
+# --- the boot script on this OS, with a stand-in for SSM and the agent
+fake="$(mktemp -d)"
+trap 'rm -rf -- "$fake"' EXIT
+cat >"$fake/aws" <<'FAKE'
+#!/bin/sh
+cat <<'JSON'
+{"Parameters": [
+  {"Name": "/APP/image-test/config/IMAGE_TEST_SPACES", "Type": "String", "Value": "a b  c"},
+  {"Name": "/APP/image-test/config/IMAGE_TEST_EQUALS", "Type": "String", "Value": "k=v=w"},
+  {"Name": "/APP/image-test/secret/IMAGE_TEST_QUOTES", "Type": "SecureString", "Value": "\"double\" 'single' \\back"},
+  {"Name": "/APP/image-test/secret/IMAGE_TEST_NEWLINES", "Type": "SecureString", "Value": "line1\nline2"},
+  {"Name": "/APP/image-test/config/IMAGE_TEST_DOLLAR", "Type": "String", "Value": "$HOME ${PATH} `id`"}
+]}
+JSON
+FAKE
+sed -i "s|/APP/|/$APP_NAME/|" "$fake/aws"
+printf '#!/bin/sh\nexit 0\n' >"$fake/amazon-cloudwatch-agent-ctl"
+chmod +x "$fake/aws" "$fake/amazon-cloudwatch-agent-ctl"
+cat >"$config_dir/boot.env" <<BOOT
+APP_NAME=$APP_NAME
+APP_ENV=image-test
+AWS_REGION=$AWS_REGION
+PARAMETER_PATH=/$APP_NAME/image-test/
+LOG_GROUP_NAME=/$APP_NAME/image-test/app
+APP_PORT=$APP_PORT
+BOOT
+PATH="$fake:$PATH" IMMUTABLE_APP_CWAGENT_CTL="$fake/amazon-cloudwatch-agent-ctl" \
+  /usr/local/sbin/immutable-app-configure "$APP_NAME" || fail "immutable-app-configure failed"
+# boot.env gone: the app unit below must run on the app.env just written, not call SSM.
+rm -f "$config_dir/boot.env"
+
+read_back() {
+  systemd-run --quiet --wait --pipe -p EnvironmentFile="$config_dir/app.env" /usr/bin/printenv "$1"
+}
+expect_value() {
+  local got
+  got="$(read_back "$1")" || fail "systemd did not set $1 from app.env"
+  [[ "$got" == "$2" ]] || fail "systemd read $1 as '$got', expected '$2'"
+}
+expect_value IMAGE_TEST_SPACES 'a b  c'
+expect_value IMAGE_TEST_EQUALS 'k=v=w'
+expect_value IMAGE_TEST_QUOTES "\"double\" 'single' \\back"
+expect_value IMAGE_TEST_NEWLINES $'line1\nline2'
+# shellcheck disable=SC2016 # the literal text, unexpanded, is the point
+expect_value IMAGE_TEST_DOLLAR '$HOME ${PATH} `id`'
+expect_value APP_PORT "$APP_PORT"
+
+# --- the service, started the way user_data starts it but without its SSM dependency
+systemctl start --job-mode=ignore-requirements "$unit" || true
+url="http://127.0.0.1:${APP_PORT}${HEALTH_CHECK_PATH}"
+healthy=""
+for _ in $(seq 1 60); do
+  if curl -fsS -o /dev/null --max-time 5 "$url"; then
+    healthy=yes
+    break
+  fi
+  sleep 2
+done
+if [[ -z "$healthy" ]]; then
+  systemctl status --no-pager "$unit" || true
+  journalctl --no-pager -u "$unit" -n 50 || true
+  tail -n 50 "/var/log/immutable-app/$APP_NAME.log" || true
+  fail "$url did not answer 2xx within 120 s"
+fi
+[[ "$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$APP_NAME")" == true ]] || fail "container root is writable"
+[[ -s "/var/log/immutable-app/$APP_NAME.log" ]] || echo "note: the app wrote nothing to its log yet"
+
+# --- no SSH: nothing listens on port 22, on any address
+listeners="$(ss -ltnH 'sport = :22')"
+[[ -z "$listeners" ]] || fail "something listens on port 22: $listeners"
+
+systemctl stop "$unit"
+[[ "$(systemctl is-enabled "$unit" 2>/dev/null || true)" == disabled ]] || fail "$unit got enabled during the test"
+echo "image tests passed: $url answered, port 22 closed"
