@@ -84,6 +84,10 @@ describe("example config: every environment validates and plans offline", () => 
     expect(lt.name_prefix).toBe(`demo-app-${env}-`);
     expect(lt.name ?? null).toBeNull();
     expect(lt.tag_specifications.map((t: any) => t.resource_type).sort()).toEqual(["instance", "volume"]);
+    // default_tags do not reach what the group launches: the template tags instances and volumes itself.
+    for (const spec of lt.tag_specifications) {
+      expect(spec.tags).toEqual({ Name: `demo-app-${env}`, app: "demo-app", environment: env, "managed-by": "create-immutable-app", team: "platform", "cost-center": "1234" });
+    }
     expect(synthOf(synth, "aws_launch_template")[0].lifecycle).toEqual({ create_before_destroy: true });
     expect(references(plan, "aws_launch_template", "iam_instance_profile")).toEqual(
       expect.arrayContaining([expect.stringMatching(/^aws_iam_instance_profile\.[^.]+\.arn$/)]));

@@ -45,6 +45,11 @@ export interface FleetProps {
   /** `/<app>/<env>/`. */
   readonly parameterPath: string;
   readonly logGroupArn: string;
+  /**
+   * Tags for instances and volumes, which the provider's default_tags do not reach.
+   * @default only Name
+   */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 const MANAGED_SSM_POLICY = "AmazonSSMManagedInstanceCore";
@@ -119,7 +124,7 @@ export class Fleet extends Construct {
     });
     this.instanceProfile = new IamInstanceProfile(this, "profile", { namePrefix: `${namePrefix}-`, role: this.role.name });
 
-    const tags = { Name: namePrefix };
+    const tags = { ...props.tags, Name: namePrefix };
     this.launchTemplate = new LaunchTemplate(this, "template", {
       namePrefix: `${namePrefix}-`,
       description: `${namePrefix}: one version per image`,

@@ -41,12 +41,8 @@ export class WebTierStack extends TerraformStack {
     const prefix = resourcePrefix(app, env.name);
 
     configureBackend(this, env.name, config.backend);
-    new AwsProvider(this, "aws", {
-      region: config.region,
-      defaultTags: [{
-        tags: { ...escapeTfStringMap(config.tags), app, environment: env.name, "managed-by": MANAGED_BY },
-      }],
-    });
+    const tags = { ...escapeTfStringMap(config.tags), app, environment: env.name, "managed-by": MANAGED_BY };
+    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags }] });
 
     let imageId: string;
     if (env.amiSource.mode === "variable") {
@@ -106,6 +102,7 @@ export class WebTierStack extends TerraformStack {
       parameterKeyArn: this.parameters.key.arn,
       parameterPath: this.parameters.path,
       logGroupArn: this.logGroup.arn,
+      tags,
     });
 
     const scheme = env.certificateArn ? "https" : "http";
