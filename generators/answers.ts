@@ -1,0 +1,265 @@
+/**
+ * flags -> answers: each question is answered by its flag, else by the answers file, else by a prompt
+ * (only on a TTY without --yes), else by its default. Prompts validate as the user types, with the
+ * same rules as the config file (checkConfig), so there is one source of truth for what is valid.
+ */
+import { basename } from "path";
+import { DEFAULTS } from "../stacks/config";
+import { checkConfig } from "../stacks/config-validation";
+import { Flags } from "./args";
+import { UsageError } from "./errors";
+import { Prompter } from "./prompter";
+
+export type Source = "flag" | "file" | "prompt" | "default";
+
+export type NetworkAnswer =
+  | { readonly mode: "new"; readonly cidr: string }
+  | { readonly mode: "existing"; readonly vpcId: string; readonly publicSubnetIds: readonly string[]; readonly privateSubnetIds: readonly string[] };
+
+/** Every question's answer. `file` holds the answers file as read (its other fields pass through). */
+export interface Answers {
+  /** Target directory as given (relative to cwd or absolute). */
+  readonly dir: string;
+  readonly name: string;
+  readonly region: string;
+  /** Environment names; undefined when the answers file lists full environment objects. */
+  readonly environments?: readonly string[];
+  readonly instanceType?: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly port: number;
+  readonly healthPath: string;
+  readonly image: string;
+  readonly dockerfile: boolean;
+  readonly certificateArn?: string;
+  readonly network: NetworkAnswer;
+  readonly config: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+  readonly install: boolean;
+  readonly git: boolean;
+  readonly file?: { readonly flag: string; readonly path: string; readonly value: Readonly<Record<string, unknown>> };
+  /** Where each answer came from; the validation step uses it to name the flag of a bad value. */
+  readonly sources: Readonly<Record<AnswerKey, Source>>;
+}
+
+export type AnswerKey =
+  | "name" | "region" | "environments" | "instanceType" | "min" | "max" | "port" | "healthPath" | "image"
+  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "install" | "git";
+
+export interface ResolveOptions {
+  readonly flags: Flags;
+  /** Prompts are shown only when this is true (stdin and stdout are a TTY) and --yes is absent. */
+  readonly interactive: boolean;
+  readonly prompter?: Prompter;
+  /** The answers file, already read and parsed (see readAnswersFile). */
+  readonly file?: Answers["file"];
+  /** Whether the target lies inside a git work tree already (then git init defaults to no). */
+  readonly insideGitRepo?: boolean;
+}
+
+export const DEFAULT_MIN = DEFAULTS.environment.minCapacity;
+export const DEFAULT_MAX = DEFAULTS.environment.maxCapacity;
+
+/** The first problem checkConfig finds in fields starting with `prefix`, for prompt validation. */
+export function problemIn(input: Record<string, unknown>, prefix: string): true | string {
+  const problem = checkConfig({ appName: "app", ...input }).find((p) => p.field === prefix || p.field.startsWith(prefix));
+  return problem ? problem.message : true;
+}
+
+export const validators = {
+  name: (v: string) => problemIn({ appName: v }, "appName"),
+  region: (v: string) => problemIn({ region: v }, "region"),
+  environments: (appName: string) => (v: string) => {
+    const names = splitList(v);
+    if (names.length === 0) return "name at least one environment, e.g. staging,production";
+    return problemIn({ appName, environments: names.map((name) => ({ name })) }, "environments");
+  },
+  instanceType: (v: string) => problemIn({ environments: [{ name: "env", instanceType: v }] }, "environments[0].instanceType"),
+  min: (v: string) => integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: n, maxCapacity: Math.max(n, 1) }] }, "environments[0]")),
+  max: (min: number) => (v: string) => integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: min, maxCapacity: n }] }, "environments[0]")),
+  port: (v: string) => integerIn(v, (n) => problemIn({ appPort: n }, "appPort")),
+  healthPath: (v: string) => problemIn({ healthCheckPath: v }, "healthCheckPath"),
+  image: (v: string) => problemIn({ image: { containerImage: v } }, "image.containerImage"),
+  certificateArn: (region: string) => (v: string) => v.trim() === "" ? true : problemIn({ region, certificateArn: v.trim() }, "certificateArn"),
+  vpcCidr: (v: string) => problemIn({ network: { mode: "new", cidr: v } }, "network"),
+  vpcId: (v: string) => problemIn({ network: { mode: "existing", vpcId: v, publicSubnetIds: ["subnet-00000001", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] } }, "network.vpcId"),
+  subnets: (key: "publicSubnetIds" | "privateSubnetIds") => (v: string) => {
+    const ids = splitList(v);
+    const other = key === "publicSubnetIds" ? "privateSubnetIds" : "publicSubnetIds";
+    return problemIn({ network: { mode: "existing", vpcId: "vpc-00000001", [key]: ids, [other]: ["subnet-0000000e", "subnet-0000000f"] } }, `network.${key}`);
+  },
+  configPair: (secrets: readonly string[]) => (v: string) => {
+    if (v.trim() === "") return true;
+    const eq = v.indexOf("=");
+    if (eq <= 0) return "write KEY=VALUE, e.g. LOG_LEVEL=info (empty to finish)";
+    return problemIn({ config: { [v.slice(0, eq).trim()]: v.slice(eq + 1) }, secrets }, "config");
+  },
+  secrets: (config: Readonly<Record<string, string>>) => (v: string) => problemIn({ config, secrets: splitList(v) }, "secrets"),
+};
+
+export function splitList(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function integerIn(text: string, check: (n: number) => true | string): true | string {
+  if (!/^\d{1,9}$/.test(text.trim())) return "type a whole number";
+  return check(Number(text.trim()));
+}
+
+/** A valid app name derived from the directory, if the directory's name is one. */
+export function nameFromDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  const base = basename(dir.replace(/[\\/]+$/, ""));
+  return validators.name(base) === true ? base : undefined;
+}
+
+export async function resolveAnswers(options: ResolveOptions): Promise<Answers> {
+  const { flags, file } = options;
+  const interactive = options.interactive && !flags.yes;
+  if (interactive && !options.prompter) throw new Error("interactive resolution needs a prompter");
+  const ask = options.prompter!;
+  const fv = (file?.value ?? {}) as Record<string, any>;
+  const sources = {} as Record<AnswerKey, Source>;
+
+  /** flag > file > prompt > default, recording where the answer came from. */
+  async function answer<T>(key: AnswerKey, flag: T | undefined, fromFile: T | undefined, prompt: (() => Promise<T>) | undefined, fallback: T): Promise<T> {
+    if (flag !== undefined) { sources[key] = "flag"; return flag; }
+    if (fromFile !== undefined) { sources[key] = "file"; return fromFile; }
+    if (interactive && prompt) { sources[key] = "prompt"; return prompt(); }
+    sources[key] = "default";
+    return fallback;
+  }
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+  // App name: required. Default: the directory's basename when it is a valid name.
+  const dirName = nameFromDir(flags.dir);
+  let name: string;
+  if (flags.name !== undefined) {
+    name = flags.name; sources.name = "flag";
+  } else if (fv.appName !== undefined) {
+    name = fv.appName as string; sources.name = "file";
+  } else if (interactive) {
+    name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: dirName, validate: validators.name });
+    sources.name = "prompt";
+  } else if (dirName !== undefined) {
+    name = dirName; sources.name = "default";
+  } else {
+    throw new UsageError("--name", flags.dir === undefined
+      ? "is required without a TTY: pass --name my-app (or a directory whose name is a valid app name)"
+      : `is required: the directory name ${JSON.stringify(basename(flags.dir))} is not a valid app name (${validators.name(basename(flags.dir))})`);
+  }
+  const dir = flags.dir ?? name;
+
+  const region = await answer("region", flags.region, str(fv.region),
+    () => ask.input({ message: "AWS region", default: DEFAULTS.region, validate: validators.region }), DEFAULTS.region);
+
+  // Environments: the file may list full environment objects; then names/type/capacity come from it.
+  const fileEnvs: unknown = fv.environments;
+  let environments: readonly string[] | undefined;
+  if (flags.environments !== undefined) {
+    environments = flags.environments; sources.environments = "flag";
+  } else if (fileEnvs !== undefined) {
+    environments = undefined; sources.environments = "file";
+  } else if (interactive) {
+    environments = splitList(await ask.input({
+      message: "Environments (comma-separated; one stack each)", default: DEFAULTS.environmentNames.join(","), validate: validators.environments(name),
+    }));
+    sources.environments = "prompt";
+  } else {
+    environments = [...DEFAULTS.environmentNames]; sources.environments = "default";
+  }
+  const envQuestions = environments !== undefined;
+  const instanceType = await answer<string | undefined>("instanceType", flags.instanceType, undefined,
+    envQuestions ? () => ask.input({ message: "Instance type", default: DEFAULTS.environment.instanceType, validate: validators.instanceType }) : undefined,
+    envQuestions ? DEFAULTS.environment.instanceType : undefined);
+  const min = await answer<number | undefined>("min", flags.min, undefined,
+    envQuestions ? async () => Number(await ask.input({ message: "Minimum instances per environment", default: String(DEFAULT_MIN), validate: validators.min })) : undefined,
+    envQuestions ? DEFAULT_MIN : undefined);
+  const max = await answer<number | undefined>("max", flags.max, undefined,
+    envQuestions ? async () => Number(await ask.input({ message: "Maximum instances per environment", default: String(Math.max(DEFAULT_MAX, min ?? 0)), validate: validators.max(min ?? DEFAULT_MIN) })) : undefined,
+    envQuestions ? Math.max(DEFAULT_MAX, min ?? 0) : undefined);
+  if (!envQuestions) {
+    // Answered by the file's environment objects; flags still override every environment.
+    for (const key of ["instanceType", "min", "max"] as const) if (sources[key] !== "flag") sources[key] = "file";
+  }
+
+  const port = await answer("port", flags.port, fv.appPort as number | undefined,
+    async () => Number(await ask.input({ message: "Port the app listens on", default: String(DEFAULTS.appPort), validate: validators.port })), DEFAULTS.appPort);
+  const healthPath = await answer("healthPath", flags.healthPath, str(fv.healthCheckPath),
+    () => ask.input({ message: "Health-check path (answers 2xx when healthy)", default: DEFAULTS.healthCheckPath, validate: validators.healthPath }), DEFAULTS.healthCheckPath);
+  const image = await answer("image", flags.image, str(fv.image?.containerImage),
+    () => ask.input({ message: "Container image the AMI runs", default: DEFAULTS.image.containerImage, validate: validators.image }), DEFAULTS.image.containerImage);
+  const dockerfile = await answer("dockerfile", flags.dockerfile, undefined,
+    () => ask.confirm({ message: "Build the app's image from this repository (write a Dockerfile)?", default: false }), false);
+  const certificateArn = await answer<string | undefined>("certificateArn", flags.certificateArn, str(fv.certificateArn),
+    async () => (await ask.input({ message: "ACM certificate ARN for HTTPS (empty: plain HTTP)", default: "", validate: validators.certificateArn(region) })).trim() || undefined,
+    undefined);
+
+  const network = await resolveNetwork(flags, fv.network, interactive ? ask : undefined, sources);
+
+  const config = await answer<Readonly<Record<string, string>>>("config",
+    flags.config ? pairsToRecord(flags.config) : undefined, fv.config as Record<string, string> | undefined,
+    async () => {
+      const out: Record<string, string> = {};
+      for (;;) {
+        const line = await ask.input({ message: "Config value KEY=VALUE (SSM String parameter; empty to finish)", default: "", validate: validators.configPair([]) });
+        if (line.trim() === "") return out;
+        const eq = line.indexOf("=");
+        out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+      }
+    }, {});
+  const secrets = await answer<readonly string[]>("secrets", flags.secrets, fv.secrets as string[] | undefined,
+    async () => splitList(await ask.input({ message: "Secret names, comma-separated (SecureString; values are set out of band)", default: "", validate: validators.secrets(config) })),
+    []);
+  const install = await answer("install", flags.install, undefined,
+    () => ask.confirm({ message: "Install dependencies now (npm install)?", default: true }), true);
+  const git = await answer("git", flags.git, undefined,
+    () => ask.confirm({ message: "Initialize a git repository?", default: !options.insideGitRepo }), !options.insideGitRepo);
+
+  return {
+    dir, name, region, environments, instanceType, min, max, port, healthPath, image, dockerfile, certificateArn,
+    network, config, secrets, install, git, file, sources,
+  };
+}
+
+async function resolveNetwork(flags: Flags, fromFile: unknown, ask: Prompter | undefined, sources: Record<AnswerKey, Source>): Promise<NetworkAnswer> {
+  const existingFlags = flags.vpcId !== undefined || flags.publicSubnets !== undefined || flags.privateSubnets !== undefined;
+  if (existingFlags && flags.vpcCidr !== undefined) {
+    throw new UsageError("--vpc-cidr", "creates a new VPC; it cannot be combined with --vpc-id, --public-subnets or --private-subnets");
+  }
+  if (flags.vpcCidr !== undefined) {
+    sources.network = "flag";
+    return { mode: "new", cidr: flags.vpcCidr };
+  }
+  if (existingFlags) {
+    sources.network = "flag";
+    return { mode: "existing", vpcId: flags.vpcId ?? "", publicSubnetIds: flags.publicSubnets ?? [], privateSubnetIds: flags.privateSubnets ?? [] };
+  }
+  if (fromFile !== undefined) {
+    sources.network = "file";
+    return fromFile as NetworkAnswer;
+  }
+  if (!ask) {
+    sources.network = "default";
+    return { mode: "new", cidr: DEFAULTS.network.cidr };
+  }
+  sources.network = "prompt";
+  const mode = await ask.select<"new" | "existing">({
+    message: "Network", default: "new",
+    choices: [{ name: "Create a new VPC", value: "new" }, { name: "Use an existing VPC and subnets", value: "existing" }],
+  });
+  if (mode === "new") {
+    return { mode, cidr: await ask.input({ message: "VPC CIDR block", default: DEFAULTS.network.cidr, validate: validators.vpcCidr }) };
+  }
+  const vpcId = await ask.input({ message: "VPC id", validate: validators.vpcId });
+  const publicSubnetIds = splitList(await ask.input({ message: "Public subnet ids for the load balancer (comma-separated, 2+ zones)", validate: validators.subnets("publicSubnetIds") }));
+  const privateSubnetIds = splitList(await ask.input({ message: "Private subnet ids for the instances (comma-separated, 2+ zones)", validate: validators.subnets("privateSubnetIds") }));
+  return { mode, vpcId, publicSubnetIds, privateSubnetIds };
+}
+
+function pairsToRecord(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  // defineProperty: a key like __proto__ must become a field (that validation then refuses), not a prototype.
+  for (const [k, v] of pairs) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+}

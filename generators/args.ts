@@ -1,0 +1,218 @@
+/**
+ * argv -> flags. Every question of the generator has a flag; unknown flags, missing values and
+ * malformed numbers are usage errors that name the flag.
+ */
+import { UsageError } from "./errors";
+
+type FlagKind = "string" | "list" | "repeat" | "integer" | "boolean";
+
+interface FlagSpec {
+  readonly kind: FlagKind;
+  /** `--no-<name>` is accepted (booleans only). */
+  readonly negatable?: boolean;
+  readonly short?: string;
+}
+
+/** Every flag the CLI accepts; help/usage.txt documents exactly these (a test keeps them in sync). */
+export const FLAG_SPECS = {
+  name: { kind: "string" },
+  region: { kind: "string" },
+  environments: { kind: "list" },
+  "instance-type": { kind: "string" },
+  min: { kind: "integer" },
+  max: { kind: "integer" },
+  port: { kind: "integer" },
+  "health-path": { kind: "string" },
+  image: { kind: "string" },
+  dockerfile: { kind: "boolean", negatable: true },
+  "certificate-arn": { kind: "string" },
+  "vpc-cidr": { kind: "string" },
+  "vpc-id": { kind: "string" },
+  "public-subnets": { kind: "list" },
+  "private-subnets": { kind: "list" },
+  config: { kind: "repeat" },
+  secret: { kind: "repeat" },
+  "config-file": { kind: "string" },
+  install: { kind: "boolean", negatable: true },
+  git: { kind: "boolean", negatable: true },
+  yes: { kind: "boolean", short: "y" },
+  "dry-run": { kind: "boolean" },
+  force: { kind: "boolean" },
+  help: { kind: "boolean", short: "h" },
+  version: { kind: "boolean", short: "v" },
+} as const satisfies Record<string, FlagSpec>;
+
+export type FlagName = keyof typeof FLAG_SPECS;
+
+/** Parsed command line. Absent flags are undefined, so that prompts and defaults can fill them. */
+export interface Flags {
+  readonly dir?: string;
+  readonly name?: string;
+  readonly region?: string;
+  readonly environments?: readonly string[];
+  readonly instanceType?: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly port?: number;
+  readonly healthPath?: string;
+  readonly image?: string;
+  readonly dockerfile?: boolean;
+  readonly certificateArn?: string;
+  readonly vpcCidr?: string;
+  readonly vpcId?: string;
+  readonly publicSubnets?: readonly string[];
+  readonly privateSubnets?: readonly string[];
+  /** `--config KEY=VALUE`, in order. */
+  readonly config?: ReadonlyArray<readonly [string, string]>;
+  readonly secrets?: readonly string[];
+  /** The answers file and the flag it was given with (`--config-file`, or `--config` without `=`). */
+  readonly configFile?: { readonly path: string; readonly flag: string };
+  readonly install?: boolean;
+  readonly git?: boolean;
+  readonly yes: boolean;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+const SHORT = new Map<string, FlagName>(
+  (Object.entries(FLAG_SPECS) as Array<[FlagName, FlagSpec]>).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]),
+);
+
+/** `--config KEY=VALUE` when the value starts with a config key and `=`; otherwise an answers file. */
+const CONFIG_PAIR = /^[^=\s]+=/;
+
+export function parseArgs(argv: readonly string[]): Flags {
+  const values = new Map<FlagName, unknown>();
+  const positionals: string[] = [];
+  const pairs: Array<[string, string]> = [];
+  const secrets: string[] = [];
+  let configFile: { path: string; flag: string } | undefined;
+
+  const set = (name: FlagName, value: unknown): void => {
+    if (values.has(name)) throw new UsageError(`--${name}`, "is given more than once");
+    values.set(name, value);
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    } else {
+      if (arg.length !== 2 || !SHORT.has(arg[1])) throw new UsageError(shown(arg), "is not a known option (see --help)");
+      name = SHORT.get(arg[1])!;
+    }
+    let negated = false;
+    if (!(name in FLAG_SPECS) && name.startsWith("no-") && (FLAG_SPECS as Record<string, FlagSpec>)[name.slice(3)]?.negatable) {
+      negated = true;
+      name = name.slice(3);
+    }
+    if (!(name in FLAG_SPECS)) {
+      throw new UsageError(shown(`--${name}`), `is not a known option${suggest(name)} (see --help)`);
+    }
+    const flag = name as FlagName;
+    const spec: FlagSpec = FLAG_SPECS[flag];
+    if (spec.kind === "boolean") {
+      if (inline !== undefined) throw new UsageError(`--${flag}`, `takes no value (got ${JSON.stringify(inline)})`);
+      set(flag, !negated);
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-")) throw new UsageError(`--${flag}`, "needs a value");
+      value = next;
+      i++;
+    }
+    switch (spec.kind) {
+      case "string":
+        if (flag === "config-file") {
+          if (configFile) throw new UsageError(`--${flag}`, `an answers file is already given with ${configFile.flag}`);
+          configFile = { path: value, flag: "--config-file" };
+        } else {
+          set(flag, value);
+        }
+        break;
+      case "integer":
+        if (!/^\d{1,9}$/.test(value)) throw new UsageError(`--${flag}`, `must be a whole number, got ${JSON.stringify(value)}`);
+        set(flag, Number(value));
+        break;
+      case "list": {
+        const items = value.split(",").map((s) => s.trim());
+        if (items.some((s) => s === "")) throw new UsageError(`--${flag}`, `has an empty entry in ${JSON.stringify(value)}; separate names with commas`);
+        set(flag, items);
+        break;
+      }
+      case "repeat":
+        if (flag === "secret") {
+          secrets.push(value);
+        } else if (CONFIG_PAIR.test(value)) {
+          const eq = value.indexOf("=");
+          const key = value.slice(0, eq);
+          if (pairs.some(([k]) => k === key)) throw new UsageError("--config", `${key} is given more than once`);
+          pairs.push([key, value.slice(eq + 1)]);
+        } else {
+          // The issue's `--config answers.json`: a value without KEY= is the answers file.
+          if (configFile) throw new UsageError("--config", `an answers file is already given with ${configFile.flag}`);
+          configFile = { path: value, flag: "--config" };
+        }
+        break;
+    }
+  }
+  if (positionals.length > 1) {
+    throw new UsageError("[dir]", `only one target directory is accepted, got ${positionals.map((p) => JSON.stringify(p)).join(", ")}`);
+  }
+  const get = <T>(name: FlagName): T | undefined => values.get(name) as T | undefined;
+  return {
+    dir: positionals[0],
+    name: get("name"),
+    region: get("region"),
+    environments: get("environments"),
+    instanceType: get("instance-type"),
+    min: get("min"),
+    max: get("max"),
+    port: get("port"),
+    healthPath: get("health-path"),
+    image: get("image"),
+    dockerfile: get("dockerfile"),
+    certificateArn: get("certificate-arn"),
+    vpcCidr: get("vpc-cidr"),
+    vpcId: get("vpc-id"),
+    publicSubnets: get("public-subnets"),
+    privateSubnets: get("private-subnets"),
+    config: pairs.length > 0 ? pairs : undefined,
+    secrets: secrets.length > 0 ? secrets : undefined,
+    configFile,
+    install: get("install"),
+    git: get("git"),
+    yes: get("yes") ?? false,
+    dryRun: get("dry-run") ?? false,
+    force: get("force") ?? false,
+    help: get("help") ?? false,
+    version: get("version") ?? false,
+  };
+}
+
+/** Shows a flag as typed, but never raw control characters. */
+function shown(text: string): string {
+  return /^[\x21-\x7e]*$/.test(text) ? text : JSON.stringify(text);
+}
+
+function suggest(name: string): string {
+  const lower = name.toLowerCase();
+  const match = Object.keys(FLAG_SPECS).find((k) => k === lower || k.replace(/-/g, "") === lower.replace(/[-_]/g, ""));
+  return match ? ` (did you mean --${match}?)` : "";
+}

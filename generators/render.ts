@@ -1,0 +1,212 @@
+/**
+ * model -> file map. Pure: no I/O, same input, same output. Structured files are objects serialized
+ * with JSON.stringify; Handlebars (HTML escaping off, strict) renders only the text files whose shape
+ * changes with the answers, from this package's own templates; values are escaped for their target.
+ */
+import Handlebars from "handlebars";
+import { CONFIG_FILE } from "../stacks/config";
+import { kmsAliasName, logGroupName, parameterPath, secretParameterName, configParameterName } from "../stacks/names";
+import { renderPkrVars } from "./hcl";
+import { ProjectModel } from "./model";
+import { Sources } from "./package-files";
+
+export interface GeneratedFile {
+  readonly contents: string | Buffer;
+  /** Written with mode 0755 instead of 0644. */
+  readonly executable?: boolean;
+}
+
+/** Relative, `/`-separated path -> contents; iteration order is the sorted path order. */
+export type FileMap = ReadonlyMap<string, GeneratedFile>;
+
+/** The generated project's version (package.json, AMI version). */
+export const PROJECT_VERSION = "0.1.0";
+
+/** Runtime dependencies of a generated project; their versions are read from this package's package.json. */
+const RUNTIME_DEPENDENCIES = ["cdktf", "@cdktf/provider-aws", "constructs"];
+const DEV_DEPENDENCIES = ["cdktf-cli", "tsx", "typescript", "jest", "@swc/jest", "@swc/core", "@types/jest", "@types/node"];
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + "\n";
+}
+
+export function renderProject(model: ProjectModel, sources: Sources): FileMap {
+  const { config } = model;
+  const files = new Map<string, GeneratedFile>();
+  for (const [path, file] of sources.copied) files.set(path, file);
+
+  files.set("package.json", { contents: json(packageJson(model, sources)) });
+  files.set("tsconfig.json", { contents: json(TSCONFIG) });
+  files.set("cdktf.json", { contents: json({ ...sources.cdktfJson, projectId: config.appName }) });
+  files.set(CONFIG_FILE, { contents: json(model.configFile) });
+  files.set(`packer/${config.appName}.auto.pkrvars.hcl`, {
+    contents: renderPkrVars({
+      app_name: config.appName,
+      app_version: PROJECT_VERSION,
+      aws_region: config.region,
+      instance_type: config.image.buildInstanceType,
+      base_os: config.image.baseOs,
+      container_image: config.image.containerImage,
+      app_port: config.appPort,
+      health_check_path: config.healthCheckPath,
+      ami_ssm_parameter: config.image.amiParameter,
+      tags: config.tags,
+    }),
+  });
+
+  const view = templateView(model);
+  const render = (name: string): string => compile(sources, name)(view);
+  files.set("README.md", { contents: render("README.md.hbs") });
+  files.set(".github/workflows/ci.yml", { contents: render("ci.yml.hbs") });
+  files.set(".github/workflows/drift.yml", { contents: render("drift.yml.hbs") });
+  files.set(".gitignore", { contents: template(sources, "gitignore") });
+  for (const [name, text] of sources.templates) {
+    if (name.startsWith("project/")) files.set(name.slice("project/".length), { contents: text });
+  }
+  if (model.dockerfile) {
+    files.set("Dockerfile", { contents: render("Dockerfile.hbs") });
+    files.set(".dockerignore", { contents: template(sources, "dockerignore") });
+    files.set("app/package.json", { contents: json(appPackageJson(model)) });
+    files.set("app/server.js", { contents: template(sources, "app/server.js") });
+  }
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function packageJson(model: ProjectModel, sources: Sources): Record<string, unknown> {
+  const pinned = { ...sources.packageJson.dependencies, ...sources.packageJson.devDependencies };
+  const pick = (names: readonly string[]): Record<string, string> => Object.fromEntries(names.map((name) => {
+    const version = pinned[name];
+    if (version === undefined) throw new Error(`${sources.root}/package.json does not pin ${name}`);
+    return [name, version];
+  }));
+  // Packages the copied scripts import (e.g. the export script's HCL converter) come along, same pins.
+  const imported = new Set<string>();
+  for (const [path, file] of sources.copied) {
+    if (!path.endsWith(".ts")) continue;
+    for (const m of file.contents.toString("utf8").matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)["']((?:@[\w.-]+\/)?[\w.-]+)/g)) {
+      if (m[1] in pinned && !RUNTIME_DEPENDENCIES.includes(m[1])) imported.add(m[1]);
+    }
+  }
+  const dev = [...new Set([...DEV_DEPENDENCIES, ...imported])].sort();
+  return {
+    name: model.config.appName,
+    version: PROJECT_VERSION,
+    private: true,
+    description: `Immutable infrastructure for ${model.config.appName}: Packer AMI, CDKTF stacks, ASG instance refresh behind an ALB`,
+    engines: { node: ">=20" },
+    scripts: {
+      build: "tsc --noEmit",
+      synth: "cdktf synth",
+      "synth:hcl": "cdktf synth --hcl",
+      plan: "cdktf diff",
+      deploy: "cdktf deploy",
+      test: "jest",
+      "image:build": "packer init packer && packer build -var \"git_sha=$(git rev-parse HEAD)\" packer",
+      export: "node --import tsx scripts/export.ts",
+    },
+    dependencies: pick(RUNTIME_DEPENDENCIES),
+    devDependencies: pick(dev),
+    jest: {
+      testEnvironment: "node",
+      roots: ["<rootDir>/__tests__"],
+      testMatch: ["**/*.test.ts"],
+      transform: { "^.+\\.ts$": ["@swc/jest"] },
+      testTimeout: 60000,
+    },
+  };
+}
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    module: "commonjs",
+    moduleResolution: "node",
+    lib: ["ES2022"],
+    strict: true,
+    noImplicitReturns: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    noFallthroughCasesInSwitch: true,
+    esModuleInterop: true,
+    resolveJsonModule: true,
+    skipLibCheck: true,
+    types: ["node", "jest"],
+    noEmit: true,
+  },
+  include: ["main.ts", "stacks/**/*.ts", "scripts/**/*.ts", "__tests__/**/*.ts"],
+  exclude: ["node_modules", "cdktf.out", "terraform"],
+};
+
+function appPackageJson(model: ProjectModel): Record<string, unknown> {
+  return {
+    name: `${model.config.appName}-app`,
+    version: PROJECT_VERSION,
+    private: true,
+    description: "The web app baked into the AMI. Replace server.js with your app; keep answering the health path.",
+    main: "server.js",
+    scripts: { start: "node server.js" },
+    engines: { node: ">=20" },
+  };
+}
+
+/** Everything the templates may use; every value here is validated or derived from validated values. */
+function templateView(model: ProjectModel): Record<string, unknown> {
+  const { config } = model;
+  const app = config.appName;
+  const firstEnv = config.environments[0].name;
+  return {
+    app,
+    region: config.region,
+    port: config.appPort,
+    healthPath: config.healthCheckPath,
+    image: config.image.containerImage,
+    baseOs: config.image.baseOs,
+    amiParameter: config.image.amiParameter,
+    https: config.certificateArn !== undefined,
+    configFile: CONFIG_FILE,
+    pkrvarsFile: `packer/${app}.auto.pkrvars.hcl`,
+    dockerfile: model.dockerfile,
+    firstEnv,
+    networkNew: config.network.mode === "new",
+    environments: config.environments.map((env, i) => ({
+      name: env.name,
+      previous: i > 0 ? config.environments[i - 1].name : "",
+      instanceType: env.instanceType,
+      min: env.minCapacity,
+      max: env.maxCapacity,
+      deletionProtection: env.deletionProtection,
+      parameterPath: parameterPath(app, env.name),
+      logGroup: logGroupName(app, env.name),
+      kmsAlias: kmsAliasName(app, env.name),
+    })),
+    configKeys: Object.keys(config.config).sort().map((key) => ({ key, parameter: configParameterName(app, firstEnv, key) })),
+    secrets: config.secrets.map((name) => ({ name, parameter: secretParameterName(app, firstEnv, name) })),
+    exampleSecret: secretParameterName(app, firstEnv, config.secrets[0] ?? "EXAMPLE_SECRET"),
+    firstKmsAlias: kmsAliasName(app, firstEnv),
+  };
+}
+
+const hbs = Handlebars.create();
+// GitHub Actions expressions `${{ ... }}` collide with Handlebars: templates write {{gha "expr"}}.
+hbs.registerHelper("gha", (expr: string) => `\${{ ${expr} }}`);
+// A YAML/JSON double-quoted scalar: JSON string syntax is valid in both.
+hbs.registerHelper("quote", (value: unknown) => JSON.stringify(String(value)));
+hbs.registerHelper("join", (list: Array<{ name: string }>, sep: string) => list.map((x) => x.name).join(sep));
+
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+
+function compile(sources: Sources, name: string): Handlebars.TemplateDelegate {
+  const key = `${sources.root}:${name}`;
+  let fn = compiled.get(key);
+  if (!fn) {
+    fn = hbs.compile(template(sources, name), { noEscape: true, strict: true });
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+function template(sources: Sources, name: string): string {
+  const text = sources.templates.get(name);
+  if (text === undefined) throw new Error(`missing template ${name} in ${sources.root}/templates`);
+  return text;
+}

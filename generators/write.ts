@@ -1,0 +1,249 @@
+/**
+ * file map -> disk, the only step that writes. Everything goes into a temporary directory next to the
+ * target first and is then moved into place:
+ * - a new target (or an existing empty one) is one rename of the whole directory: an interrupted run
+ *   leaves either nothing or the complete project (plus, after a SIGKILL, our own temp directory, which
+ *   the next run removes);
+ * - with --force into a non-empty target, files are moved one by one (each rename replaces one file
+ *   atomically); files that are not in the map are never touched, and every replaced file is reported.
+ * A target that is a symlink, or any path that would pass through a symlink or leave the target, is
+ * refused before anything is written.
+ */
+import {
+  chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, Stats, writeSync,
+} from "fs";
+import { basename, dirname, join, posix } from "path";
+import { GeneratorError, UsageError } from "./errors";
+import { FileMap } from "./render";
+
+export interface WriteOptions {
+  /** Write beside existing files (never deleting one) and replace the ones the map contains. */
+  readonly force: boolean;
+  /** Called at named steps ("temp-created", "file-written:<n>", "files-written", "moved", ...). */
+  readonly onStep?: (step: string) => void;
+}
+
+export interface WritePlan {
+  readonly targetDir: string;
+  /** "new": the target does not exist; "empty": it exists with nothing that matters in it; "merge": --force. */
+  readonly mode: "new" | "empty" | "merge";
+  /** Existing files the map replaces (only in "merge" mode). */
+  readonly replaced: readonly string[];
+}
+
+export interface WriteResult extends WritePlan {
+  readonly written: readonly string[];
+}
+
+/** Entries an otherwise empty directory may hold (what `git init` or a file browser leaves). */
+const IGNORABLE = new Set([".git", ".DS_Store", "Thumbs.db"]);
+
+/** Marks our temporary directories: `.<target>.create-immutable-app-<pid>-XXXXXX`. */
+const TEMP_MARK = ".create-immutable-app-";
+
+/** A relative, `/`-separated path that stays inside the target; throws otherwise. */
+export function checkRelativePath(path: string): void {
+  const bad = (why: string): never => {
+    throw new GeneratorError("internal", `refusing to write ${JSON.stringify(path)}: ${why}`);
+  };
+  if (path === "" || path.includes("\0") || /[\u0000-\u001f\u007f]/.test(path)) bad("empty or control characters");
+  if (path.includes("\\")) bad("backslash");
+  if (posix.isAbsolute(path) || /^[A-Za-z]:/.test(path)) bad("absolute path");
+  if (path.split("/").some((s) => s === "" || s === "." || s === "..")) bad("would resolve outside the target");
+  if (posix.normalize(path) !== path) bad("not normalized");
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** Checks the target against the map; reads the disk, writes nothing. Throws a usage error on conflicts. */
+export function planWrite(targetDir: string, files: FileMap, force: boolean): WritePlan {
+  for (const path of files.keys()) checkRelativePath(path);
+  const target = lstatOrUndefined(targetDir);
+  if (target === undefined) {
+    const parent = nearestExisting(dirname(targetDir));
+    if (parent.stat.isDirectory() && (parent.stat.mode & 0o222) === 0) {
+      throw new GeneratorError("external", `cannot create ${targetDir}: ${parent.path} is read-only`);
+    }
+    return { targetDir, mode: "new", replaced: [] };
+  }
+  if (target.isSymbolicLink()) {
+    throw new UsageError("[dir]", `${targetDir} is a symbolic link; give the real directory (nothing was written)`);
+  }
+  if (!target.isDirectory()) throw new UsageError("[dir]", `${targetDir} exists and is not a directory`);
+  if ((target.mode & 0o222) === 0) {
+    throw new GeneratorError("external", `${targetDir} is read-only (mode ${(target.mode & 0o777).toString(8)}); nothing was written`);
+  }
+  const entries = readdirSync(targetDir).filter((name) => !IGNORABLE.has(name)).sort();
+  if (entries.length === 0) return { targetDir, mode: "empty", replaced: [] };
+
+  const replaced: string[] = [];
+  const problems: string[] = [];
+  for (const path of files.keys()) {
+    const segments = path.split("/");
+    let current = targetDir;
+    for (let i = 0; i < segments.length; i++) {
+      current = join(current, segments[i]);
+      const stat = lstatOrUndefined(current);
+      if (stat === undefined) break;
+      const shown = segments.slice(0, i + 1).join("/");
+      if (stat.isSymbolicLink()) {
+        problems.push(`${shown} is a symbolic link (writing through it could leave the target)`);
+        break;
+      }
+      const last = i === segments.length - 1;
+      if (!last && !stat.isDirectory()) {
+        problems.push(`${shown} is a file where the project needs a directory`);
+        break;
+      }
+      if (last) {
+        if (stat.isFile()) replaced.push(path);
+        else problems.push(`${shown} exists and is not a regular file`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new UsageError("[dir]", `cannot write into ${targetDir} (nothing was written):\n${problems.map((p) => `    ${p}`).join("\n")}`);
+  }
+  if (!force) {
+    const others = entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`)));
+    throw new UsageError("[dir]", [
+      `${targetDir} is not empty; nothing was written.`,
+      ...(replaced.length > 0 ? [`  ${replaced.length} file(s) would be replaced:`, ...replaced.map((p) => `    ${p}`)] : []),
+      ...(others.length > 0 ? [`  it also contains: ${others.join(", ")}`] : []),
+      "  Choose a new or empty directory, or pass --force to write beside these files (nothing is deleted; replaced files are listed).",
+    ].join("\n"));
+  }
+  return { targetDir, mode: "merge", replaced };
+}
+
+function nearestExisting(dir: string): { path: string; stat: Stats } {
+  for (let current = dir; ; current = dirname(current)) {
+    const stat = lstatOrUndefined(current);
+    if (stat) return { path: current, stat };
+    if (dirname(current) === current) throw new GeneratorError("external", `no existing parent directory above ${dir}`);
+  }
+}
+
+/** Removes temp directories that earlier, killed runs left next to the target (only ours, only of dead processes). */
+export function sweepStaleTemps(targetDir: string): string[] {
+  const parent = dirname(targetDir);
+  const prefix = `.${basename(targetDir)}${TEMP_MARK}`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+    removed.push(join(parent, name));
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Writes the map. Synchronous on purpose: a SIGINT or SIGTERM that the caller defers (by listening to
+ * it) is handled only after the write has finished, so it cannot cut the project in half.
+ */
+export function writeFiles(targetDir: string, files: FileMap, options: WriteOptions): WriteResult {
+  const step = options.onStep ?? (() => undefined);
+  const plan = planWrite(targetDir, files, options.force);
+  const parent = dirname(targetDir);
+  sweepStaleTemps(targetDir);
+  let temp: string;
+  try {
+    mkdirSync(parent, { recursive: true });
+    temp = mkdtempSync(join(parent, `.${basename(targetDir)}${TEMP_MARK}${process.pid}-`));
+  } catch (error) {
+    throw externalFs(error, parent);
+  }
+  step("temp-created");
+  try {
+    let n = 0;
+    for (const [path, file] of files) {
+      const full = join(temp, path);
+      mkdirSync(dirname(full), { recursive: true });
+      const fd = openSync(full, "wx", file.executable ? 0o755 : 0o644);
+      try {
+        const data = typeof file.contents === "string" ? Buffer.from(file.contents, "utf8") : file.contents;
+        writeSync(fd, data, 0, data.length, 0);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      step(`file-written:${++n}`);
+    }
+    step("files-written");
+    if (plan.mode === "new" || plan.mode === "empty") {
+      if (tryRenameDir(temp, targetDir, plan.mode)) {
+        step("moved");
+        return { ...plan, written: [...files.keys()] };
+      }
+    }
+    let m = 0;
+    for (const path of files.keys()) {
+      const destination = join(targetDir, path);
+      mkdirSync(dirname(destination), { recursive: true });
+      renameSync(join(temp, path), destination);
+      step(`file-moved:${++m}`);
+    }
+    rmSync(temp, { recursive: true, force: true });
+    step("moved");
+    return { ...plan, written: [...files.keys()] };
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    if (error instanceof GeneratorError) throw error;
+    throw externalFs(error, targetDir);
+  }
+}
+
+/** One rename of the whole tree; on Linux and macOS it also replaces an existing empty directory. */
+function tryRenameDir(temp: string, targetDir: string, mode: "new" | "empty"): boolean {
+  try {
+    if (mode === "empty") {
+      chmodSync(temp, lstatSync(targetDir).mode & 0o7777);
+      // A directory holding only ignorable entries (.git) is not empty for rename(2): move files instead.
+      if (readdirSync(targetDir).length > 0) return false;
+    } else {
+      chmodSync(temp, 0o777 & ~process.umask());
+    }
+    renameSync(temp, targetDir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (mode === "empty" && ["ENOTEMPTY", "EEXIST", "EBUSY", "EXDEV", "EPERM", "EACCES", "EISDIR"].includes(code ?? "")) return false;
+    if (mode === "new" && (code === "ENOTEMPTY" || code === "EEXIST")) {
+      throw new UsageError("[dir]", `${targetDir} appeared while the project was being written; nothing was written`);
+    }
+    throw error;
+  }
+}
+
+function externalFs(error: unknown, path: string): GeneratorError {
+  const e = error as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    EACCES: "permission denied", EPERM: "operation not permitted", EROFS: "read-only file system",
+    ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded",
+  };
+  return new GeneratorError("external", `cannot write ${path}: ${why[e.code ?? ""] ?? e.message}; nothing was written`);
+}
