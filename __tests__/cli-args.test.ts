@@ -1,0 +1,83 @@
+/** argv -> flags: every question's flag, the --config naming clash, and usage errors naming the flag. */
+import { readFileSync } from "fs";
+import { join } from "path";
+import { FLAG_SPECS, parseArgs } from "../generators/args";
+import { UsageError } from "../generators/errors";
+import { REPO } from "./support/cli";
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseArgs(argv);
+  } catch (error) {
+    if (error instanceof UsageError) return error;
+    throw error;
+  }
+  throw new Error(`no usage error for ${argv.join(" ")}`);
+}
+
+describe("parseArgs", () => {
+  it("reads every answer flag, in both --flag value and --flag=value forms", () => {
+    const flags = parseArgs([
+      "shop", "--name", "shop", "--region=eu-west-1", "--environments", "staging, production", "--instance-type", "t3.micro",
+      "--min", "1", "--max=3", "--port", "3000", "--health-path", "/healthz", "--image", "ghcr.io/acme/shop:1.0",
+      "--certificate-arn", "arn:x", "--vpc-cidr", "10.1.0.0/16", "--config", "LOG_LEVEL=debug", "--config", "GREETING=a=b",
+      "--secret", "DB_PASSWORD", "--secret", "API_TOKEN", "--no-install", "--git", "--dockerfile", "-y", "--dry-run", "--force",
+    ]);
+    expect(flags).toMatchObject({
+      dir: "shop", name: "shop", region: "eu-west-1", environments: ["staging", "production"], instanceType: "t3.micro",
+      min: 1, max: 3, port: 3000, healthPath: "/healthz", image: "ghcr.io/acme/shop:1.0", certificateArn: "arn:x",
+      vpcCidr: "10.1.0.0/16", config: [["LOG_LEVEL", "debug"], ["GREETING", "a=b"]], secrets: ["DB_PASSWORD", "API_TOKEN"],
+      install: false, git: true, dockerfile: true, yes: true, dryRun: true, force: true,
+    });
+  });
+
+  it("leaves absent answers undefined so that prompts and defaults can fill them", () => {
+    const flags = parseArgs([]);
+    expect(flags.name).toBeUndefined();
+    expect(flags.install).toBeUndefined();
+    expect(flags.yes).toBe(false);
+  });
+
+  it("takes --config FILE (no KEY=) and --config-file FILE as the answers file, but not both", () => {
+    expect(parseArgs(["--config", "answers.json"]).configFile).toEqual({ path: "answers.json", flag: "--config" });
+    expect(parseArgs(["--config-file", "a=b.json"]).configFile).toEqual({ path: "a=b.json", flag: "--config-file" });
+    expect(usageError(["--config", "a.json", "--config-file", "b.json"]).message).toMatch(/^--config-file: .*--config/);
+  });
+
+  it.each([
+    [["--nme", "x"], /^--nme: is not a known option/],
+    [["--Name", "x"], /did you mean --name\?/],
+    [["-x"], /^-x: is not a known option/],
+    [["--name"], /^--name: needs a value/],
+    [["--name", "--yes"], /^--name: needs a value/],
+    [["--port", "80a"], /^--port: must be a whole number/],
+    [["--min", "-1"], /^--min: needs a value/],
+    [["--max", "1.5"], /^--max: must be a whole number/],
+    [["--name", "a", "--name", "b"], /^--name: is given more than once/],
+    [["--yes=no"], /^--yes: takes no value/],
+    [["--no-yes"], /^--no-yes: is not a known option/],
+    [["--environments", "staging,,prod"], /^--environments: has an empty entry/],
+    [["--config", "A=1", "--config", "A=2"], /^--config: A is given more than once/],
+    [["a", "b"], /^\[dir\]: only one target directory/],
+    [["--na\u0000me"], /^"--na\\u0000me": is not a known option/],
+  ])("refuses %j naming the flag", (argv, message) => {
+    const error = usageError(argv as string[]);
+    expect(error.message).toMatch(message);
+    expect(error.exitCode).toBe(2);
+  });
+});
+
+describe("help/usage.txt", () => {
+  const usage = readFileSync(join(REPO, "help", "usage.txt"), "utf8");
+
+  it("documents every flag the parser accepts, and no other", () => {
+    const documented = new Set([...usage.matchAll(/(?:^|\s)--(?:no-)?([a-z][a-z-]*)/g)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual(Object.keys(FLAG_SPECS).sort());
+  });
+
+  it("documents the short flags", () => {
+    for (const [name, spec] of Object.entries(FLAG_SPECS)) {
+      if ("short" in spec) expect(usage).toContain(`-${spec.short}, --${name}`);
+    }
+  });
+});
