@@ -41,8 +41,10 @@ boot_values="$(
   set +u
   # shellcheck disable=SC1090
   . "$boot_env"
-  printf '%s\n' "${APP_NAME-}" "${APP_ENV-}" "${AWS_REGION-}" "${PARAMETER_PATH-}" "${LOG_GROUP_NAME-}" "${APP_PORT-}"
+  # The final "." keeps empty trailing values (command substitution strips trailing newlines).
+  printf '%s\n' "${APP_NAME-}" "${APP_ENV-}" "${AWS_REGION-}" "${PARAMETER_PATH-}" "${LOG_GROUP_NAME-}" "${APP_PORT-}" .
 )" || die "$boot_env could not be read"
+end=""
 {
   IFS= read -r APP_NAME
   IFS= read -r APP_ENV
@@ -50,7 +52,10 @@ boot_values="$(
   IFS= read -r PARAMETER_PATH
   IFS= read -r LOG_GROUP_NAME
   IFS= read -r APP_PORT
-} <<<"$boot_values"
+  IFS= read -r end
+} <<<"$boot_values" || true
+# A value with a newline would shift the lines; every value is single-line by contract.
+[[ "$end" == "." ]] || die "$boot_env has a value with a line break"
 
 [[ "$APP_NAME" == "$app" ]] || die "APP_NAME in $boot_env is '$APP_NAME', expected '$app'"
 [[ "$APP_ENV" =~ $APP_RE ]] || die "APP_ENV in $boot_env is missing or invalid: '$APP_ENV'"
@@ -101,7 +106,7 @@ jq -s --arg path "$PARAMETER_PATH" '
 problems="$(jq -r --arg reserved "$RESERVED_RE" '
   (.[] | select(.env == null) | "\(.name): not <path>config/<KEY> or <path>secret/<NAME> with a name matching ^[A-Za-z][A-Za-z0-9_]{0,127}$"),
   (.[] | select(.env != null and (.env | test($reserved))) | "\(.name): \(.env) is reserved"),
-  (.[] | select(.value | type != "string" or contains("\u0000")) | "\(.name): value is not text"),
+  (.[] | select(.value | type != "string" or (explode | any(. == 0))) | "\(.name): value is not text"),
   (group_by(.env)[] | select(.[0].env != null and length > 1) | "\(map(.name) | join(" and ")): same variable name")
 ' "$work/params.json")"
 [[ -z "$problems" ]] || die "parameters under $PARAMETER_PATH cannot become environment variables:

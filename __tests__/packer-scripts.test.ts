@@ -1,0 +1,338 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
+import { join } from "path";
+import * as fc from "fast-check";
+import { configParameterName, logGroupName, parameterPath, secretParameterName } from "../stacks/names";
+import {
+  ConfigureSandbox,
+  makeTempDir,
+  PACKER_DIR,
+  packerShellScripts,
+  parseSystemdEnvFile,
+  prepareSystemdRoot,
+  readEnvFileWithBash,
+  removeDir,
+  run,
+  shellQuote,
+  systemdVerifyUnavailable,
+} from "./support/packer";
+
+const APP = "shop";
+const ENV = "prod";
+
+describe("shell scripts", () => {
+  it("are all shellcheck clean, bash with set -euo pipefail", () => {
+    const scripts = packerShellScripts();
+    expect(scripts).toEqual(
+      expect.arrayContaining(["files/configure-app.sh", "scripts/install-runtime.sh", "scripts/test-image.sh", "scripts/cleanup.sh", "scripts/publish-ami-id.sh"]),
+    );
+    const result = run("shellcheck", ["--severity=style", "--shell=bash", ...scripts], { cwd: PACKER_DIR });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    for (const script of scripts) {
+      const text = readFileSync(join(PACKER_DIR, script), "utf8");
+      expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+      expect(text).toMatch(/^set -euo pipefail$/m);
+      expect(statSync(join(PACKER_DIR, script)).mode & 0o111).not.toBe(0);
+    }
+  });
+});
+
+describe("boot script (files/configure-app.sh) with a fake aws", () => {
+  let box: ConfigureSandbox;
+  beforeEach(() => {
+    box = new ConfigureSandbox(APP, ENV);
+  });
+  afterEach(() => box.dispose());
+
+  const tricky: Record<string, string> = {
+    SPACES: "  two  spaces inside and around  ",
+    QUOTES: `"double" and 'single' and \`back\``,
+    EQUALS: "a=b==c=",
+    NEWLINES: "line one\nline two\n\nend\n",
+    DOLLARS: "$HOME ${PATH} $(id) \\$ %{x} $",
+    BACKSLASHES: "C:\\path\\n\\\\share\\",
+    UNICODE: "héllo 日本 😀 \u202e",
+    TAB_CR: "a\tb\rc",
+    HASH: "# not a comment ; nor this",
+  };
+
+  function trickyPages() {
+    const entries = Object.entries(tricky);
+    return [
+      { parameters: entries.slice(0, 4).map(([k, v]) => ({ name: configParameterName(APP, ENV, k), value: v })) },
+      { parameters: entries.slice(4, 7).map(([k, v]) => ({ name: secretParameterName(APP, ENV, k), value: v, type: "SecureString" })) },
+      { parameters: entries.slice(7).map(([k, v]) => ({ name: configParameterName(APP, ENV, k), value: v })) },
+    ];
+  }
+
+  it("writes every parameter of every page, values intact for systemd's and the shell's reader", () => {
+    box.setPages(trickyPages());
+    const result = box.runConfigure();
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`(9 parameters from ${parameterPath(APP, ENV)})`);
+
+    const text = readFileSync(box.appEnvFile, "utf8");
+    const expected = new Map<string, string>([
+      ["APP_NAME", APP],
+      ["APP_ENV", ENV],
+      ["AWS_REGION", "eu-west-1"],
+      ["APP_PORT", "8080"],
+      ...Object.entries(tricky),
+    ]);
+    for (const reader of [parseSystemdEnvFile(text), readEnvFileWithBash(box.appEnvFile)]) {
+      for (const [name, value] of expected) expect([name, reader.get(name)]).toEqual([name, value]);
+    }
+    // The container gets exactly these names (docker run --env=NAME copies them from systemd's env).
+    const dockerArgs = parseSystemdEnvFile(text).get("APP_DOCKER_ENV_ARGS")!.split(" ");
+    expect(dockerArgs.sort()).toEqual([...expected.keys()].map((k) => `--env=${k}`).sort());
+    expect(statSync(box.appEnvFile).mode & 0o777).toBe(0o600);
+    expect(box.configFiles()).toEqual(["app.env", "boot.env", "cloudwatch-agent.json"]);
+  });
+
+  it("asks SSM for the whole path, recursive and decrypted, following the page tokens", () => {
+    box.setPages(trickyPages());
+    expect(box.runConfigure().status).toBe(0);
+    const calls = readFileSync(box.awsCalls, "utf8").trim().split("\n");
+    expect(calls).toHaveLength(3);
+    for (const call of calls) {
+      expect(call).toMatch(/^ssm get-parameters-by-path --region eu-west-1 --path \/shop\/prod\/ --recursive --with-decryption /);
+    }
+    expect(calls[0]).not.toContain("--starting-token");
+    expect(calls[1]).toMatch(/--starting-token 1$/);
+    expect(calls[2]).toMatch(/--starting-token 2$/);
+  });
+
+  it("configures the CloudWatch agent for the app's log file and the environment's log group", () => {
+    box.setPages(trickyPages());
+    expect(box.runConfigure().status).toBe(0);
+    const config = JSON.parse(readFileSync(join(box.configDir, "cloudwatch-agent.json"), "utf8"));
+    expect(config.logs.logs_collected.files.collect_list).toEqual([
+      { file_path: `/var/log/immutable-app/${APP}.log`, log_group_name: logGroupName(APP, ENV), log_stream_name: "{instance_id}" },
+    ]);
+    expect(readFileSync(box.ctlCalls, "utf8")).toBe(`-a fetch-config -m ec2 -s -c file:${box.configDir}/cloudwatch-agent.json\n`);
+  });
+
+  describe("fails loudly and leaves the previous app.env untouched", () => {
+    const OLD = 'OLD="previous boot"\n';
+    beforeEach(() => writeFileSync(box.appEnvFile, OLD));
+
+    function expectFailure(messagePattern: RegExp) {
+      const result = box.runConfigure();
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(messagePattern);
+      expect(readFileSync(box.appEnvFile, "utf8")).toBe(OLD);
+      // No temp file left behind, no agent started.
+      expect(box.configFiles()).toEqual(["app.env", "boot.env"]);
+      expect(() => readFileSync(box.ctlCalls)).toThrow();
+      return result;
+    }
+
+    it("when the path holds no parameter", () => {
+      box.setPages([{ parameters: [] }]);
+      expectFailure(/no parameters under \/shop\/prod\/: refusing to start shop/);
+    });
+
+    it("when access is denied (and shows the aws error)", () => {
+      const denied =
+        "An error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: ssm:GetParametersByPath\n";
+      box.setPages([{ error: denied }]);
+      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed/);
+      expect(result.stderr).toContain("AccessDeniedException");
+    });
+
+    it("when a later page fails (never half-written)", () => {
+      box.setPages([trickyPages()[0], { error: "An error occurred (KMS.AccessDeniedException) when decrypting\n" }]);
+      expectFailure(/KMS\.AccessDeniedException[\s\S]*from SSM failed/);
+    });
+
+    it("when a name cannot be an environment variable", () => {
+      box.setPages([{ parameters: [{ name: "/shop/prod/config/bad-name", value: "x" }, { name: "/shop/prod/other/KEY", value: "y" }] }]);
+      const result = expectFailure(/cannot become environment variables/);
+      expect(result.stderr).toContain("/shop/prod/config/bad-name: not");
+      expect(result.stderr).toContain("/shop/prod/other/KEY: not");
+    });
+
+    it("when a config key and a secret share a name", () => {
+      box.setPages([{ parameters: [{ name: configParameterName(APP, ENV, "DB"), value: "a" }, { name: secretParameterName(APP, ENV, "DB"), value: "b" }] }]);
+      expectFailure(/\/shop\/prod\/config\/DB and \/shop\/prod\/secret\/DB: same variable name/);
+    });
+
+    it("when a name would override the unit's own environment", () => {
+      box.setPages([{ parameters: ["PATH", "LD_PRELOAD", "DOCKER_HOST", "APP_PORT"].map((k) => ({ name: configParameterName(APP, ENV, k), value: "x" })) }]);
+      const result = expectFailure(/PATH is reserved/);
+      for (const name of ["LD_PRELOAD", "DOCKER_HOST", "APP_PORT"]) expect(result.stderr).toContain(`${name} is reserved`);
+    });
+
+    it("when boot.env is incomplete, does not match the app, or is missing", () => {
+      box.setPages(trickyPages());
+      const bootEnv = join(box.configDir, "boot.env");
+      writeFileSync(bootEnv, "APP_NAME=other\nAPP_ENV=prod\n");
+      expectFailure(/APP_NAME in .*boot\.env is 'other', expected 'shop'/);
+      writeFileSync(bootEnv, "APP_NAME=shop\nAPP_ENV=prod\n");
+      expectFailure(/AWS_REGION in .*boot\.env is missing or invalid/);
+      writeFileSync(bootEnv, "APP_NAME=shop\nAPP_ENV='prod\nx'\n");
+      expectFailure(/boot\.env has a value with a line break/);
+      removeDir(bootEnv);
+      const result = box.runConfigure();
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/boot\.env is missing: the launch template's user_data writes it/);
+    });
+
+    it("when the CloudWatch agent does not start (app.env is complete, the unit still fails)", () => {
+      box.setPages(trickyPages());
+      const result = box.runConfigure({ FAKE_CTL_EXIT: "3" });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain("the CloudWatch agent did not start");
+    });
+  });
+
+  it("round-trips arbitrary values exactly (fast-check, 10 runs of up to 25 values)", () => {
+    const value = fc.oneof(
+      fc.string({ unit: "binary", minLength: 1 }),
+      fc.array(fc.constantFrom('"', "'", "\\", "$", "`", "=", "\n", " ", "\t", "#", ";", "${", "é", "x"), { minLength: 1, maxLength: 12 }).map((p) => p.join("")),
+    );
+    fc.assert(
+      fc.property(fc.array(value.filter((v) => !v.includes("\u0000")), { minLength: 1, maxLength: 25 }), (values) => {
+        const sandbox = new ConfigureSandbox(APP, ENV);
+        try {
+          sandbox.setPages([{ parameters: values.map((v, i) => ({ name: secretParameterName(APP, ENV, `V${i}`), value: v })) }]);
+          const result = sandbox.runConfigure();
+          expect(result.stderr).toBe("");
+          const systemd = parseSystemdEnvFile(readFileSync(sandbox.appEnvFile, "utf8"));
+          const bash = readEnvFileWithBash(sandbox.appEnvFile);
+          values.forEach((v, i) => {
+            expect(systemd.get(`V${i}`)).toBe(v);
+            expect(bash.get(`V${i}`)).toBe(v);
+          });
+        } finally {
+          sandbox.dispose();
+        }
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  // Where systemd is not PID 1 (containers, most CI runners) systemd-run cannot start a unit; the
+  // image test (scripts/test-image.sh) repeats this check with systemd-run on the real base OS.
+  const systemdRunning = existsSync("/run/systemd/system");
+  (systemdRunning ? it : it.skip)(`is read by the real systemd through systemd-run${systemdRunning ? "" : " (skipped: systemd is not PID 1 here)"}`, () => {
+    box.setPages(trickyPages());
+    expect(box.runConfigure().status).toBe(0);
+    for (const [name, value] of Object.entries(tricky)) {
+      const result = run("systemd-run", ["--quiet", "--wait", "--pipe", "-p", `EnvironmentFile=${box.appEnvFile}`, "/usr/bin/printenv", name]);
+      expect(result.stdout).toBe(`${value}\n`);
+    }
+  });
+});
+
+describe("publish step (scripts/publish-ami-id.sh) with a fake aws", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = makeTempDir("publish");
+    writeFileSync(join(dir, "aws"), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" >>${shellQuote(join(dir, "calls.log"))}\n`);
+    run("chmod", ["+x", join(dir, "aws")]);
+    writeFileSync(
+      join(dir, "packer-manifest.json"),
+      JSON.stringify({
+        builds: [
+          { name: "app", artifact_id: "eu-west-1:ami-0aaaaaaaaaaaaaaaa", packer_run_uuid: "old-run" },
+          { name: "app", artifact_id: "us-east-1:ami-0cccccccccccccccc,eu-west-1:ami-0123456789abcdef0", packer_run_uuid: "this-run" },
+        ],
+        last_run_uuid: "this-run",
+      }),
+    );
+  });
+  afterEach(() => removeDir(dir));
+
+  function publish(parameter: string) {
+    return run("bash", [join(PACKER_DIR, "scripts", "publish-ami-id.sh")], {
+      env: { PATH: `${dir}:${process.env.PATH}`, AMI_SSM_PARAMETER: parameter, AWS_REGION: "eu-west-1", MANIFEST: join(dir, "packer-manifest.json") },
+    });
+  }
+
+  it("writes this run's AMI id for the build region as an aws:ec2:image parameter", () => {
+    const result = publish("/shop/image/ami-id");
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(dir, "calls.log"), "utf8")).toBe(
+      "ssm put-parameter --region eu-west-1 --name /shop/image/ami-id --type String --data-type aws:ec2:image --value ami-0123456789abcdef0 --overwrite\n",
+    );
+  });
+
+  it("does nothing when no parameter is configured", () => {
+    const result = publish("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("not publishing");
+    expect(() => readFileSync(join(dir, "calls.log"))).toThrow();
+  });
+
+  it("fails when the manifest has no AMI for the region", () => {
+    writeFileSync(join(dir, "packer-manifest.json"), JSON.stringify({ builds: [], last_run_uuid: "x" }));
+    const result = publish("/shop/image/ami-id");
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("no AMI id for eu-west-1");
+  });
+});
+
+describe("systemd units (files/*.service)", () => {
+  const unavailable = systemdVerifyUnavailable();
+  const verifyIt = unavailable ? it.skip : it;
+  if (unavailable) console.warn(`systemd-analyze verify skipped: ${unavailable}`);
+
+  function verify(appUnit: string): ReturnType<typeof run> {
+    const root = makeTempDir("units");
+    try {
+      prepareSystemdRoot(
+        root,
+        {
+          [`${APP}.service`]: appUnit,
+          "immutable-app-config@.service": readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8"),
+          "docker.service": "[Unit]\nDescription=stand-in for the docker package's unit\n[Service]\nExecStart=/usr/bin/dockerd\n",
+        },
+        ["/usr/bin/docker", "/usr/bin/dockerd", "/usr/local/sbin/immutable-app-configure"],
+      );
+      return run("systemd-analyze", ["verify", "--man=no", `--root=${root}`, `${APP}.service`, `immutable-app-config@${APP}.service`]);
+    } finally {
+      removeDir(root);
+    }
+  }
+
+  verifyIt("pass systemd-analyze verify as installed (<app>.service, immutable-app-config@<app>.service)", () => {
+    const result = verify(readFileSync(join(PACKER_DIR, "files", "app.service"), "utf8"));
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  verifyIt("would catch a bad unit: an unknown key is reported", () => {
+    const result = verify(readFileSync(join(PACKER_DIR, "files", "app.service"), "utf8").replace("NoNewPrivileges=yes", "NoNewPrivilege=yes"));
+    expect(result.stderr).toContain("Unknown key 'NoNewPrivilege'");
+  });
+
+  it("harden the app unit and tie it to the config unit", () => {
+    const unit = readFileSync(join(PACKER_DIR, "files", "app.service"), "utf8");
+    for (const line of [
+      "User=%N",
+      "Restart=always",
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "ProtectHome=yes",
+      "PrivateTmp=yes",
+      "CapabilityBoundingSet=",
+      "EnvironmentFile=/etc/%N/app.env",
+      "Requires=docker.service immutable-app-config@%N.service",
+      "After=docker.service immutable-app-config@%N.service network-online.target",
+    ]) {
+      expect(unit).toMatch(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+    }
+    // The container: the baked image only, no capabilities, no privilege escalation, read-only root.
+    expect(unit).toContain("--pull=never");
+    expect(unit).toMatch(/--cap-drop ALL --security-opt no-new-privileges/);
+    expect(unit).toContain("--read-only");
+    expect(unit).toMatch(/%N:baked$/m);
+    const config = readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8");
+    expect(config).toMatch(/^Type=oneshot$/m);
+    expect(config).toMatch(/^RemainAfterExit=yes$/m);
+    expect(config).toMatch(/^ExecStart=\/usr\/local\/sbin\/immutable-app-configure %i$/m);
+  });
+});
