@@ -1,0 +1,172 @@
+/** The whole CLI in-process: exit codes, messages naming the flag, an untouched disk on bad input. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { join } from "path";
+import { SpawnFn } from "../generators/post-steps";
+import { tempDir } from "./support/terraform";
+import { packageSources, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
+
+describe("create-immutable-app (in-process)", () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = tempDir("cia-cli");
+  });
+
+  it("scaffolds with --yes and prints a summary and the next steps from help/", async () => {
+    const r = await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Created shop \(\d+ files\):/);
+    expect(r.stdout).toContain("Next steps:");
+    expect(r.stdout).toContain("npx cdktf deploy staging");
+    expect(r.stdout).toMatch(/Roll back/);
+    expect(JSON.parse(readFileSync(join(cwd, "shop", "package.json"), "utf8")).name).toBe("shop");
+  });
+
+  it("--help prints help/usage.txt and --version the package version", async () => {
+    expect((await runCli(["--help"], { cwd })).stdout).toBe(packageSources().help.usage);
+    expect((await runCli(["-v"], { cwd })).stdout).toBe(`${packageSources().packageJson.version}\n`);
+    expect(treeSnapshot(cwd)).toEqual({});
+  });
+
+  it("--dry-run lists every file and writes nothing", async () => {
+    const r = await runCli(["shop", "--yes", "--dry-run"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/would write \d+ files to shop/);
+    expect(r.stdout).toMatch(/create {2}immutable\.config\.json \(\d+ bytes\)/);
+    expect(r.stdout).toMatch(/create {2}packer\/shop\.auto\.pkrvars\.hcl/);
+    expect(treeSnapshot(cwd)).toEqual({});
+  });
+
+  it("--dry-run also refuses a non-empty target, as the real run would", async () => {
+    mkdirSync(join(cwd, "shop"));
+    writeFileSync(join(cwd, "shop", "README.md"), "mine\n");
+    const r = await runCli(["shop", "--yes", "--dry-run"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/README\.md/);
+  });
+
+  it("--force reports every replaced file and keeps the others", async () => {
+    mkdirSync(join(cwd, "shop"));
+    writeFileSync(join(cwd, "shop", "README.md"), "mine\n");
+    writeFileSync(join(cwd, "shop", "NOTES.md"), "keep\n");
+    const r = await runCli(["shop", "--yes", "--force", "--no-install", "--no-git"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Replaced 1 existing file\(s\) \(--force\):\n {2}README\.md\n/);
+    expect(readFileSync(join(cwd, "shop", "NOTES.md"), "utf8")).toBe("keep\n");
+  });
+
+  it.each([
+    [["--bogus"], /--bogus: is not a known option/],
+    [[], /--name: is required without a TTY/],
+    [["Bad Name"], /--name: is required/],
+    [["x", "--name", "a${b}"], /--name: appName:/],
+    [["x", "--name", "con"], /--name: appName: "con" is a reserved device name/],
+    [["x", "--port", "65536"], /--port: appPort:/],
+    [["x", "--min", "3", "--max", "2"], /--min: environments\[0\]\.minCapacity: is 3, more than maxCapacity 2/],
+    [["x", "--config", "API_KEY=abc"], /--config: config\.API_KEY: looks like a secret/],
+    [["x", "--vpc-cidr", "10.0.0.0/8"], /--vpc-cidr: network\.cidr/],
+    [["~/x", "--name", "x"], /\[dir\]: "~\/x" starts with ~/],
+    [["x", "--config-file", "missing.json"], /--config-file missing\.json: does not exist/],
+  ])("%j exits 2 naming the flag, with the disk untouched", async (argv, message) => {
+    const before = treeSnapshot(cwd);
+    const r = await runCli([...(argv as string[]), "--no-install", "--no-git"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/--help/);
+    expect(treeSnapshot(cwd)).toEqual(before);
+  });
+
+  describe("answers file", () => {
+    const write = (name: string, text: string | Buffer): string => {
+      writeFileSync(join(cwd, name), text);
+      return name;
+    };
+
+    it("reads answers from --config-file (and --config FILE), flags overriding it", async () => {
+      write("answers.json", JSON.stringify({ appName: "from-file", region: "eu-west-1", appPort: 3000, tags: { team: "web" } }));
+      const r = await runCli(["--config", "answers.json", "--port", "4000", "--no-install", "--no-git"], { cwd });
+      expect(r.stderr).toBe("");
+      const config = JSON.parse(readFileSync(join(cwd, "from-file", "immutable.config.json"), "utf8"));
+      expect(config).toMatchObject({ appName: "from-file", region: "eu-west-1", appPort: 4000, tags: { team: "web" } });
+    });
+
+    it.each([
+      ["not JSON", "{ appName: x }", /--config-file a\.json: is not valid JSON/],
+      ["a list", "[1, 2]", /--config-file a\.json: must hold a JSON object .* got a list/],
+      ["null", "null", /got null/],
+      ["the wrong shape", JSON.stringify({ appName: 7, environments: "prod", colour: "red" }), /--config-file a\.json: colour: is not a known field[\s\S]*--config-file a\.json: appName: must be a string[\s\S]*environments: must be a list/],
+      ["huge", Buffer.alloc(1024 * 1024 + 1, 0x20), /--config-file a\.json: is 1048577 bytes; an answers file may be at most 1048576 bytes/],
+    ])("refuses a file that is %s, naming the flag, writing nothing", async (_what, contents, message) => {
+      write("a.json", contents);
+      const before = treeSnapshot(cwd);
+      const r = await runCli(["app", "--config-file", "a.json", "--no-install", "--no-git"], { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(treeSnapshot(cwd)).toEqual(before);
+    });
+
+    it("refuses a directory given as the answers file", async () => {
+      mkdirSync(join(cwd, "dir.json"));
+      const r = await runCli(["app", "--config-file", "dir.json"], { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--config-file dir\.json: is not a regular file/);
+    });
+  });
+
+  describe("after writing", () => {
+    const calls: string[] = [];
+    const fake = (fail: Record<string, boolean>): SpawnFn => async (command, args, options) => {
+      calls.push(`${command} ${args.join(" ")} @${options.cwd}`);
+      const key = `${command} ${args[0]}`;
+      return fail[key] ? { code: 1, output: `${key} exploded` } : { code: 0, output: "" };
+    };
+    beforeEach(() => {
+      calls.length = 0;
+    });
+
+    it("installs dependencies and makes the first commit", async () => {
+      const r = await runCli(["shop", "--yes", "--install", "--git"], { cwd, spawn: fake({}) });
+      expect(r.code).toBe(0);
+      expect(calls).toEqual([
+        `npm install @${join(cwd, "shop")}`,
+        `git init -q @${join(cwd, "shop")}`,
+        `git add -A @${join(cwd, "shop")}`,
+        `git commit -q -m Initial commit from create-immutable-app @${join(cwd, "shop")}`,
+      ]);
+      expect(r.stdout).toMatch(/Installing dependencies \(npm install\)\.\.\.\nInstalling dependencies \(npm install\): finished in/);
+      expect(r.stdout).not.toMatch(/^ {2}npm install/m);
+    });
+
+    it("keeps the files when npm install or git fails, and says how to finish by hand", async () => {
+      const r = await runCli(["shop", "--yes", "--install", "--git"], { cwd, spawn: fake({ "npm install": true, "git commit": true }) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/npm install failed; the project files are complete[\s\S]*npm install exploded/);
+      expect(r.stderr).toMatch(/git setup failed/);
+      expect(r.stdout).toMatch(/To finish by hand:\n {2}cd shop\n {2}npm install\n {2}git commit/);
+      expect(existsSync(join(cwd, "shop", "stacks", "web-tier-stack.ts"))).toBe(true);
+    });
+  });
+
+  it("asks the questions on a TTY and writes the answers", async () => {
+    const prompter = scriptedPrompter([
+      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", false, false,
+    ]);
+    const r = await runCli([], { cwd, prompter });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const config = JSON.parse(readFileSync(join(cwd, "shop", "immutable.config.json"), "utf8"));
+    expect(config).toMatchObject({
+      appName: "shop", region: "eu-west-1", appPort: 3000, healthCheckPath: "/healthz", config: { LOG_LEVEL: "debug" },
+      secrets: ["DB_PASSWORD"], environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
+    });
+  });
+
+  it("exits 130 with nothing written when the user presses Ctrl-C at a prompt", async () => {
+    const exit = Object.assign(new Error("User force closed the prompt"), { name: "ExitPromptError" });
+    const prompter = { ...scriptedPrompter([]), input: async () => { throw exit; } };
+    const r = await runCli([], { cwd, prompter });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Cancelled; nothing was written/);
+    expect(treeSnapshot(cwd)).toEqual({});
+  });
+});

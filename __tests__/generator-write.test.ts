@@ -1,0 +1,142 @@
+/** file map -> disk: refuse conflicts, never delete, no symlinks, read-only targets, stale temp dirs. */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "fs";
+import { join } from "path";
+import { GeneratorError, UsageError } from "../generators/errors";
+import { FileMap } from "../generators/render";
+import { checkRelativePath, planWrite, sweepStaleTemps, writeFiles } from "../generators/write";
+import { tempDir } from "./support/terraform";
+import { treeSnapshot } from "./support/cli";
+
+const files: FileMap = new Map([
+  ["README.md", { contents: "# new\n" }],
+  ["package.json", { contents: "{}\n" }],
+  ["stacks/app.ts", { contents: "export {};\n" }],
+  ["bin/run.sh", { contents: "#!/bin/sh\n", executable: true }],
+]);
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("nothing thrown");
+}
+
+describe("writeFiles", () => {
+  let root: string;
+  beforeEach(() => {
+    root = tempDir("cia-write");
+  });
+
+  it("creates a new target with one rename, leaving no temp directory", () => {
+    const target = join(root, "nested", "app");
+    const steps: string[] = [];
+    const result = writeFiles(target, files, { force: false, onStep: (s) => steps.push(s) });
+    expect(result.mode).toBe("new");
+    expect(treeSnapshot(target)).toEqual(expect.objectContaining({ "README.md": expect.any(String), "stacks/app.ts": expect.any(String) }));
+    expect(readdirSync(join(root, "nested"))).toEqual(["app"]);
+    expect(steps).toEqual(["temp-created", "file-written:1", "file-written:2", "file-written:3", "file-written:4", "files-written", "moved"]);
+    expect(readFileSync(join(target, "bin", "run.sh"), "utf8")).toBe("#!/bin/sh\n");
+  });
+
+  it("fills an existing empty directory (or one holding only .git)", () => {
+    const empty = join(root, "empty");
+    mkdirSync(empty);
+    expect(writeFiles(empty, files, { force: false }).mode).toBe("empty");
+    const gitOnly = join(root, "git-only");
+    mkdirSync(join(gitOnly, ".git"), { recursive: true });
+    writeFileSync(join(gitOnly, ".git", "HEAD"), "ref: refs/heads/main\n");
+    writeFiles(gitOnly, files, { force: false });
+    expect(readFileSync(join(gitOnly, ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
+    expect(existsSync(join(gitOnly, "stacks", "app.ts"))).toBe(true);
+    expect(readdirSync(root).filter((n) => n.includes("create-immutable-app"))).toEqual([]);
+  });
+
+  it("refuses a non-empty target, listing the conflicts, and writes nothing", () => {
+    const target = join(root, "busy");
+    mkdirSync(target);
+    writeFileSync(join(target, "README.md"), "mine\n");
+    writeFileSync(join(target, "notes.txt"), "keep\n");
+    const before = treeSnapshot(root);
+    const error = thrown(() => writeFiles(target, files, { force: false }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/^\[dir\]: .* is not empty; nothing was written/);
+    expect(error.message).toMatch(/1 file\(s\) would be replaced:\n\s+README\.md/);
+    expect(error.message).toMatch(/also contains: notes\.txt/);
+    expect(treeSnapshot(root)).toEqual(before);
+  });
+
+  it("with force writes beside existing files, never deletes one, and reports each replaced file", () => {
+    const target = join(root, "busy");
+    mkdirSync(join(target, "stacks"), { recursive: true });
+    writeFileSync(join(target, "README.md"), "mine\n");
+    writeFileSync(join(target, "stacks", "app.ts"), "old\n");
+    writeFileSync(join(target, "stacks", "mine.ts"), "keep\n");
+    const result = writeFiles(target, files, { force: true });
+    expect(result.mode).toBe("merge");
+    expect(result.replaced).toEqual(["README.md", "stacks/app.ts"]);
+    expect(readFileSync(join(target, "stacks", "mine.ts"), "utf8")).toBe("keep\n");
+    expect(readFileSync(join(target, "README.md"), "utf8")).toBe("# new\n");
+    expect(readdirSync(root)).toEqual(["busy"]);
+  });
+
+  it("refuses a target that is a symlink", () => {
+    const real = join(root, "real");
+    mkdirSync(real);
+    symlinkSync(real, join(root, "link"));
+    const error = thrown(() => writeFiles(join(root, "link"), files, { force: true }));
+    expect(error.message).toMatch(/^\[dir\]: .*link is a symbolic link/);
+    expect(readdirSync(real)).toEqual([]);
+  });
+
+  it("refuses, even with force, a path that would pass through a symlink out of the target", () => {
+    const outside = join(root, "outside");
+    mkdirSync(outside);
+    const target = join(root, "app");
+    mkdirSync(target);
+    symlinkSync(outside, join(target, "stacks"));
+    const before = treeSnapshot(root);
+    const error = thrown(() => writeFiles(target, files, { force: true }));
+    expect(error.message).toMatch(/stacks is a symbolic link/);
+    expect(treeSnapshot(root)).toEqual(before);
+  });
+
+  it("refuses a file where the project needs a directory", () => {
+    const target = join(root, "app");
+    mkdirSync(target);
+    writeFileSync(join(target, "stacks"), "a file\n");
+    expect(thrown(() => writeFiles(target, files, { force: true })).message).toMatch(/stacks is a file where the project needs a directory/);
+  });
+
+  it("gives a clear error for a read-only target or parent, writing nothing", () => {
+    const target = join(root, "ro");
+    mkdirSync(target);
+    chmodSync(target, 0o555);
+    try {
+      const error = thrown(() => writeFiles(target, files, { force: false }));
+      expect(error).toBeInstanceOf(GeneratorError);
+      expect((error as GeneratorError).category).toBe("external");
+      expect(error.message).toMatch(/is read-only \(mode 555\); nothing was written/);
+      const nested = thrown(() => writeFiles(join(target, "app"), files, { force: false }));
+      expect(nested.message).toMatch(/cannot create .*ro.*app: .*ro is read-only/);
+    } finally {
+      chmodSync(target, 0o755);
+    }
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it("removes temp directories of killed runs (dead pid), and only those", () => {
+    const target = join(root, "app");
+    mkdirSync(join(root, ".app.create-immutable-app-999999999-abcdef", "stacks"), { recursive: true });
+    mkdirSync(join(root, `.app.create-immutable-app-${process.pid}-abcdef`));
+    mkdirSync(join(root, ".app.mine"));
+    expect(sweepStaleTemps(target)).toEqual([join(root, ".app.create-immutable-app-999999999-abcdef")]);
+    expect(readdirSync(root).sort()).toEqual([`.app.create-immutable-app-${process.pid}-abcdef`, ".app.mine"]);
+  });
+
+  it.each(["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b", "C:/x", "a\u0000b", "a/./b"])("refuses to write the path %j", (path) => {
+    expect(() => checkRelativePath(path)).toThrow(/refusing to write/);
+    expect(() => planWrite(join(root, "x"), new Map([[path, { contents: "" }]]), false)).toThrow(/refusing to write/);
+  });
+});
