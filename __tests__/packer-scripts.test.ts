@@ -226,6 +226,32 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
   });
 });
 
+describe("image test (scripts/test-image.sh)", () => {
+  it("expects of systemd exactly what its own SSM stand-in makes the boot script write", () => {
+    // The build runs this check against the base OS's systemd; here its fixtures are checked against
+    // each other, so that a build fails only for a real reason.
+    const script = readFileSync(join(PACKER_DIR, "scripts", "test-image.sh"), "utf8");
+    const fakeAws = /cat >"\$fake\/aws" <<'FAKE'\n([\s\S]*?)\nFAKE\n/.exec(script)![1].replace(/\/APP\//g, `/${APP}/`);
+    const expectations = script.split("\n").filter((line) => line.startsWith("expect_value "));
+    expect(expectations.length).toBeGreaterThanOrEqual(5);
+    const expected = run("bash", ["-c", `APP_PORT=8080\nexpect_value() { printf '%s\\0%s\\0' "$1" "$2"; }\n${expectations.join("\n")}`]);
+    expect(expected.status).toBe(0);
+    const fields = expected.stdout.split("\0");
+
+    const box = new ConfigureSandbox(APP, "image-test");
+    try {
+      writeFileSync(join(box.binDir, "aws"), `${fakeAws}\n`);
+      const result = box.runConfigure();
+      expect(result.stderr).toBe("");
+      const env = parseSystemdEnvFile(readFileSync(box.appEnvFile, "utf8"));
+      for (let i = 0; i + 1 < fields.length; i += 2) expect([fields[i], env.get(fields[i])]).toEqual([fields[i], fields[i + 1]]);
+      expect(env.get("IMAGE_TEST_NEWLINES")).toBe("line1\nline2");
+    } finally {
+      box.dispose();
+    }
+  });
+});
+
 describe("publish step (scripts/publish-ami-id.sh) with a fake aws", () => {
   let dir: string;
   beforeEach(() => {
