@@ -20,6 +20,8 @@ export type BlockPaths = ReadonlySet<string>;
 const INDENT = "  ";
 const KEYWORDS = new Set(["true", "false", "null", "for", "in", "if", "endfor", "endif", "else"]);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Line separators and bidirectional controls: escaped so that a reviewer sees them. */
+const INVISIBLE = /[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 /** Lists of scalars up to this width stay on one line. */
 const INLINE_LIST_WIDTH = 80;
 
@@ -102,7 +104,7 @@ export function escapeLiteral(text: string): string {
     else if (c === "\n") out += "\\n";
     else if (c === "\r") out += "\\r";
     else if (c === "\t") out += "\\t";
-    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, "0")}`;
+    else if (code < 0x20 || code === 0x7f || INVISIBLE.test(c)) out += `\\u${code.toString(16).padStart(4, "0")}`;
     else out += c;
   }
   return out;

@@ -1,0 +1,354 @@
+import { spawnSync } from "child_process";
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync } from "fs";
+import { homedir, hostname, tmpdir } from "os";
+import { join } from "path";
+import * as fc from "fast-check";
+import { parse } from "@cdktf/hcl2json";
+import { parseArgs } from "../scripts/export/args";
+import { ExportError } from "../scripts/export/errors";
+import { escapeLiteral, expressionLines, splitTemplate, templateExpression } from "../scripts/export/hcl";
+import { backendTf, tfvarsExample, versionsFile } from "../scripts/export/layout";
+import { MANIFEST_FILE, sha256 } from "../scripts/export/write";
+import { EXAMPLE_CONFIG, REPO, readTree, runExport, terraformCopy, terraformOnlyPath } from "./support/export";
+import { PlanJson, tempDir } from "./support/terraform";
+
+const AMI = "ami-0123456789abcdef0";
+const STACKS = ["staging", "production"];
+const exampleConfig = () => JSON.parse(readFileSync(EXAMPLE_CONFIG, "utf8"));
+
+/** A temp project folder holding a copy of the example config (optionally changed). */
+function project(change: (config: any) => void = () => undefined): string {
+  const dir = tempDir("export-project");
+  const config = exampleConfig();
+  change(config);
+  writeFileSync(join(dir, "immutable.config.json"), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+function expectOk(result: { code: number; stderr: string }): void {
+  if (result.code !== 0) throw new Error(`export failed (${result.code}):\n${result.stderr}`);
+}
+
+describe("parseArgs", () => {
+  it("defaults to JSON into terraform/ for every stack", () => {
+    expect(parseArgs([])).toEqual({ syntax: "json", out: "terraform", stacks: [], config: undefined, help: false });
+  });
+
+  it("reads --hcl, --out, repeated --stack and --config, with or without =", () => {
+    expect(parseArgs(["--hcl", "--out=ops", "--stack", "production", "--stack=staging", "--config", "c.json"]))
+      .toEqual({ syntax: "hcl", out: "ops", stacks: ["production", "staging"], config: "c.json", help: false });
+  });
+
+  it.each([
+    [["--bogus"], "--bogus"],
+    [["--hcl=yes"], "--hcl takes no value"],
+    [["--out"], "--out needs a value"],
+    [["--stack", "--hcl"], "--stack needs a value"],
+    [["--out="], "--out needs a non-empty value"],
+    [["production"], '"production"'],
+  ])("refuses %j naming the problem", (argv, message) => {
+    let error: unknown;
+    try {
+      parseArgs(argv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ExportError);
+    expect((error as ExportError).category).toBe("usage");
+    expect((error as ExportError).exitCode).toBe(2);
+    expect((error as Error).message).toContain(message);
+  });
+});
+
+describe("JSON templates as HCL", () => {
+  it.each([
+    ["plain", '"plain"'],
+    ["${aws_vpc.main.id}", "aws_vpc.main.id"],
+    ["http://${aws_lb.x.dns_name}/health", '"http://${aws_lb.x.dns_name}/health"'],
+    ['{"Resource":"${aws_kms_key.k.arn}"}', '"{\\"Resource\\":\\"${aws_kms_key.k.arn}\\"}"'],
+    ['{"a":"${element(split(":", k.arn), 4)}"}', '"{\\"a\\":\\"${element(split(":", k.arn), 4)}\\"}"'],
+    ["Hello, $${name}: 100% literal", '"Hello, $${name}: 100% literal"'],
+    ["a\nb\\c\u202e", '"a\\nb\\\\c\\u202e"'],
+    ["${~ var.x ~}", '"${~ var.x ~}"'],
+  ])("renders %j as %s", (template, hcl) => {
+    expect(templateExpression(template)).toBe(hcl);
+  });
+
+  it("keeps interpolations whole, even with braces and quotes inside", () => {
+    expect(splitTemplate('x${upper("}")}y$${z}')).toEqual([
+      { kind: "literal", text: "x" },
+      { kind: "raw", text: '${upper("}")}' },
+      { kind: "literal", text: "y" },
+      { kind: "raw", text: "$${" },
+      { kind: "literal", text: "z}" },
+    ]);
+    expect(() => splitTemplate("${unterminated")).toThrow(/unterminated/);
+  });
+
+  it("renders short scalar lists inline and objects one key per line", () => {
+    expect(expressionLines(["a", 1, true, null])).toEqual(['["a", 1, true, null]']);
+    expect(expressionLines({ Name: "x", "cost-center": "1" })).toEqual(["{", '  Name          = "x"', '  "cost-center" = "1"', "}"]);
+  });
+
+  // Terraform JSON string -> HCL -> hcl2json (which answers in Terraform JSON syntax) -> the same string.
+  const literalPiece = fc.string({ unit: "binary", maxLength: 6 }).map((s) => s.replace(/[${}%]/g, "").normalize("NFC"));
+  const piece = fc.oneof(
+    literalPiece,
+    fc.constantFrom("${var.x}", '${upper("a}b")}', '${jsonencode({ a = "${var.y}" })}', "$${", "%%{", '"', "\\", "\n", "\t", "\u0000", "\u2028", "$", "%", "😀"),
+  );
+  it("round-trips through hcl2json", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 8 }).map((p) => p.join("")), async (template) => {
+        const parsed = (await parse("x.tf", `locals {\n  x = ${templateExpression(template)}\n}\n`)) as any;
+        expect(parsed.locals[0].x).toBe(template);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("escapes every control character", () => {
+    for (let code = 0; code < 0x20; code++) expect(escapeLiteral(String.fromCharCode(code))).toMatch(/^\\/);
+  });
+});
+
+describe("small files", () => {
+  it("pins the provider with its full source and requires Terraform >= 1.10", () => {
+    expect(versionsFile({ required_providers: { aws: { source: "aws", version: "5.100.0" } } })).toBe(
+      'terraform {\n  required_version = ">= 1.10.0"\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "5.100.0"\n    }\n  }\n}\n',
+    );
+  });
+
+  it("drops cdktf's local backend and keeps an S3 one", () => {
+    expect(backendTf({ local: { path: "../../../terraform.staging.tfstate" } })).toBeUndefined();
+    expect(backendTf(undefined)).toBeUndefined();
+    expect(backendTf({ s3: { bucket: "b", encrypt: true, key: "app/staging.tfstate", region: "eu-west-1", use_lockfile: true } })).toBe(
+      'terraform {\n  backend "s3" {\n    bucket       = "b"\n    encrypt      = true\n    key          = "app/staging.tfstate"\n    region       = "eu-west-1"\n    use_lockfile = true\n  }\n}\n',
+    );
+  });
+
+  it("sets required variables in the tfvars example and comments out the others", () => {
+    const text = tfvarsExample({ ami_id: { type: "string", description: "The image." }, size: { type: "number", default: 2 } });
+    expect(text).toContain(`# The image.\nami_id = "${AMI}"`);
+    expect(text).toContain("# size = 2");
+  });
+});
+
+describe("export of the example configuration", () => {
+  let cwd: string;
+  let json: string;
+  let hcl: string;
+
+  beforeAll(() => {
+    cwd = project();
+    expectOk(runExport(cwd, []));
+    expectOk(runExport(cwd, ["--hcl", "--out", "terraform-hcl"]));
+    json = join(cwd, "terraform");
+    hcl = join(cwd, "terraform-hcl");
+  });
+
+  it("writes one self-contained folder per stack", () => {
+    for (const stack of STACKS) {
+      expect([...readTree(join(json, stack)).keys()]).toEqual([
+        MANIFEST_FILE, "README.md", "main.tf.json", "outputs.tf.json", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
+      ]);
+      expect([...readTree(join(hcl, stack)).keys()]).toEqual([
+        MANIFEST_FILE, "README.md", "main.tf", "outputs.tf", "terraform.tfvars.example", "variables.tf", "versions.tf",
+      ]);
+    }
+  });
+
+  it("records a checksum of every file it wrote", () => {
+    const tree = readTree(join(json, "production"));
+    const manifest = JSON.parse(tree.get(MANIFEST_FILE)!.toString("utf8"));
+    const expected: Record<string, string> = {};
+    for (const [name, bytes] of tree) if (name !== MANIFEST_FILE) expected[name] = sha256(bytes);
+    expect(manifest.files).toEqual(expected);
+  });
+
+  it("declares ami_id first, with a description and a validation", () => {
+    const variables = JSON.parse(readFileSync(join(json, "production", "variables.tf.json"), "utf8")).variable;
+    expect(Object.keys(variables)[0]).toBe("ami_id");
+    expect(variables.ami_id.description).toMatch(/Packer/);
+    expect(variables.ami_id.validation[0].error_message).toMatch(/ami-/);
+    expect(readFileSync(join(hcl, "production", "variables.tf"), "utf8")).toMatch(/^variable "ami_id" \{\n  description = "AMI baked/m);
+  });
+
+  it("keeps no cdktf metadata, no backend of the synthesizing project and nothing of this machine", () => {
+    const forbidden = [REPO, cwd, `${tmpdir()}/`, homedir(), "cdktf.out", "../", "tfstate", '"//"', "cdktf"];
+    for (const root of [json, hcl]) {
+      for (const [name, bytes] of readTree(root)) {
+        const text = bytes.toString("utf8");
+        const isConfig = /\.tf(\.json)?$/.test(name);
+        for (const needle of isConfig ? forbidden : forbidden.slice(0, 5)) {
+          if (text.includes(needle)) throw new Error(`${name} contains ${JSON.stringify(needle)}`);
+        }
+        expect(text).not.toMatch(new RegExp(`\\b${hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`));
+      }
+    }
+  });
+
+  it("is deterministic: a second export is byte-identical, and re-running in place writes nothing", () => {
+    const again = project();
+    expectOk(runExport(again, []));
+    expectOk(runExport(again, ["--hcl", "--out", "terraform-hcl"]));
+    expect(readTree(join(again, "terraform"))).toEqual(readTree(json));
+    expect(readTree(join(again, "terraform-hcl"))).toEqual(readTree(hcl));
+
+    const before = statSync(join(json, "staging", "main.tf.json")).mtimeMs;
+    const rerun = runExport(cwd, []);
+    expectOk(rerun);
+    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 6 unchanged");
+    expect(statSync(join(json, "staging", "main.tf.json")).mtimeMs).toBe(before);
+  });
+
+  it("writes a README with the stack's real names and procedures", () => {
+    const readme = readFileSync(join(json, "production", "README.md"), "utf8");
+    for (const expected of [
+      "terraform init",
+      `jq -r '.builds[-1].artifact_id | split(":")[1]'`,
+      'terraform apply -var "ami_id=$PREVIOUS"',
+      "aws ssm put-parameter --region eu-west-1 --name /demo-app/production/secret/DATABASE_PASSWORD --type SecureString --key-id alias/demo-app-production-secrets --overwrite",
+      "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "keeps at least 90% of the capacity in service",
+      "`/demo-app/production/config/LOG_LEVEL` | `warn`",
+      "| `ami_id` | string | yes |",
+      "| `health_check_url` |",
+      "terraform.tfstate",
+    ]) {
+      expect(readme).toContain(expected);
+    }
+  });
+
+  describe("run by ops with terraform and without node", () => {
+    let path: string;
+    const plans = new Map<string, PlanJson>();
+    beforeAll(() => {
+      path = terraformOnlyPath();
+    });
+
+    it.each(STACKS.flatMap((stack) => [[stack, "json"], [stack, "hcl"]]))("%s (%s): init, validate, fmt -check, plan", (stack, syntax) => {
+      const tf = terraformCopy(join(syntax === "json" ? json : hcl, stack), path, true);
+      const plan = tf.plan({ ami_id: AMI });
+      expect(tf.run(["fmt", "-check", "-diff", "-no-color"])).toMatchObject({ status: 0 });
+      plans.set(`${stack}/${syntax}`, plan);
+      const template = plan.resource_changes.find((r) => r.type === "aws_launch_template")!;
+      expect(template.change.after.image_id).toBe(AMI);
+      expect(plan.resource_changes.every((r) => r.change.actions.join() === "create")).toBe(true);
+    });
+
+    it.each(STACKS)("%s: the JSON and HCL variants plan the same resources with the same values", (stack) => {
+      const a = plans.get(`${stack}/json`);
+      const b = plans.get(`${stack}/hcl`);
+      if (!a || !b) throw new Error("the plans above failed");
+      const after = (p: PlanJson) => Object.fromEntries(p.resource_changes.map((r) => [r.address, r.change.after]));
+      expect(Object.keys(after(b)).sort()).toEqual(Object.keys(after(a)).sort());
+      expect(after(b)).toEqual(after(a));
+      expect(b.planned_values.outputs).toEqual(a.planned_values.outputs);
+      expect(b.configuration.root_module.variables).toEqual(a.configuration.root_module.variables);
+    });
+
+    it("enforces the ami_id validation in HCL", () => {
+      const tf = terraformCopy(join(hcl, "staging"), path, true);
+      tf.ok(["init", "-input=false", "-no-color"]);
+      const result = tf.run(["plan", "-input=false", "-no-color", "-lock=false", "-var", "ami_id=not-an-ami"]);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain("The ami_id value must look like ami-0123456789abcdef0.");
+    });
+  });
+});
+
+describe("overwrite refusal", () => {
+  it("refuses an edited file, names it, and writes nothing anywhere", () => {
+    const cwd = project();
+    expectOk(runExport(cwd, []));
+    const edited = join(cwd, "terraform", "staging", "main.tf.json");
+    appendFileSync(edited, "\n");
+    const before = readTree(join(cwd, "terraform"));
+    // A change that would rewrite production: it must not happen either.
+    const config = JSON.parse(readFileSync(join(cwd, "immutable.config.json"), "utf8"));
+    config.environments[1].instanceType = "t3.large";
+    writeFileSync(join(cwd, "immutable.config.json"), JSON.stringify(config));
+
+    const result = runExport(cwd, []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("terraform/staging/main.tf.json: was edited since the last export");
+    expect(result.stderr).toContain("nothing was written");
+    expect(readTree(join(cwd, "terraform"))).toEqual(before);
+  });
+
+  it("refuses a file it did not write, before creating any folder", () => {
+    const cwd = project();
+    mkdirSync(join(cwd, "terraform", "production"), { recursive: true });
+    writeFileSync(join(cwd, "terraform", "production", "README.md"), "our own notes\n");
+    const result = runExport(cwd, []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("terraform/production/README.md: was not written by the export");
+    expect(readFileSync(join(cwd, "terraform", "production", "README.md"), "utf8")).toBe("our own notes\n");
+    expect(existsSync(join(cwd, "terraform", "staging"))).toBe(false);
+    expect([...readTree(join(cwd, "terraform")).keys()]).toEqual(["production/README.md"]);
+  });
+
+  it("leaves other files alone and replaces only its own unchanged files when the syntax changes", () => {
+    const cwd = project();
+    expectOk(runExport(cwd, ["--stack", "staging"]));
+    const dir = join(cwd, "terraform", "staging");
+    writeFileSync(join(dir, "terraform.tfvars"), `ami_id = "${AMI}"\n`);
+    const result = runExport(cwd, ["--stack", "staging", "--hcl"]);
+    expectOk(result);
+    expect(result.stdout).toContain("removed (main.tf.json, outputs.tf.json, variables.tf.json)");
+    expect([...readTree(dir).keys()]).toEqual([
+      MANIFEST_FILE, "README.md", "main.tf", "outputs.tf", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
+    ]);
+    expect(existsSync(join(cwd, "terraform", "production"))).toBe(false);
+  });
+});
+
+describe("S3 backend", () => {
+  it("moves the backend to backend.tf with native locking, and validates without node", () => {
+    const cwd = project((c) => {
+      c.backend = { bucket: "acme-terraform-state", keyPrefix: "demo-app", region: "eu-west-1" };
+    });
+    writeFileSync(join(cwd, "custom.json"), readFileSync(join(cwd, "immutable.config.json")));
+    // IMMUTABLE_CONFIG, like main.ts.
+    expectOk(runExport(cwd, ["--stack", "production", "--hcl"], { IMMUTABLE_CONFIG: "custom.json" }));
+    const dir = join(cwd, "terraform", "production");
+    const backend = readFileSync(join(dir, "backend.tf"), "utf8");
+    expect(backend).toContain(
+      'terraform {\n  backend "s3" {\n    bucket       = "acme-terraform-state"\n    encrypt      = true\n' +
+        '    key          = "demo-app/production.tfstate"\n    region       = "eu-west-1"\n    use_lockfile = true\n  }\n}\n',
+    );
+    expect(readFileSync(join(dir, "main.tf"), "utf8")).not.toContain("backend");
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
+
+    const tf = terraformCopy(dir, terraformOnlyPath(), false);
+    tf.ok(["init", "-backend=false", "-input=false", "-no-color"]);
+    tf.ok(["validate", "-no-color"]);
+    tf.ok(["fmt", "-check", "-diff", "-no-color"]);
+  });
+});
+
+describe("the command", () => {
+  it("names an unknown stack and lists the known ones", () => {
+    const result = runExport(project(), ["--stack", "qa"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--stack qa: no such stack; the stacks are staging, production");
+  });
+
+  it("reports a config problem by field", () => {
+    const result = runExport(project((c) => { c.region = "mars-1"; }), []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("region");
+  });
+
+  it("prints help", () => {
+    const result = runExport(tempDir("export-help"), ["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Usage: npm run export");
+  });
+
+  it("exits 2 from the script on an unknown flag", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/export.ts", "--frobnicate"], { cwd: REPO, encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown option --frobnicate");
+  });
+});
