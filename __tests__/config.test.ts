@@ -1,7 +1,10 @@
 import { ConfigError, checkConfig, resolveConfig } from "../stacks/config-validation";
 import { formatCidr, overlaps, parseCidr, subnet } from "../stacks/cidr";
 import { escapeTfString } from "../stacks/escape";
-import { exampleConfigJson } from "./support/synth";
+import { readFileSync } from "fs";
+import { join } from "path";
+import { RESERVED_ENV_NAMES } from "../stacks/names";
+import { exampleConfigJson, REPO_ROOT } from "./support/synth";
 
 const base = { appName: "shop" };
 
@@ -87,6 +90,8 @@ describe("each class of mistake names its field", () => {
     ["URL with a password", { ...base, config: { DATABASE_URL: "postgres://app:s3cret@db:5432/app" } }, "config.DATABASE_URL", /password/],
     ["secret value instead of name", { ...base, secrets: [{ DB_PASSWORD: "x" }] }, "secrets[0]", /name \(not its value\)/],
     ["secret also in config", { ...base, config: { API_URL: "x" }, secrets: ["API_URL"] }, "secrets[0]", /also a plain config key/],
+    ["config key the image sets", { ...base, config: { AWS_REGION: "x" } }, "config.AWS_REGION", /set by the image/],
+    ["secret name the image sets", { ...base, secrets: ["LD_PRELOAD"] }, "secrets[0]", /set by the image/],
     ["aws: tag", { ...base, tags: { "aws:owner": "me" } }, 'tags["aws:owner"]', /tag key/],
     ["tag that the stacks set", { ...base, tags: { app: "x" } }, "tags.app", /set by the stacks/],
     ["tag value with $", { ...base, tags: { team: "a$b" } }, "tags.team", /characters AWS does not allow/],
@@ -131,6 +136,14 @@ describe("each class of mistake names its field", () => {
     const config = resolveConfig({ ...base, config: { GREETING: "100% ${not} %{an} \"expression\"\nline 2" }, tags: { "owner name": "Zoë Ünïcode" } });
     expect(config.config.GREETING).toBe("100% ${not} %{an} \"expression\"\nline 2");
     expect(config.tags["owner name"]).toBe("Zoë Ünïcode");
+  });
+});
+
+describe("reserved environment names", () => {
+  it("are the ones the boot script refuses", () => {
+    const script = readFileSync(join(REPO_ROOT, "packer", "files", "configure-app.sh"), "utf8");
+    const shell = /^readonly RESERVED_RE='(.*)'$/m.exec(script);
+    expect(shell?.[1]).toBe(RESERVED_ENV_NAMES.source);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, defaultAvailabilityZones,
 } from "./aws-rules";
 import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
-import { defaultAmiParameter, MANAGED_TAG_KEYS, resourcePrefix } from "./names";
+import { defaultAmiParameter, MANAGED_TAG_KEYS, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
 
 export interface ConfigProblem {
   /** The field, as a path into the config: `network.cidr`, `environments[0].name`. */
@@ -370,6 +370,8 @@ function defaultSubnetCidrs(vpc: Cidr, azCount: number): { publicSubnetCidrs: st
 function readConfigValues(r: Reader, field: string, value: Json): Record<string, string> {
   return r.map(field, value, PATTERNS.parameterKey, "a name like DATABASE_HOST (letter first, then letters, digits, _; at most 128)",
     (path, v) => {
+      const key = path.slice(field.length + 1);
+      if (RESERVED_ENV_NAMES.test(key)) r.fail(path, `${key} is set by the image itself; choose another name`);
       if (v.length === 0) r.fail(path, "must not be empty (SSM parameters cannot be empty)");
       if (Buffer.byteLength(v, "utf8") > LIMITS.configValue) r.fail(path, `is over ${LIMITS.configValue} bytes, the SSM standard-tier limit`);
       if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) r.fail(path, "contains control characters (only newline and tab are allowed)");
@@ -404,7 +406,9 @@ function readSecrets(r: Reader, value: Json, config: Record<string, string>): st
       r.fail(field, `must be a secret's name (not its value), got ${describe(v)}`);
       return;
     }
-    if (!PATTERNS.parameterKey.test(v)) {
+    if (RESERVED_ENV_NAMES.test(v)) {
+      r.fail(field, `${v} is set by the image itself; choose another name`);
+    } else if (!PATTERNS.parameterKey.test(v)) {
       r.fail(field, `${quote(v)} is not a name like DATABASE_PASSWORD (letter first, then letters, digits, _; at most 128)`);
     } else if (names.includes(v)) {
       r.fail(field, `${v} is listed twice`);
