@@ -149,10 +149,10 @@ describe("export of the example configuration", () => {
   it("writes one self-contained folder per stack", () => {
     for (const stack of STACKS) {
       expect([...readTree(join(json, stack)).keys()]).toEqual([
-        MANIFEST_FILE, "README.md", "main.tf.json", "outputs.tf.json", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
+        MANIFEST_FILE, ".gitignore", "README.md", "main.tf.json", "outputs.tf.json", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
       ]);
       expect([...readTree(join(hcl, stack)).keys()]).toEqual([
-        MANIFEST_FILE, "README.md", "main.tf", "outputs.tf", "terraform.tfvars.example", "variables.tf", "versions.tf",
+        MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "terraform.tfvars.example", "variables.tf", "versions.tf",
       ]);
     }
   });
@@ -197,7 +197,7 @@ describe("export of the example configuration", () => {
     const before = statSync(join(json, "staging", "main.tf.json")).mtimeMs;
     const rerun = runExport(cwd, []);
     expectOk(rerun);
-    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 6 unchanged");
+    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 7 unchanged");
     expect(statSync(join(json, "staging", "main.tf.json")).mtimeMs).toBe(before);
   });
 
@@ -297,7 +297,7 @@ describe("overwrite refusal", () => {
     expectOk(result);
     expect(result.stdout).toContain("removed (main.tf.json, outputs.tf.json, variables.tf.json)");
     expect([...readTree(dir).keys()]).toEqual([
-      MANIFEST_FILE, "README.md", "main.tf", "outputs.tf", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
+      MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
     ]);
     expect(existsSync(join(cwd, "terraform", "production"))).toBe(false);
   });

@@ -22,6 +22,8 @@ export interface StackFacts {
   readonly app?: string;
   readonly region?: string;
   readonly providerVersion?: string;
+  /** versions.tf's required_version. */
+  readonly requiredVersion: string;
   /** `local`, or the remote backend's type and settings. */
   readonly backend: { readonly type: string; readonly settings: JsonObject };
   readonly variables: readonly VariableFact[];
@@ -46,7 +48,7 @@ export interface StackFacts {
 type Resources = Record<string, Record<string, JsonObject>>;
 
 /** Reads what the README needs out of the stack's Terraform JSON. */
-export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: readonly string[]): StackFacts {
+export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: readonly string[], requiredVersion: string): StackFacts {
   const c = stack.config;
   const resources = (c.resource ?? {}) as unknown as Resources;
   const all = (type: string) => Object.values(resources[type] ?? {});
@@ -121,6 +123,7 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     app: typeof tags.app === "string" ? tags.app : undefined,
     region: typeof provider?.region === "string" ? provider.region : undefined,
     providerVersion: typeof awsRequirement?.version === "string" ? awsRequirement.version : undefined,
+    requiredVersion,
     backend: { type: backendType, settings: (backendBlock[backendType] ?? {}) as JsonObject },
     variables,
     outputs,
@@ -183,6 +186,7 @@ const FILE_ROLES: Readonly<Record<string, string>> = {
   "backend.tf": "where the state lives",
   "terraform.tfvars.example": "example variable values; copy to `terraform.tfvars`",
   "README.md": "this file",
+  ".gitignore": "keeps Terraform's working files, state and plans out of version control",
 };
 
 export function renderReadme(f: StackFacts): string {
@@ -208,11 +212,12 @@ export function renderReadme(f: StackFacts): string {
 
   p("## Requirements");
   p(
-    `- Terraform ${"`>= 1.10`"} (see \`versions.tf\`); the AWS provider is pinned to \`${f.providerVersion ?? "see versions.tf"}\`.`,
+    `- Terraform \`${f.requiredVersion}\` (see \`versions.tf\`); the AWS provider is pinned to \`${f.providerVersion ?? "see versions.tf"}\`.`,
     "- AWS credentials for the target account (environment variables, a profile or SSO), allowed to manage EC2, " +
       "Auto Scaling, Elastic Load Balancing, IAM, KMS, SSM and CloudWatch Logs.",
     "- The AWS CLI and `jq` for the release, secret and monitoring commands below.",
-    "- Commit `.terraform.lock.hcl` after the first `terraform init`; never commit state or `.terraform/`.",
+    "- Commit `.terraform.lock.hcl` after the first `terraform init`; never commit state, plans or `.terraform/` " +
+      "(`.gitignore` lists them).",
   );
 
   p("## State");
@@ -222,6 +227,11 @@ export function renderReadme(f: StackFacts): string {
         "configuration). That suits one operator trying things out. For a team, put the state in S3 before the " +
         "first apply: add a `backend.tf` like the one below, then `terraform init -migrate-state`.",
     );
+    p(
+      `If this environment was already deployed with \`cdktf deploy\` from the app repository, its state is ` +
+        `\`terraform.${f.stack}.tfstate\` at the root of that repository: copy it here as \`terraform.tfstate\` before ` +
+        "the first plan (the resource addresses are the same), or Terraform will plan to create everything again.",
+    );
     p("```hcl", "terraform {", '  backend "s3" {', '    bucket       = "<state-bucket>"', `    key          = "${f.app ?? "<app>"}/${f.stack}.tfstate"`,
       `    region       = "${region}"`, "    encrypt      = true", "    use_lockfile = true", "  }", "}", "```");
   } else if (f.backend.type === "s3") {
@@ -229,7 +239,9 @@ export function renderReadme(f: StackFacts): string {
     p(
       `The state lives in S3: \`s3://${String(s.bucket)}/${String(s.key)}\`${s.region ? ` (region \`${String(s.region)}\`)` : ""}` +
         `${s.encrypt === true ? ", encrypted" : ""}${s.use_lockfile === true ? ", locked with a lock file next to it (`use_lockfile`, Terraform >= 1.10; no DynamoDB table)" : ""}. ` +
-        "`backend.tf` holds these settings. The bucket must exist (with versioning on) before `terraform init`.",
+        "`backend.tf` holds these settings. The bucket must exist (with versioning on) before `terraform init`. " +
+        "`cdktf deploy` in the app repository uses the same state, so both see the same resources; the lock keeps them " +
+        "from applying at the same time.",
     );
   } else {
     p(`The state lives in the \`${f.backend.type}\` backend configured in \`backend.tf\`.`);
