@@ -303,27 +303,42 @@ describe("overwrite refusal", () => {
   });
 });
 
-describe("S3 backend", () => {
-  it("moves the backend to backend.tf with native locking, and validates without node", () => {
+describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
+  it("moves the backend to backend.tf with native locking; both syntaxes validate without node", () => {
     const cwd = project((c) => {
       c.backend = { bucket: "acme-terraform-state", keyPrefix: "demo-app", region: "eu-west-1" };
+      c.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+      c.amiSource = "resolve:ssm:/demo-app/image/ami-id";
+      c.network = {
+        mode: "existing",
+        vpcId: "vpc-0123456789abcdef0",
+        publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        privateSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
+      };
     });
     writeFileSync(join(cwd, "custom.json"), readFileSync(join(cwd, "immutable.config.json")));
     // IMMUTABLE_CONFIG, like main.ts.
-    expectOk(runExport(cwd, ["--stack", "production", "--hcl"], { IMMUTABLE_CONFIG: "custom.json" }));
-    const dir = join(cwd, "terraform", "production");
-    const backend = readFileSync(join(dir, "backend.tf"), "utf8");
-    expect(backend).toContain(
-      'terraform {\n  backend "s3" {\n    bucket       = "acme-terraform-state"\n    encrypt      = true\n' +
-        '    key          = "demo-app/production.tfstate"\n    region       = "eu-west-1"\n    use_lockfile = true\n  }\n}\n',
-    );
-    expect(readFileSync(join(dir, "main.tf"), "utf8")).not.toContain("backend");
-    expect(readFileSync(join(dir, "README.md"), "utf8")).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
+    expectOk(runExport(cwd, ["--stack", "production"], { IMMUTABLE_CONFIG: "custom.json" }));
+    expectOk(runExport(cwd, ["--stack", "production", "--hcl", "--out", "terraform-hcl"], { IMMUTABLE_CONFIG: "custom.json" }));
+    const path = terraformOnlyPath();
+    for (const root of ["terraform", "terraform-hcl"]) {
+      const dir = join(cwd, root, "production");
+      expect(readFileSync(join(dir, "backend.tf"), "utf8")).toContain(
+        'terraform {\n  backend "s3" {\n    bucket       = "acme-terraform-state"\n    encrypt      = true\n' +
+          '    key          = "demo-app/production.tfstate"\n    region       = "eu-west-1"\n    use_lockfile = true\n  }\n}\n',
+      );
+      const main = readFileSync(join(dir, root === "terraform" ? "main.tf.json" : "main.tf"), "utf8");
+      expect(main).not.toContain("backend");
+      expect(main).toContain("resolve:ssm:/demo-app/image/ami-id");
+      const readme = readFileSync(join(dir, "README.md"), "utf8");
+      expect(readme).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
+      expect(readme).toContain("aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image");
 
-    const tf = terraformCopy(dir, terraformOnlyPath(), false);
-    tf.ok(["init", "-backend=false", "-input=false", "-no-color"]);
-    tf.ok(["validate", "-no-color"]);
-    tf.ok(["fmt", "-check", "-diff", "-no-color"]);
+      const tf = terraformCopy(dir, path, false);
+      tf.ok(["init", "-backend=false", "-input=false", "-no-color"]);
+      tf.ok(["validate", "-no-color"]);
+      tf.ok(["fmt", "-check", "-diff", "-no-color"]);
+    }
   });
 });
 

@@ -289,11 +289,24 @@ export function renderReadme(f: StackFacts): string {
       a.skipMatching ? "skips instances that already run the new template version" : undefined,
       a.autoRollback ? "rolls back to the previous version by itself when the refresh fails" : undefined,
     ].filter(Boolean);
-    p(
-      `A new image gives the launch template a new version; the Auto Scaling group \`${a.name}\` follows it and starts a ` +
-        `rolling instance refresh: it launches instances from the new version, waits until the load balancer reports them ` +
-        `healthy, then terminates old ones. It ${facts.join(", ")}. Instances are never changed in place.`,
-    );
+    if (f.image.mode === "ssm") {
+      p(
+        "A new image does not change the launch template (EC2 resolves the parameter at each launch), so Terraform starts " +
+          `no refresh for it; start one yourself to replace the instances of \`${a.name}\`:`,
+      );
+      p("```sh", ...startRefresh, "```");
+      p(
+        "A change of the launch template itself (instance type, user data, ...) makes the group start a refresh on apply. " +
+          `A refresh launches new instances, waits until the load balancer reports them healthy, then terminates old ones. ` +
+          `It ${facts.join(", ")}. Instances are never changed in place.`,
+      );
+    } else {
+      p(
+        `A new image gives the launch template a new version; the Auto Scaling group \`${a.name}\` follows it and starts a ` +
+          `rolling instance refresh: it launches instances from the new version, waits until the load balancer reports them ` +
+          `healthy, then terminates old ones. It ${facts.join(", ")}. Instances are never changed in place.`,
+      );
+    }
     p(
       "`terraform apply` returns once the refresh has *started*; watch it until `Successful` " +
         "(other states: `Pending`, `InProgress`, `Failed`, `Cancelled`, `RollbackSuccessful`):",
