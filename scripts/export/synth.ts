@@ -5,9 +5,7 @@
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { App, TerraformElement, TerraformStack } from "cdktf";
-// The resolver cdktf itself applies to a stack's elements before rendering them; no public equivalent.
-import { resolve } from "cdktf/lib/_tokens";
+import { App, DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from "cdktf";
 import { AppConfig } from "../../stacks/config";
 import { addStacks } from "../../stacks/app";
 import { BlockPaths, Json, JsonObject } from "./hcl";
@@ -22,6 +20,9 @@ export interface SynthesizedStack {
   /** Resource and data addresses (`aws_vpc.main`, `data.aws_ami.x`) in the order the constructs were defined. */
   readonly order: readonly string[];
 }
+
+/** The resolver cdktf applies to a stack's elements when it renders them. */
+const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
 export function synthesize(config: AppConfig): SynthesizedStack[] {
   const outdir = mkdtempSync(join(tmpdir(), "immutable-export-"));
@@ -42,7 +43,11 @@ function describeStack(stack: TerraformStack): SynthesizedStack {
   const order: string[] = [];
   const elements = stack.node.findAll().filter(TerraformElement.isTerraformElement) as TerraformElement[];
   for (const element of elements) {
-    const fragment = resolve(stack, (element as unknown as { toHclTerraform(): unknown }).toHclTerraform()) as Record<string, any>;
+    const fragment = Tokenization.resolve((element as unknown as { toHclTerraform(): unknown }).toHclTerraform(), {
+      scope: stack,
+      preparing: false,
+      resolver: RESOLVER,
+    }) as Record<string, any>;
     for (const kind of ["resource", "data"] as const) {
       for (const [type, byName] of Object.entries<Record<string, any>>(fragment[kind] ?? {})) {
         for (const [name, body] of Object.entries<Record<string, any>>(byName)) {
