@@ -139,7 +139,8 @@ class Reader {
         continue;
       }
       checkValue(path, v);
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: false });
+      // Terraform reads every string literal as Unicode NFC; normalizing here keeps config and plan equal.
+      Object.defineProperty(out, key, { value: v.normalize("NFC"), enumerable: true, writable: false });
     }
     return out;
   }

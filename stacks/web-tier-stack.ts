@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Construct, Node } from "constructs";
+import { TerraformElement, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { AppConfig, EnvironmentConfig } from "./config";
@@ -114,5 +114,15 @@ export class WebTierStack extends TerraformStack {
     new TerraformOutput(this, "asg_name", { value: this.fleet.autoScalingGroup.name, description: "Auto Scaling group; watch refreshes with aws autoscaling describe-instance-refreshes" });
     new TerraformOutput(this, "launch_template_id", { value: this.fleet.launchTemplate.id, description: "Launch template; one version per image" });
     new TerraformOutput(this, "parameter_path", { value: this.parameters.path, description: "SSM path of this environment's config and secrets" });
+  }
+
+  /**
+   * Addresses ops can read in a plan: `aws_lb.load_balancer_alb` instead of cdktf's default
+   * `aws_lb.load-balancer_alb_15AADC07`. Construct paths are unique within the stack, so these are too.
+   */
+  protected allocateLogicalId(element: TerraformElement | Node): string {
+    const node = element instanceof Node ? element : element.node;
+    const scopes = node.scopes;
+    return scopes.slice(scopes.indexOf(this) + 1).map((scope) => scope.node.id).join("_").replace(/-/g, "_");
   }
 }
