@@ -252,14 +252,14 @@ export function renderReadme(f: StackFacts): string {
     const v = f.image.variable;
     p(
       `Every release is one new image: the only input is \`${v}\`, the AMI that Packer baked with the app inside. ` +
-        "`packer build` in the app repository records it in `packer/manifest.json` (`artifact_id` is `<region>:<ami-id>`; " +
+        "`packer build` in the app repository records it in `packer/packer-manifest.json` (`artifact_id` is `<region>:<ami-id>`; " +
         "in a checkout of that repository this folder is `terraform/" + f.stack + "/`, else ask for the file or take it from CI). " +
         "Take the id of the latest build:",
     );
     p(
       "```sh",
       "terraform init",
-      "MANIFEST=../../packer/manifest.json",
+      "MANIFEST=../../packer/packer-manifest.json",
       `AMI_ID=$(jq -r '.builds[-1].artifact_id | split(":")[1]' "$MANIFEST")`,
       `terraform plan -var "${v}=$AMI_ID" -out release.tfplan`,
       "terraform apply release.tfplan",
@@ -330,7 +330,7 @@ export function renderReadme(f: StackFacts): string {
       "instances; nothing else changes. The previous id is in the Packer manifest or in the launch template's history:");
     p(
       "```sh",
-      "MANIFEST=../../packer/manifest.json",
+      "MANIFEST=../../packer/packer-manifest.json",
       `PREVIOUS=$(jq -r '.builds[-2].artifact_id | split(":")[1]' "$MANIFEST")`,
       ...(f.hasOutput("launch_template_id") ? [
         `aws ec2 describe-launch-template-versions ${r} --launch-template-id "$(terraform output -raw launch_template_id)" \\`,
