@@ -1,0 +1,253 @@
+/** Renders BENCHMARKS.md from the results. Pure: the caller reads the previous report for its notes. */
+import { Measured, Results } from "./results";
+import { ratio } from "./stats";
+import { Column, formatMiB, formatMs, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "./table";
+
+export const NOTES_BEGIN = "<!-- notes:begin (kept when the bench rewrites this file) -->";
+export const NOTES_END = "<!-- notes:end -->";
+
+export const TARGETS = {
+  /** ours / baseline, median wall time of the default project's synth. */
+  synthTimeRatio: 0.12,
+  /** ours / baseline, median peak RSS of the process tree. */
+  synthMemoryRatio: 0.15,
+  scaffoldMs: 500,
+  perStackMs: 20,
+} as const;
+
+/** The hand-written notes between the markers of a previous report, or "" when there are none. */
+export function extractNotes(markdown: string): string {
+  const begin = markdown.indexOf(NOTES_BEGIN);
+  const end = markdown.indexOf(NOTES_END);
+  if (begin < 0 || end < begin) return "";
+  return markdown.slice(begin + NOTES_BEGIN.length, end).trim();
+}
+
+const time = (m: Measured): string => formatSummary(m.wallMs, formatSeconds);
+const tree = (m: Measured): string => formatSummary(m.treeRssKib, formatMiB);
+const largest = (m: Measured): string => formatSummary(m.maxRssKib, formatMiB);
+const R: Column = { header: "", align: "right" };
+const col = (header: string, align: "left" | "right" = "right"): Column => ({ ...R, header, align });
+
+export interface Verdict {
+  readonly target: string;
+  readonly limit: string;
+  readonly measured: string;
+  readonly verdict: string;
+}
+
+/** Each target against what this run measured ("not measured" when its section did not run). */
+export function verdicts(results: Results): Verdict[] {
+  const out: Verdict[] = [];
+  const pairs = results.synth?.pairs ?? [];
+  for (const pair of pairs) {
+    if (pair.name === "app command") continue; // shown in the table; the targets are about what users type
+    const t = pair.ours && pair.baseline ? ratio(pair.ours.wallMs.median, pair.baseline.wallMs.median) : undefined;
+    const m = pair.ours && pair.baseline ? ratio(pair.ours.treeRssKib.median, pair.baseline.treeRssKib.median) : undefined;
+    out.push(
+      { target: `synth wall time, \`${pair.name}\`, ours/baseline`, limit: `<= ${TARGETS.synthTimeRatio}x`, measured: formatRatio(t), verdict: verdict(t, TARGETS.synthTimeRatio) },
+      { target: `synth peak RSS (tree), \`${pair.name}\`, ours/baseline`, limit: `<= ${TARGETS.synthMemoryRatio}x`, measured: formatRatio(m), verdict: verdict(m, TARGETS.synthMemoryRatio) },
+    );
+  }
+  if (pairs.length === 0) {
+    out.push({ target: "synth, ours/baseline", limit: `<= ${TARGETS.synthTimeRatio}x time, <= ${TARGETS.synthMemoryRatio}x memory`, measured: "n/a", verdict: "not measured" });
+  }
+  const scaffold = results.scaffold?.measured.wallMs.median;
+  out.push({
+    target: "scaffold wall time (median)",
+    limit: `< ${formatSeconds(TARGETS.scaffoldMs)}`,
+    measured: scaffold === undefined ? "n/a" : formatSeconds(scaffold),
+    verdict: verdict(scaffold, TARGETS.scaffoldMs),
+  });
+  const slope = results.scaling?.wallFit.slope;
+  out.push({
+    target: "synth time per added stack (least squares)",
+    limit: `< ${formatMs(TARGETS.perStackMs)}`,
+    measured: slope === undefined ? "n/a" : formatMs(slope),
+    verdict: verdict(slope, TARGETS.perStackMs),
+  });
+  return out;
+}
+
+function machineSection(r: Results): string {
+  const m = r.machine;
+  const rows: string[][] = [
+    ["CPUs (available parallelism)", String(m.cpus)],
+    ["CPU", m.cpuModel],
+    ["Memory", `${m.memoryGiB} GiB`],
+    ["OS", m.os],
+    ["Node", m.node],
+    ["npm", m.npm],
+    ["Terraform", m.terraform],
+    ...Object.entries(m.packages).map(([name, v]) => [name, v]),
+  ];
+  return markdownTable([col("machine", "left"), col("", "left")], rows);
+}
+
+function synthSection(r: Results): string {
+  const synth = r.synth;
+  if (!synth) return "_Not run (`--only` without synth or baseline)._\n";
+  const rows = synth.pairs.map((pair) => {
+    const o = pair.ours;
+    const b = pair.baseline;
+    return [
+      `\`${pair.name}\``,
+      o ? time(o) : "—",
+      b ? time(b) : "—",
+      o && b ? formatRatio(ratio(o.wallMs.median, b.wallMs.median)) : "—",
+      o ? tree(o) : "—",
+      b ? tree(b) : "—",
+      o && b ? formatRatio(ratio(o.treeRssKib.median, b.treeRssKib.median)) : "—",
+      o ? largest(o) : "—",
+      b ? largest(b) : "—",
+      o && b ? formatRatio(ratio(o.maxRssKib.median, b.maxRssKib.median)) : "—",
+    ];
+  });
+  const table = markdownTable([
+    col("command", "left"), col("ours: time"), col("baseline: time"), col("time ratio"),
+    col("ours: RSS tree"), col("baseline: RSS tree"), col("RSS tree ratio"),
+    col("ours: RSS largest process"), col("baseline: RSS largest process"), col("largest ratio"),
+  ], rows);
+  const c = r.commands;
+  const identity = synth.identical === undefined
+    ? "Outputs not compared (both sides are needed)."
+    : synth.identical
+      ? "Both sides synthesized **byte-identical** `cdktf.out/stacks/*/cdk.tf.json` and `manifest.json` from the same config before the timed runs."
+      : `**The outputs differ** (${(synth.differing ?? []).join(", ")}): the ratios compare different stacks.`;
+  return [
+    "Pairs, run alternately (ours, baseline, ours, ...):",
+    "",
+    `- \`npm run synth\`: ours runs \`${c.oursNpmSynth}\` (the generated package.json); the baseline runs \`${c.baselineNpmSynth}\` (the cdktf-init package.json).`,
+    "- `cdktf synth`: the same cdktf-cli on both sides; it runs each project's cdktf.json `app`.",
+    `- \`app command\`: the cdktf.json \`app\` alone, through \`sh -c\`: ours \`${c.oursApp}\`, the baseline \`${c.baselineApp}\`.`,
+    "",
+    table,
+    identity + (synth.baselineRewrittenImports !== undefined ? ` The baseline's copy of stacks/ had ${synth.baselineRewrittenImports} deep imports rewritten to the barrel.` : ""),
+    "",
+  ].join("\n");
+}
+
+function scalingSection(r: Results): string {
+  const s = r.scaling;
+  if (!s) return "_Not run._\n";
+  const table = markdownTable(
+    [col("stacks"), col("wall time"), col("RSS largest process"), col("RSS tree")],
+    s.points.map((pt) => [String(pt.stacks), time(pt.measured), largest(pt.measured), tree(pt.measured)]),
+  );
+  const marginal = s.points.slice(1).map((pt, i) => {
+    const prev = s.points[i];
+    const ms = (pt.measured.wallMs.median - prev.measured.wallMs.median) / (pt.stacks - prev.stacks);
+    return `${prev.stacks} → ${pt.stacks}: ${formatMs(ms)} per stack`;
+  });
+  return [
+    `\`${s.command}\` with \`IMMUTABLE_CONFIG\` naming a config with N environments (copies of the default project's first one, named env-01...), one stack each.`,
+    "",
+    table,
+    `Each added stack costs **${formatMs(s.wallFit.slope)}** and ${formatMiB(s.rssFit.slope)} (least squares over the medians; fixed cost ${formatSeconds(s.wallFit.intercept)}). Between points: ${marginal.join("; ")}.`,
+    "",
+  ].join("\n");
+}
+
+function terraformSection(r: Results): string {
+  const t = r.terraform;
+  if (!t) return "_Not run._\n";
+  return [
+    "Each stack of the default project, synthesized once, run by terraform with the provider from the local filesystem mirror and injected fake credentials (an override file, bench only). `init` starts from no `.terraform` each run.",
+    "",
+    markdownTable(
+      [col("stack", "left"), col("terraform init"), col("terraform validate"), col("terraform plan")],
+      t.stacks.map((s) => [s.stack, time(s.init), time(s.validate), time(s.plan)]),
+    ),
+  ].join("\n");
+}
+
+export function renderReport(r: Results, notes: string): string {
+  const v = verdicts(r);
+  const scaffold = r.scaffold
+    ? `\`create-immutable-app bench-app --yes --no-install --no-git\` into a fresh directory (${r.scaffold.files} files written):\n\n` +
+      markdownTable([col("wall time"), col("RSS largest process"), col("RSS tree")], [[time(r.scaffold.measured), largest(r.scaffold.measured), tree(r.scaffold.measured)]])
+    : "_Not run._\n";
+  return `# Benchmarks
+
+Generated by \`npm run bench\` on ${r.date.slice(0, 10)} (${r.date}). Every number is from that run; the
+notes section is written by hand and kept when the bench rewrites this file.
+${r.quick ? "\n**Quick run (`--quick`): one run per command, no warm-up. Smoke test only, not for comparison.**\n" : ""}
+${machineSection(r)}
+Each command ran ${r.warmup} time(s) unmeasured, then ${r.runs} measured time(s); cells are **median (min–max)**.
+
+## Targets
+
+${markdownTable([col("target", "left"), col("limit"), col("measured"), col("verdict", "left")], v.map((x) => [x.target, x.limit, x.measured, x.verdict]))}
+## Scaffold
+
+${scaffold}
+## Synth of the default project: ours against the cdktf-init way
+
+${synthSection(r)}
+## Scaling with the number of stacks
+
+${scalingSection(r)}
+## Terraform per stack
+
+${terraformSection(r)}
+## Notes
+
+${NOTES_BEGIN}
+${notes}
+${NOTES_END}
+
+## What is measured
+
+- **Whole processes**, as a user starts them: each command is spawned (through \`sh -c\` where it is a
+  shell command line) under \`/usr/bin/time\`, with no update checks or telemetry
+  (\`CHECKPOINT_DISABLE=1\`, \`npm_config_update_notifier=false\`) and terraform's CLI config pointing
+  at the offline mirror.
+- **Wall time**: from spawn to exit, monotonic clock of the bench process.
+- **RSS tree**: the peak of the *sum* of the resident sets of every process of the tree (npm, sh,
+  cdktf-cli, npx, the app, terraform and its provider), sampled from \`/proc\` every 20 ms. Pages shared
+  between processes (the node binary) count once per process. The synth targets are judged on this.
+- **RSS largest process**: GNU time's \`%M\` (the kernel's \`ru_maxrss\` over the waited-for tree),
+  the peak of the largest single process, exact but blind to the others.
+- Ratios are ours/baseline of the medians, pair by pair; the pairs run alternately so both sides see
+  the same machine state.
+
+## The baseline
+
+\`bench/fixtures/baseline/\` holds what \`cdktf init --template typescript\` (cdktf-cli ${r.machine.packages["cdktf-cli"] ?? ""})
+writes that matters to synth: its \`tsconfig.json\` verbatim, its \`package.json\` scripts
+(\`"synth": "cdktf synth"\`) and a \`cdktf.json\` whose app is \`npx ts-node main.ts\` (type-checking,
+as the template does). At bench time \`.bench/baseline/\` is assembled from that fixture and the
+scaffolded project's own \`main.ts\`, \`immutable.config.json\` and \`stacks/\`, with every deep import
+rewritten to the barrel, the way the cdktf docs and \`cdktf init\` projects write it:
+
+\`\`\`ts
+// ours (stacks/fleet.ts)
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+// baseline (generated from it)
+import { launchTemplate as aws_launchTemplate } from "@cdktf/provider-aws";
+import LaunchTemplate = aws_launchTemplate.LaunchTemplate;
+\`\`\`
+
+So the baseline never drifts from the stacks: same constructs, same config, same resources; the bench
+checks that both synthesize byte-identical JSON before timing. The only differences are the import
+style (the barrel loads and type-checks all ~2,100 resource modules of the provider) and the app
+command (ts-node with type-checking instead of tsx without). ts-node ${r.machine.packages["ts-node"] ?? ""} is installed once into
+\`.bench/baseline/node_modules\` (\`npm install --no-save\`); cdktf, the provider, typescript and the
+\`@types\` packages resolve from this repository's \`node_modules\` one level up, which is where Node
+and TypeScript look next.
+
+## How to reproduce
+
+\`\`\`sh
+npm ci
+npm run bench                          # everything, 1 warm-up + 5 runs: writes BENCHMARKS.md
+npm run bench -- --quick               # 1 run each, a smoke test: writes .bench/BENCHMARKS.md
+npm run bench -- --only synth,baseline --runs 3
+npm run bench -- --help
+\`\`\`
+
+Needs GNU time (\`/usr/bin/time\`), terraform and the AWS provider in a filesystem mirror
+(\`IMMUTABLE_TF_MIRROR\`, default \`/opt/tf-plugins\`), and npm registry access once for ts-node.
+Raw samples: \`.bench/results.json\`. The numbers depend on the machine; compare ratios, not seconds.
+`;
+}

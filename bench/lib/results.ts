@@ -1,0 +1,86 @@
+/** What a bench run found: plain JSON (written to .bench/results.json), rendered by report.ts. */
+import { Sample } from "./measure";
+import { Fit, summarize, Summary } from "./stats";
+
+export interface Measured {
+  /** What was run, as a user would type it. */
+  readonly command: string;
+  readonly samples: readonly Sample[];
+  readonly wallMs: Summary;
+  /** Largest single process (GNU time %M), KiB. */
+  readonly maxRssKib: Summary;
+  /** Whole process tree (sampled sum), KiB. */
+  readonly treeRssKib: Summary;
+}
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly os: string;
+  readonly node: string;
+  readonly npm: string;
+  readonly terraform: string;
+  readonly packages: Readonly<Record<string, string>>;
+}
+
+export interface SynthPair {
+  /** "npm run synth", "cdktf synth", "app command". */
+  readonly name: string;
+  readonly ours?: Measured;
+  readonly baseline?: Measured;
+}
+
+export interface ScalingPoint {
+  readonly stacks: number;
+  readonly measured: Measured;
+}
+
+export interface TerraformStack {
+  readonly stack: string;
+  readonly init: Measured;
+  readonly validate: Measured;
+  readonly plan: Measured;
+}
+
+export interface Results {
+  readonly date: string;
+  readonly machine: Machine;
+  readonly runs: number;
+  readonly warmup: number;
+  readonly quick: boolean;
+  readonly sections: readonly string[];
+  /** `scripts.synth` and cdktf.json `app` of the generated project and of the baseline. */
+  readonly commands: {
+    readonly oursNpmSynth: string;
+    readonly oursApp: string;
+    readonly baselineNpmSynth: string;
+    readonly baselineApp: string;
+  };
+  readonly scaffold?: { readonly measured: Measured; readonly files: number };
+  readonly synth?: {
+    readonly pairs: readonly SynthPair[];
+    /** Whether ours and the baseline synthesized byte-identical stacks (undefined: not compared). */
+    readonly identical?: boolean;
+    readonly differing?: readonly string[];
+    readonly baselineRewrittenImports?: number;
+  };
+  readonly scaling?: {
+    readonly command: string;
+    readonly points: readonly ScalingPoint[];
+    /** Least squares over the medians: ms and KiB per added stack. */
+    readonly wallFit: Fit;
+    readonly rssFit: Fit;
+  };
+  readonly terraform?: { readonly stacks: readonly TerraformStack[] };
+}
+
+export function toMeasured(command: string, samples: readonly Sample[]): Measured {
+  return {
+    command,
+    samples,
+    wallMs: summarize(samples.map((s) => s.wallMs)),
+    maxRssKib: summarize(samples.map((s) => s.maxRssKib)),
+    treeRssKib: summarize(samples.map((s) => s.treeRssKib)),
+  };
+}
