@@ -7,7 +7,8 @@ const { run } = require("../dist/generators/cli.js");
 const { inquirerPrompter } = require("../dist/generators/prompter.js");
 
 // Test hook: CREATE_IMMUTABLE_APP_CRASH_AT=<step> kills the process (SIGKILL) at that write step,
-// CREATE_IMMUTABLE_APP_PAUSE_AT=<step> announces the step on stderr and waits to be killed.
+// CREATE_IMMUTABLE_APP_PAUSE_AT=<step> announces the step on stderr and blocks for
+// CREATE_IMMUTABLE_APP_PAUSE_MS (default 60000) so that a test can signal it there.
 const crashAt = process.env.CREATE_IMMUTABLE_APP_CRASH_AT;
 const pauseAt = process.env.CREATE_IMMUTABLE_APP_PAUSE_AT;
 const onStep = crashAt || pauseAt
@@ -15,7 +16,7 @@ const onStep = crashAt || pauseAt
       if (step === crashAt) process.kill(process.pid, "SIGKILL");
       if (step === pauseAt) {
         process.stderr.write(`paused at ${step}\n`);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.CREATE_IMMUTABLE_APP_PAUSE_MS || 60000));
       }
     }
   : undefined;

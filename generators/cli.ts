@@ -94,6 +94,8 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   let result;
   try {
     result = writeFiles(model.targetDir, files, { force: flags.force, onStep: deps.onStep });
+    // A signal that arrived during the synchronous write is dispatched by the event loop: let it run.
+    if (release) await new Promise((resolve) => setImmediate(resolve));
   } finally {
     release?.();
   }
