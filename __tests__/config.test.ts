@@ -106,6 +106,11 @@ describe("each class of mistake names its field", () => {
     expect(messageFor(input, field)).toMatch(message);
   });
 
+  it("reports a non-list of environments once", () => {
+    expect(checkConfig({ ...base, environments: "prod" })).toEqual([{ field: "environments", message: 'must be a list, got "prod"' }]);
+    expect(checkConfig({ ...base, environments: [] })).toEqual([{ field: "environments", message: "needs at least one environment" }]);
+  });
+
   it("refuses a configuration that is not an object", () => {
     expect(fields([])).toEqual(["(root)"]);
     expect(fields("shop")).toEqual(["(root)"]);

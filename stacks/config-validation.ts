@@ -463,8 +463,9 @@ interface Inherited {
 function readEnvironments(r: Reader, value: Json, appName: string | undefined, inherited: Inherited): EnvironmentConfig[] {
   const list = value === undefined
     ? DEFAULTS.environmentNames.map((name) => ({ name }))
-    : r.array("environments", value, LIMITS.maxEnvironments) ?? [];
-  if (value !== undefined && list.length === 0) r.fail("environments", "needs at least one environment");
+    : r.array("environments", value, LIMITS.maxEnvironments);
+  if (list === undefined) return [];
+  if (list.length === 0) r.fail("environments", "needs at least one environment");
   const envs: EnvironmentConfig[] = [];
   list.forEach((item, i) => {
     const env = readEnvironment(r, `environments[${i}]`, item, appName, inherited);
