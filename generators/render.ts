@@ -96,11 +96,14 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
     engines: { node: ">=20" },
     scripts: {
       build: "tsc --noEmit",
-      synth: "cdktf synth",
-      "synth:hcl": "cdktf synth --hcl",
+      // The app itself writes cdktf.out: no cdktf-cli start-up, no type-check (that is `build`).
+      synth: "node --import tsx main.ts",
+      "synth:cdktf": "cdktf synth",
+      // cdktf 0.21's own HCL output is invalid for strings with interpolation and quotes; the export is tested.
+      "synth:hcl": "node --import tsx scripts/export.ts --hcl",
       plan: "cdktf diff",
       deploy: "cdktf deploy",
-      test: "jest",
+      test: "tsc --noEmit && jest",
       "image:build": "packer init packer && packer build -var \"git_sha=$(git rev-parse HEAD)\" packer",
       export: "node --import tsx scripts/export.ts",
     },
