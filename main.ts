@@ -1,8 +1,24 @@
 import { App } from "cdktf";
+import { relative } from "path";
 import { addStacks } from "./stacks/app";
 import { loadConfig } from "./stacks/load-config";
 
 // The CDKTF app: one stack per environment of immutable.config.json.
-const app = new App();
-addStacks(app, loadConfig(process.env.IMMUTABLE_CONFIG));
-app.synth();
+function main(): number {
+  let config;
+  try {
+    config = loadConfig(process.env.IMMUTABLE_CONFIG);
+  } catch (error) {
+    // A configuration problem is the user's to fix: the message names each field, no stack trace.
+    console.error((error as Error).message);
+    return 2;
+  }
+  const app = new App();
+  const stacks = addStacks(app, config);
+  app.synth();
+  const out = relative(process.cwd(), app.outdir) || ".";
+  console.log(`Synthesized ${stacks.map((s) => s.node.id).join(", ")}: ${out}/stacks/<env>/cdk.tf.json`);
+  return 0;
+}
+
+process.exitCode = main();
