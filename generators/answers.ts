@@ -129,7 +129,9 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     sources[key] = "default";
     return fallback;
   }
-  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  // A file value is passed on whatever its JSON type: validation then names the file and the field.
+  // (Dropping a non-string here would silently put the default in its place.)
+  const str = (v: unknown): string | undefined => v as string | undefined;
 
   // App name: required. Default: the directory's basename when it is a valid name.
   const dirName = nameFromDir(flags.dir);

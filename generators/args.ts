@@ -116,11 +116,12 @@ export function parseArgs(argv: readonly string[]): Flags {
       name = SHORT.get(arg[1])!;
     }
     let negated = false;
-    if (!(name in FLAG_SPECS) && name.startsWith("no-") && (FLAG_SPECS as Record<string, FlagSpec>)[name.slice(3)]?.negatable) {
+    if (!Object.hasOwn(FLAG_SPECS, name) && name.startsWith("no-") && Object.hasOwn(FLAG_SPECS, name.slice(3)) && (FLAG_SPECS as Record<string, FlagSpec>)[name.slice(3)].negatable) {
       negated = true;
       name = name.slice(3);
     }
-    if (!(name in FLAG_SPECS)) {
+    // hasOwn: `--constructor` or `--__proto__` must not find Object.prototype's members.
+    if (!Object.hasOwn(FLAG_SPECS, name)) {
       throw new UsageError(shown(`--${name}`), `is not a known option${suggest(name)} (see --help)`);
     }
     const flag = name as FlagName;

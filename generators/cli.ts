@@ -190,7 +190,9 @@ function displayPath(cwd: string, target: string): string {
 
 /** Quotes a path for the shell only when it needs it. */
 function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+  // `cd -x` would read the directory as an option: a relative path starting with - gets ./ in front.
+  const path = text.startsWith("-") ? `./${text}` : text;
+  return /^[A-Za-z0-9_./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }
 
 function printSummary(out: (t: string) => void, files: FileMap, replaced: readonly string[], dir: string): void {

@@ -52,7 +52,8 @@ export function configFromAnswers(a: Answers): Record<string, unknown> {
   const envs = a.environments !== undefined
     ? a.environments.map((name) => ({ name, instanceType: a.instanceType, minCapacity: a.min, maxCapacity: a.max }))
     : overrideEnvironments(rest.environments, a);
-  const network = a.network.mode === "new" && a.sources.network !== "file"
+  // The file's network and image pass through as written, whatever their shape: validation reports them.
+  const network = a.sources.network !== "file" && a.network.mode === "new"
     ? { mode: "new", cidr: a.network.cidr }
     : a.network;
   return {
@@ -66,7 +67,7 @@ export function configFromAnswers(a: Answers): Record<string, unknown> {
     network,
     config: a.config,
     secrets: a.secrets,
-    image: { ...(isRecord(fileImage) ? fileImage : {}), containerImage: a.image },
+    image: isRecord(fileImage) ? { ...fileImage, containerImage: a.image } : rest.image,
     environments: envs,
   };
 }
@@ -96,6 +97,8 @@ export function buildModel(a: Answers, cwd: string): ProjectModel {
     throw new UsageProblems(error.problems.map((p) => ({ subject: subjectOf(p.field, a), message: `${p.field}: ${p.message}` })));
   }
   const problems: Array<{ subject: string; message: string }> = [];
+  // An empty argument is what "$DIR" gives when DIR is unset: never read it as the current directory.
+  if (a.dir === "") problems.push({ subject: "[dir]", message: "is empty; give a directory name (or . for the current directory)" });
   if (/[\u0000-\u001f\u007f]/.test(a.dir)) problems.push({ subject: "[dir]", message: "contains control characters" });
   if (a.dir.startsWith("~")) problems.push({ subject: "[dir]", message: `${JSON.stringify(a.dir)} starts with ~, which only a shell expands; write the full path` });
   if (problems.length > 0) throw new UsageProblems(problems);

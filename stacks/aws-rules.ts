@@ -53,7 +53,8 @@ export function partitionOf(region: string): "aws" | "aws-cn" | "aws-us-gov" {
 
 /** Default availability zones of a region for a new VPC: the first `count` known zones. */
 export function defaultAvailabilityZones(region: string, count: number): string[] {
-  return (REGIONS[region] ?? []).slice(0, count).map((letter) => `${region}${letter}`);
+  // hasOwn: a region typed as "constructor" or "__proto__" must not find Object.prototype's members.
+  return (Object.hasOwn(REGIONS, region) ? REGIONS[region] : []).slice(0, count).map((letter) => `${region}${letter}`);
 }
 
 export const PATTERNS = {

@@ -6,7 +6,7 @@ import {
   AmiSource, AppConfig, DEFAULTS, PRODUCTION_NAMES, EnvironmentConfig, ImageConfig, NetworkConfig, S3BackendConfig,
 } from "./config";
 import {
-  LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, defaultAvailabilityZones,
+  LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, defaultAvailabilityZones, partitionOf,
 } from "./aws-rules";
 import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
 import { defaultAmiParameter, MANAGED_TAG_KEYS, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
@@ -177,7 +177,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
 
   const appName = readName(r, "appName", o.appName, LIMITS.appName, true);
   const region = r.string("region", o.region, DEFAULTS.region)!;
-  if (!(region in REGIONS)) {
+  if (!Object.hasOwn(REGIONS, region)) {
     r.fail("region", `${quote(region)} is not a known AWS region (e.g. us-east-1, eu-west-1); known: ${Object.keys(REGIONS).join(", ")}`);
   }
   const appPort = r.integer("appPort", o.appPort, 1, 65535, DEFAULTS.appPort);
@@ -197,6 +197,8 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
       if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
         r.fail(field, `${quote(value)} has characters AWS does not allow in tag values (letters, digits, spaces, _ . : / = + - @)`);
       }
+      const why = secretValueReason(value);
+      if (why) r.fail(field, `looks like a secret (${why}); tags are readable by anyone who can list the resources`);
     });
   for (const key of Object.keys(tags)) {
     if ((MANAGED_TAG_KEYS as readonly string[]).includes(key)) {
@@ -239,6 +241,7 @@ function readCertificate(r: Reader, field: string, value: Json, region: string):
   if (arn === undefined) return undefined;
   const m = PATTERNS.certificateArn.exec(arn);
   if (m && m[2] !== region) r.fail(field, `the certificate is in ${m[2]}, but the load balancer is in ${region}; ACM certificates are regional`);
+  else if (m && `aws${m[1] ?? ""}` !== partitionOf(region)) r.fail(field, `arn:aws${m[1] ?? ""}: is not the partition of ${region} (arn:${partitionOf(region)}:)`);
   return arn;
 }
 
@@ -313,7 +316,7 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   let availabilityZones: string[];
   if (o.availabilityZones === undefined) {
     availabilityZones = defaultAvailabilityZones(region, azCount);
-    if (region in REGIONS && availabilityZones.length < azCount) {
+    if (Object.hasOwn(REGIONS, region) && availabilityZones.length < azCount) {
       r.fail("network.azCount", `${region} has ${availabilityZones.length} zones known to this tool; list them in network.availabilityZones`);
     }
   } else {
@@ -392,8 +395,14 @@ const SECRET_VALUE_PATTERNS: ReadonlyArray<[RegExp, string]> = [
 ];
 const SECRET_KEY_PATTERN = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
-function secretReason(key: string, value: string): string | undefined {
+function secretValueReason(value: string): string | undefined {
   for (const [pattern, what] of SECRET_VALUE_PATTERNS) if (pattern.test(value)) return `the value contains ${what}`;
+  return undefined;
+}
+
+function secretReason(key: string, value: string): string | undefined {
+  const why = secretValueReason(value);
+  if (why) return why;
   if (SECRET_KEY_PATTERN.test(key)) return `the key ${key} names a secret`;
   return undefined;
 }
@@ -413,7 +422,9 @@ function readSecrets(r: Reader, value: Json, config: Record<string, string>): st
       r.fail(field, `${quote(v)} is not a name like DATABASE_PASSWORD (letter first, then letters, digits, _; at most 128)`);
     } else if (names.includes(v)) {
       r.fail(field, `${v} is listed twice`);
-    } else if (v in config) {
+    } else if (secretValueReason(v)) {
+      r.fail(field, `looks like a secret's value (${secretValueReason(v)}), not its name; list names only and set values out of band`);
+    } else if (Object.hasOwn(config, v)) {
       r.fail(field, `${v} is also a plain config key; a name is either config or secret`);
     }
     names.push(v);
@@ -433,7 +444,7 @@ function readBackend(r: Reader, value: Json, appName: string | undefined, region
     r.fail("backend.keyPrefix", `${quote(keyPrefix)} must not start or end with / or contain ..`);
   }
   const backendRegion = r.string("backend.region", o.region, region)!;
-  if (!(backendRegion in REGIONS)) r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region`);
+  if (!Object.hasOwn(REGIONS, backendRegion)) r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region`);
   return { bucket: bucket ?? "", keyPrefix, region: backendRegion };
 }
 
@@ -547,7 +558,9 @@ function describe(value: Json): string {
 /** Quotes a user value for a message, showing control characters instead of printing them. */
 export function quote(value: string): string {
   const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-  return JSON.stringify(shown);
+  // JSON.stringify escapes C0 controls only: DEL, C1 controls and bidi overrides would print raw.
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function join(parent: string, key: string): string {
