@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { availableParallelism, cpus, release, totalmem } from "os";
+import { availableParallelism, cpus, loadavg, release, totalmem } from "os";
 import { join, relative, resolve } from "path";
 import { TerraformDir, writeCliConfig } from "../__tests__/support/terraform";
 import { configWithStacks } from "./lib/configs";
@@ -71,7 +71,7 @@ async function rounds(steps: readonly Step[], options: BenchOptions): Promise<Me
       step.before?.();
       const sample = await step.run();
       const tag = warm ? "warm-up" : `run ${round - options.warmup + 1}/${options.runs}`;
-      log(`${step.label} ${tag}: ${formatSeconds(sample.wallMs)}, ${formatMiB(sample.maxRssKib)} largest process, ${formatMiB(sample.treeRssKib)} tree`);
+      log(`${step.label} ${tag}: ${formatSeconds(sample.wallMs)} (CPU ${formatSeconds(sample.cpuMs)}), ${formatMiB(sample.maxRssKib)} largest process, ${formatMiB(sample.treeRssKib)} tree`);
       if (!warm) samples[i].push(sample);
     }
   }
@@ -250,6 +250,7 @@ class Bench {
       command: app,
       points,
       wallFit: linearFit(points.map((pt) => [pt.stacks, pt.measured.wallMs.median])),
+      cpuFit: linearFit(points.map((pt) => [pt.stacks, pt.measured.cpuMs.median])),
       rssFit: linearFit(points.map((pt) => [pt.stacks, pt.measured.maxRssKib.median])),
     };
   }
@@ -314,6 +315,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
+  const loadStart = loadavg()[0];
+  if (loadStart > availableParallelism() / 2) {
+    log(`the machine is busy (load average ${loadStart.toFixed(2)} on ${availableParallelism()} CPUs): wall times will be inflated`);
+  }
   const bench = new Bench(options);
   const p = bench.p;
   if (!existsSync(p.bin)) throw new Error(`${relative(REPO, p.bin)} is missing: the generator is not built into this checkout`);
@@ -334,6 +339,7 @@ async function main(): Promise<number> {
   const results: Results = {
     date: new Date().toISOString(),
     machine: machine(p, baselineDir),
+    load: { start: loadStart, end: loadavg()[0] },
     runs: options.runs,
     warmup: options.warmup,
     quick: options.quick,

@@ -1,6 +1,8 @@
 /**
  * Runs one command as a whole process tree and measures it:
  * - wall time: from spawn to exit, measured here with a monotonic clock;
+ * - CPU time: user + system of the whole waited-for tree (GNU time's "%U %S"), less sensitive than wall
+ *   time to other load on the machine;
  * - peak RSS of the largest single process: GNU time's "%M" (the kernel's ru_maxrss over the waited-for
  *   tree, which is the maximum of any one process, not a sum);
  * - peak RSS of the whole tree: the sum of VmRSS of every live descendant, sampled from /proc every
@@ -16,6 +18,8 @@ const PAGE_KIB = 4;
 
 export interface Sample {
   readonly wallMs: number;
+  /** User + system CPU of the whole tree, ms (GNU time, 10 ms resolution). */
+  readonly cpuMs: number;
   /** Largest single process, KiB (GNU time). */
   readonly maxRssKib: number;
   /** Whole tree, KiB (sampled sum). */
@@ -90,7 +94,7 @@ export function measure(command: string, args: readonly string[], options: RunOp
   const label = [command, ...args].join(" ");
   return new Promise<Sample>((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(GNU_TIME, ["-f", "%M", "-o", timeFile, command, ...args], {
+    const child = spawn(GNU_TIME, ["-f", "%U %S %M", "-o", timeFile, command, ...args], {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -128,13 +132,14 @@ export function measure(command: string, args: readonly string[], options: RunOp
         reject(new CommandError(label, status, `${output}\n${timeText}`));
         return;
       }
-      // GNU time writes "Command exited with non-zero status" lines first when it fails; the figure is last.
-      const maxRssKib = Number(timeText.trim().split("\n").pop());
-      if (!Number.isFinite(maxRssKib)) {
+      // GNU time writes "Command exited with non-zero status" lines first when it fails; the figures are last.
+      const [user, system, maxRssKib] = (timeText.trim().split("\n").pop() ?? "").split(" ").map(Number);
+      if (![user, system, maxRssKib].every(Number.isFinite)) {
         reject(new Error(`cannot read GNU time's report for ${label}: ${JSON.stringify(timeText)}`));
         return;
       }
-      resolve({ wallMs, maxRssKib, treeRssKib: Math.max(peakTree, maxRssKib) });
+      // The sampler can miss a short peak; the largest process is a lower bound of the tree's.
+      resolve({ wallMs, cpuMs: Math.round((user + system) * 1000), maxRssKib, treeRssKib: Math.max(peakTree, maxRssKib) });
     });
   });
 }

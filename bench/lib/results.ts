@@ -7,6 +7,8 @@ export interface Measured {
   readonly command: string;
   readonly samples: readonly Sample[];
   readonly wallMs: Summary;
+  /** User + system CPU of the tree, ms. */
+  readonly cpuMs: Summary;
   /** Largest single process (GNU time %M), KiB. */
   readonly maxRssKib: Summary;
   /** Whole process tree (sampled sum), KiB. */
@@ -46,6 +48,8 @@ export interface TerraformStack {
 export interface Results {
   readonly date: string;
   readonly machine: Machine;
+  /** 1-minute load average when the run started and when it ended: other work on the machine. */
+  readonly load: { readonly start: number; readonly end: number };
   readonly runs: number;
   readonly warmup: number;
   readonly quick: boolean;
@@ -70,6 +74,7 @@ export interface Results {
     readonly points: readonly ScalingPoint[];
     /** Least squares over the medians: ms and KiB per added stack. */
     readonly wallFit: Fit;
+    readonly cpuFit: Fit;
     readonly rssFit: Fit;
   };
   readonly terraform?: { readonly stacks: readonly TerraformStack[] };
@@ -80,6 +85,7 @@ export function toMeasured(command: string, samples: readonly Sample[]): Measure
     command,
     samples,
     wallMs: summarize(samples.map((s) => s.wallMs)),
+    cpuMs: summarize(samples.map((s) => s.cpuMs)),
     maxRssKib: summarize(samples.map((s) => s.maxRssKib)),
     treeRssKib: summarize(samples.map((s) => s.treeRssKib)),
   };
