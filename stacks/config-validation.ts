@@ -129,6 +129,11 @@ class Reader {
         this.fail(path, `"${key}" is not allowed as a key`);
         continue;
       }
+      if (key === "//") {
+        // Valid for AWS, but the comment key of Terraform JSON: the export (and other tools) drop it.
+        this.fail(path, `"//" is not allowed as a key (Terraform JSON reads it as a comment)`);
+        continue;
+      }
       if (!keyPattern.test(key)) {
         this.fail(path, `key ${quote(key)} is not ${keyExpected}`);
         continue;
@@ -500,6 +505,8 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
   const d = DEFAULTS.environment;
   const name = readName(r, `${field}.name`, o.name, LIMITS.environmentName, true);
   if (name === undefined) return undefined;
+  // The name is the stack's construct id, and constructs keeps children in a plain object.
+  if (Object.hasOwn(Object.prototype, name)) r.fail(`${field}.name`, `"${name}" cannot name a stack (cdktf would take it for an existing one)`);
   if (appName && PATTERNS.name.test(appName)) {
     const prefix = resourcePrefix(appName, name);
     if (prefix.length > LIMITS.loadBalancerName) {
