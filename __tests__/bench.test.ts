@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import { parseBarrelIndex, rewriteToBarrel } from "../bench/lib/barrel";
+import { baselineTsconfig } from "../bench/lib/projects";
 import { configWithStacks, environmentNames } from "../bench/lib/configs";
 import { CpuProfile, locationOf, summarizeProfile } from "../bench/lib/cpuprofile";
 import { parseOptions, SECTIONS, UsageError } from "../bench/lib/options";
@@ -317,5 +318,15 @@ describe("cpu profile summary", () => {
     expect(locationOf({ functionName: "(garbage collector)", url: "", lineNumber: 0 })).toBe("(garbage collector)");
     expect(locationOf({ functionName: "f", url: "node:internal/modules/cjs/loader", lineNumber: 0 })).toBe("node: internals");
     expect(locationOf({ functionName: "f", url: "file:///p/stacks/fleet.ts", lineNumber: 0 }, "/p")).toBe("stacks/fleet.ts");
+  });
+});
+
+describe("baseline tsconfig", () => {
+  it("keeps the template's options but takes target and lib from the project", () => {
+    const template = JSON.parse(readFileSync(join(REPO_ROOT, "bench/fixtures/baseline/tsconfig.json"), "utf8"));
+    const merged = baselineTsconfig(template, { compilerOptions: { target: "ES2022", lib: ["ES2022"], types: ["node"] } });
+    expect(merged.compilerOptions).toEqual({ ...template.compilerOptions, target: "ES2022", lib: ["ES2022"] });
+    expect(merged.include).toEqual(["**/*.ts"]);
+    expect(template.compilerOptions.target).toBe("ES2018");
   });
 });

@@ -79,6 +79,22 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+function readJsonFile(file: string): Record<string, any> {
+  return JSON.parse(readFileSync(file, "utf8")) as Record<string, any>;
+}
+
+/**
+ * The template's tsconfig with the project's `target` and `lib`: the stacks use ES2022 library calls
+ * (Object.hasOwn) that the template's ES2018 does not declare. Everything else stays the template's.
+ */
+export function baselineTsconfig(template: Record<string, any>, project: Record<string, any>): Record<string, any> {
+  const options = { ...(template.compilerOptions ?? {}) };
+  for (const key of ["target", "lib"]) {
+    if (project.compilerOptions?.[key] !== undefined) options[key] = project.compilerOptions[key];
+  }
+  return { ...template, compilerOptions: options };
+}
+
 export interface Baseline {
   readonly dir: string;
   /** Deep import declarations rewritten to the barrel. */
@@ -98,6 +114,9 @@ export function prepareBaseline(p: Paths, project: string, log: (line: string) =
     if (entry !== "node_modules") rmSync(join(dir, entry), { recursive: true, force: true });
   }
   cpSync(join(p.repo, "bench", "fixtures", "baseline"), dir, { recursive: true });
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(baselineTsconfig(
+    readJsonFile(join(dir, "tsconfig.json")), readJsonFile(join(project, "tsconfig.json")),
+  ), null, 2) + "\n");
   const namespaces = parseBarrelIndex(
     readFileSync(join(p.repo, "node_modules", PROVIDER_PACKAGE, "lib", "index.d.ts"), "utf8"),
   );

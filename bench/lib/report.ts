@@ -243,9 +243,11 @@ ${NOTES_END}
 ## The baseline
 
 \`bench/fixtures/baseline/\` holds what \`cdktf init --template typescript\` (cdktf-cli ${r.machine.packages["cdktf-cli"] ?? ""})
-writes that matters to synth: its \`tsconfig.json\` verbatim, its \`package.json\` scripts
+writes that matters to synth: its \`tsconfig.json\`, its \`package.json\` scripts
 (\`"synth": "cdktf synth"\`) and a \`cdktf.json\` whose app is \`npx ts-node main.ts\` (type-checking,
-as the template does). At bench time \`.bench/baseline/\` is assembled from that fixture and the
+as the template does). The tsconfig is the template's except \`target\` and \`lib\`, taken from the
+project at bench time: the stacks call ES2022 library functions (\`Object.hasOwn\`) that the template's
+ES2018 does not declare; the type-checking work is the same. At bench time \`.bench/baseline/\` is assembled from that fixture and the
 scaffolded project's own \`main.ts\`, \`immutable.config.json\` and \`stacks/\`, with every deep import
 rewritten to the barrel, the way the cdktf docs and \`cdktf init\` projects write it:
 
