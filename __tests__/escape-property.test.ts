@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { writeFileSync } from "fs";
 import { join } from "path";
-import { escapeTfString } from "../stacks/escape";
+import { escapeTfString, unescapeTfString } from "../stacks/escape";
 import { tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
 /** Strings rich in what templates care about: $, %, {, }, ~, backslashes, quotes and any unicode. */
@@ -33,6 +33,12 @@ describe("escapeTfString round trip through terraform", () => {
     const outputs = JSON.parse(tf.ok(["output", "-json"])) as Record<string, { value: string }>;
     const back = samples.map((_, i) => outputs[`s${i}`].value);
     expect(back).toEqual(samples);
+  });
+
+  it("unescapeTfString inverts it", () => {
+    fc.assert(fc.property(templateish, (s) => {
+      expect(unescapeTfString(escapeTfString(s))).toBe(s);
+    }), { numRuns: 500 });
   });
 
   it("changes nothing in strings without an opener and adds exactly one character per opener", () => {

@@ -210,7 +210,9 @@ describe("export of the example configuration", () => {
       "aws ssm put-parameter --region eu-west-1 --name /demo-app/production/secret/DATABASE_PASSWORD --type SecureString --key-id alias/demo-app-production-secrets --overwrite",
       "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
       "keeps at least 90% of the capacity in service",
-      "`/demo-app/production/config/LOG_LEVEL` | `warn`",
+      '`/demo-app/production/config/LOG_LEVEL` | ` "warn" `',
+      // The literal value, not Terraform's escaped form.
+      '`/demo-app/production/config/GREETING` | ` "Hello, ${name}: 100% literal" `',
       "| `ami_id` | string | yes |",
       "| `health_check_url` |",
       "terraform.tfstate",

@@ -10,6 +10,11 @@ export function escapeTfString(value: string): string {
   return value.replace(/\$\{|%\{/g, (match) => match[0] + match);
 }
 
+/** The literal that Terraform reads from an escaped string: the inverse of escapeTfString. */
+export function unescapeTfString(value: string): string {
+  return value.replace(/\$\$\{|%%\{/g, (match) => match.slice(1));
+}
+
 /** Escapes every string value (not keys) of a string map for Terraform JSON. */
 export function escapeTfStringMap(values: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,6 +6,7 @@
 import { Syntax } from "./args";
 import { Json, JsonObject } from "./hcl";
 import { SynthesizedStack } from "./synth";
+import { unescapeTfString } from "../../stacks/escape";
 
 export interface VariableFact {
   readonly name: string;
@@ -113,7 +114,7 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     };
   }).sort((a, b) => (a.name < b.name ? -1 : 1));
   const configParameters = parameters.filter((p) => p.type !== "SecureString")
-    .map((p) => ({ name: p.name as string, value: typeof p.value === "string" ? p.value.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{") : "" }))
+    .map((p) => ({ name: p.name as string, value: typeof p.value === "string" ? unescapeTfString(p.value) : "" }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 
   return {
@@ -173,6 +174,17 @@ function cell(text: string | undefined): string {
 function code(text: string): string {
   const fence = text.includes("`") ? "``" : "`";
   return `${fence}${text}${fence}`;
+}
+
+/**
+ * A value shown exactly in a table cell: as a JSON string (newlines, quotes and backslashes visible)
+ * in a code span whose fence is longer than any run of backticks inside; `|` escaped for the table.
+ */
+export function literalCell(value: string): string {
+  const json = JSON.stringify(value).replace(/\|/g, "\\|");
+  const longest = Math.max(0, ...(json.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence} ${json} ${fence}`;
 }
 
 const FILE_ROLES: Readonly<Record<string, string>> = {
@@ -377,7 +389,7 @@ export function renderReadme(f: StackFacts): string {
     p("## Configuration values");
     p("Plain values are String parameters managed by Terraform; change them in the app's configuration and export again " +
       "rather than in the console (the next apply would undo it). Instances read them at boot.");
-    p("| Parameter | Value |", "| --- | --- |", ...f.configParameters.map((c) => `| ${code(c.name)} | ${code(cell(c.value))} |`));
+    p("| Parameter | Value (as a JSON string) |", "| --- | --- |", ...f.configParameters.map((c) => `| ${code(c.name)} | ${literalCell(c.value)} |`));
   }
 
   p("## Logs and access");
