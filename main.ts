@@ -14,8 +14,16 @@ function main(): number {
     return 2;
   }
   const app = new App();
-  const stacks = addStacks(app, config);
-  app.synth();
+  // cdktf captures a stack trace for every token; with tsx's source maps on, mapping each one costs
+  // about a third of the synth (bench/profile.ts). Errors thrown here still map: stacks print lazily.
+  process.setSourceMapsEnabled(false);
+  let stacks;
+  try {
+    stacks = addStacks(app, config);
+    app.synth();
+  } finally {
+    process.setSourceMapsEnabled(true);
+  }
   const out = relative(process.cwd(), app.outdir) || ".";
   console.log(`Synthesized ${stacks.map((s) => s.node.id).join(", ")}: ${out}/stacks/<env>/cdk.tf.json`);
   return 0;
