@@ -47,7 +47,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
   const appName = readName(r, "appName", o.appName, LIMITS.appName, true);
   const region = r.string("region", o.region, DEFAULTS.region)!;
   if (!Object.hasOwn(REGIONS, region)) {
-    r.fail("region", `${quote(region)} is not a known AWS region (e.g. us-east-1, eu-west-1); known: ${Object.keys(REGIONS).join(", ")}`);
+    r.fail("region", `${quote(region)} is not a known AWS region; ${regionHint(region)}`);
   }
   const appPort = r.integer("appPort", o.appPort, 1, 65535, DEFAULTS.appPort);
   if (appPort === 22) r.fail("appPort", "22 is the SSH port; this architecture opens no port 22 anywhere");
@@ -84,6 +84,15 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     ...(certificateArn ? { certificateArn } : {}),
     ...(backend ? { backend } : {}),
   };
+}
+
+/** The known regions that share the mistaken one's area (eu-, ap-southeast-, ...), or a few examples. */
+function regionHint(region: string): string {
+  const area = /^[a-z]+-/.exec(region.trim().toLowerCase())?.[0];
+  const near = Object.keys(REGIONS).filter((known) => area !== undefined && known.startsWith(area));
+  return near.length > 0
+    ? `known in that area: ${near.join(", ")}`
+    : "e.g. us-east-1, eu-west-1, ap-southeast-2 (the full list is in stacks/aws-rules.ts)";
 }
 
 function readName(r: Reader, field: string, value: Json, max: number, required: boolean): string | undefined {
@@ -313,7 +322,7 @@ function readBackend(r: Reader, value: Json, appName: string | undefined, region
     r.fail("backend.keyPrefix", `${quote(keyPrefix)} must not start or end with / or contain ..`);
   }
   const backendRegion = r.string("backend.region", o.region, region)!;
-  if (!Object.hasOwn(REGIONS, backendRegion)) r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region`);
+  if (!Object.hasOwn(REGIONS, backendRegion)) r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region; ${regionHint(backendRegion)}`);
   return { bucket: bucket ?? "", keyPrefix, region: backendRegion };
 }
 
