@@ -4,6 +4,7 @@ import { escapeTfString } from "../stacks/escape";
 import { readFileSync } from "fs";
 import { join } from "path";
 import { RESERVED_ENV_NAMES } from "../stacks/names";
+import { DEFAULTS } from "../stacks/config";
 import { exampleConfigJson, REPO_ROOT } from "./support/synth";
 
 const base = { appName: "shop" };
@@ -174,5 +175,39 @@ describe("escapeTfString", () => {
   it("escapes interpolation and directive openers and nothing else", () => {
     expect(escapeTfString("a ${b} %{c} $ % $$ {d}")).toBe("a $${b} %%{c} $ % $$ {d}");
     expect(escapeTfString("$${x}")).toBe("$$${x}");
+  });
+});
+
+describe("defaults stated elsewhere agree with DEFAULTS", () => {
+  it("the JSON Schema's defaults", () => {
+    const schema = JSON.parse(readFileSync(join(REPO_ROOT, "stacks", "config.schema.json"), "utf8"));
+    const p = schema.properties;
+    const env = p.environments.items.properties;
+    const newVpc = p.network.oneOf.find((o: any) => o.properties?.cidr).properties;
+    expect({
+      region: p.region.default, appPort: p.appPort.default, healthCheckPath: p.healthCheckPath.default,
+      cidr: newVpc.cidr.default, azCount: newVpc.azCount.default, natGateways: newVpc.natGateways.default,
+      containerImage: p.image.properties.containerImage.default, baseOs: p.image.properties.baseOs.default,
+      buildInstanceType: p.image.properties.buildInstanceType.default,
+      instanceType: env.instanceType.default, minCapacity: env.minCapacity.default, maxCapacity: env.maxCapacity.default,
+      minHealthyPercentage: env.minHealthyPercentage.default, instanceWarmupSeconds: env.instanceWarmupSeconds.default,
+      healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds.default, cpuTargetPercent: env.cpuTargetPercent.default,
+    }).toEqual({
+      region: DEFAULTS.region, appPort: DEFAULTS.appPort, healthCheckPath: DEFAULTS.healthCheckPath,
+      cidr: DEFAULTS.network.cidr, azCount: DEFAULTS.network.azCount, natGateways: DEFAULTS.network.natGateways,
+      ...DEFAULTS.image,
+      ...DEFAULTS.environment,
+    });
+  });
+
+  it("the Packer variables' defaults", () => {
+    const hcl = readFileSync(join(REPO_ROOT, "packer", "variables.pkr.hcl"), "utf8");
+    const defaultOf = (name: string) =>
+      new RegExp(`variable "${name}" \\{[\\s\\S]*?\\n  default\\s+= ([^\\n]+)`).exec(hcl)?.[1];
+    expect(defaultOf("aws_region")).toBe(JSON.stringify(DEFAULTS.region));
+    expect(defaultOf("instance_type")).toBe(JSON.stringify(DEFAULTS.image.buildInstanceType));
+    expect(defaultOf("base_os")).toBe(JSON.stringify(DEFAULTS.image.baseOs));
+    expect(defaultOf("app_port")).toBe(String(DEFAULTS.appPort));
+    expect(defaultOf("health_check_path")).toBe(JSON.stringify(DEFAULTS.healthCheckPath));
   });
 });

@@ -22,7 +22,7 @@ describe("resolveAnswers", () => {
     const a = await resolve(["my-app"]);
     expect(a).toMatchObject({
       dir: "my-app", name: "my-app", region: "us-east-1", environments: ["staging", "production"], instanceType: "t3.small",
-      min: 2, max: 4, port: 8080, healthPath: "/health", dockerfile: false, install: true, git: true,
+      min: 2, max: 4, port: 8080, healthPath: "/", dockerfile: false, install: true, git: true,
       network: { mode: "new", cidr: "10.0.0.0/16" },
     });
     expect(a.sources.name).toBe("default");

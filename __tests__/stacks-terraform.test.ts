@@ -205,7 +205,7 @@ describe("example config: every environment validates and plans offline", () => 
     const listeners = resourcesOf(plan, "aws_lb_listener");
     expect(listeners.map((l) => [l.values.port, l.values.protocol, l.values.default_action[0].type])).toEqual([[80, "HTTP", "forward"]]);
     const tg = one(plan, "aws_lb_target_group").values;
-    expect(tg.health_check).toEqual([expect.objectContaining({ path: "/health", enabled: true, protocol: "HTTP", matcher: "200-399" })]);
+    expect(tg.health_check).toEqual([expect.objectContaining({ path: "/", enabled: true, protocol: "HTTP", matcher: "200-399" })]);
     expect(Number(tg.deregistration_delay)).toBeLessThanOrEqual(60);
     expect(tg.name_prefix.length).toBeLessThanOrEqual(6);
     expect(tg.port).toBe(8080);

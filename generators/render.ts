@@ -4,7 +4,7 @@
  * changes with the answers, from this package's own templates; values are escaped for their target.
  */
 import Handlebars from "handlebars";
-import { CONFIG_FILE } from "../stacks/config";
+import { CONFIG_FILE, DEFAULTS } from "../stacks/config";
 import { kmsAliasName, logGroupName, parameterPath, secretParameterName, configParameterName } from "../stacks/names";
 import { renderPkrVars } from "./hcl";
 import { ProjectModel } from "./model";
@@ -163,6 +163,7 @@ function templateView(model: ProjectModel): Record<string, unknown> {
     port: config.appPort,
     healthPath: config.healthCheckPath,
     image: config.image.containerImage,
+    placeholderImage: config.image.containerImage === DEFAULTS.image.containerImage,
     baseOs: config.image.baseOs,
     amiParameter: config.image.amiParameter,
     https: config.certificateArn !== undefined,

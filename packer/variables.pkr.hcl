@@ -101,7 +101,7 @@ variable "app_port" {
 variable "health_check_path" {
   description = "HTTP path that answers 2xx when the app is healthy; the image test and the load balancer call it."
   type        = string
-  default     = "/health"
+  default     = "/"
 
   validation {
     condition     = can(regex("^/[A-Za-z0-9._~%/?=&+-]*$", var.health_check_path))

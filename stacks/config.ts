@@ -69,7 +69,7 @@ export interface S3BackendConfig {
 export interface ImageConfig {
   /**
    * The app's container image, pulled and tagged when the AMI is baked.
-   * @default "public.ecr.aws/nginx/nginx:stable"
+   * @default "public.ecr.aws/nginx/nginx-unprivileged:alpine" (listens on 8080, serves /)
    */
   readonly containerImage: string;
   /** @default "ubuntu-24.04" */
@@ -121,7 +121,7 @@ export interface AppConfig {
   readonly region: string;
   /** Port the app listens on inside the instance. @default 8080 */
   readonly appPort: number;
-  /** @default "/health" */
+  /** @default "/" */
   readonly healthCheckPath: string;
   /** ACM certificate for HTTPS; without it the ALB serves plain HTTP. */
   readonly certificateArn?: string;
@@ -149,9 +149,9 @@ export const CONFIG_FILE = "immutable.config.json";
 export const DEFAULTS = {
   region: "us-east-1",
   appPort: 8080,
-  healthCheckPath: "/health",
+  healthCheckPath: "/",
   network: { mode: "new", cidr: "10.0.0.0/16", azCount: 2, natGateways: "single" },
-  image: { containerImage: "public.ecr.aws/nginx/nginx:stable", baseOs: "ubuntu-24.04", buildInstanceType: "t3.small" },
+  image: { containerImage: "public.ecr.aws/nginx/nginx-unprivileged:alpine", baseOs: "ubuntu-24.04", buildInstanceType: "t3.small" },
   environmentNames: ["staging", "production"],
   environment: {
     instanceType: "t3.small",
