@@ -211,3 +211,22 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
     expect(defaultOf("health_check_path")).toBe(JSON.stringify(DEFAULTS.healthCheckPath));
   });
 });
+
+describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, "stacks", "config.schema.json"), "utf8"));
+  /** The "known: a, b" list of the unknown-field problem at `field`. */
+  const known = (input: unknown, field: string): string[] =>
+    (/known: (.*)$/.exec(messageFor(input, field))?.[1] ?? "").split(", ").sort();
+  const keys = (node: any): string[] => Object.keys(node.properties ?? {});
+  const union = (nodes: any[]): string[] => [...new Set(nodes.flatMap(keys))].sort();
+
+  it.each([
+    ["top level", { ...base, zz: 1 }, "zz", () => keys(schema)],
+    ["network", { ...base, network: { zz: 1 } }, "network.zz", () => union(schema.properties.network.oneOf)],
+    ["image", { ...base, image: { zz: 1 } }, "image.zz", () => keys(schema.properties.image)],
+    ["backend", { ...base, backend: { bucket: "state-bucket", zz: 1 } }, "backend.zz", () => keys(schema.properties.backend)],
+    ["environment", { ...base, environments: [{ name: "dev", zz: 1 }] }, "environments[0].zz", () => keys(schema.properties.environments.items)],
+  ])("%s", (_where, input, field, schemaKeys) => {
+    expect(known(input, field)).toEqual([...schemaKeys()].sort());
+  });
+});
