@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
 import { join } from "path";
 import * as fc from "fast-check";
-import { configParameterName, logGroupName, parameterPath, secretParameterName } from "../stacks/names";
+import { configParameterName, kmsAliasName, logGroupName, parameterPath, secretParameterName } from "../stacks/names";
+import { SECRET_PLACEHOLDER } from "../stacks/parameters";
 import {
   ConfigureSandbox,
   makeTempDir,
@@ -66,11 +67,12 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
   }
 
   it("writes every parameter of every page, values intact for systemd's and the shell's reader", () => {
+    box.writeBootEnv({ expected: Object.keys(tricky), revision: "00ff00ff00ff00ff" });
     box.setPages(trickyPages());
     const result = box.runConfigure();
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`(9 parameters from ${parameterPath(APP, ENV)})`);
+    expect(result.stdout).toBe(`immutable-app-configure: wrote ${box.configDir}/app.env (9 parameters from ${parameterPath(APP, ENV)}, config revision 00ff00ff00ff00ff)\n`);
 
     const text = readFileSync(box.appEnvFile, "utf8");
     const expected = new Map<string, string>([
@@ -88,6 +90,52 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     expect(dockerArgs.sort()).toEqual([...expected.keys()].map((k) => `--env=${k}`).sort());
     expect(statSync(box.appEnvFile).mode & 0o777).toBe(0o600);
     expect(box.configFiles()).toEqual(["app.env", "boot.env", "cloudwatch-agent.json"]);
+  });
+
+  it("starts a project without config or secrets: nothing expected, nothing found", () => {
+    box.setPages([{ parameters: [] }]);
+    const result = box.runConfigure();
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`(0 parameters from ${parameterPath(APP, ENV)}, config revision 0123456789abcdef)`);
+    const text = readFileSync(box.appEnvFile, "utf8");
+    const fixed = new Map([
+      ["APP_NAME", APP],
+      ["APP_ENV", ENV],
+      ["AWS_REGION", "eu-west-1"],
+      ["APP_PORT", "8080"],
+      ["APP_DOCKER_ENV_ARGS", "--env=APP_NAME --env=APP_ENV --env=AWS_REGION --env=APP_PORT"],
+    ]);
+    expect(parseSystemdEnvFile(text)).toEqual(fixed);
+    const bash = readEnvFileWithBash(box.appEnvFile);
+    for (const [name, value] of fixed) expect([name, bash.get(name)]).toEqual([name, value]);
+    expect(box.configFiles()).toEqual(["app.env", "boot.env", "cloudwatch-agent.json"]);
+    expect(readFileSync(box.ctlCalls, "utf8")).toContain("fetch-config");
+  });
+
+  it("exports a parameter the stack did not create (added out of band), and says so", () => {
+    box.writeBootEnv({ expected: ["GREETING"] });
+    box.setPages([
+      {
+        parameters: [
+          { name: configParameterName(APP, ENV, "GREETING"), value: "hello" },
+          { name: secretParameterName(APP, ENV, "EXTRA_TOKEN"), value: "t0ken", type: "SecureString" },
+        ],
+      },
+    ]);
+    const result = box.runConfigure();
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("also exporting parameters the stack did not create (set out of band): EXTRA_TOKEN\n");
+    const env = parseSystemdEnvFile(readFileSync(box.appEnvFile, "utf8"));
+    expect(env.get("GREETING")).toBe("hello");
+    expect(env.get("EXTRA_TOKEN")).toBe("t0ken");
+    expect(env.get("APP_DOCKER_ENV_ARGS")).toContain("--env=EXTRA_TOKEN");
+  });
+
+  it("refuses the secret placeholder of stacks/parameters.ts (the literal is the same)", () => {
+    const script = readFileSync(join(PACKER_DIR, "files", "configure-app.sh"), "utf8");
+    expect(/^readonly SECRET_PLACEHOLDER='(.*)'$/m.exec(script)?.[1]).toBe(SECRET_PLACEHOLDER);
   });
 
   it("asks SSM for the whole path, recursive and decrypted, following the page tokens", () => {
@@ -128,9 +176,55 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       return result;
     }
 
-    it("when the path holds no parameter", () => {
+    it("when an expected parameter is missing, naming each missing one (and an empty path is no exception)", () => {
+      box.writeBootEnv({ expected: ["DATABASE_PASSWORD", "GREETING", "LOG_LEVEL"] });
+      box.setPages([{ parameters: [{ name: configParameterName(APP, ENV, "GREETING"), value: "hi" }] }]);
+      const result = expectFailure(/refusing to start shop with the parameters under \/shop\/prod\/:/);
+      expect(result.stderr).toContain("DATABASE_PASSWORD: missing (the stack creates /shop/prod/config/DATABASE_PASSWORD or /shop/prod/secret/DATABASE_PASSWORD)");
+      expect(result.stderr).toContain("LOG_LEVEL: missing");
+      expect(result.stderr).not.toContain("GREETING");
+
       box.setPages([{ parameters: [] }]);
-      expectFailure(/no parameters under \/shop\/prod\/: refusing to start shop/);
+      const empty = expectFailure(/refusing to start shop/);
+      for (const name of ["DATABASE_PASSWORD", "GREETING", "LOG_LEVEL"]) expect(empty.stderr).toContain(`${name}: missing`);
+    });
+
+    it("when a secret still holds the placeholder, telling how to set it", () => {
+      box.writeBootEnv({ expected: ["DATABASE_PASSWORD", "GREETING"] });
+      box.setPages([
+        {
+          parameters: [
+            { name: secretParameterName(APP, ENV, "DATABASE_PASSWORD"), value: SECRET_PLACEHOLDER, type: "SecureString" },
+            // A plain value that happens to equal the placeholder is a value like any other.
+            { name: configParameterName(APP, ENV, "GREETING"), value: SECRET_PLACEHOLDER },
+          ],
+        },
+      ]);
+      const result = expectFailure(/\/shop\/prod\/secret\/DATABASE_PASSWORD: still holds the placeholder SET-OUT-OF-BAND/);
+      expect(result.stderr).toContain(
+        `aws ssm put-parameter --region eu-west-1 --overwrite --type SecureString --key-id ${kmsAliasName(APP, ENV)} --name ${secretParameterName(APP, ENV, "DATABASE_PASSWORD")} --value "$VALUE"`,
+      );
+      expect(result.stderr).not.toContain("GREETING");
+    });
+
+    it("when boot.env comes from an older user_data (no EXPECTED_PARAMETERS), before calling SSM", () => {
+      box.writeBootEnv({ expected: null });
+      box.setPages([{ parameters: [] }]);
+      const result = expectFailure(/boot\.env has no EXPECTED_PARAMETERS line: it was written by the user_data of an older create-immutable-app version/);
+      expect(result.stderr).toContain("boot.env is versioned with the image");
+      expect(() => readFileSync(box.awsCalls)).toThrow();
+    });
+
+    it("when EXPECTED_PARAMETERS or CONFIG_REVISION is malformed", () => {
+      box.setPages([{ parameters: [] }]);
+      box.writeBootEnv({ expected: ["GOOD", "bad-name"] });
+      expectFailure(/EXPECTED_PARAMETERS in .*boot\.env is invalid: 'GOOD,bad-name'/);
+      writeFileSync(join(box.configDir, "boot.env"), readFileSync(join(box.configDir, "boot.env"), "utf8").replace("EXPECTED_PARAMETERS=GOOD,bad-name", "EXPECTED_PARAMETERS=A,,B"));
+      expectFailure(/EXPECTED_PARAMETERS in .*boot\.env is invalid: 'A,,B'/);
+      box.writeBootEnv({ revision: "" });
+      expectFailure(/CONFIG_REVISION in .*boot\.env is missing or invalid: ''/);
+      box.writeBootEnv({ revision: "0123456789ABCDEF" });
+      expectFailure(/CONFIG_REVISION in .*boot\.env is missing or invalid/);
     });
 
     it("when access is denied (and shows the aws error)", () => {
@@ -148,7 +242,7 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
 
     it("when a name cannot be an environment variable", () => {
       box.setPages([{ parameters: [{ name: "/shop/prod/config/bad-name", value: "x" }, { name: "/shop/prod/other/KEY", value: "y" }] }]);
-      const result = expectFailure(/cannot become environment variables/);
+      const result = expectFailure(/refusing to start shop with the parameters under \/shop\/prod\/:/);
       expect(result.stderr).toContain("/shop/prod/config/bad-name: not");
       expect(result.stderr).toContain("/shop/prod/other/KEY: not");
     });
@@ -238,11 +332,20 @@ describe("image test (scripts/test-image.sh)", () => {
     expect(expected.status).toBe(0);
     const fields = expected.stdout.split("\0");
 
+    // Its boot.env as the build writes it: the script's heredoc, expanded by bash.
+    const bootHeredoc = /\ncat >"\$config_dir\/boot.env" <<BOOT\n[\s\S]*?\nBOOT\n/.exec(script)![0].replace('"$config_dir/boot.env"', '"$1"');
+
     const box = new ConfigureSandbox(APP, "image-test");
     try {
       writeFileSync(join(box.binDir, "aws"), `${fakeAws}\n`);
+      const bootEnv = join(box.configDir, "boot.env");
+      const written = run("bash", ["-c", `APP_NAME=${APP} AWS_REGION=eu-west-1 APP_PORT=8080\n${bootHeredoc}`, "bash", bootEnv]);
+      expect(written.stderr).toBe("");
+      expect(readFileSync(bootEnv, "utf8")).toMatch(/^EXPECTED_PARAMETERS=IMAGE_TEST_/m);
       const result = box.runConfigure();
       expect(result.stderr).toBe("");
+      // Every parameter of the stand-in is expected, so nothing is reported as set out of band.
+      expect(result.stdout).not.toContain("out of band");
       const env = parseSystemdEnvFile(readFileSync(box.appEnvFile, "utf8"));
       for (let i = 0; i + 1 < fields.length; i += 2) expect([fields[i], env.get(fields[i])]).toEqual([fields[i], fields[i + 1]]);
       expect(env.get("IMAGE_TEST_NEWLINES")).toBe("line1\nline2");

@@ -91,6 +91,8 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     expect(variables.app_name.validation[0].condition).toContain("^[a-z][a-z0-9-]{0,19}$");
     expect(variables.base_os.validation[0].condition).toBe('${contains(["ubuntu-24.04", "al2023"], var.base_os)}');
     expect(variables.app_port.validation[0].condition).toContain("var.app_port != 22");
+    // A project without commits has no sha; "unknown" is the one non-hex value accepted.
+    expect(variables.git_sha.validation[0].condition).toBe('${var.git_sha == "unknown" || can(regex("^[0-9a-f]{7,40}$", var.git_sha))}');
     // No default for what identifies the build; an empty default means "don't publish".
     for (const name of ["app_name", "app_version", "git_sha", "container_image"]) expect(variables[name]).not.toHaveProperty("default");
     expect(variables.ami_ssm_parameter.default).toBe("");

@@ -23,12 +23,12 @@ variable "app_version" {
 }
 
 variable "git_sha" {
-  description = "Commit the image is built from, recorded in the AMI tags and the manifest. Pass it on the command line: -var \"git_sha=$(git rev-parse HEAD)\"."
+  description = "Commit the image is built from, recorded in the AMI tags and the manifest; \"unknown\" when there is none (a repository without commits). Pass it on the command line: -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\"."
   type        = string
 
   validation {
-    condition     = can(regex("^[0-9a-f]{7,40}$", var.git_sha))
-    error_message = "The git_sha must be a hexadecimal commit id of 7 to 40 characters."
+    condition     = var.git_sha == "unknown" || can(regex("^[0-9a-f]{7,40}$", var.git_sha))
+    error_message = "The git_sha must be a hexadecimal commit id of 7 to 40 characters, or unknown."
   }
 }
 

@@ -188,6 +188,14 @@ export interface FakeSsmPage {
   readonly error?: string;
 }
 
+/** What user_data writes into boot.env, beyond the names the sandbox derives from app and env. */
+export interface BootEnvOptions {
+  /** EXPECTED_PARAMETERS: the variable names the stack created parameters for; null: no such line. @default [] */
+  readonly expected?: readonly string[] | null;
+  /** CONFIG_REVISION. @default "0123456789abcdef" */
+  readonly revision?: string;
+}
+
 /**
  * A sandbox for packer/files/configure-app.sh: a config dir with boot.env, a fake `aws` on PATH that
  * serves `pages` (page n is returned for --starting-token n, page 0 without a token) and logs its
@@ -203,23 +211,11 @@ export class ConfigureSandbox {
   constructor(
     readonly app: string,
     readonly env: string,
-    bootEnv?: string,
+    bootEnv: BootEnvOptions = {},
   ) {
     mkdirSync(this.configDir);
     mkdirSync(this.binDir);
-    writeFileSync(
-      join(this.configDir, "boot.env"),
-      bootEnv ??
-        [
-          `APP_NAME=${app}`,
-          `APP_ENV=${env}`,
-          "AWS_REGION=eu-west-1",
-          `PARAMETER_PATH=/${app}/${env}/`,
-          `LOG_GROUP_NAME=/${app}/${env}/app`,
-          "APP_PORT=8080",
-          "",
-        ].join("\n"),
-    );
+    this.writeBootEnv(bootEnv);
     writeFileSync(
       join(this.binDir, "aws"),
       [
@@ -241,6 +237,21 @@ export class ConfigureSandbox {
     );
     chmodSync(join(this.binDir, "aws"), 0o755);
     chmodSync(join(this.binDir, "cwagent-ctl"), 0o755);
+  }
+
+  /** Writes boot.env as the user_data of this version does (sorted names, as the stack sorts them). */
+  writeBootEnv({ expected = [], revision = "0123456789abcdef" }: BootEnvOptions = {}): void {
+    const lines = [
+      `APP_NAME=${this.app}`,
+      `APP_ENV=${this.env}`,
+      "AWS_REGION=eu-west-1",
+      `PARAMETER_PATH=/${this.app}/${this.env}/`,
+      `LOG_GROUP_NAME=/${this.app}/${this.env}/app`,
+      "APP_PORT=8080",
+    ];
+    if (expected !== null) lines.push(`EXPECTED_PARAMETERS=${[...expected].sort().join(",")}`);
+    lines.push(`CONFIG_REVISION=${revision}`, "");
+    writeFileSync(join(this.configDir, "boot.env"), lines.join("\n"));
   }
 
   /** Sets what the fake SSM answers, page by page. */

@@ -3,11 +3,20 @@
 #
 # Runs once per boot as immutable-app-config@<app>.service, before <app>.service starts:
 #   1. reads /etc/<app>/boot.env (written by the launch template's user_data),
-#   2. reads every parameter under PARAMETER_PATH from SSM (recursive, decrypted, page by page),
+#   2. reads every parameter under PARAMETER_PATH from SSM (recursive, decrypted, page by page) and
+#      checks it against EXPECTED_PARAMETERS, the names the stack created parameters for,
 #   3. writes /etc/<app>/app.env atomically (temp file + rename): all of it or nothing,
 #   4. configures and starts the CloudWatch agent to ship the app's log to LOG_GROUP_NAME.
 # Any problem exits non-zero with a message; the app unit then does not start, the instance fails
-# its health check and the rollout stops. An unreadable or empty config is never "no config".
+# its health check and the rollout stops. An unreadable config is never "no config": access denied
+# or an API error fails, and so does an expected name that is missing or a secret never set. A path
+# that holds nothing is fine only when nothing is expected (a project without config or secrets).
+#
+# boot.env is a contract between the stacks' user_data and this image, versioned together: the
+# user_data of one create-immutable-app version writes exactly what this script of the same version
+# reads (APP_NAME, APP_ENV, AWS_REGION, PARAMETER_PATH, LOG_GROUP_NAME, APP_PORT,
+# EXPECTED_PARAMETERS, CONFIG_REVISION). CONFIG_REVISION only makes a config change a new launch
+# template version (an instance refresh); it is logged and means nothing else here.
 #
 # app.env format: systemd EnvironmentFile, every value in double quotes with \ " ` $ escaped by a
 # backslash; newlines stay literal inside the quotes. systemd (>= 250, both base images) reads this
@@ -19,6 +28,10 @@ set -euo pipefail
 readonly APP_RE='^[a-z][a-z0-9-]{0,19}$'
 # Names that would change the unit's own docker client or the values it sets itself.
 readonly RESERVED_RE='^(APP_NAME|APP_ENV|AWS_REGION|APP_PORT|APP_DOCKER_ENV_ARGS|PATH|HOME|LD_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*)$'
+# What Terraform writes into a secret parameter until someone sets it (stacks/parameters.ts; a test
+# keeps the two equal).
+readonly SECRET_PLACEHOLDER='SET-OUT-OF-BAND'
+readonly NAME_RE='[A-Za-z][A-Za-z0-9_]{0,127}'
 
 die() {
   printf 'immutable-app-configure: %s\n' "$*" >&2
@@ -42,7 +55,8 @@ boot_values="$(
   # shellcheck disable=SC1090
   . "$boot_env"
   # The final "." keeps empty trailing values (command substitution strips trailing newlines).
-  printf '%s\n' "${APP_NAME-}" "${APP_ENV-}" "${AWS_REGION-}" "${PARAMETER_PATH-}" "${LOG_GROUP_NAME-}" "${APP_PORT-}" .
+  printf '%s\n' "${APP_NAME-}" "${APP_ENV-}" "${AWS_REGION-}" "${PARAMETER_PATH-}" "${LOG_GROUP_NAME-}" "${APP_PORT-}" \
+    "${EXPECTED_PARAMETERS+set}" "${EXPECTED_PARAMETERS-}" "${CONFIG_REVISION-}" .
 )" || die "$boot_env could not be read"
 end=""
 {
@@ -52,6 +66,9 @@ end=""
   IFS= read -r PARAMETER_PATH
   IFS= read -r LOG_GROUP_NAME
   IFS= read -r APP_PORT
+  IFS= read -r expected_set
+  IFS= read -r EXPECTED_PARAMETERS
+  IFS= read -r CONFIG_REVISION
   IFS= read -r end
 } <<<"$boot_values" || true
 # A value with a newline would shift the lines; every value is single-line by contract.
@@ -65,6 +82,13 @@ end=""
 if ! [[ "$APP_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || ((APP_PORT > 65535)); then
   die "APP_PORT in $boot_env is missing or invalid: '$APP_PORT'"
 fi
+# Without it this script cannot tell "nothing configured" from "configuration lost", so it refuses.
+[[ "$expected_set" == set ]] ||
+  die "$boot_env has no EXPECTED_PARAMETERS line: it was written by the user_data of an older create-immutable-app version. boot.env is versioned with the image: deploy this image with the stacks of the same version (or keep the older image with the older stacks)"
+[[ -z "$EXPECTED_PARAMETERS" || "$EXPECTED_PARAMETERS" =~ ^$NAME_RE(,$NAME_RE)*$ ]] ||
+  die "EXPECTED_PARAMETERS in $boot_env is invalid: '$EXPECTED_PARAMETERS' (comma-separated names, empty when there are none)"
+[[ "$CONFIG_REVISION" =~ ^[0-9a-f]{16}$ ]] ||
+  die "CONFIG_REVISION in $boot_env is missing or invalid: '$CONFIG_REVISION' (16 hex digits; boot.env is versioned with the image: deploy it with the stacks of the same create-immutable-app version)"
 
 work="$(mktemp -d)"
 tmp_env=""
@@ -91,26 +115,38 @@ while :; do
   [[ -n "$token" ]] || break
 done
 
-# All parameters as [{env, value, name}], sorted by name; name rules as in stacks/names.ts.
+# All parameters as [{env, value, name, type}], sorted by name; name rules as in stacks/names.ts.
 jq -s --arg path "$PARAMETER_PATH" '
   [.[].Parameters[]] | map({
     name: .Name,
     value: .Value,
+    type: .Type,
     env: ((.Name | ltrimstr($path)) as $rel
       | if ($rel | test("^(config|secret)/[A-Za-z][A-Za-z0-9_]{0,127}$")) then ($rel | split("/")[1]) else null end)
   }) | sort_by(.name)' "$work"/page-*.json >"$work/params.json" || die "SSM returned invalid JSON"
 
-[[ "$(jq length "$work/params.json")" -gt 0 ]] ||
-  die "no parameters under $PARAMETER_PATH: refusing to start $app without its configuration"
-
-problems="$(jq -r --arg reserved "$RESERVED_RE" '
-  (.[] | select(.env == null) | "\(.name): not <path>config/<KEY> or <path>secret/<NAME> with a name matching ^[A-Za-z][A-Za-z0-9_]{0,127}$"),
+# Every problem at once. The put-parameter hint names the environment's key (stacks/names.ts
+# kmsAliasName), as the project README does: without --key-id SSM would switch to aws/ssm.
+problems="$(jq -r --arg reserved "$RESERVED_RE" --arg path "$PARAMETER_PATH" --arg expected "$EXPECTED_PARAMETERS" \
+  --arg placeholder "$SECRET_PLACEHOLDER" --arg region "$AWS_REGION" --arg key "alias/$app-$APP_ENV-secrets" '
+  (if $expected == "" then [] else $expected | split(",") end) as $expected
+  | (.[] | select(.env == null) | "\(.name): not <path>config/<KEY> or <path>secret/<NAME> with a name matching ^[A-Za-z][A-Za-z0-9_]{0,127}$"),
   (.[] | select(.env != null and (.env | test($reserved))) | "\(.name): \(.env) is reserved"),
   (.[] | select(.value | type != "string" or (explode | any(. == 0))) | "\(.name): value is not text"),
-  (group_by(.env)[] | select(.[0].env != null and length > 1) | "\(map(.name) | join(" and ")): same variable name")
-' "$work/params.json")"
-[[ -z "$problems" ]] || die "parameters under $PARAMETER_PATH cannot become environment variables:
+  (group_by(.env)[] | select(.[0].env != null and length > 1) | "\(map(.name) | join(" and ")): same variable name"),
+  (($expected - map(.env)) | unique[] | "\(.): missing (the stack creates \($path)config/\(.) or \($path)secret/\(.)); was it deleted, or does this instance read the wrong path?"),
+  (.[] | select(.type == "SecureString" and .value == $placeholder)
+    | "\(.name): still holds the placeholder \($placeholder); set the secret, and a new instance will read it:\n  aws ssm put-parameter --region \($region) --overwrite --type SecureString --key-id \($key) --name \(.name) --value \"$VALUE\"")
+' "$work/params.json")" || die "SSM returned invalid JSON"
+[[ -z "$problems" ]] || die "refusing to start $app with the parameters under $PARAMETER_PATH:
 $problems"
+
+# Parameters the stack did not create (added out of band) are exported like any other.
+extra="$(jq -r --arg expected "$EXPECTED_PARAMETERS" '
+  (if $expected == "" then [] else $expected | split(",") end) as $expected
+  | map(.env) - $expected | join(" ")' "$work/params.json")" || die "SSM returned invalid JSON"
+[[ -z "$extra" ]] ||
+  printf 'immutable-app-configure: also exporting parameters the stack did not create (set out of band): %s\n' "$extra"
 
 # --- 3. app.env. The temp file lives in the target directory so that rename(2) replaces atomically.
 install -d -m 0755 "$config_dir"
@@ -141,5 +177,5 @@ tmp_cw=""
 "$cwagent_ctl" -a fetch-config -m ec2 -s -c "file:$config_dir/cloudwatch-agent.json" ||
   die "the CloudWatch agent did not start; logs must not stay only on the instance"
 
-printf 'immutable-app-configure: wrote %s/app.env (%s parameters from %s)\n' \
-  "$config_dir" "$(jq length "$work/params.json")" "$PARAMETER_PATH"
+printf 'immutable-app-configure: wrote %s/app.env (%s parameters from %s, config revision %s)\n' \
+  "$config_dir" "$(jq length "$work/params.json")" "$PARAMETER_PATH" "$CONFIG_REVISION"
