@@ -80,7 +80,11 @@ describe("example config: every environment validates and plans offline", () => 
       ebs: [expect.objectContaining({ volume_type: "gp3", encrypted: "true" })],
     })]);
     expect(lt.key_name ?? null).toBeNull();
-    expect(lt.network_interfaces ?? []).toEqual([]);
+    // No public address even in a subnet that maps them (existing VPCs): set on the interface itself.
+    expect(lt.network_interfaces).toEqual([expect.objectContaining({ device_index: 0, associate_public_ip_address: "false" })]);
+    expect(lt.vpc_security_group_ids ?? []).toEqual([]);
+    expect(references(plan, "aws_launch_template", "network_interfaces")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^aws_security_group\.fleet_sg/)]));
     expect(lt.name_prefix).toBe(`demo-app-${env}-`);
     expect(lt.name ?? null).toBeNull();
     expect(lt.tag_specifications.map((t: any) => t.resource_type).sort()).toEqual(["instance", "volume"]);
@@ -102,6 +106,8 @@ describe("example config: every environment validates and plans offline", () => 
     expect(script).toContain(`PARAMETER_PATH=/demo-app/${env}/`);
     expect(script).toContain(`LOG_GROUP_NAME=/demo-app/${env}/app`);
     expect(script).not.toMatch(/\b(apt|apt-get|yum|dnf|pip3?|npm|curl|wget|snap|docker pull)\b/);
+    expect(script).toContain("EXPECTED_PARAMETERS=DATABASE_PASSWORD,GREETING,LOG_LEVEL\n");
+    expect(script).toMatch(/CONFIG_REVISION=[0-9a-f]{16}\n/);
   });
 
   it.each(["staging", "production"])("%s: instance role reads only its own parameters and key, writes only its own logs", (env) => {
@@ -147,7 +153,10 @@ describe("example config: every environment validates and plans offline", () => 
     expect(asgSynth.target_group_arns).toHaveLength(1);
     expect(resourcesOf(plan, "aws_autoscaling_attachment")).toHaveLength(0);
     expect(resourcesOf(plan, "aws_lb_target_group_attachment")).toHaveLength(0);
-    expect(asg.tag).toEqual([expect.objectContaining({ key: "Name", propagate_at_launch: true })]);
+    expect(Object.fromEntries(asg.tag.map((t: any) => [t.key, t.value]))).toEqual({
+      Name: `demo-app-${env}`, app: "demo-app", environment: env, "managed-by": "create-immutable-app", team: "platform", "cost-center": "1234",
+    });
+    expect(asg.tag.every((t: any) => t.propagate_at_launch === true)).toBe(true);
     // Subnets: the private ones, in two distinct zones.
     const subnetRefs = asgSynth.vpc_zone_identifier as string[];
     expect(subnetRefs).toHaveLength(2);
@@ -157,6 +166,13 @@ describe("example config: every environment validates and plans offline", () => 
     const policy = one(plan, "aws_autoscaling_policy").values;
     expect(policy.policy_type).toBe("TargetTrackingScaling");
     expect(policy.target_tracking_configuration[0].predefined_metric_specification[0].predefined_metric_type).toBe("ASGAverageCPUUtilization");
+  });
+
+  it("a config change is a new launch template version: the environments' revisions differ with their values", () => {
+    const revision = (env: string) => /CONFIG_REVISION=([0-9a-f]+)/.exec(
+      Buffer.from(one(planned[env].plan, "aws_launch_template").values.user_data, "base64").toString())![1];
+    // production overrides LOG_LEVEL, so the same keys give another revision.
+    expect(revision("staging")).not.toBe(revision("production"));
   });
 
   it("capacities come from the config", () => {

@@ -13,7 +13,7 @@ import { LoadBalancer, targetGroupPrefix, TLS_POLICY } from "../stacks/load-bala
 import { Network } from "../stacks/network";
 import { Parameters, SECRET_PLACEHOLDER } from "../stacks/parameters";
 import { WebTierStack } from "../stacks/web-tier-stack";
-import { renderUserData } from "../stacks/user-data";
+import { configRevision, renderUserData } from "../stacks/user-data";
 import { exampleConfig } from "./support/synth";
 import { tempDir, writeCliConfig } from "./support/terraform";
 
@@ -96,8 +96,24 @@ describe("WebTierStack", () => {
 });
 
 describe("user data", () => {
+  it("has an empty expectation and a stable revision without config", () => {
+    const script = renderUserData({ appName: "shop", environment: "dev", region: "eu-west-1", appPort: 3000, config: {}, secrets: [] });
+    expect(script).toContain("\nEXPECTED_PARAMETERS=\n");
+    expect(script).toMatch(/\nCONFIG_REVISION=[0-9a-f]{16}\n/);
+  });
+
+  it("changes its revision with any config value or secret name, not with key order", () => {
+    const base = configRevision({ config: { A: "1", B: "2" }, secrets: ["S"] });
+    expect(configRevision({ config: { B: "2", A: "1" }, secrets: ["S"] })).toBe(base);
+    expect(configRevision({ config: { A: "1", B: "3" }, secrets: ["S"] })).not.toBe(base);
+    expect(configRevision({ config: { A: "1", B: "2" }, secrets: ["T"] })).not.toBe(base);
+    expect(configRevision({ config: { A: "1", B: "2", C: "" }, secrets: ["S"] })).not.toBe(base);
+  });
+
   it("writes the boot environment and starts the service, nothing else", () => {
-    const script = renderUserData({ appName: "shop", environment: "dev", region: "eu-west-1", appPort: 3000 });
+    const script = renderUserData({
+      appName: "shop", environment: "dev", region: "eu-west-1", appPort: 3000, config: { B: "1", A: "2" }, secrets: ["TOKEN"],
+    });
     expect(script.split("\n")).toEqual([
       "#!/bin/bash",
       "set -euo pipefail",
@@ -109,6 +125,8 @@ describe("user data", () => {
       "PARAMETER_PATH=/shop/dev/",
       "LOG_GROUP_NAME=/shop/dev/app",
       "APP_PORT=3000",
+      "EXPECTED_PARAMETERS=A,B,TOKEN",
+      `CONFIG_REVISION=${configRevision({ config: { A: "2", B: "1" }, secrets: ["TOKEN"] })}`,
       "BOOT_ENV",
       "systemctl enable --now shop.service",
       "",

@@ -45,6 +45,10 @@ export interface FleetProps {
   /** `/<app>/<env>/`. */
   readonly parameterPath: string;
   readonly logGroupArn: string;
+  /** Plain config values of the environment (overrides merged): their names and a hash reach user data. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Secret names of the environment. */
+  readonly secrets: readonly string[];
   /**
    * Tags for instances and volumes, which the provider's default_tags do not reach.
    * @default only Name
@@ -124,7 +128,7 @@ export class Fleet extends Construct {
     });
     this.instanceProfile = new IamInstanceProfile(this, "profile", { namePrefix: `${namePrefix}-`, role: this.role.name });
 
-    const tags = { ...props.tags, Name: namePrefix };
+    const tags: Record<string, string> = { ...props.tags, Name: namePrefix };
     this.launchTemplate = new LaunchTemplate(this, "template", {
       namePrefix: `${namePrefix}-`,
       description: `${namePrefix}: one version per image`,
@@ -132,7 +136,13 @@ export class Fleet extends Construct {
       instanceType: props.instanceType,
       updateDefaultVersion: true,
       iamInstanceProfile: { arn: this.instanceProfile.arn },
-      vpcSecurityGroupIds: [this.securityGroup.id],
+      // Explicit, so that no instance gets a public address even in a subnet that maps them.
+      networkInterfaces: [{
+        deviceIndex: 0,
+        associatePublicIpAddress: "false",
+        deleteOnTermination: "true",
+        securityGroups: [this.securityGroup.id],
+      }],
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
@@ -151,6 +161,7 @@ export class Fleet extends Construct {
       monitoring: { enabled: true },
       userData: Fn.base64encode(renderUserData({
         appName: props.appName, environment: props.environment, region: props.region, appPort,
+        config: props.config, secrets: props.secrets,
       })),
       tagSpecifications: [
         { resourceType: "instance", tags },
@@ -184,9 +195,8 @@ export class Fleet extends Construct {
         },
       },
       enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
-      tag: [
-        { key: "Name", value: namePrefix, propagateAtLaunch: true },
-      ],
+      // default_tags do not reach the group itself; instances get the same tags from the template too.
+      tag: Object.keys(tags).sort().map((key) => ({ key, value: tags[key], propagateAtLaunch: true })),
       // Scaling policies own the desired capacity after the first apply.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
     });

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { bootEnvFile, logGroupName, parameterPath, serviceUnitName } from "./names";
 
 export interface UserDataProps {
@@ -5,12 +6,20 @@ export interface UserDataProps {
   readonly environment: string;
   readonly region: string;
   readonly appPort: number;
+  /** Plain config values of the environment (overrides merged). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Secret names of the environment. */
+  readonly secrets: readonly string[];
 }
 
 /**
  * The whole boot-time script: it tells the pre-baked image which environment it serves and starts the
  * service. No package installs, no downloads: everything else was baked into the AMI by Packer.
  * Every value is validated (names, region, port), so none needs shell quoting beyond the quoted heredoc.
+ *
+ * EXPECTED_PARAMETERS lets the boot script tell "no configuration" from "configuration missing";
+ * CONFIG_REVISION changes with any config value or secret name, so a config change is a new launch
+ * template version and rolls out by instance refresh like an image change.
  */
 export function renderUserData(props: UserDataProps): string {
   const { appName, environment, region, appPort } = props;
@@ -26,8 +35,24 @@ export function renderUserData(props: UserDataProps): string {
     `PARAMETER_PATH=${parameterPath(appName, environment)}`,
     `LOG_GROUP_NAME=${logGroupName(appName, environment)}`,
     `APP_PORT=${appPort}`,
+    `EXPECTED_PARAMETERS=${expectedParameters(props).join(",")}`,
+    `CONFIG_REVISION=${configRevision(props)}`,
     "BOOT_ENV",
     `systemctl enable --now ${serviceUnitName(appName)}`,
     "",
   ].join("\n");
+}
+
+/** The environment-variable names the stack creates parameters for, sorted. */
+export function expectedParameters(props: Pick<UserDataProps, "config" | "secrets">): string[] {
+  return [...Object.keys(props.config), ...props.secrets].sort();
+}
+
+/** 16 hex characters that change whenever a config value or the set of secret names changes. */
+export function configRevision(props: Pick<UserDataProps, "config" | "secrets">): string {
+  const canonical = JSON.stringify({
+    config: Object.keys(props.config).sort().map((key) => [key, props.config[key]]),
+    secrets: [...props.secrets].sort(),
+  });
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

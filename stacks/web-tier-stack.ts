@@ -48,7 +48,7 @@ export class WebTierStack extends TerraformStack {
     if (env.amiSource.mode === "variable") {
       this.amiId = new TerraformVariable(this, "ami_id", {
         type: "string",
-        description: "AMI baked by Packer for this release (packer/manifest.json). Roll back by applying the previous id.",
+        description: "AMI baked by Packer for this release (packer/packer-manifest.json). Roll back by applying the previous id.",
         validation: [{
           condition: `\${can(regex("${PATTERNS.amiId.source}", var.ami_id))}`,
           errorMessage: "The ami_id value must look like ami-0123456789abcdef0.",
@@ -69,10 +69,11 @@ export class WebTierStack extends TerraformStack {
       certificateArn: env.certificateArn,
       deletionProtection: env.deletionProtection,
     });
+    const envConfig = { ...config.config, ...env.config };
     this.parameters = new Parameters(this, "parameters", {
       appName: app,
       environment: env.name,
-      config: { ...config.config, ...env.config },
+      config: envConfig,
       secrets: config.secrets,
     });
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
@@ -102,6 +103,8 @@ export class WebTierStack extends TerraformStack {
       parameterKeyArn: this.parameters.key.arn,
       parameterPath: this.parameters.path,
       logGroupArn: this.logGroup.arn,
+      config: envConfig,
+      secrets: config.secrets,
       tags,
     });
 
