@@ -5,6 +5,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { RESERVED_ENV_NAMES } from "../stacks/names";
 import { DEFAULTS } from "../stacks/config";
+import { architectureOf } from "../stacks/aws-rules";
 import { exampleConfigJson, REPO_ROOT } from "./support/synth";
 
 const base = { appName: "shop" };
@@ -34,7 +35,7 @@ describe("defaults", () => {
       privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"],
     });
     expect(config.amiSource).toEqual({ mode: "variable" });
-    expect(config.image.amiParameter).toBe("/shop/image/ami-id");
+    expect(config.image.amiParameter).toBe("");
   });
 
   it("the example config is valid", () => {
@@ -67,7 +68,11 @@ describe("each class of mistake names its field", () => {
     ["bad amiSource", { ...base, amiSource: "ami-123" }, "amiSource", /"variable" or "resolve:ssm:/],
     ["bad CIDR", { ...base, network: { cidr: "10.0.0.0/33" } }, "network.cidr", /over 32/],
     ["CIDR with host bits", { ...base, network: { cidr: "10.0.1.0/16" } }, "network.cidr", /host bits/],
-    ["CIDR too small", { ...base, network: { cidr: "10.0.0.0/26" } }, "network.cidr", /\/16 to \/24/],
+    ["CIDR too small", { ...base, network: { cidr: "10.0.0.0/26" } }, "network.cidr", /\/16 to \/23/],
+    ["CIDR whose subnets the ALB rejects", { ...base, network: { cidr: "10.1.0.0/24" } }, "network.cidr", /\/27s, the smallest a load balancer accepts/],
+    ["public subnet too small for the ALB", { ...base, network: { publicSubnetCidrs: ["10.0.0.0/28", "10.0.16.0/20"] } }, "network.publicSubnetCidrs[0]", /smallest subnet a load balancer accepts/],
+    ["mixed architectures", { ...base, environments: [{ name: "dev", instanceType: "t3.small" }, { name: "prod", instanceType: "m7g.large" }] }, "environments[1].instanceType", /m7g.large is arm64, but t3.small .* is x86_64; one image serves every environment/],
+    ["build instance of another architecture", { ...base, environments: [{ name: "dev", instanceType: "t4g.small" }], image: { buildInstanceType: "t3.small" } }, "image.buildInstanceType", /bake on the same architecture/],
     ["public CIDR", { ...base, network: { cidr: "8.8.0.0/16" } }, "network.cidr", /private range/],
     ["overlapping subnets", { ...base, network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.8.0/24", "10.0.64.0/20"] } }, "network.privateSubnetCidrs[0]", /overlaps network.publicSubnetCidrs\[0\]/],
     ["subnet outside the VPC", { ...base, network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } }, "network.publicSubnetCidrs[0]", /not inside/],
@@ -137,6 +142,23 @@ describe("each class of mistake names its field", () => {
         expect(e.message).toContain(`  - ${field}: `);
       }
     }
+  });
+
+  it("derives the image architecture from the instance types, and its build instance", () => {
+    const arm = resolveConfig({ ...base, environments: [{ name: "dev", instanceType: "m7g.large" }, { name: "prod", instanceType: "c7gn.xlarge" }] });
+    expect(arm.image).toMatchObject({ architecture: "arm64", buildInstanceType: "t4g.small" });
+    expect(resolveConfig(base).image).toMatchObject({ architecture: "x86_64", buildInstanceType: "t3.small" });
+  });
+
+  it("publishes the AMI id only where an environment resolves it", () => {
+    expect(resolveConfig(base).image.amiParameter).toBe("");
+    expect(resolveConfig({ ...base, amiSource: "resolve:ssm:/shop/ami" }).image.amiParameter).toBe("/shop/ami");
+    expect(resolveConfig({ ...base, environments: [{ name: "dev" }, { name: "prod", amiSource: "resolve:ssm:/shop/prod-ami" }] }).image.amiParameter).toBe("/shop/prod-ami");
+    expect(resolveConfig({ ...base, image: { amiParameter: "/x/y" } }).image.amiParameter).toBe("/x/y");
+  });
+
+  it("accepts unicode tag values, composed or not", () => {
+    expect(resolveConfig({ ...base, tags: { team: "Zu\u0308rich café" } }).tags.team).toBe("Zürich café");
   });
 
   it("accepts exotic but valid values literally", () => {
@@ -228,5 +250,15 @@ describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
     ["environment", { ...base, environments: [{ name: "dev", zz: 1 }] }, "environments[0].zz", () => keys(schema.properties.environments.items)],
   ])("%s", (_where, input, field, schemaKeys) => {
     expect(known(input, field)).toEqual([...schemaKeys()].sort());
+  });
+});
+
+describe("architectureOf", () => {
+  it.each([
+    ["t3.small", "x86_64"], ["m7i-flex.large", "x86_64"], ["c6in.32xlarge", "x86_64"], ["g5.xlarge", "x86_64"], ["g4ad.xlarge", "x86_64"],
+    ["t4g.small", "arm64"], ["m7g.large", "arm64"], ["c7gn.xlarge", "arm64"], ["im4gn.large", "arm64"], ["g5g.xlarge", "arm64"],
+    ["r8g.medium", "arm64"], ["a1.large", "arm64"], ["hpc7g.4xlarge", "arm64"],
+  ])("%s is %s", (type, arch) => {
+    expect(architectureOf(type)).toBe(arch);
   });
 });

@@ -120,7 +120,7 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["CIDR with a leading zero", ["x", "--vpc-cidr", "10.01.0.0/16"], "--vpc-cidr", /leading zero/],
   ["CIDR without a prefix", ["x", "--vpc-cidr", "10.0.0.0"], "--vpc-cidr", /network\.cidr/],
   ["public CIDR", ["x", "--vpc-cidr", "8.8.0.0/16"], "--vpc-cidr", /not a private range/],
-  ["CIDR too small for two zones", ["x", "--vpc-cidr", "10.0.0.0/26"], "--vpc-cidr", /use \/16 to \/24/],
+  ["CIDR too small for two zones", ["x", "--vpc-cidr", "10.0.0.0/26"], "--vpc-cidr", /use \/16 to \/23/],
   ["CIDR with ${", ["x", "--vpc-cidr", "${var.cidr}"], "--vpc-cidr", /network\.cidr/],
   ["new VPC and existing VPC at once", ["x", "--vpc-cidr", "10.0.0.0/16", ...EXISTING], "--vpc-cidr", /cannot be combined with --vpc-id/],
 
@@ -226,7 +226,8 @@ const FILE_CASES: readonly FileCase[] = [
   ["overlapping subnets", { appName: "x", network: { cidr: "10.0.0.0/16", publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.8.0/24", "10.0.128.0/20"] } }, /network\.privateSubnetCidrs\[0\]: 10\.0\.8\.0\/24 overlaps network\.publicSubnetCidrs\[0\]/],
   ["the same subnet twice", { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.0.0/20"] } }, /publicSubnetCidrs\[1\]: 10\.0\.0\.0\/20 overlaps/],
   ["a subnet outside the VPC", { appName: "x", network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } }, /not inside the VPC block/],
-  ["a subnet smaller than /28", { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/29", "10.0.16.0/20"] } }, /smaller than \/28/],
+  ["a subnet smaller than /27 for the load balancer", { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/29", "10.0.16.0/20"] } }, /smaller than \/27/],
+  ["a private subnet smaller than /28", { appName: "x", network: { privateSubnetCidrs: ["10.0.128.0/29", "10.0.144.0/20"] } }, /smaller than \/28/],
   ["an invalid subnet CIDR", { appName: "x", network: { privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/40"] } }, /privateSubnetCidrs\[1\]/],
   ["a zone of another region", { appName: "x", region: "eu-west-1", network: { availabilityZones: ["us-east-1a", "us-east-1b"] } }, /a zone of eu-west-1/],
   ["existing-VPC fields on a new VPC", { appName: "x", network: { mode: "new", vpcId: "vpc-01234567" } }, /network\.vpcId: applies to mode "existing" only/],

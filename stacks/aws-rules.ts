@@ -57,6 +57,19 @@ export function defaultAvailabilityZones(region: string, count: number): string[
   return (Object.hasOwn(REGIONS, region) ? REGIONS[region] : []).slice(0, count).map((letter) => `${region}${letter}`);
 }
 
+export type Architecture = "x86_64" | "arm64";
+
+/**
+ * The CPU architecture of an instance type: Graviton families carry a "g" among the letters after
+ * their generation (t4g, m7g, c7gn, im4gn, g5g), and a1 is Graviton too; everything else is x86_64.
+ */
+export function architectureOf(instanceType: string): Architecture {
+  const match = /^([a-z]+)(\d+)([a-z]*)/.exec(instanceType);
+  if (!match) return "x86_64";
+  const [, family, , attributes] = match;
+  return family === "a" || attributes.includes("g") ? "arm64" : "x86_64";
+}
+
 export const PATTERNS = {
   /** App and environment names: they prefix AWS names, SSM paths, npm package names and file names. */
   name: /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/,

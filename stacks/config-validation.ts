@@ -6,7 +6,7 @@ import {
   AmiSource, AppConfig, DEFAULTS, PRODUCTION_NAMES, EnvironmentConfig, ImageConfig, NetworkConfig, S3BackendConfig,
 } from "./config";
 import {
-  LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, defaultAvailabilityZones, partitionOf,
+  LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, architectureOf, defaultAvailabilityZones, partitionOf,
 } from "./aws-rules";
 import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
 import { defaultAmiParameter, MANAGED_TAG_KEYS, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
@@ -60,10 +60,10 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
   const network = readNetwork(r, o.network, region);
   const config = readConfigValues(r, "config", o.config);
   const secrets = readSecrets(r, o.secrets, config);
-  const tags = r.map("tags", o.tags, /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
+  const tags = r.map("tags", o.tags, /^(?!aws:)[\p{L}\p{M}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
     "a tag key (1-128 letters, digits, spaces, _ . : / = + - @; not starting with aws:)", (field, value) => {
       if (value.length > LIMITS.tagValue) r.fail(field, `is ${value.length} characters; AWS allows ${LIMITS.tagValue}`);
-      if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
+      if (!/^[\p{L}\p{M}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
         r.fail(field, `${quote(value)} has characters AWS does not allow in tag values (letters, digits, spaces, _ . : / = + - @)`);
       }
       const why = secretValueReason(value);
@@ -75,8 +75,8 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     }
   }
   const backend = readBackend(r, o.backend, appName, region);
-  const image = readImage(r, o.image, appName);
   const environments = readEnvironments(r, o.environments, appName, { certificateArn, amiSource, region });
+  const image = readImage(r, o.image, appName, environments);
 
   if (appName === undefined) return undefined;
   return {
@@ -183,8 +183,8 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   let parsed = parseCidr(cidr);
   if (typeof parsed === "string") {
     r.fail("network.cidr", parsed);
-  } else if (parsed.prefix < 16 || parsed.prefix > 24) {
-    r.fail("network.cidr", `${cidr} is a /${parsed.prefix}; use /16 to /24 (AWS allows /16 to /28, and each zone needs two subnets)`);
+  } else if (parsed.prefix < 16 || parsed.prefix > 23) {
+    r.fail("network.cidr", `${cidr} is a /${parsed.prefix}; use /16 to /23 (split into 16 subnets, a /23 gives /27s, the smallest a load balancer accepts)`);
     parsed = "invalid";
   } else if (!PRIVATE_RANGES.some((range) => contains(range, parsed as Cidr))) {
     r.fail("network.cidr", `${cidr} is not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)`);
@@ -214,13 +214,17 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
     if (o[key] === undefined) return defaults[key];
     const list = r.array(field, o[key], 6) ?? [];
     if (list.length !== azCount) r.fail(field, `lists ${list.length} blocks but network.azCount is ${azCount}; give one per zone`);
+    // The load balancer needs /27 or larger in each of its subnets; instances can live in a /28.
+    const smallest = key === "publicSubnetCidrs" ? 27 : 28;
     return list.map((v, i) => {
       const text = r.string(`${field}[${i}]`, v) ?? "";
       const block = parseCidr(text);
       if (typeof block === "string") {
         r.fail(`${field}[${i}]`, block);
-      } else if (block.prefix > 28) {
-        r.fail(`${field}[${i}]`, `${text} is smaller than /28, the smallest subnet AWS allows`);
+      } else if (block.prefix > smallest) {
+        r.fail(`${field}[${i}]`, smallest === 27
+          ? `${text} is smaller than /27, the smallest subnet a load balancer accepts`
+          : `${text} is smaller than /28, the smallest subnet AWS allows`);
       } else if (vpc && !contains(vpc, block)) {
         r.fail(`${field}[${i}]`, `${text} is not inside the VPC block ${cidr}`);
       } else {
@@ -326,21 +330,36 @@ function readBackend(r: Reader, value: Json, appName: string | undefined, region
   return { bucket: bucket ?? "", keyPrefix, region: backendRegion };
 }
 
-function readImage(r: Reader, value: Json, appName: string | undefined): ImageConfig {
+function readImage(r: Reader, value: Json, appName: string | undefined, environments: readonly EnvironmentConfig[]): ImageConfig {
   const d = DEFAULTS.image;
   const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "amiParameter"]) ?? {};
   const containerImage = r.matching("image.containerImage", o.containerImage, PATTERNS.containerImage,
     "a container image reference like ghcr.io/acme/web:1.2.3", d.containerImage)!;
   const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
+
+  // One AMI serves every environment: their instance types must share its architecture.
+  const architecture = environments.length > 0 ? architectureOf(environments[0].instanceType) : "x86_64";
+  environments.forEach((env, i) => {
+    const arch = architectureOf(env.instanceType);
+    if (arch !== architecture) {
+      r.fail(`environments[${i}].instanceType`, `${env.instanceType} is ${arch}, but ${environments[0].instanceType} (environments[0]) is ${architecture}; one image serves every environment`);
+    }
+  });
   const buildInstanceType = r.matching("image.buildInstanceType", o.buildInstanceType, PATTERNS.instanceType,
-    "an EC2 instance type like t3.small", d.buildInstanceType)!;
-  // The default derives from the app name; a bad name is reported once, at appName.
-  const validName = appName !== undefined && PATTERNS.name.test(appName);
-  const amiParameter = r.string("image.amiParameter", o.amiParameter, validName ? defaultAmiParameter(appName) : "")!;
-  if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
-    r.fail("image.amiParameter", `${quote(amiParameter)} is not an SSM parameter name like /my-app/image/ami-id ("" to skip publishing)`);
+    "an EC2 instance type like t3.small", architecture === "arm64" ? DEFAULTS.armBuildInstanceType : d.buildInstanceType)!;
+  if (o.buildInstanceType !== undefined && architectureOf(buildInstanceType) !== architecture) {
+    r.fail("image.buildInstanceType", `${buildInstanceType} is ${architectureOf(buildInstanceType)}, but the environments run ${architecture}; bake on the same architecture`);
   }
-  return { containerImage, baseOs, buildInstanceType, amiParameter };
+
+  // Publish the AMI id where an environment resolves it; with the ami_id variable there is no need.
+  const ssmSource = environments.map((e) => e.amiSource).find((s) => s.mode === "ssm");
+  const validName = appName !== undefined && PATTERNS.name.test(appName);
+  const fallback = ssmSource?.mode === "ssm" ? ssmSource.parameter : "";
+  const amiParameter = r.string("image.amiParameter", o.amiParameter, fallback)!;
+  if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
+    r.fail("image.amiParameter", `${quote(amiParameter)} is not an SSM parameter name like ${validName ? defaultAmiParameter(appName) : "/my-app/image/ami-id"} ("" to skip publishing)`);
+  }
+  return { containerImage, baseOs, buildInstanceType, architecture, amiParameter };
 }
 
 interface Inherited {

@@ -1,9 +1,14 @@
+import type { Architecture } from "./aws-rules";
+
 /**
  * The project's configuration: one typed object, stored as JSON (`immutable.config.json`), validated
  * by `resolveConfig` (config-validation.ts), which also fills in the defaults below.
  */
 
-/** Where the launch template's image comes from. */
+/**
+ * Where the launch template's image comes from. Written in the file as a string: "variable" or
+ * "resolve:ssm:<parameter name>".
+ */
 export type AmiSource =
   /** Terraform variable `ami_id` (validated); rollback = apply the previous id. */
   | { readonly mode: "variable" }
@@ -74,11 +79,17 @@ export interface ImageConfig {
   readonly containerImage: string;
   /** @default "ubuntu-24.04" */
   readonly baseOs: "ubuntu-24.04" | "al2023";
-  /** @default "t3.small" */
+  /** @default "t3.small", or "t4g.small" when the environments run on arm64 */
   readonly buildInstanceType: string;
   /**
+   * Derived, not set in the file: the architecture of the environments' instance types. One AMI serves
+   * every environment, so they must agree, and so must buildInstanceType.
+   */
+  readonly architecture: Architecture;
+  /**
    * SSM parameter (data type aws:ec2:image) that a bake publishes the AMI id to; "" to skip.
-   * @default "/<app>/image/ami-id"
+   * @default the parameter of the first environment whose amiSource is resolve:ssm; else "" (with the
+   * ami_id variable, the id travels through packer-manifest.json instead)
    */
   readonly amiParameter: string;
 }
@@ -163,6 +174,8 @@ export const DEFAULTS = {
     cpuTargetPercent: 60,
   },
   logRetentionDays: { default: 30, production: 90 },
+  /** Build instance for arm64 (Graviton) images. */
+  armBuildInstanceType: "t4g.small",
 } as const;
 
 /** Environment names that get production defaults (deletion protection, longer log retention). */

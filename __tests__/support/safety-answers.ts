@@ -5,7 +5,7 @@
  * be named).
  */
 import fc from "fast-check";
-import { REGIONS, RESERVED_DEVICE_NAMES } from "../../stacks/aws-rules";
+import { REGIONS, RESERVED_DEVICE_NAMES, architectureOf } from "../../stacks/aws-rules";
 import { RESERVED_ENV_NAMES } from "../../stacks/names";
 
 export interface EnvAnswer {
@@ -126,7 +126,7 @@ const network: fc.Arbitrary<NetworkAnswerSet> = fc.oneof(
   fc.oneof(
     fc.integer({ min: 0, max: 255 }).map((b) => `10.${b}.0.0/16`),
     fc.tuple(fc.integer({ min: 16, max: 31 }), fc.integer({ min: 0, max: 15 })).map(([b, c]) => `172.${b}.${c * 16}.0/20`),
-    fc.integer({ min: 0, max: 255 }).map((c) => `192.168.${c}.0/24`),
+    fc.integer({ min: 0, max: 127 }).map((c) => `192.168.${c * 2}.0/23`),
   ).map((cidr) => ({ mode: "new" as const, cidr })),
   fc.record({
     vpcId: awsId("vpc"),
@@ -156,7 +156,9 @@ export const validAnswerSet: fc.Arbitrary<AnswerSet> = fc.record({
     const c = r.envVia === "flags" ? r.capacities[0] : r.capacities[i];
     return {
       name,
-      instanceType: r.envVia === "flags" ? r.instanceTypes[0] : r.instanceTypes[i],
+      // One image serves every environment: a type of another architecture falls back to the first.
+      instanceType: r.envVia === "flags" || architectureOf(r.instanceTypes[i]) !== architectureOf(r.instanceTypes[0])
+        ? r.instanceTypes[0] : r.instanceTypes[i],
       min: c.min, max: c.max, desired: r.envVia === "flags" ? c.min : c.desired,
     };
   });
