@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { parse } from "@cdktf/hcl2json";
-import { PackerVars, renderPkrVars } from "../generators/hcl";
+import { PackerVars, renderPkrVars } from "../stacks/hcl";
 import { defaultAmiParameter } from "../stacks/names";
 import { copyForOldPacker, PACKER_DIR, packerHclFiles, parseHclFile, removeDir, run } from "./support/packer";
 

@@ -6,7 +6,8 @@
 import Handlebars from "handlebars";
 import { CONFIG_FILE, DEFAULTS } from "../stacks/config";
 import { kmsAliasName, logGroupName, parameterPath, secretParameterName, configParameterName } from "../stacks/names";
-import { renderPkrVars } from "./hcl";
+import { renderPkrVars } from "../stacks/hcl";
+import { packerVarsOf, pkrvarsFile } from "../stacks/packer-vars";
 import { ProjectModel } from "./model";
 import { Sources } from "./package-files";
 
@@ -39,20 +40,7 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
   files.set("tsconfig.json", { contents: json(TSCONFIG) });
   files.set("cdktf.json", { contents: json({ ...sources.cdktfJson, projectId: config.appName }) });
   files.set(CONFIG_FILE, { contents: json(model.configFile) });
-  files.set(`packer/${config.appName}.auto.pkrvars.hcl`, {
-    contents: renderPkrVars({
-      app_name: config.appName,
-      app_version: PROJECT_VERSION,
-      aws_region: config.region,
-      instance_type: config.image.buildInstanceType,
-      base_os: config.image.baseOs,
-      container_image: config.image.containerImage,
-      app_port: config.appPort,
-      health_check_path: config.healthCheckPath,
-      ami_ssm_parameter: config.image.amiParameter,
-      tags: config.tags,
-    }),
-  });
+  files.set(pkrvarsFile(config), { contents: renderPkrVars(packerVarsOf(config, PROJECT_VERSION)) });
 
   const view = templateView(model);
   const render = (name: string): string => compile(sources, name)(view);
@@ -104,7 +92,8 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       plan: "cdktf diff",
       deploy: "cdktf deploy",
       test: "tsc --noEmit && jest",
-      "image:build": "packer init packer && packer build -var \"git_sha=$(git rev-parse HEAD)\" packer",
+      // The Packer variables come from immutable.config.json, the one place to change them.
+      "image:build": "node --import tsx scripts/pkrvars.ts && packer init packer && packer build -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\" packer",
       export: "node --import tsx scripts/export.ts",
     },
     dependencies: pick(RUNTIME_DEPENDENCIES),
@@ -168,7 +157,7 @@ function templateView(model: ProjectModel): Record<string, unknown> {
     amiParameter: config.image.amiParameter,
     https: config.certificateArn !== undefined,
     configFile: CONFIG_FILE,
-    pkrvarsFile: `packer/${app}.auto.pkrvars.hcl`,
+    pkrvarsFile: pkrvarsFile(config),
     dockerfile: model.dockerfile,
     firstEnv,
     networkNew: config.network.mode === "new",
