@@ -2,7 +2,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { FLAG_SPECS, parseArgs } from "../generators/args";
-import { UsageError } from "../generators/errors";
+import { EXIT_CANCELLED, EXIT_CODES, UsageError } from "../generators/errors";
 import { REPO } from "./support/cli";
 
 function usageError(argv: string[]): UsageError {
@@ -51,7 +51,10 @@ describe("parseArgs", () => {
     [["--name"], /^--name: needs a value/],
     [["--name", "--yes"], /^--name: needs a value/],
     [["--port", "80a"], /^--port: must be a whole number/],
-    [["--min", "-1"], /^--min: needs a value/],
+    [["--min", "-1"], /^--min: must be a whole number, got "-1"/],
+    [["--port", "-8080", "x"], /^--port: must be a whole number, got "-8080"/],
+    [["--min", "--yes"], /^--min: needs a value/],
+    [["--name", "-1"], /^--name: needs a value/],
     [["--max", "1.5"], /^--max: must be a whole number/],
     [["--name", "a", "--name", "b"], /^--name: is given more than once/],
     [["--yes=no"], /^--yes: takes no value/],
@@ -73,6 +76,16 @@ describe("help/usage.txt", () => {
   it("documents every flag the parser accepts, and no other", () => {
     const documented = new Set([...usage.matchAll(/(?:^|\s)--(?:no-)?([a-z][a-z-]*)/g)].map((m) => m[1]));
     expect([...documented].sort()).toEqual(Object.keys(FLAG_SPECS).sort());
+  });
+
+  it("documents every exit code the CLI and bin/ use", () => {
+    const codes = [0, ...Object.values(EXIT_CODES), EXIT_CANCELLED];
+    const bin = readFileSync(join(REPO, "bin", "create-immutable-app.js"), "utf8");
+    for (const m of bin.matchAll(/process\.exit\((\d+)\)/g)) codes.push(Number(m[1]));
+    expect(codes).toContain(70);
+    const exitLine = usage.slice(usage.indexOf("Exit codes:"), usage.indexOf("Examples:"));
+    const documented = [...exitLine.matchAll(/(?:^|[:,]\s)(\d+) /g)].map((m) => Number(m[1]));
+    expect([...new Set(documented)].sort()).toEqual([...new Set(codes)].sort());
   });
 
   it("documents the short flags", () => {

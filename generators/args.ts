@@ -134,7 +134,9 @@ export function parseArgs(argv: readonly string[]): Flags {
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith("-") && next !== "-")) throw new UsageError(`--${flag}`, "needs a value");
+      // A negative number is the value of a number flag (and then refused as not a whole number), not a flag.
+      const negativeNumber = spec.kind === "integer" && next !== undefined && /^-\d/.test(next);
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !negativeNumber)) throw new UsageError(`--${flag}`, "needs a value");
       value = next;
       i++;
     }
