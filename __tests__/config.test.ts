@@ -91,6 +91,7 @@ describe("each class of mistake names its field", () => {
     ["config key with a dash", { ...base, config: { "LOG-LEVEL": "x" } }, 'config["LOG-LEVEL"]', /key "LOG-LEVEL"/],
     ["empty config value", { ...base, config: { A: "" } }, "config.A", /empty/],
     ["control character in a value", { ...base, config: { A: "a\u0000b" } }, "config.A", /control characters/],
+    ["lone surrogate in a value", JSON.parse('{"appName":"shop","config":{"A":"x\\ud800y"}}'), "config.A", /lone UTF-16 surrogate/],
     ["password in plain config", { ...base, config: { DB_PASSWORD: "hunter2" } }, "config.DB_PASSWORD", /looks like a secret/],
     ["AWS key in plain config", { ...base, config: { UPSTREAM: "AKIAABCDEFGHIJKLMNOP" } }, "config.UPSTREAM", /access key/],
     ["private key in plain config", { ...base, config: { CERT: "-----BEGIN RSA PRIVATE KEY-----\nabc" } }, "config.CERT", /private key/],

@@ -261,10 +261,14 @@ function readConfigValues(r: Reader, field: string, value: Json): Record<string,
       if (v.length === 0) r.fail(path, "must not be empty (SSM parameters cannot be empty)");
       if (Buffer.byteLength(v, "utf8") > LIMITS.configValue) r.fail(path, `is over ${LIMITS.configValue} bytes, the SSM standard-tier limit`);
       if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) r.fail(path, "contains control characters (only newline and tab are allowed)");
+      if (LONE_SURROGATE.test(v)) r.fail(path, "contains a lone UTF-16 surrogate, which no file can carry");
       const why = secretReason(path.split(".").pop() ?? "", v);
       if (why) r.fail(path, `looks like a secret (${why}); declare its name in "secrets" and set the value out of band`);
     });
 }
+
+/** Half of a UTF-16 surrogate pair without the other half (JSON's "\ud800" escape can produce one). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const SECRET_VALUE_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],

@@ -11,6 +11,8 @@
  * U+4EE4). The escaper normalizes first, so the file shows exactly the value HCL will read.
  */
 
+import { escapeTfString } from "./escape";
+
 /** A value that {@link hclValue} can emit. */
 export type HclScalar = string | number | boolean;
 
@@ -19,7 +21,7 @@ export type HclScalar = string | number | boolean;
  * (invisible, some rejected by the parser), line/paragraph separators, the byte-order mark, and the
  * bidirectional overrides that make a file read differently from what it contains ("trojan source").
  */
-const ESCAPED_AS_UNICODE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]/;
+const ESCAPED_AS_UNICODE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Escapes `value` for use between the double quotes of an HCL native-syntax string literal, so that
@@ -29,17 +31,18 @@ const ESCAPED_AS_UNICODE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\u202a-
  */
 export function escapeHclString(input: string): string {
   assertWellFormed(input);
-  const value = input.normalize("NFC");
+  return escapeHclTemplateText(escapeTfString(input.normalize("NFC")));
+}
+
+/**
+ * Escapes template text for the inside of a quoted HCL string: `\`, `"`, newlines, tabs and the
+ * characters of ESCAPED_AS_UNICODE. Template syntax (`${`, `%{`, and their literal forms `$${`, `%%{`)
+ * passes through unchanged: the export copies Terraform templates with it; escapeHclString has already
+ * turned a value's openers into their literal forms.
+ */
+export function escapeHclTemplateText(text: string): string {
   let out = "";
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    const code = value.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff) {
-      // A surrogate pair (well-formedness checked above): an astral character, written as is.
-      out += ch + value[i + 1];
-      i++;
-      continue;
-    }
+  for (const ch of text) {
     switch (ch) {
       case "\\":
         out += "\\\\";
@@ -56,13 +59,8 @@ export function escapeHclString(input: string): string {
       case "\t":
         out += "\\t";
         break;
-      case "$":
-      case "%":
-        // Only the two-character openers are special; `$${` / `%%{` are their literal forms.
-        out += value[i + 1] === "{" ? ch + ch : ch;
-        break;
       default:
-        out += ESCAPED_AS_UNICODE.test(ch) ? `\\u${code.toString(16).padStart(4, "0")}` : ch;
+        out += ESCAPED_AS_UNICODE.test(ch) ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}` : ch;
     }
   }
   return out;

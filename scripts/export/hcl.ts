@@ -9,6 +9,7 @@
  * Every JSON string is a Terraform template; its interpolations and directives are HCL expressions in
  * both syntaxes, so they are copied verbatim and only the literal parts are escaped for a quoted string.
  */
+import { escapeHclTemplateText, hclString } from "../../stacks/hcl";
 import { ExportError } from "./errors";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -20,8 +21,6 @@ export type BlockPaths = ReadonlySet<string>;
 const INDENT = "  ";
 const KEYWORDS = new Set(["true", "false", "null", "for", "in", "if", "endfor", "endif", "else"]);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Line separators and bidirectional controls: escaped so that a reviewer sees them. */
-const INVISIBLE = /[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 /** Lists of scalars up to this width stay on one line. */
 const INLINE_LIST_WIDTH = 80;
 
@@ -94,25 +93,9 @@ function closingQuote(text: string, start: number): number {
   throw new ExportError("internal", `unterminated string in ${JSON.stringify(text)}`);
 }
 
-/** Escapes literal template text for an HCL quoted string. */
-export function escapeLiteral(text: string): string {
-  let out = "";
-  for (const c of text) {
-    const code = c.codePointAt(0)!;
-    if (c === "\\") out += "\\\\";
-    else if (c === '"') out += '\\"';
-    else if (c === "\n") out += "\\n";
-    else if (c === "\r") out += "\\r";
-    else if (c === "\t") out += "\\t";
-    else if (code < 0x20 || code === 0x7f || INVISIBLE.test(c)) out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else out += c;
-  }
-  return out;
-}
-
 /** A quoted HCL template with the same meaning as the Terraform JSON string `template`. */
 export function quoteTemplate(template: string): string {
-  return `"${splitTemplate(template).map((p) => (p.kind === "raw" ? p.text : escapeLiteral(p.text))).join("")}"`;
+  return `"${splitTemplate(template).map((p) => (p.kind === "raw" ? p.text : escapeHclTemplateText(p.text))).join("")}"`;
 }
 
 /**
@@ -130,7 +113,7 @@ export function templateExpression(template: string): string {
 
 /** A literal string (variable defaults): template syntax in it must stay literal. */
 export function literalString(value: string): string {
-  return `"${escapeLiteral(value.replace(/\$\{|%\{/g, (m) => m[0] + m))}"`;
+  return hclString(value);
 }
 
 /** An object key: bare when it is a plain identifier, else a quoted template. */
