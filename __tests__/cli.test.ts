@@ -51,8 +51,21 @@ describe("create-immutable-app (in-process)", () => {
     writeFileSync(join(cwd, "shop", "NOTES.md"), "keep\n");
     const r = await runCli(["shop", "--yes", "--force", "--no-install", "--no-git"], { cwd });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Replaced 1 existing file\(s\) \(--force\):\n {2}README\.md\n/);
+    expect(r.stdout).toMatch(/Replaced 1 existing file\(s\) \(--force\):\n {2}README\.md \(old contents kept as README\.md\.orig\)\n/);
     expect(readFileSync(join(cwd, "shop", "NOTES.md"), "utf8")).toBe("keep\n");
+    expect(readFileSync(join(cwd, "shop", "README.md.orig"), "utf8")).toBe("mine\n");
+    expect(readFileSync(join(cwd, "shop", "README.md"), "utf8")).toMatch(/^# shop\n/);
+  });
+
+  it("--force --dry-run names the backup it would make, and makes none", async () => {
+    mkdirSync(join(cwd, "shop"));
+    writeFileSync(join(cwd, "shop", "README.md"), "mine\n");
+    writeFileSync(join(cwd, "shop", "README.md.orig"), "older\n");
+    const before = treeSnapshot(cwd);
+    const r = await runCli(["shop", "--yes", "--force", "--dry-run"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/replace README\.md \(\d+ bytes; old contents kept as README\.md\.orig\.1\)/);
+    expect(treeSnapshot(cwd)).toEqual(before);
   });
 
   it.each([

@@ -81,6 +81,43 @@ describe("writeFiles", () => {
     expect(readdirSync(root)).toEqual(["busy"]);
   });
 
+  it("with force keeps each replaced file's old contents as <file>.orig, never overwriting an earlier backup", () => {
+    const target = join(root, "busy");
+    mkdirSync(join(target, "stacks"), { recursive: true });
+    writeFileSync(join(target, "README.md"), "mine\n");
+    writeFileSync(join(target, "README.md.orig"), "older backup\n");
+    writeFileSync(join(target, "README.md.orig.1"), "even older\n");
+    writeFileSync(join(target, "stacks", "app.ts"), "old\n");
+    writeFileSync(join(target, "package.json"), "{}\n"); // same contents as the map: nothing to keep
+    const steps: string[] = [];
+    const result = writeFiles(target, files, { force: true, onStep: (s) => steps.push(s) });
+    expect(result.replaced).toEqual(["README.md", "package.json", "stacks/app.ts"]);
+    expect([...result.backups]).toEqual([["README.md", "README.md.orig.2"], ["stacks/app.ts", "stacks/app.ts.orig"]]);
+    expect(readFileSync(join(target, "README.md.orig.2"), "utf8")).toBe("mine\n");
+    expect(readFileSync(join(target, "README.md.orig"), "utf8")).toBe("older backup\n");
+    expect(readFileSync(join(target, "README.md.orig.1"), "utf8")).toBe("even older\n");
+    expect(readFileSync(join(target, "stacks", "app.ts.orig"), "utf8")).toBe("old\n");
+    expect(readFileSync(join(target, "README.md"), "utf8")).toBe("# new\n");
+    expect(existsSync(join(target, "package.json.orig"))).toBe(false);
+    expect(steps.indexOf("backups-made")).toBeLessThan(steps.indexOf("file-moved:1"));
+
+    // A second forced run keeps the first run's backups and adds new ones only for changed files.
+    writeFileSync(join(target, "README.md"), "edited again\n");
+    const again = writeFiles(target, files, { force: true });
+    expect([...again.backups]).toEqual([["README.md", "README.md.orig.3"]]);
+    expect(readFileSync(join(target, "README.md.orig.2"), "utf8")).toBe("mine\n");
+    expect(readFileSync(join(target, "README.md.orig.3"), "utf8")).toBe("edited again\n");
+  });
+
+  it("plans backups without writing them (what --dry-run shows)", () => {
+    const target = join(root, "busy");
+    mkdirSync(target);
+    writeFileSync(join(target, "README.md"), "mine\n");
+    const before = treeSnapshot(root);
+    expect([...planWrite(target, files, true).backups]).toEqual([["README.md", "README.md.orig"]]);
+    expect(treeSnapshot(root)).toEqual(before);
+  });
+
   it("refuses a target that is a symlink", () => {
     const real = join(root, "real");
     mkdirSync(real);
@@ -97,8 +134,11 @@ describe("writeFiles", () => {
     mkdirSync(target);
     symlinkSync(outside, join(target, "stacks"));
     const before = treeSnapshot(root);
-    const error = thrown(() => writeFiles(target, files, { force: true }));
+    const many: FileMap = new Map([...files, ...["a", "b", "c"].map((n) => [`stacks/${n}.ts`, { contents: "" }] as const)]);
+    const error = thrown(() => writeFiles(target, many, { force: true }));
     expect(error.message).toMatch(/stacks is a symbolic link/);
+    // Reported once for the path, not once per file below it.
+    expect(error.message.match(/symbolic link/g)).toHaveLength(1);
     expect(treeSnapshot(root)).toEqual(before);
   });
 
@@ -106,7 +146,10 @@ describe("writeFiles", () => {
     const target = join(root, "app");
     mkdirSync(target);
     writeFileSync(join(target, "stacks"), "a file\n");
-    expect(thrown(() => writeFiles(target, files, { force: true })).message).toMatch(/stacks is a file where the project needs a directory/);
+    const many: FileMap = new Map([...files, ["stacks/b.ts", { contents: "" }]]);
+    const message = thrown(() => writeFiles(target, many, { force: true })).message;
+    expect(message).toMatch(/stacks is a file where the project needs a directory/);
+    expect(message.match(/needs a directory/g)).toHaveLength(1);
   });
 
   it("gives a clear error for a read-only target or parent, writing nothing", () => {

@@ -14,7 +14,7 @@ import { readSources, Sources } from "./package-files";
 import { defaultSpawn, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
 import { isPromptExit, Prompter } from "./prompter";
 import { FileMap, renderProject } from "./render";
-import { planWrite, writeFiles } from "./write";
+import { planWrite, writeFiles, WritePlan } from "./write";
 
 export interface CliDeps {
   readonly cwd: string;
@@ -84,7 +84,8 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
     out(`Dry run: would write ${files.size} files to ${shownDir} (nothing is written):\n`);
     for (const [path, f] of files) {
       const size = typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.length;
-      out(`  ${plan.replaced.includes(path) ? "replace" : "create "} ${path} (${size} bytes)\n`);
+      const backup = plan.backups.get(path);
+      out(`  ${plan.replaced.includes(path) ? "replace" : "create "} ${path} (${size} bytes${backup ? `; old contents kept as ${backup}` : ""})\n`);
     }
     return 0;
   }
@@ -99,7 +100,7 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   } finally {
     release?.();
   }
-  printSummary(out, files, result.replaced, shownDir);
+  printSummary(out, files, result, shownDir);
   if (interrupted) {
     deps.stderr.write(`\nInterrupted (${interrupted}) after the project was written completely; skipped install and git.\n`);
     return EXIT_CANCELLED;
@@ -195,7 +196,7 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }
 
-function printSummary(out: (t: string) => void, files: FileMap, replaced: readonly string[], dir: string): void {
+function printSummary(out: (t: string) => void, files: FileMap, plan: WritePlan, dir: string): void {
   const groups = new Map<string, number>();
   for (const path of files.keys()) {
     const top = path.includes("/") ? `${path.split("/")[0]}/` : path;
@@ -203,8 +204,13 @@ function printSummary(out: (t: string) => void, files: FileMap, replaced: readon
   }
   out(`Created ${dir} (${files.size} files):\n`);
   for (const [top, count] of groups) out(`  ${top}${count > 1 || top.endsWith("/") ? ` (${count} file${count === 1 ? "" : "s"})` : ""}\n`);
+  const { replaced, backups } = plan;
   if (replaced.length > 0) {
-    out(`Replaced ${replaced.length} existing file(s) (--force):\n${replaced.map((p) => `  ${p}\n`).join("")}`);
+    const line = (p: string): string => {
+      const backup = backups.get(p);
+      return `  ${p}${backup ? ` (old contents kept as ${backup})` : " (unchanged)"}\n`;
+    };
+    out(`Replaced ${replaced.length} existing file(s) (--force):\n${replaced.map(line).join("")}`);
   }
 }
 

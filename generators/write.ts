@@ -6,11 +6,14 @@
  *   the next run removes);
  * - with --force into a non-empty target, files are moved one by one (each rename replaces one file
  *   atomically); files that are not in the map are never touched, and every replaced file is reported.
+ *   A replaced file whose contents differ is first copied to `<file>.orig` (`.orig.1`, `.orig.2`, ...
+ *   when that exists: an earlier backup is never overwritten).
  * A target that is a symlink, or any path that would pass through a symlink or leave the target, is
  * refused before anything is written.
  */
 import {
-  chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, Stats, writeSync,
+  chmodSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
+  renameSync, rmSync, Stats, writeSync,
 } from "fs";
 import { basename, dirname, join, posix } from "path";
 import { GeneratorError, UsageError } from "./errors";
@@ -29,6 +32,8 @@ export interface WritePlan {
   readonly mode: "new" | "empty" | "merge";
   /** Existing files the map replaces (only in "merge" mode). */
   readonly replaced: readonly string[];
+  /** Replaced file -> where its old contents are kept; only files whose contents change. */
+  readonly backups: ReadonlyMap<string, string>;
 }
 
 export interface WriteResult extends WritePlan {
@@ -71,7 +76,7 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
     if (parent.stat.isDirectory() && (parent.stat.mode & 0o222) === 0) {
       throw new GeneratorError("external", `cannot create ${targetDir}: ${parent.path} is read-only`);
     }
-    return { targetDir, mode: "new", replaced: [] };
+    return { targetDir, mode: "new", replaced: [], backups: new Map() };
   }
   if (target.isSymbolicLink()) {
     throw new UsageError("[dir]", `${targetDir} is a symbolic link; give the real directory (nothing was written)`);
@@ -81,10 +86,11 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
     throw new GeneratorError("external", `${targetDir} is read-only (mode ${(target.mode & 0o777).toString(8)}); nothing was written`);
   }
   const entries = readdirSync(targetDir).filter((name) => !IGNORABLE.has(name)).sort();
-  if (entries.length === 0) return { targetDir, mode: "empty", replaced: [] };
+  if (entries.length === 0) return { targetDir, mode: "empty", replaced: [], backups: new Map() };
 
   const replaced: string[] = [];
-  const problems: string[] = [];
+  // One line per offending path, however many files of the map lie below it.
+  const problems = new Set<string>();
   for (const path of files.keys()) {
     const segments = path.split("/");
     let current = targetDir;
@@ -94,22 +100,22 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
       if (stat === undefined) break;
       const shown = segments.slice(0, i + 1).join("/");
       if (stat.isSymbolicLink()) {
-        problems.push(`${shown} is a symbolic link (writing through it could leave the target)`);
+        problems.add(`${shown} is a symbolic link (writing through it could leave the target)`);
         break;
       }
       const last = i === segments.length - 1;
       if (!last && !stat.isDirectory()) {
-        problems.push(`${shown} is a file where the project needs a directory`);
+        problems.add(`${shown} is a file where the project needs a directory`);
         break;
       }
       if (last) {
         if (stat.isFile()) replaced.push(path);
-        else problems.push(`${shown} exists and is not a regular file`);
+        else problems.add(`${shown} exists and is not a regular file`);
       }
     }
   }
-  if (problems.length > 0) {
-    throw new UsageError("[dir]", `cannot write into ${targetDir} (nothing was written):\n${problems.map((p) => `    ${p}`).join("\n")}`);
+  if (problems.size > 0) {
+    throw new UsageError("[dir]", `cannot write into ${targetDir} (nothing was written):\n${[...problems].map((p) => `    ${p}`).join("\n")}`);
   }
   if (!force) {
     const others = entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`)));
@@ -120,7 +126,23 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
       "  Choose a new or empty directory, or pass --force to write beside these files (nothing is deleted; replaced files are listed).",
     ].join("\n"));
   }
-  return { targetDir, mode: "merge", replaced };
+  return { targetDir, mode: "merge", replaced, backups: planBackups(targetDir, files, replaced) };
+}
+
+/** `<file>.orig`, or the first free `<file>.orig.N`, for each replaced file whose contents change. */
+function planBackups(targetDir: string, files: FileMap, replaced: readonly string[]): Map<string, string> {
+  const backups = new Map<string, string>();
+  const taken = (path: string): boolean =>
+    files.has(path) || [...backups.values()].includes(path) || lstatOrUndefined(join(targetDir, path)) !== undefined;
+  for (const path of replaced) {
+    const contents = files.get(path)!.contents;
+    const wanted = typeof contents === "string" ? Buffer.from(contents, "utf8") : contents;
+    if (readFileSync(join(targetDir, path)).equals(wanted)) continue;
+    let backup = `${path}.orig`;
+    for (let n = 1; taken(backup); n++) backup = `${path}.orig.${n}`;
+    backups.set(path, backup);
+  }
+  return backups;
 }
 
 function nearestExisting(dir: string): { path: string; stat: Stats } {
@@ -200,6 +222,18 @@ export function writeFiles(targetDir: string, files: FileMap, options: WriteOpti
         return { ...plan, written: [...files.keys()] };
       }
     }
+    // Every old content is kept before the first file is replaced; COPYFILE_EXCL never overwrites a backup.
+    const made: string[] = [];
+    try {
+      for (const [path, backup] of plan.backups) {
+        copyFileSync(join(targetDir, path), join(targetDir, backup), constants.COPYFILE_EXCL);
+        made.push(backup);
+      }
+    } catch (error) {
+      for (const backup of made) rmSync(join(targetDir, backup), { force: true });
+      throw error;
+    }
+    if (plan.backups.size > 0) step("backups-made");
     let m = 0;
     for (const path of files.keys()) {
       const destination = join(targetDir, path);
