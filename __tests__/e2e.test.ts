@@ -65,11 +65,10 @@ describe("a project generated with --yes", () => {
 
   it("has a packer/ folder that packer fmt accepts and validate -syntax-only parses with the answers", () => {
     const packer = join(project, "packer");
-    if (!existsSync(join(packer, "variables.pkr.hcl"))) {
-      process.stdout.write("skipped: this repository has no packer/*.pkr.hcl yet\n");
-      return;
+    // A generator that stopped copying packer/ must fail here, not skip.
+    for (const file of ["variables.pkr.hcl", "app.pkr.hcl", "versions.pkr.hcl", "demo-app.auto.pkrvars.hcl"]) {
+      expect(existsSync(join(packer, file))).toBe(true);
     }
-    expect(existsSync(join(packer, "demo-app.auto.pkrvars.hcl"))).toBe(true);
     sh("packer", ["fmt", "-check", "-diff", "."], packer);
     // Debian's packer 1.6.6 does not know required_plugins: validate a copy without versions.pkr.hcl.
     const copy = tempDir("cia-e2e-packer");
