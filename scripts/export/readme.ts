@@ -371,7 +371,8 @@ export function renderReadme(f: StackFacts): string {
     p(
       `Terraform creates each secret as a SecureString parameter${placeholder ? ` holding the placeholder \`${placeholder}\`` : ""} and ` +
         "then ignores its value, so real values never appear in this configuration, in a plan or in a diff. Set each one " +
-        "after the first apply, and again whenever it rotates (reading the value from the terminal keeps it out of the shell history):",
+        "after the first apply (until every secret is set, instances refuse to start and the group replaces them), and again " +
+        "whenever it rotates (reading the value from the terminal keeps it out of the shell history):",
     );
     const commands = f.secrets.flatMap((s) => [
       "read -rs VALUE",
@@ -388,7 +389,8 @@ export function renderReadme(f: StackFacts): string {
   if (f.configParameters.length > 0) {
     p("## Configuration values");
     p("Plain values are String parameters managed by Terraform; change them in the app's configuration and export again " +
-      "rather than in the console (the next apply would undo it). Instances read them at boot.");
+      "rather than in the console (the next apply would undo it). Instances read them at boot; a changed value also " +
+      "changes the launch template's user data (its config revision), so the apply rolls it out by instance refresh.");
     p("| Parameter | Value (as a JSON string) |", "| --- | --- |", ...f.configParameters.map((c) => `| ${code(c.name)} | ${literalCell(c.value)} |`));
   }
 
