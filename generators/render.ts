@@ -4,8 +4,8 @@
  * changes with the answers, from this package's own templates; values are escaped for their target.
  */
 import Handlebars from "handlebars";
-import { CONFIG_FILE, DEFAULTS } from "../stacks/config";
-import { kmsAliasName, logGroupName, parameterPath, secretParameterName, configParameterName } from "../stacks/names";
+import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../stacks/config";
+import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../stacks/names";
 import { renderPkrVars } from "../stacks/hcl";
 import { packerVarsOf, pkrvarsFile } from "../stacks/packer-vars";
 import { ProjectModel } from "./model";
@@ -142,26 +142,13 @@ function appPackageJson(model: ProjectModel): Record<string, unknown> {
 }
 
 /** Everything the templates may use; every value here is validated or derived from validated values. */
-function templateView(model: ProjectModel): Record<string, unknown> {
+export function templateView(model: ProjectModel): Record<string, unknown> {
   const { config } = model;
   const app = config.appName;
   const firstEnv = config.environments[0].name;
-  return {
-    app,
-    region: config.region,
-    port: config.appPort,
-    healthPath: config.healthCheckPath,
-    image: config.image.containerImage,
-    placeholderImage: config.image.containerImage === DEFAULTS.image.containerImage,
-    baseOs: config.image.baseOs,
-    amiParameter: config.image.amiParameter,
-    https: config.certificateArn !== undefined,
-    configFile: CONFIG_FILE,
-    pkrvarsFile: pkrvarsFile(config),
-    dockerfile: model.dockerfile,
-    firstEnv,
-    networkNew: config.network.mode === "new",
-    environments: config.environments.map((env, i) => ({
+  const environments = config.environments.map((env, i) => {
+    const amiParameter = env.amiSource.mode === "ssm" ? env.amiSource.parameter : "";
+    return {
       name: env.name,
       previous: i > 0 ? config.environments[i - 1].name : "",
       instanceType: env.instanceType,
@@ -171,11 +158,67 @@ function templateView(model: ProjectModel): Record<string, unknown> {
       parameterPath: parameterPath(app, env.name),
       logGroup: logGroupName(app, env.name),
       kmsAlias: kmsAliasName(app, env.name),
-    })),
+      asgName: resourcePrefix(app, env.name),
+      /** The launch template says resolve:ssm:<amiParameter>: no ami_id variable, the image comes at launch. */
+      ssm: amiParameter !== "",
+      amiParameter,
+      /** The bake writes this environment's parameter: a new image reaches it with every bake. */
+      bakePublishes: amiParameter !== "" && amiParameter === config.image.amiParameter,
+      /** health_check_url is https://<ALB DNS name>/..., which the certificate (for the user's domain) does not cover. */
+      https: env.certificateArn !== undefined,
+      refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
+    };
+  });
+  const ssmEnvironments = environments.filter((e) => e.ssm);
+  const byParameter = new Map<string, string[]>();
+  for (const e of ssmEnvironments) byParameter.set(e.amiParameter, [...(byParameter.get(e.amiParameter) ?? []), e.name]);
+  return {
+    app,
+    region: config.region,
+    port: config.appPort,
+    defaultPort: DEFAULTS.appPort,
+    healthPath: config.healthCheckPath,
+    defaultHealthPath: DEFAULTS.healthCheckPath,
+    image: config.image.containerImage,
+    // With --dockerfile the image is built from app/ by CI, whatever image.containerImage still says.
+    placeholderImage: !model.dockerfile && config.image.containerImage === DEFAULTS.image.containerImage,
+    baseOs: config.image.baseOs,
+    amiParameter: config.image.amiParameter,
+    https: config.certificateArn !== undefined,
+    anyHttps: environments.some((e) => e.https),
+    backend: config.backend !== undefined,
+    configFile: CONFIG_FILE,
+    pkrvarsFile: pkrvarsFile(config),
+    dockerfile: model.dockerfile,
+    firstEnv,
+    first: environments[0],
+    networkNew: config.network.mode === "new",
+    environments,
+    variableEnvironments: environments.filter((e) => !e.ssm),
+    ssmEnvironments,
+    /** Parameters that more than one environment resolves: a bake reaches all of them at their next launch. */
+    sharedParameters: [...byParameter].filter(([, names]) => names.length > 1).map(([parameter, names]) => ({ parameter, names: names.join(", ") })),
     configKeys: Object.keys(config.config).sort().map((key) => ({ key, parameter: configParameterName(app, firstEnv, key) })),
     secrets: config.secrets.map((name) => ({ name, parameter: secretParameterName(app, firstEnv, name) })),
     exampleSecret: secretParameterName(app, firstEnv, config.secrets[0] ?? "EXAMPLE_SECRET"),
     firstKmsAlias: kmsAliasName(app, firstEnv),
+  };
+}
+
+/**
+ * Preferences of an instance refresh started by hand (a new image behind an SSM parameter, a new secret
+ * value): the group's own settings, except that skip matching is off, because the launch template has
+ * not changed and every instance would match it; and no auto rollback, which AWS supports neither
+ * without a desired configuration nor with an SSM parameter as the image.
+ */
+export function manualRefreshPreferences(env: EnvironmentConfig): Record<string, unknown> {
+  return {
+    MinHealthyPercentage: env.minHealthyPercentage,
+    MaxHealthyPercentage: 200,
+    InstanceWarmup: env.instanceWarmupSeconds,
+    SkipMatching: false,
+    ScaleInProtectedInstances: "Refresh",
+    StandbyInstances: "Terminate",
   };
 }
 

@@ -1,7 +1,8 @@
 // A minimal web app so that the image builds and the health check answers; replace it with yours.
 const http = require("http");
 
-const port = Number(process.env.PORT || 8080);
+// The instance's unit passes APP_PORT (appPort in immutable.config.json); PORT is the usual fallback.
+const port = Number(process.env.APP_PORT || process.env.PORT || 8080);
 const healthPath = process.env.HEALTH_PATH || "/health";
 
 http
