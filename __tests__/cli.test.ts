@@ -22,6 +22,22 @@ describe("create-immutable-app (in-process)", () => {
     expect(JSON.parse(readFileSync(join(cwd, "shop", "package.json"), "utf8")).name).toBe("shop");
   });
 
+  it("next steps: edit only the config; the deploy and rollback of the first environment's image source; secrets after the deploy", async () => {
+    const variable = await runCli(["shop", "--yes", "--no-install", "--no-git", "--secret", "DB_PASSWORD"], { cwd });
+    expect(variable.stdout).toMatch(/Edit only immutable\.config\.json: .*image:build writes the Packer variables from it/);
+    expect(variable.stdout).toMatch(/synth:hcl: HCL in terraform\/<env>\//);
+    expect(variable.stdout).toContain("TF_VAR_ami_id=ami-... npx cdktf deploy staging");
+    expect(variable.stdout).toMatch(/Then set each secret's value[^\n]*\n\s+aws ssm put-parameter --overwrite --type SecureString --key-id alias\/shop-staging-secrets --name \/shop\/staging\/secret\/DB_PASSWORD/);
+
+    writeFileSync(join(cwd, "ssm.json"), JSON.stringify({ amiSource: "resolve:ssm:/web/image/ami-id" }));
+    const ssm = await runCli(["web", "--yes", "--no-install", "--no-git", "--config-file", "ssm.json"], { cwd });
+    expect(ssm.stderr).toBe("");
+    expect(ssm.stdout).not.toMatch(/TF_VAR_ami_id|Then set each secret/);
+    expect(ssm.stdout).toMatch(/npm run deploy -- staging\n/);
+    expect(ssm.stdout).toContain("aws autoscaling start-instance-refresh --auto-scaling-group-name web-staging");
+    expect(ssm.stdout).toMatch(/Roll back: put the previous AMI id back into the parameter/);
+  });
+
   it("--help prints help/usage.txt and --version the package version", async () => {
     expect((await runCli(["--help"], { cwd })).stdout).toBe(packageSources().help.usage);
     expect((await runCli(["-v"], { cwd })).stdout).toBe(`${packageSources().packageJson.version}\n`);

@@ -6,10 +6,11 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "fs";
 import { dirname, isAbsolute, join, relative, resolve } from "path";
 import Handlebars from "handlebars";
+import { kmsAliasName, resourcePrefix, secretParameterName } from "../stacks/names";
 import { parseArgs } from "./args";
 import { Answers, resolveAnswers } from "./answers";
 import { CancelledError, GeneratorError, UsageError, EXIT_CANCELLED } from "./errors";
-import { buildModel } from "./model";
+import { buildModel, ProjectModel } from "./model";
 import { readSources, Sources } from "./package-files";
 import { defaultSpawn, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
 import { isPromptExit, Prompter } from "./prompter";
@@ -128,7 +129,7 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   if (manual.length > 0) {
     out(`\nTo finish by hand:\n  cd ${shellWord(shownDir)}\n${manual.map((m) => `  ${m}\n`).join("")}`);
   }
-  out(`\n${nextSteps(sources, model.config.environments[0].name, shownDir, model.install && !failed)}`);
+  out(`\n${nextSteps(sources, model, shownDir, model.install && !failed)}`);
   return failed ? 1 : 0;
 }
 
@@ -214,7 +215,19 @@ function printSummary(out: (t: string) => void, files: FileMap, plan: WritePlan,
   }
 }
 
-function nextSteps(sources: Sources, firstEnv: string, dir: string, installed: boolean): string {
+function nextSteps(sources: Sources, model: ProjectModel, dir: string, installed: boolean): string {
   const template = Handlebars.compile(sources.help["next-steps"] ?? "", { noEscape: true, strict: true });
-  return template({ dir: shellWord(dir), env: firstEnv, installed });
+  const { appName: app, environments, secrets } = model.config;
+  const env = environments[0];
+  return template({
+    dir: shellWord(dir),
+    env: env.name,
+    installed,
+    ssm: env.amiSource.mode === "ssm",
+    amiParameter: env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
+    asgName: resourcePrefix(app, env.name),
+    secrets: secrets.length > 0,
+    secret: secretParameterName(app, env.name, secrets[0] ?? "NAME"),
+    kmsAlias: kmsAliasName(app, env.name),
+  });
 }
