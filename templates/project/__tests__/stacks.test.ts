@@ -1,47 +1,124 @@
-/** Every environment of the configuration synthesizes to a stack with the immutable web tier in it. */
-import { Testing } from "cdktf";
-import "cdktf/lib/testing/adapters/jest";
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { Lb } from "@cdktf/provider-aws/lib/lb";
-import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { addStacks } from "../stacks/app";
-import { loadConfig } from "../stacks/load-config";
+/**
+ * Every environment of the configuration synthesizes to a stack that keeps the promises of the design:
+ * IMDSv2, a group that follows the launch template, no port 22, instances reachable only from the load
+ * balancer, one SSM parameter per config key and secret, and a boot script that expects exactly those.
+ */
 import { join } from "path";
+import { Testing } from "cdktf";
+import { addStacks } from "../stacks/app";
 import { CONFIG_FILE } from "../stacks/config";
-
-Testing.setupJest();
+import { unescapeTfString } from "../stacks/escape";
+import { loadConfig } from "../stacks/load-config";
+import { configParameterName, secretParameterName } from "../stacks/names";
+import { renderUserData } from "../stacks/user-data";
 
 const config = loadConfig(join(__dirname, "..", CONFIG_FILE));
 const stacks = addStacks(Testing.app(), config);
 
-describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as const))("stack %s", (name, env, stack) => {
-  const synth = Testing.synth(stack);
+type Resource = Record<string, any>;
 
-  it("is valid Terraform JSON", () => {
-    expect(() => JSON.parse(synth)).not.toThrow();
+/** The one resource of `type`; fails when there is none or more than one. */
+function only(resources: Record<string, Resource> | undefined, type: string): [string, Resource] {
+  const entries = Object.entries(resources ?? {});
+  if (entries.length !== 1) throw new Error(`expected one ${type}, found ${entries.length}`);
+  return entries[0];
+}
+
+/** `${aws_x.name.attr}`: the Terraform reference to an attribute of a resource. */
+const ref = (type: string, name: string, attribute: string): string => `\${${type}.${name}.${attribute}}`;
+
+describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as const))("stack %s", (_name, env, stack) => {
+  const tf = JSON.parse(Testing.synth(stack));
+  const resources: Record<string, Record<string, Resource>> = tf.resource;
+  const [templateName, template] = only(resources.aws_launch_template, "aws_launch_template");
+  const [, group] = only(resources.aws_autoscaling_group, "aws_autoscaling_group");
+  const [, lb] = only(resources.aws_lb, "aws_lb");
+  const envConfig = { ...config.config, ...env.config };
+
+  it("requires IMDSv2 on every instance", () => {
+    expect(template.metadata_options).toMatchObject({ http_endpoint: "enabled", http_tokens: "required" });
   });
 
-  it("runs the fleet in an Auto Scaling group sized as configured", () => {
-    expect(synth).toHaveResourceWithProperties(AutoscalingGroup, {
-      min_size: env.minCapacity,
-      max_size: env.maxCapacity,
+  it("runs the fleet in a group that follows the template's latest version, sized as configured", () => {
+    expect(group.launch_template).toEqual({
+      id: ref("aws_launch_template", templateName, "id"),
+      version: ref("aws_launch_template", templateName, "latest_version"),
     });
-    expect(synth).toHaveResource(LaunchTemplate);
+    expect(group).toMatchObject({ min_size: env.minCapacity, max_size: env.maxCapacity, health_check_type: "ELB" });
+    expect(group.lifecycle.ignore_changes).toContain("desired_capacity");
   });
 
-  it("puts a load balancer in front", () => {
-    expect(synth).toHaveResourceWithProperties(Lb, { name: `${config.appName}-${name}` });
+  it("takes the image from the configured source", () => {
+    if (env.amiSource.mode === "ssm") {
+      expect(template.image_id).toBe(`resolve:ssm:${env.amiSource.parameter}`);
+      expect(tf.variable?.ami_id).toBeUndefined();
+    } else {
+      expect(template.image_id).toBe("${var.ami_id}");
+      expect(tf.variable.ami_id.type).toBe("string");
+    }
   });
 
-  it("ships logs to CloudWatch and config to SSM", () => {
-    expect(synth).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: env.logRetentionDays });
-    const keys = Object.keys({ ...config.config, ...env.config });
-    if (keys.length + config.secrets.length > 0) expect(synth).toHaveResource(SsmParameter);
+  it("opens no port 22 and allows no all-protocol ingress", () => {
+    const rules = Object.values(resources.aws_vpc_security_group_ingress_rule ?? {});
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      expect(rule.ip_protocol).not.toBe("-1");
+      expect(rule.from_port <= 22 && 22 <= rule.to_port).toBe(false);
+    }
+    // Rules only come as separate resources: no inline ingress (the VPC's default group is emptied), no aws_security_group_rule.
+    const groups = [...Object.values(resources.aws_security_group ?? {}), ...Object.values(resources.aws_default_security_group ?? {})];
+    for (const group of groups) expect(group.ingress ?? []).toEqual([]);
+    expect(resources.aws_security_group_rule).toBeUndefined();
+    expect(template.key_name).toBeUndefined();
   });
 
-  it("opens no SSH port", () => {
-    expect(synth).not.toMatch(/"from_port":\s*22\b/);
+  it("lets only the load balancer reach the instances, on the app port", () => {
+    const instanceGroups: string[] = template.network_interfaces.flatMap((ni: Resource) => ni.security_groups);
+    expect(instanceGroups).toHaveLength(1);
+    expect(lb.security_groups).toHaveLength(1);
+    const toInstances = Object.values(resources.aws_vpc_security_group_ingress_rule ?? {}).filter((r) => r.security_group_id === instanceGroups[0]);
+    expect(toInstances).toHaveLength(1);
+    expect(toInstances[0]).toMatchObject({
+      referenced_security_group_id: lb.security_groups[0], ip_protocol: "tcp", from_port: config.appPort, to_port: config.appPort,
+    });
+    expect(toInstances[0].cidr_ipv4).toBeUndefined();
+    expect(toInstances[0].cidr_ipv6).toBeUndefined();
+    for (const ni of template.network_interfaces) expect(ni.associate_public_ip_address).toBe("false");
+  });
+
+  it("has an SSM parameter with the right name and type for each config key and secret, and no other", () => {
+    const parameters = Object.values(resources.aws_ssm_parameter ?? {});
+    const expected: Array<{ name: string; type: string; value?: string }> = [
+      ...Object.keys(envConfig).map((key) => ({ name: configParameterName(config.appName, env.name, key), type: "String", value: envConfig[key] })),
+      ...config.secrets.map((name) => ({ name: secretParameterName(config.appName, env.name, name), type: "SecureString" })),
+    ].sort((a, b) => a.name.localeCompare(b.name));
+    expect(parameters.map((p) => p.name).sort()).toEqual(expected.map((p) => p.name));
+    for (const want of expected) {
+      const parameter = parameters.find((p) => p.name === want.name)!;
+      expect(parameter.type).toBe(want.type);
+      if (want.type === "String") expect(unescapeTfString(parameter.value)).toBe(want.value);
+      else {
+        expect(parameter.key_id).toMatch(/^\$\{aws_kms_key\./);
+        expect(parameter.lifecycle.ignore_changes).toContain("value");
+      }
+    }
+  });
+
+  it("boots with the script for this environment, expecting exactly the parameters the stack creates", () => {
+    const match = /^\$\{base64encode\(("(?:[^"\\]|\\.)*")\)\}$/s.exec(template.user_data);
+    expect(match).not.toBeNull();
+    const script = unescapeTfString(JSON.parse(match![1]));
+    expect(script).toBe(renderUserData({
+      appName: config.appName, environment: env.name, region: config.region, appPort: config.appPort,
+      config: envConfig, secrets: config.secrets,
+    }));
+    const expected = /^EXPECTED_PARAMETERS=(.*)$/m.exec(script)![1];
+    const created = Object.values(resources.aws_ssm_parameter ?? {}).map((p) => String(p.name).split("/").pop()).sort();
+    expect(expected === "" ? [] : expected.split(",")).toEqual(created);
+  });
+
+  it("ships logs to CloudWatch with the configured retention", () => {
+    const [, logs] = only(resources.aws_cloudwatch_log_group, "aws_cloudwatch_log_group");
+    expect(logs.retention_in_days).toBe(env.logRetentionDays);
   });
 });
