@@ -99,7 +99,8 @@ describe("an environment that resolves its image from SSM", () => {
     }
     expect(readme).toMatch(/aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>/);
     expect(readme).toMatch(/picks up the new image at its next\s+scale-out/);
-    expect(readme).toContain("Now staging, production all resolve `/shop/image/ami-id`");
+    expect(readme).toContain("The bake publishes to `/shop/image/ami-id`, which staging, production resolve.");
+    expect(readme).toContain("Here staging, production resolve the same parameter, `/shop/image/ami-id`");
     expect(readme).toContain('"amiSource": "resolve:ssm:/shop/<env>/ami-id"');
     expect(readme).not.toMatch(/TF_VAR_ami_id|deploy the previous AMI id again/);
     expect(readme).toContain("npm run plan -- staging ");

@@ -196,6 +196,7 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     environments,
     variableEnvironments: environments.filter((e) => !e.ssm),
     ssmEnvironments,
+    bakeReaches: ssmEnvironments.filter((e) => e.bakePublishes),
     /** Parameters that more than one environment resolves: a bake reaches all of them at their next launch. */
     sharedParameters: [...byParameter].filter(([, names]) => names.length > 1).map(([parameter, names]) => ({ parameter, names: names.join(", ") })),
     configKeys: Object.keys(config.config).sort().map((key) => ({ key, parameter: configParameterName(app, firstEnv, key) })),
