@@ -332,6 +332,8 @@ describe("variant: certificate, existing VPC, resolve:ssm image, Amazon Linux, S
     const lt = one(planned.plan, "aws_launch_template").values;
     expect(lt.image_id).toBe("resolve:ssm:/demo-app/image/ami-id");
     expect(lt.block_device_mappings[0].device_name).toBe("/dev/xvda");
+    // AWS cannot roll a refresh back to a template whose image is an SSM parameter.
+    expect(one(planned.plan, "aws_autoscaling_group").values.instance_refresh[0].preferences[0].auto_rollback).toBe(false);
     expect(planned.synth.variable ?? {}).toEqual({});
   });
 

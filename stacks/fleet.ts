@@ -189,7 +189,8 @@ export class Fleet extends Construct {
           maxHealthyPercentage: 200,
           instanceWarmup: String(props.instanceWarmupSeconds),
           skipMatching: true,
-          autoRollback: true,
+          // AWS cannot roll back to a template whose image is an SSM parameter (RollbackInstanceRefresh).
+          autoRollback: !props.imageId.startsWith("resolve:ssm:"),
           scaleInProtectedInstances: "Refresh",
           standbyInstances: "Terminate",
         },
