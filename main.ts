@@ -1,18 +1,12 @@
 import { App } from "cdktf";
 import { relative } from "path";
 import { addStacks } from "./stacks/app";
-import { loadConfig } from "./stacks/load-config";
+import { loadConfigOrReport } from "./stacks/load-config";
 
 // The CDKTF app: one stack per environment of immutable.config.json.
 function main(): number {
-  let config;
-  try {
-    config = loadConfig(process.env.IMMUTABLE_CONFIG);
-  } catch (error) {
-    // A configuration problem is the user's to fix: the message names each field, no stack trace.
-    console.error((error as Error).message);
-    return 2;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 2;
   const app = new App();
   // cdktf captures a stack trace for every token; with tsx's source maps on, mapping each one costs
   // about a third of the synth (bench/profile.ts). Errors thrown here still map: stacks print lazily.

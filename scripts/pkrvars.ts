@@ -5,17 +5,12 @@
 import { readFileSync, renameSync, writeFileSync } from "fs";
 import { join } from "path";
 import { renderPkrVars } from "../stacks/hcl";
-import { loadConfig } from "../stacks/load-config";
+import { loadConfigOrReport } from "../stacks/load-config";
 import { packerVarsOf, pkrvarsFile } from "../stacks/packer-vars";
 
 function main(): number {
-  let config;
-  try {
-    config = loadConfig(process.env.IMMUTABLE_CONFIG);
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 2;
   const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version?: string };
   const file = pkrvarsFile(config);
   const contents = renderPkrVars(packerVarsOf(config, version ?? "0.0.0"));

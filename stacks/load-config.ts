@@ -18,3 +18,19 @@ export function loadConfig(file: string = CONFIG_FILE): AppConfig {
   }
   return resolveConfig(parsed);
 }
+
+/**
+ * For entry points (main.ts, scripts/): the validated configuration, or undefined after reporting why
+ * not. A configuration problem is the user's to fix: the message names each field, without a stack trace.
+ */
+export function loadConfigOrReport(
+  file: string | undefined = process.env.IMMUTABLE_CONFIG,
+  report: (message: string) => void = console.error,
+): AppConfig | undefined {
+  try {
+    return loadConfig(file);
+  } catch (error) {
+    report((error as Error).message);
+    return undefined;
+  }
+}
