@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { renderPkrVars } from "../stacks/hcl";
 import { packerVarsOf } from "../stacks/packer-vars";
+import { resolveConfig } from "../stacks/config-validation";
 import { exampleConfig, exampleConfigJson, REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
 
@@ -27,6 +28,13 @@ describe("scripts/pkrvars.ts", () => {
     expect(written).toBe(renderPkrVars(packerVarsOf({ ...exampleConfig(), appPort: 3000 }, "1.2.3")));
     expect(written).toMatch(/^app_port += 3000$/m);
     expect(written).toMatch(/^architecture += "x86_64"$/m);
+  });
+
+  it("passes the build subnet on only when one is set", () => {
+    const config = exampleConfig();
+    expect(packerVarsOf(config, "1").subnet_id).toBeUndefined();
+    const withSubnet = resolveConfig({ ...exampleConfigJson(), image: { buildSubnetId: "subnet-0123456789abcdef0" } });
+    expect(renderPkrVars(packerVarsOf(withSubnet, "1"))).toMatch(/^subnet_id += "subnet-0123456789abcdef0"$/m);
   });
 
   it("refuses a bad config with exit 2 and leaves the file alone", () => {

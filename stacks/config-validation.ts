@@ -9,7 +9,7 @@ import {
   LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, architectureOf, defaultAvailabilityZones, partitionOf,
 } from "./aws-rules";
 import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
-import { defaultAmiParameter, MANAGED_TAG_KEYS, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
+import { defaultAmiParameter, MANAGED_TAG_KEYS, parameterPath, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
 import { ConfigError, ConfigProblem, Json, Reader, describe, isPlainObject, join, quote } from "./json-reader";
 
 export { ConfigError, quote };
@@ -77,6 +77,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
   const backend = readBackend(r, o.backend, appName, region);
   const environments = readEnvironments(r, o.environments, appName, { certificateArn, amiSource, region });
   const image = readImage(r, o.image, appName, environments);
+  checkImageParameters(r, appName, amiSource, environments, o.image);
 
   if (appName === undefined) return undefined;
   return {
@@ -336,7 +337,7 @@ function readBackend(r: Reader, value: Json, appName: string | undefined, region
 
 function readImage(r: Reader, value: Json, appName: string | undefined, environments: readonly EnvironmentConfig[]): ImageConfig {
   const d = DEFAULTS.image;
-  const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "amiParameter"]) ?? {};
+  const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "buildSubnetId", "amiParameter"]) ?? {};
   const containerImage = r.matching("image.containerImage", o.containerImage, PATTERNS.containerImage,
     "a container image reference like ghcr.io/acme/web:1.2.3", d.containerImage)!;
   const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
@@ -363,7 +364,38 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
   if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
     r.fail("image.amiParameter", `${quote(amiParameter)} is not an SSM parameter name like ${validName ? defaultAmiParameter(appName) : "/my-app/image/ami-id"} ("" to skip publishing)`);
   }
-  return { containerImage, baseOs, buildInstanceType, architecture, amiParameter };
+  const buildSubnetId = r.string("image.buildSubnetId", o.buildSubnetId, "")!;
+  if (buildSubnetId !== "" && !PATTERNS.subnetId.test(buildSubnetId)) {
+    r.fail("image.buildSubnetId", `${quote(buildSubnetId)} is not a subnet id like subnet-0123456789abcdef0 ("" for the default VPC)`);
+  }
+  return { containerImage, baseOs, buildInstanceType, buildSubnetId, architecture, amiParameter };
+}
+
+/**
+ * An image parameter under an environment's own path (`/<app>/<env>/`) would be read at boot as that
+ * environment's configuration, and the boot script refuses names that are not config/ or secret/.
+ */
+function checkImageParameters(
+  r: Reader, appName: string | undefined, topLevel: AmiSource, environments: readonly EnvironmentConfig[], image: Json,
+): void {
+  if (appName === undefined || !PATTERNS.name.test(appName)) return;
+  const clash = (parameter: string) => environments.find((e) => parameter.startsWith(parameterPath(appName, e.name)));
+  const hint = `/${appName}/image/<env>/ami-id`;
+  const reported = new Set<string>();
+  environments.forEach((env, i) => {
+    if (env.amiSource.mode !== "ssm") return;
+    const field = env.amiSource === topLevel ? "amiSource" : `environments[${i}].amiSource`;
+    const other = clash(env.amiSource.parameter);
+    if (other && !reported.has(field)) {
+      reported.add(field);
+      r.fail(field, `${quote(env.amiSource.parameter)} lies under ${parameterPath(appName, other.name)}, which instances read as their configuration; use a path like ${hint}`);
+    }
+  });
+  const explicit = isPlainObject(image) && typeof image.amiParameter === "string" ? image.amiParameter : undefined;
+  const other = explicit ? clash(explicit) : undefined;
+  if (explicit && other) {
+    r.fail("image.amiParameter", `${quote(explicit)} lies under ${parameterPath(appName, other.name)}, which instances read as their configuration; use a path like ${hint}`);
+  }
 }
 
 interface Inherited {

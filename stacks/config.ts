@@ -20,7 +20,7 @@ export type NetworkConfig = NewVpcNetwork | ExistingVpcNetwork;
 export interface NewVpcNetwork {
   readonly mode: "new";
   /**
-   * The VPC's IPv4 block, /16 to /24.
+   * The VPC's IPv4 block, /16 to /23 (split into 16 subnets: a /23 gives the load balancer /27s).
    * @default "10.0.0.0/16"
    */
   readonly cidr: string;
@@ -81,6 +81,12 @@ export interface ImageConfig {
   readonly baseOs: "ubuntu-24.04" | "al2023";
   /** @default "t3.small", or "t4g.small" when the environments run on arm64 */
   readonly buildInstanceType: string;
+  /**
+   * Subnet of the temporary build instance; it needs outbound HTTPS (SSM, the registry, package
+   * mirrors). "" uses the account's default VPC, which many organisation accounts do not have.
+   * @default ""
+   */
+  readonly buildSubnetId: string;
   /**
    * Derived, not set in the file: the architecture of the environments' instance types. One AMI serves
    * every environment, so they must agree, and so must buildInstanceType.

@@ -23,6 +23,7 @@ export function packerVarsOf(config: AppConfig, appVersion: string): PackerVars 
     app_port: config.appPort,
     health_check_path: config.healthCheckPath,
     ami_ssm_parameter: config.image.amiParameter,
+    ...(config.image.buildSubnetId ? { subnet_id: config.image.buildSubnetId } : {}),
     tags: config.tags,
   };
 }
