@@ -220,6 +220,9 @@ describe("export of the example configuration", () => {
     ]) {
       expect(readme).toContain(expected);
     }
+    // Plain HTTP: no reason to skip certificate checks.
+    expect(readme).toContain('curl -fsS "$(terraform output -raw health_check_url)"');
+    expect(readme).not.toContain("--insecure");
   });
 
   describe("run by ops with terraform and without node", () => {
@@ -336,6 +339,8 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
       const readme = readFileSync(join(dir, "README.md"), "utf8");
       expect(readme).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
       expect(readme).toContain("aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image");
+      // With a certificate for the user's domain, the health check through the ALB name needs --insecure.
+      expect(readme).toContain('curl -fsS --insecure "$(terraform output -raw health_check_url)"');
 
       const tf = terraformCopy(dir, path, false);
       tf.ok(["init", "-backend=false", "-input=false", "-no-color"]);

@@ -41,6 +41,8 @@ export interface StackFacts {
     readonly healthCheckGracePeriod?: number;
   };
   readonly secrets: ReadonlyArray<{ readonly name: string; readonly keyAlias?: string; readonly placeholder?: string }>;
+  /** The load balancer terminates TLS with a certificate for the user's domain. */
+  readonly https: boolean;
   readonly configParameters: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   readonly logGroups: readonly string[];
   readonly hasOutput: (name: string) => boolean;
@@ -131,6 +133,7 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     image,
     asg,
     secrets,
+    https: all("aws_lb_listener").some((l) => l.protocol === "HTTPS"),
     configParameters,
     logGroups: all("aws_cloudwatch_log_group").map((g) => g.name).filter((n): n is string => typeof n === "string").sort(),
     hasOutput: (name) => outputs.some((o) => o.name === name),
@@ -282,8 +285,10 @@ export function renderReadme(f: StackFacts): string {
       "of the configuration itself, so read it before applying.");
   } else if (f.image.mode === "ssm") {
     p(
-      `The launch template reads the image from the SSM parameter \`${f.image.parameter}\` (\`resolve:ssm:\`): each Packer ` +
-        "build publishes its AMI id there, and instances launched afterwards use it. Terraform itself has no image input:",
+      `The launch template reads the image from the SSM parameter \`${f.image.parameter}\` (\`resolve:ssm:\`): a release ` +
+        "writes an AMI id there (the Packer build publishes to its configured parameter; other environments' parameters are " +
+        "written by promotion, `aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image`), and instances " +
+        "launched afterwards use it. Terraform itself has no image input:",
     );
     p("```sh", "terraform init", "terraform plan -out release.tfplan", "terraform apply release.tfplan", "```");
     p("After a new image is published, start an instance refresh (see below) to replace the running instances.");
@@ -327,7 +332,11 @@ export function renderReadme(f: StackFacts): string {
       "```sh",
       `aws autoscaling describe-instance-refreshes ${r} --auto-scaling-group-name ${sh(a.name)} --max-records 1 \\`,
       "  --query 'InstanceRefreshes[0].[Status,PercentageComplete,StatusReason]' --output text",
-      ...(f.hasOutput("health_check_url") ? ['curl -fsS "$(terraform output -raw health_check_url)"'] : []),
+      ...(!f.hasOutput("health_check_url") ? [] : f.https ? [
+        "# The certificate names your domain, not the load balancer's DNS name: --insecure checks that the app",
+        "# answers through the load balancer; curl https://<your domain>/ checks the certificate.",
+        'curl -fsS --insecure "$(terraform output -raw health_check_url)"',
+      ] : ['curl -fsS "$(terraform output -raw health_check_url)"']),
       "```",
     );
     p(`To stop a refresh that goes wrong: \`aws autoscaling cancel-instance-refresh ${r} --auto-scaling-group-name ${sh(a.name)}\`, then roll back.`);
