@@ -35,6 +35,9 @@ describe("create-immutable-app (in-process)", () => {
     expect(ssm.stdout).not.toMatch(/TF_VAR_ami_id|Then set each secret/);
     expect(ssm.stdout).toMatch(/npm run deploy -- staging\n/);
     expect(ssm.stdout).toContain("aws autoscaling start-instance-refresh --auto-scaling-group-name web-staging");
+    // Real JSON that the AWS CLI accepts, not a placeholder.
+    const preferences = /--preferences '([^']*)'/.exec(ssm.stdout)![1];
+    expect(JSON.parse(preferences)).toMatchObject({ SkipMatching: false, MinHealthyPercentage: 90, InstanceWarmup: expect.any(Number) });
     expect(ssm.stdout).toMatch(/Roll back: put the previous AMI id back into the parameter/);
   });
 

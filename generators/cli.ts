@@ -14,7 +14,7 @@ import { buildModel, ProjectModel } from "./model";
 import { readSources, Sources } from "./package-files";
 import { defaultSpawn, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
 import { isPromptExit, Prompter } from "./prompter";
-import { FileMap, renderProject } from "./render";
+import { FileMap, manualRefreshPreferences, renderProject } from "./render";
 import { planWrite, writeFiles, WritePlan } from "./write";
 
 export interface CliDeps {
@@ -226,6 +226,7 @@ function nextSteps(sources: Sources, model: ProjectModel, dir: string, installed
     ssm: env.amiSource.mode === "ssm",
     amiParameter: env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
     asgName: resourcePrefix(app, env.name),
+    refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
     secrets: secrets.length > 0,
     secret: secretParameterName(app, env.name, secrets[0] ?? "NAME"),
     kmsAlias: kmsAliasName(app, env.name),
