@@ -2,6 +2,9 @@
  * What the rendered README, CI and drift workflows, Dockerfile and app say, per answer: the image source
  * of each environment (ami_id variable or resolve:ssm), a certificate, a state backend, --dockerfile.
  */
+import { spawnSync } from "child_process";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { join } from "path";
 import { Testing } from "cdktf";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
@@ -10,6 +13,7 @@ import { FileMap, manualRefreshPreferences, renderProject } from "../generators/
 import { WebTierStack } from "../stacks/web-tier-stack";
 import { resolveConfig } from "../stacks/config-validation";
 import { packageSources } from "./support/cli";
+import { tempDir } from "./support/terraform";
 
 // js-yaml comes with jest (see safety-properties.test.ts).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -36,6 +40,48 @@ interface Step { name?: string; uses?: string; run?: string; env?: Record<string
 type Jobs = Record<string, { steps: Step[] }>;
 const jobs = (files: FileMap, workflow: "ci" | "drift"): Jobs => yaml.load(text(files, `.github/workflows/${workflow}.yml`)).jobs;
 const runs = (steps: Step[]): string => steps.map((s) => s.run ?? "").join("\n");
+const stepIndex = (steps: Step[], pattern: RegExp): number => steps.findIndex((s) => pattern.test(s.run ?? "") || pattern.test(s.uses ?? ""));
+
+interface StepRun { code: number | null; output: string; calls: string[] }
+
+/**
+ * Runs one step's script with bash -e (GitHub's default shell) in a directory holding `files`, with
+ * fake aws, terraform, docker and sleep first on PATH. The fake aws answers each subcommand from
+ * `aws[<subcommand>]`, one line per call (the last line again when they run out), and logs its calls.
+ */
+function runStep(step: Step, options: { files?: Record<string, string>; aws?: Record<string, string[]>; env?: Record<string, string> } = {}): StepRun {
+  const dir = tempDir("step");
+  const bin = join(dir, ".bin");
+  mkdirSync(bin);
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
+  for (const [sub, lines] of Object.entries(options.aws ?? {})) writeFileSync(join(bin, `aws-${sub}`), lines.join("\n") + "\n");
+  const fake = (name: string, body: string): void => {
+    writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  };
+  fake("aws", [
+    `echo "aws $*" >> ${JSON.stringify(join(bin, "calls"))}`,
+    `answers=${JSON.stringify(bin)}/aws-$2; [ -f "$answers" ] || exit 0`,
+    'line=$(head -n 1 "$answers"); rest=$(tail -n +2 "$answers")',
+    '[ -n "$rest" ] && printf "%s\\n" "$rest" > "$answers"',
+    'echo "$line"',
+  ].join("\n"));
+  fake("terraform", `echo "terraform $*" >> ${JSON.stringify(join(bin, "calls"))}; echo x-staging`);
+  fake("docker", `echo "docker $*" >> ${JSON.stringify(join(bin, "calls"))}`);
+  fake("sleep", "true");
+  const script = step.run!.replace(/\$\{\{[^}]*\}\}/g, "value");
+  const r = spawnSync("bash", ["-e", "-c", script], {
+    cwd: dir, encoding: "utf8",
+    env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: join(dir, "out"), GITHUB_STEP_SUMMARY: join(dir, "summary"), GITHUB_SHA: "abc123", ...step.env, ...options.env },
+  });
+  let calls: string[] = [];
+  try {
+    calls = readFileSync(join(bin, "calls"), "utf8").trim().split("\n");
+  } catch {
+    // no call at all
+  }
+  return { code: r.status, output: r.stdout + r.stderr, calls };
+}
 
 describe("an environment that resolves its image from SSM", () => {
   // staging and production share the parameter the bake writes; the shape the issue warns about.
@@ -43,11 +89,21 @@ describe("an environment that resolves its image from SSM", () => {
   const mixed = {
     ...BACKEND,
     environments: [
-      { name: "staging", amiSource: "resolve:ssm:/shop/staging/ami-id" },
-      { name: "qa", amiSource: "resolve:ssm:/shop/qa/ami-id" },
+      { name: "staging", amiSource: "resolve:ssm:/shop/image/staging/ami-id" },
+      { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" },
       { name: "production" },
     ],
-    image: { amiParameter: "/shop/staging/ami-id" },
+    image: { amiParameter: "/shop/image/staging/ami-id" },
+  };
+  // Each environment its own parameter, none of them the bake's: every one is promoted.
+  const promoted = {
+    ...BACKEND,
+    environments: [
+      { name: "dev" },
+      { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" },
+      { name: "production", amiSource: "resolve:ssm:/shop/image/production/ami-id" },
+    ],
+    image: { amiParameter: "/shop/image/ami-id" },
   };
 
   it("deploys without TF_VAR_ami_id, then refreshes and waits before the smoke check", async () => {
@@ -71,15 +127,73 @@ describe("an environment that resolves its image from SSM", () => {
     }
   });
 
-  it("refreshes only where the environment's parameter is the one the bake writes; variable mode as before", async () => {
-    const files = await render([], mixed);
-    const ci = jobs(files, "ci");
-    expect(runs(ci["deploy-staging"].steps)).toContain("start-instance-refresh");
-    expect(runs(ci["deploy-qa"].steps)).not.toContain("start-instance-refresh");
-    expect(text(files, ".github/workflows/ci.yml")).toMatch(/\/shop\/qa\/ami-id is not where the bake publishes/);
+  it("promotes into a parameter the bake does not write (from the previous environment's), before the deploy", async () => {
+    const ci = jobs(await render([], mixed), "ci");
+    expect(runs(ci["deploy-staging"].steps)).not.toContain("put-parameter");
+    const qa = ci["deploy-qa"].steps;
+    const promote = stepIndex(qa, /put-parameter/);
+    expect(promote).toBeGreaterThan(0);
+    expect(promote).toBeLessThan(qa.findIndex((s) => s.run === "npx cdktf deploy qa --auto-approve"));
+    expect(stepIndex(qa, /start-instance-refresh/)).toBeGreaterThan(promote);
+    expect(qa[promote].run).toContain("aws ssm get-parameter --name /shop/image/staging/ami-id --query Parameter.Value --output text");
+    expect(qa[promote].run).toContain("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value \"$id\"");
+
+    // Run it: copy staging's id, then wait until the asynchronous aws:ec2:image check lets qa's change.
+    const ok = runStep(qa[promote], { aws: { "get-parameter": ["ami-0aaaaaaaaaaaaaaaa", "ami-0000000000000000f", "ami-0aaaaaaaaaaaaaaaa"] } });
+    expect(ok.code).toBe(0);
+    expect(ok.calls).toEqual([
+      "aws ssm get-parameter --name /shop/image/staging/ami-id --query Parameter.Value --output text",
+      "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0aaaaaaaaaaaaaaaa",
+      "aws ssm get-parameter --name /shop/image/qa/ami-id --query Parameter.Value --output text",
+      "aws ssm get-parameter --name /shop/image/qa/ami-id --query Parameter.Value --output text",
+    ]);
+    const refused = runStep(qa[promote], { aws: { "get-parameter": ["ami-0aaaaaaaaaaaaaaaa", "ami-0000000000000000f"] } });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/::error::\/shop\/image\/qa\/ami-id did not take ami-0aaaaaaaaaaaaaaaa/);
+
     const production = ci["deploy-production"].steps;
     expect(production.find((s) => s.run === "npx cdktf deploy production --auto-approve")!.env).toEqual({ TF_VAR_ami_id: "${{ needs.bake.outputs.ami_id }}" });
-    expect(runs(production)).not.toContain("start-instance-refresh");
+    expect(runs(production)).not.toMatch(/start-instance-refresh|put-parameter/);
+  });
+
+  it("promotes the bake's AMI id after an environment in variable mode; not again into a parameter the previous one shares", async () => {
+    const ci = jobs(await render([], {
+      ...promoted, environments: [...promoted.environments, { name: "dr", amiSource: "resolve:ssm:/shop/image/production/ami-id" }],
+    }), "ci");
+    const qa = ci["deploy-qa"].steps;
+    const step = qa[stepIndex(qa, /put-parameter/)];
+    expect(step.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
+    expect(step.run).not.toContain("get-parameter --name /shop/image/ami-id");
+    const run = runStep(step, { env: { AMI_ID: "ami-0bbbbbbbbbbbbbbbb" }, aws: { "get-parameter": ["ami-0bbbbbbbbbbbbbbbb"] } });
+    expect(run.code).toBe(0);
+    expect(run.calls[0]).toBe("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb");
+    expect(runs(ci["deploy-production"].steps)).toContain("aws ssm get-parameter --name /shop/image/qa/ami-id");
+    expect(runs(ci["deploy-dr"].steps)).not.toContain("put-parameter");
+    expect(runs(ci["deploy-dr"].steps)).toContain("start-instance-refresh");
+  });
+
+  it("variable mode waits for the refresh the deploy started before the smoke check; none at all is fine", async () => {
+    const steps = jobs(await render([], mixed), "ci")["deploy-production"].steps;
+    const deploy = steps.findIndex((s) => s.run === "npx cdktf deploy production --auto-approve");
+    const wait = stepIndex(steps, /--max-records 1/);
+    expect(wait).toBe(deploy + 1);
+    expect(stepIndex(steps, /curl --fail/)).toBe(wait + 1);
+    const step = steps[wait];
+    expect(step.run).toContain("terraform -chdir=cdktf.out/stacks/production output -raw asg_name");
+
+    const latest = (id: string, ...statuses: string[]): StepRun => runStep(step, { aws: { "describe-instance-refreshes": [id, ...statuses] } });
+    const done = latest("r-1", "Pending", "InProgress", "Successful");
+    expect(done.code).toBe(0);
+    expect(done.calls.filter((c) => c.includes("--instance-refresh-ids r-1"))).toHaveLength(3);
+    expect(done.calls.find((c) => c.startsWith("aws "))).toMatch(/describe-instance-refreshes --auto-scaling-group-name x-staging --max-records 1/);
+    for (const failed of ["Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"]) {
+      const r = latest("r-2", "InProgress", failed);
+      expect(r.code).toBe(1);
+      expect(r.output).toContain(`::error::instance refresh r-2 of x-staging ended ${failed}`);
+    }
+    const none = latest("None");
+    expect(none.code).toBe(0);
+    expect(none.calls.filter((c) => c.startsWith("aws "))).toHaveLength(1);
   });
 
   it("drift passes -var ami_id only to environments in variable mode", async () => {
@@ -101,9 +215,23 @@ describe("an environment that resolves its image from SSM", () => {
     expect(readme).toMatch(/picks up the new image at its next\s+scale-out/);
     expect(readme).toContain("The bake publishes to `/shop/image/ami-id`, which staging, production resolve.");
     expect(readme).toContain("Here staging, production resolve the same parameter, `/shop/image/ami-id`");
-    expect(readme).toContain('"amiSource": "resolve:ssm:/shop/<env>/ami-id"');
-    expect(readme).not.toMatch(/TF_VAR_ami_id|deploy the previous AMI id again/);
-    expect(readme).toContain("npm run plan -- staging ");
+    // A parameter outside /shop/<env>/, which the boot script reads as the environment's config.
+    expect(readme).toContain('"amiSource": "resolve:ssm:/shop/image/<env>/ami-id"');
+    expect(readme).not.toMatch(/resolve:ssm:\/shop\/<env>\//);
+    expect(readme).not.toMatch(/TF_VAR_ami_id|deploy the previous AMI id again|\*\*Promotion\*\*/);
+    expect(readme).toContain("npm run plan -- staging\n");
+  });
+
+  it("README: promotion where each environment has its own parameter, without the hint to give them one", async () => {
+    const readme = text(await render([], promoted), "README.md");
+    expect(readme).toMatch(/\*\*Promotion\*\*: the bake does not write `\/shop\/image\/qa\/ami-id` \(qa\), `\/shop\/image\/production\/ami-id` \(production\)/);
+    expect(readme).toMatch(/copies the AMI id from the previous\s+environment's parameter/);
+    expect(readme).toMatch(/Require reviewers on the GitHub\s+environment/);
+    expect(readme).not.toMatch(/Give each environment its own parameter/);
+    expect(readme).not.toMatch(/picks up the new image at its next/);
+    expect(readme).toMatch(/after promoting the image into that parameter/);
+    expect(readme).not.toMatch(/The bake publishes to `\/shop\/image\/ami-id`, which/);
+    expect(text(await render([], mixed), "README.md")).toContain("The bake publishes to `/shop/image/staging/ami-id`, which staging resolves.");
   });
 
   it("uses the group's own refresh settings, skip matching off", async () => {
@@ -144,29 +272,31 @@ describe("a certificate", () => {
 
 describe("the state backend", () => {
   const refusal = /::error::add backend \(S3 bucket\) to immutable\.config\.json; local state does not survive CI runs/;
+  const config = (value: unknown): Record<string, string> => ({ "immutable.config.json": JSON.stringify(value) });
 
-  it("without one, every deploy and drift job fails at its first step; build and bake run", async () => {
-    const files = await render([]);
+  it.each([["without", {}], ["with", BACKEND]])("scaffolded %s one, every deploy and drift job checks the config file when it runs, right after the checkout", async (_what, answers) => {
+    const files = await render([], answers);
     const ci = jobs(files, "ci");
     const drift = jobs(files, "drift");
     for (const [name, job] of [...Object.entries(ci), ...Object.entries(drift)]) {
-      const first = job.steps[0].run ?? "";
-      if (name.startsWith("deploy-") || name.startsWith("drift-")) {
-        expect(first).toMatch(refusal);
-        expect(first).toMatch(/exit 1$/m);
-      } else {
+      if (!name.startsWith("deploy-") && !name.startsWith("drift-")) {
         expect(runs(job.steps)).not.toMatch(refusal);
+        continue;
       }
+      expect(job.steps[0].uses).toBe("actions/checkout@v4");
+      const guard = job.steps[1];
+      expect(guard.run).toMatch(refusal);
+      const without = runStep(guard, { files: config({ appName: "shop" }) });
+      expect(without.code).toBe(1);
+      expect(without.output).toMatch(refusal);
+      expect(runStep(guard, { files: config({ appName: "shop", ...BACKEND }) }).code).toBe(0);
     }
     expect(Object.keys(ci)).toEqual(["build", "bake", "deploy-staging", "deploy-production"]);
-    expect(text(files, "README.md")).toMatch(/has no `backend` yet\*\*, so the deploy and drift jobs stop/);
   });
 
-  it("with one, no job refuses", async () => {
-    const files = await render([], BACKEND);
-    for (const workflow of [".github/workflows/ci.yml", ".github/workflows/drift.yml", "README.md"]) {
-      expect(text(files, workflow)).not.toMatch(/::error::add backend|has no `backend` yet/);
-    }
+  it("the README says so only while the config has none", async () => {
+    expect(text(await render([]), "README.md")).toMatch(/has no `backend` yet\*\*, so the deploy and drift jobs stop/);
+    expect(text(await render([], BACKEND), "README.md")).not.toMatch(/has no `backend` yet/);
   });
 });
 
@@ -190,11 +320,70 @@ describe("--dockerfile", () => {
     expect(readme).not.toMatch(/still the placeholder/);
     expect(readme).toMatch(/`Dockerfile` and `app\/`/);
     expect(readme).toMatch(/repository\s+variable `IMAGE_REPOSITORY`/);
+    expect(readme).toMatch(/installs the app\s+\(in CI `\$IMAGE_REPOSITORY:<commit sha>`[^)]*locally\s+`image\.containerImage`, now `public\.ecr\.aws\/nginx\/nginx-unprivileged:alpine`\)/);
+    expect(readme).not.toMatch(/installs the app \(`your image`\)/);
+    expect(readme).toContain("--no-install --no-git --dockerfile\n");
     expect(text(await render([]), "README.md")).toMatch(/still the placeholder/);
+  });
+
+  it.each([["t3.small", "linux/amd64"], ["t4g.small", "linux/arm64"]])("on %s, CI builds and pushes the app image for %s with buildx", async (instanceType, platform) => {
+    const bake = jobs(await render(["--dockerfile", "--instance-type", instanceType]), "ci").bake.steps;
+    const push = stepIndex(bake, /docker buildx build/);
+    expect(stepIndex(bake, /^docker\/setup-qemu-action@v3$/)).toBeGreaterThan(-1);
+    expect(stepIndex(bake, /^docker\/setup-qemu-action@v3$/)).toBeLessThan(push);
+    expect(stepIndex(bake, /^docker\/setup-buildx-action@v3$/)).toBeLessThan(push);
+    const script = bake[push].run!;
+    expect(script).toContain(`docker buildx build --platform ${platform} --tag "$image"`);
+    expect(script).toMatch(/ --push \.$/m);
+    expect(script).not.toMatch(/docker (build|push) /);
+
+    const run = runStep(bake[push], { env: { IMAGE_REPOSITORY: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop" }, files: { "immutable.config.json": "{}" } });
+    expect(run.code).toBe(0);
+    expect(run.calls).toContain(`docker buildx build --platform ${platform} --tag 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc123 --build-arg APP_PORT=8080 --build-arg HEALTH_PATH=/ --push .`);
+  });
+
+  it("refuses to push without the IMAGE_REPOSITORY variable, before anything else", async () => {
+    const bake = jobs(await render(["--dockerfile"]), "ci").bake.steps;
+    const push = bake[stepIndex(bake, /docker buildx build/)];
+    expect(push.env).toEqual({ IMAGE_REPOSITORY: "${{ vars.IMAGE_REPOSITORY }}" });
+    expect(push.run!.split("\n")[0]).toMatch(/^\[ -n "\$IMAGE_REPOSITORY" \] \|\| \{ echo "::error::set the repository variable IMAGE_REPOSITORY/);
+    const run = runStep(push, { env: { IMAGE_REPOSITORY: "" } });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("::error::set the repository variable IMAGE_REPOSITORY (e.g. an ECR repository URI)");
+    expect(run.calls).toEqual([]);
   });
 });
 
 describe("README commands and configuration", () => {
+  it("aligns every comment in Commands, whatever the environments are called", async () => {
+    const readme = text(await render([], { environments: [{ name: "dev" }, { name: "preprod-eu-1", amiSource: "resolve:ssm:/shop/image/ami-id" }] }), "README.md");
+    const block = /## Commands\n\n```sh\n([\s\S]*?)```/.exec(readme)![1];
+    const columns = new Set(block.split("\n").filter((line) => / #/.test(line) && !line.startsWith("#")).map((line) => line.indexOf("#")));
+    expect([...columns]).toEqual([21]);
+    expect(block).toContain("# preprod-eu-1: what a deploy would change, then the deploy (the image comes from /shop/image/ami-id)\nnpm run plan -- preprod-eu-1\n");
+  });
+
+  it("names the bake's requirements, and rollback sources that outlive the run: no manifest history", async () => {
+    const files = await render([]);
+    const readme = text(files, "README.md");
+    expect(readme).toMatch(/Session Manager plugin for\s+the AWS CLI/);
+    expect(readme).not.toMatch(/Packer manifest\s+history/);
+    expect(readme).toMatch(/"Baked ami-…", and its `packer-manifest`\s+artifact/);
+    expect(readme).toContain("aws ec2 describe-images --owners self --filters Name=tag:app,Values=shop");
+    expect(readme).toContain("aws ec2 describe-launch-template-versions --launch-template-id \"$template\"");
+    const bake = jobs(files, "ci").bake.steps;
+    const upload = bake.find((s) => s.uses === "actions/upload-artifact@v4") as Step & { with: Record<string, string> };
+    expect(upload.with).toEqual({ name: "packer-manifest", path: "packer/packer-manifest.json" });
+    expect(bake.indexOf(upload)).toBeGreaterThan(stepIndex(bake, /packer build/));
+  });
+
+  it("CI section: how to regenerate the workflows after the choices written into them change", async () => {
+    const readme = text(await render([]), "README.md");
+    expect(readme).toContain("npx create-immutable-app . --force --config-file immutable.config.json --no-install --no-git\n");
+    expect(readme).toMatch(/keeps its\s+old contents as `<file>\.orig`/);
+    for (const choice of [/the environments \(one deploy/, /which of them have a certificate/, /where each takes its image from/]) expect(readme).toMatch(choice);
+  });
+
   it("passes ami_id to plan and deploy in variable mode, and says how config and secret changes roll out", async () => {
     const readme = text(await render(["--secret", "DATABASE_PASSWORD"]), "README.md");
     expect(readme).toContain("TF_VAR_ami_id=ami-0123456789abcdef0 npm run plan -- staging");

@@ -28,28 +28,46 @@ const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-
  */
 const KNOWN_STALE = /undefined variable "vars"/;
 
+/** Image sources and their CI steps: variable, the bake's parameter, promoted parameters, shared ones. */
+const MODES: Array<[string, string[], Record<string, unknown>]> = [
+  ["certificate, S3 backend, resolve:ssm per environment (the first from the bake, the next promoted)", ["x", "--yes"], {
+    appName: "x", region: "eu-west-1", certificateArn: CERT, backend: { bucket: "state-bucket" },
+    environments: [{ name: "staging", amiSource: "resolve:ssm:/x/image/staging/ami" }, { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" }],
+  }],
+  ["mixed image sources", ["x", "--yes"], {
+    appName: "x", environments: [{ name: "staging" }, { name: "production", amiSource: "resolve:ssm:/x/image/ami" }],
+  }],
+  ["variable, then promoted parameters, one shared", ["x", "--yes"], {
+    appName: "x", image: { amiParameter: "/x/image/ami" },
+    environments: [
+      { name: "dev" }, { name: "qa", amiSource: "resolve:ssm:/x/image/qa/ami" },
+      { name: "staging", amiSource: "resolve:ssm:/x/image/production/ami" }, { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" },
+    ],
+  }],
+];
+
 describe("generated workflows", () => {
   let lint: Awaited<ReturnType<typeof createLinter>>;
   beforeAll(async () => {
     lint = await createLinter();
   });
+  /**
+   * A fresh linter for each file: after one file, this WebAssembly build can trap ("unreachable") on
+   * another of a different size under the same path, a fault of its memory handling, not a finding.
+   */
+  const lintFresh = async (text: string, path: string): Promise<ReturnType<typeof lint>> => (await createLinter())(text, path);
 
   it.each([
     ["defaults", ["x", "--yes"], undefined],
     ["dockerfile", ["x", "--yes", "--dockerfile"], undefined],
-    ["certificate, S3 backend, resolve:ssm per environment", ["x", "--yes"], {
-      appName: "x", region: "eu-west-1", certificateArn: CERT, backend: { bucket: "state-bucket" },
-      environments: [{ name: "staging", amiSource: "resolve:ssm:/x/staging/ami" }, { name: "production", amiSource: "resolve:ssm:/x/production/ami" }],
-    }],
-    ["mixed image sources", ["x", "--yes"], {
-      appName: "x", environments: [{ name: "staging" }, { name: "production", amiSource: "resolve:ssm:/x/ami" }],
-    }],
+    ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"], undefined],
+    ...MODES,
   ])("%s: actionlint finds nothing", async (_what, argv, answersFile) => {
     const files = await render(argv as string[], answersFile);
     const workflows = [...files.keys()].filter((path) => path.startsWith(".github/workflows/"));
     expect(workflows.sort()).toEqual([".github/workflows/ci.yml", ".github/workflows/drift.yml"]);
     for (const path of workflows) {
-      const findings = lint(files.get(path)!.contents.toString(), path).filter((f) => !KNOWN_STALE.test(f.message));
+      const findings = (await lintFresh(files.get(path)!.contents.toString(), path)).filter((f) => !KNOWN_STALE.test(f.message));
       expect(findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.kind}: ${f.message}`)).toEqual([]);
     }
   });
@@ -57,10 +75,8 @@ describe("generated workflows", () => {
   it.each([
     ["defaults", ["x", "--yes"], undefined],
     ["dockerfile", ["x", "--yes", "--dockerfile"], undefined],
-    ["certificate, S3 backend, resolve:ssm", ["x", "--yes"], {
-      appName: "x", region: "eu-west-1", certificateArn: CERT, backend: { bucket: "state-bucket" },
-      environments: [{ name: "staging", amiSource: "resolve:ssm:/x/staging/ami" }, { name: "production" }],
-    }],
+    ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"], undefined],
+    ...MODES,
   ])("%s: every run step passes shellcheck (as bash, expressions replaced by a value)", async (_what, argv, answersFile) => {
     const files = await render(argv as string[], answersFile);
     // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -148,6 +148,9 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
   const firstEnv = config.environments[0].name;
   const environments = config.environments.map((env, i) => {
     const amiParameter = env.amiSource.mode === "ssm" ? env.amiSource.parameter : "";
+    const previous = i > 0 ? config.environments[i - 1].amiSource : undefined;
+    const previousParameter = previous?.mode === "ssm" ? previous.parameter : "";
+    const bakePublishes = amiParameter !== "" && amiParameter === config.image.amiParameter;
     return {
       name: env.name,
       previous: i > 0 ? config.environments[i - 1].name : "",
@@ -163,7 +166,13 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
       ssm: amiParameter !== "",
       amiParameter,
       /** The bake writes this environment's parameter: a new image reaches it with every bake. */
-      bakePublishes: amiParameter !== "" && amiParameter === config.image.amiParameter,
+      bakePublishes,
+      /** CI promotes the image into this environment's parameter, which the bake does not write. */
+      promote: amiParameter !== "" && !bakePublishes,
+      /** Where the promotion copies the AMI id from: the previous environment's parameter; "" = the bake's AMI id. */
+      promoteFrom: previousParameter,
+      /** The previous environment resolves this same parameter: its job has promoted the image already. */
+      promotedBefore: amiParameter !== "" && previousParameter === amiParameter,
       /** health_check_url is https://<ALB DNS name>/..., which the certificate (for the user's domain) does not cover. */
       https: env.certificateArn !== undefined,
       refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
@@ -183,6 +192,8 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     // With --dockerfile the image is built from app/ by CI, whatever image.containerImage still says.
     placeholderImage: !model.dockerfile && config.image.containerImage === DEFAULTS.image.containerImage,
     baseOs: config.image.baseOs,
+    /** The docker platform of the AMI's architecture: CI builds the app image for it, emulated on arm64. */
+    platform: config.image.architecture === "arm64" ? "linux/arm64" : "linux/amd64",
     amiParameter: config.image.amiParameter,
     https: config.certificateArn !== undefined,
     anyHttps: environments.some((e) => e.https),
@@ -197,6 +208,9 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     variableEnvironments: environments.filter((e) => !e.ssm),
     ssmEnvironments,
     bakeReaches: ssmEnvironments.filter((e) => e.bakePublishes),
+    bakeReachesSeveral: ssmEnvironments.filter((e) => e.bakePublishes).length > 1,
+    /** Environments whose CI job copies the image into their parameter (one that the bake does not write). */
+    promotions: environments.filter((e) => e.promote && !e.promotedBefore),
     /** Parameters that more than one environment resolves: a bake reaches all of them at their next launch. */
     sharedParameters: [...byParameter].filter(([, names]) => names.length > 1).map(([parameter, names]) => ({ parameter, names: names.join(", ") })),
     configKeys: Object.keys(config.config).sort().map((key) => ({ key, parameter: configParameterName(app, firstEnv, key) })),
