@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { SpawnFn } from "../generators/post-steps";
 import { tempDir } from "./support/terraform";
-import { packageSources, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
+import { ensureCliBuilt, packageSources, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 
 describe("create-immutable-app (in-process)", () => {
   let cwd: string;
@@ -40,6 +40,37 @@ describe("create-immutable-app (in-process)", () => {
     expect(JSON.parse(preferences)).toMatchObject({ SkipMatching: false, MinHealthyPercentage: 90, InstanceWarmup: expect.any(Number) });
     expect(ssm.stdout).toMatch(/Roll back: put the previous AMI id back into the parameter/);
   });
+
+  it("regenerates the workflows in place from the edited config, as the README's CI section says (built bin, dir .)", async () => {
+    expect((await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd })).code).toBe(0);
+    const project = join(cwd, "shop");
+    const ciPath = join(project, ".github", "workflows", "ci.yml");
+    const before = readFileSync(ciPath, "utf8");
+    const command = /```sh\n(npx create-immutable-app \. [^\n]*)\n```/.exec(readFileSync(join(project, "README.md"), "utf8"))![1];
+    const configPath = join(project, "immutable.config.json");
+    const config = JSON.parse(readFileSync(configPath, "utf8"));
+    writeFileSync(configPath, JSON.stringify({
+      ...config, backend: { bucket: "shop-terraform-state" },
+      environments: [...config.environments.slice(0, 1), { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" }, ...config.environments.slice(1)],
+    }, null, 2) + "\n");
+
+    ensureCliBuilt();
+    const r = runBin(command.split(" ").slice(2), { cwd: project });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const ci = readFileSync(ciPath, "utf8");
+    expect(ci).toMatch(/deploy-qa:\n\s+needs: \[bake, deploy-staging\]/);
+    expect(ci).toMatch(/deploy-production:\n\s+needs: \[bake, deploy-qa\]/);
+    expect(ci).toContain("npx cdktf deploy qa --auto-approve");
+    expect(ci).toContain("Roll out the new image (instance refresh; the bake wrote /shop/image/qa/ami-id)");
+    expect(readFileSync(join(project, ".github", "workflows", "drift.yml"), "utf8")).toContain("drift-qa:");
+    expect(readFileSync(join(project, "README.md"), "utf8")).not.toMatch(/has no `backend` yet/);
+    expect(readFileSync(`${ciPath}.orig`, "utf8")).toBe(before);
+    expect(r.stdout).toMatch(/\.github\/workflows\/ci\.yml \(old contents kept as \.github\/workflows\/ci\.yml\.orig\)/);
+    // The config itself stays as edited; no other directory appears.
+    expect(JSON.parse(readFileSync(configPath, "utf8")).backend).toEqual({ bucket: "shop-terraform-state" });
+    expect(existsSync(join(project, "shop"))).toBe(false);
+  }, 120_000);
 
   it("--help prints help/usage.txt and --version the package version", async () => {
     expect((await runCli(["--help"], { cwd })).stdout).toBe(packageSources().help.usage);
