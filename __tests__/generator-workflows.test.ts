@@ -46,6 +46,14 @@ const MODES: Array<[string, string[], Record<string, unknown>]> = [
   }],
 ];
 
+/** The kinds of project both checks run on. */
+const PROJECTS = [
+  ["defaults", ["x", "--yes"], undefined],
+  ["dockerfile", ["x", "--yes", "--dockerfile"], undefined],
+  ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"], undefined],
+  ...MODES,
+] as const;
+
 describe("generated workflows", () => {
   let lint: Awaited<ReturnType<typeof createLinter>>;
   beforeAll(async () => {
@@ -57,12 +65,7 @@ describe("generated workflows", () => {
    */
   const lintFresh = async (text: string, path: string): Promise<ReturnType<typeof lint>> => (await createLinter())(text, path);
 
-  it.each([
-    ["defaults", ["x", "--yes"], undefined],
-    ["dockerfile", ["x", "--yes", "--dockerfile"], undefined],
-    ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"], undefined],
-    ...MODES,
-  ])("%s: actionlint finds nothing", async (_what, argv, answersFile) => {
+  it.each(PROJECTS)("%s: actionlint finds nothing", async (_what, argv, answersFile) => {
     const files = await render(argv as string[], answersFile);
     const workflows = [...files.keys()].filter((path) => path.startsWith(".github/workflows/"));
     expect(workflows.sort()).toEqual([".github/workflows/ci.yml", ".github/workflows/drift.yml"]);
@@ -72,14 +75,8 @@ describe("generated workflows", () => {
     }
   });
 
-  it.each([
-    ["defaults", ["x", "--yes"], undefined],
-    ["dockerfile", ["x", "--yes", "--dockerfile"], undefined],
-    ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"], undefined],
-    ...MODES,
-  ])("%s: every run step passes shellcheck (as bash, expressions replaced by a value)", async (_what, argv, answersFile) => {
+  it.each(PROJECTS)("%s: every run step passes shellcheck (as bash, expressions replaced by a value)", async (_what, argv, answersFile) => {
     const files = await render(argv as string[], answersFile);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const yaml = require("js-yaml") as { load(text: string): any };
     const problems: string[] = [];
     for (const path of [".github/workflows/ci.yml", ".github/workflows/drift.yml"]) {
