@@ -1,7 +1,7 @@
 import { App } from "cdktf";
 import { relative } from "path";
 import { addStacks } from "./stacks/app";
-import { loadConfigOrReport } from "./stacks/load-config";
+import { loadConfigOrReport } from "./managed/load-config";
 
 // The CDKTF app: one stack per environment of immutable.config.json.
 function main(): number {

@@ -13,7 +13,7 @@ import { extractNotes, NOTES_BEGIN, NOTES_END, renderReport, verdicts } from "..
 import { Results, toMeasured } from "../bench/lib/results";
 import { linearFit, ratio, summarize } from "../bench/lib/stats";
 import { formatMiB, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "../bench/lib/table";
-import { resolveConfig } from "../stacks/config-validation";
+import { resolveConfig } from "../managed/config-validation";
 import { exampleConfigJson, REPO_ROOT } from "./support/synth";
 
 describe("statistics", () => {

@@ -4,9 +4,9 @@
  */
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { configParameterName, secretParameterName } from "../stacks/names";
+import { configParameterName, secretParameterName } from "../managed/names";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
-import { renderUserData, UserDataProps } from "../stacks/user-data";
+import { renderUserData, UserDataProps } from "../managed/user-data";
 import { ConfigureSandbox, FakeSsmPage, parseSystemdEnvFile } from "./support/packer";
 
 const APP = "shop";

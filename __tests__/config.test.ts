@@ -1,11 +1,11 @@
-import { ConfigError, checkConfig, resolveConfig } from "../stacks/config-validation";
-import { formatCidr, overlaps, parseCidr, subnet } from "../stacks/cidr";
-import { escapeTfString } from "../stacks/escape";
+import { ConfigError, checkConfig, resolveConfig } from "../managed/config-validation";
+import { formatCidr, overlaps, parseCidr, subnet } from "../managed/cidr";
+import { escapeTfString } from "../managed/escape";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { RESERVED_ENV_NAMES } from "../stacks/names";
-import { DEFAULTS } from "../stacks/config";
-import { architectureOf } from "../stacks/aws-rules";
+import { RESERVED_ENV_NAMES } from "../managed/names";
+import { DEFAULTS } from "../managed/config";
+import { architectureOf } from "../managed/aws-rules";
 import { exampleConfigJson, REPO_ROOT } from "./support/synth";
 
 const base = { appName: "shop" };
@@ -207,7 +207,7 @@ describe("escapeTfString", () => {
 
 describe("defaults stated elsewhere agree with DEFAULTS", () => {
   it("the JSON Schema's defaults", () => {
-    const schema = JSON.parse(readFileSync(join(REPO_ROOT, "stacks", "config.schema.json"), "utf8"));
+    const schema = JSON.parse(readFileSync(join(REPO_ROOT, "managed", "config.schema.json"), "utf8"));
     const p = schema.properties;
     const env = p.environments.items.properties;
     const newVpc = p.network.oneOf.find((o: any) => o.properties?.cidr).properties;
@@ -240,7 +240,7 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
 });
 
 describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
-  const schema = JSON.parse(readFileSync(join(REPO_ROOT, "stacks", "config.schema.json"), "utf8"));
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, "managed", "config.schema.json"), "utf8"));
   /** The "known: a, b" list of the unknown-field problem at `field`. */
   const known = (input: unknown, field: string): string[] =>
     (/known: (.*)$/.exec(messageFor(input, field))?.[1] ?? "").split(", ").sort();

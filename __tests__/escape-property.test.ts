@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { writeFileSync } from "fs";
 import { join } from "path";
-import { escapeTfString, unescapeTfString } from "../stacks/escape";
+import { escapeTfString, unescapeTfString } from "../managed/escape";
 import { tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
 /** Strings rich in what templates care about: $, %, {, }, ~, backslashes, quotes and any unicode. */

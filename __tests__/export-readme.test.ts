@@ -1,7 +1,7 @@
 /** The ops README shows config values exactly: rendered by a real Markdown parser and read back. */
 import fc from "fast-check";
 import { marked } from "marked";
-import { literalCell } from "../scripts/export/readme";
+import { literalCell } from "../managed/export/readme";
 
 const ENTITIES: Record<string, string> = { "&quot;": "\"", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&#39;": "'" };
 

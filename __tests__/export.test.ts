@@ -4,12 +4,12 @@ import { homedir, hostname, tmpdir } from "os";
 import { join } from "path";
 import * as fc from "fast-check";
 import { parse } from "@cdktf/hcl2json";
-import { parseArgs } from "../scripts/export/args";
-import { ExportError } from "../scripts/export/errors";
-import { expressionLines, splitTemplate, templateExpression } from "../scripts/export/hcl";
-import { escapeHclTemplateText as escapeLiteral } from "../stacks/hcl";
-import { backendTf, tfvarsExample, versionsFile } from "../scripts/export/layout";
-import { MANIFEST_FILE, sha256 } from "../scripts/export/write";
+import { parseArgs } from "../managed/export/args";
+import { ExportError } from "../managed/export/errors";
+import { expressionLines, splitTemplate, templateExpression } from "../managed/export/hcl";
+import { escapeHclTemplateText as escapeLiteral } from "../managed/hcl";
+import { backendTf, tfvarsExample, versionsFile } from "../managed/export/layout";
+import { MANIFEST_FILE, sha256 } from "../managed/export/write";
 import { EXAMPLE_CONFIG, REPO, readTree, runExport, terraformCopy, terraformOnlyPath } from "./support/export";
 import { PlanJson, tempDir } from "./support/terraform";
 
@@ -370,7 +370,7 @@ describe("the command", () => {
   });
 
   it("exits 2 from the script on an unknown flag", () => {
-    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/export.ts", "--frobnicate"], { cwd: REPO, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["--import", "tsx", "managed/export.ts", "--frobnicate"], { cwd: REPO, encoding: "utf8" });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("unknown option --frobnicate");
   });

@@ -3,7 +3,7 @@ import { parseArgs } from "../generators/args";
 import { Answers, nameFromDir, resolveAnswers, validators } from "../generators/answers";
 import { UsageError, UsageProblems } from "../generators/errors";
 import { buildModel, configFromAnswers } from "../generators/model";
-import { resolveConfig } from "../stacks/config-validation";
+import { resolveConfig } from "../managed/config-validation";
 import { PromptLog, scriptedPrompter } from "./support/cli";
 
 const file = (value: Record<string, unknown>) => ({ flag: "--config-file", path: "answers.json", value });
@@ -131,7 +131,7 @@ describe("buildModel", () => {
     const model = buildModel(await resolve(["shop"]), "/work");
     expect(model.targetDir).toBe("/work/shop");
     expect(resolveConfig(model.configFile)).toEqual(model.config);
-    expect(model.configFile.$schema).toBe("./stacks/config.schema.json");
+    expect(model.configFile.$schema).toBe("./managed/config.schema.json");
   });
 
   it("reports every problem at once, each naming its flag and field", async () => {

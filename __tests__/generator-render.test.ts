@@ -7,7 +7,7 @@ import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
 import { FileMap, renderProject } from "../generators/render";
-import { checkConfig } from "../stacks/config-validation";
+import { checkConfig } from "../managed/config-validation";
 import { packageSources, REPO, sha } from "./support/cli";
 
 async function render(argv: string[]): Promise<FileMap> {
@@ -33,14 +33,14 @@ describe("renderProject", () => {
       "__tests__/stacks.test.ts", "cdktf.json", "immutable.config.json", "package.json", "packer/demo-app.auto.pkrvars.hcl", "tsconfig.json",
     ]);
     // Copied files change whenever stacks/ or packer/ do; the snapshot records only which are copied.
-    expect(copied.filter((p) => !p.startsWith("packer/") && !p.startsWith("scripts/"))).toMatchSnapshot("copied stacks");
+    expect(copied.filter((p) => !p.startsWith("packer/") && !p.startsWith("managed/export/"))).toMatchSnapshot("copied stacks");
     expect(generated).toMatchSnapshot("generated files");
   });
 
   it("copies the stacks, the schema, main.ts and whatever packer/ and scripts/ hold, but no build output", async () => {
     const files = await render(["demo-app", "--yes"]);
     expect(files.has("main.ts")).toBe(true);
-    expect(files.has("stacks/config.schema.json")).toBe(true);
+    expect(files.has("managed/config.schema.json")).toBe(true);
     expect(files.has("stacks/web-tier-stack.ts")).toBe(true);
     for (const path of files.keys()) {
       if (!path.startsWith("__tests__/")) expect(path).not.toMatch(/\.test\.ts$|packer-manifest\.json$/);
@@ -110,9 +110,9 @@ describe("renderProject", () => {
   });
 });
 
-describe("stacks/config.schema.json", () => {
+describe("managed/config.schema.json", () => {
   const ajv = new Ajv({ allErrors: true });
-  const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, "stacks", "config.schema.json"), "utf8")));
+  const validate = ajv.compile(JSON.parse(readFileSync(join(REPO, "managed", "config.schema.json"), "utf8")));
 
   it("accepts the example config and every generated config", async () => {
     expect(validate(JSON.parse(readFileSync(join(REPO, "immutable.config.json"), "utf8")))).toBe(true);

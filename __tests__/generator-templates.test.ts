@@ -11,7 +11,7 @@ import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
 import { FileMap, manualRefreshPreferences, renderProject } from "../generators/render";
 import { WebTierStack } from "../stacks/web-tier-stack";
-import { resolveConfig } from "../stacks/config-validation";
+import { resolveConfig } from "../managed/config-validation";
 import { packageSources } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
@@ -400,8 +400,8 @@ describe("README commands and configuration", () => {
   it("CI bakes with the Packer variables written from the config, as image:build does", async () => {
     const bake = jobs(await render([]), "ci").bake.steps;
     const script = runs(bake);
-    expect(script.indexOf("node --import tsx scripts/pkrvars.ts")).toBeGreaterThan(-1);
-    expect(script.indexOf("node --import tsx scripts/pkrvars.ts")).toBeLessThan(script.indexOf("packer build"));
+    expect(script.indexOf("node --import tsx managed/pkrvars.ts")).toBeGreaterThan(-1);
+    expect(script.indexOf("node --import tsx managed/pkrvars.ts")).toBeLessThan(script.indexOf("packer build"));
     expect(bake.map((s) => s.run)).toContain("npm ci");
   });
 });

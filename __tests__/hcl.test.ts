@@ -2,7 +2,7 @@ import { writeFileSync } from "fs";
 import { join } from "path";
 import * as fc from "fast-check";
 import { parse } from "@cdktf/hcl2json";
-import { escapeHclString, hclList, hclMap, hclString, hclValue, PackerVars, renderPkrVars } from "../stacks/hcl";
+import { escapeHclString, hclList, hclMap, hclString, hclValue, PackerVars, renderPkrVars } from "../managed/hcl";
 import { makeTempDir, removeDir, run } from "./support/packer";
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
 import { join } from "path";
 import * as fc from "fast-check";
-import { configParameterName, kmsAliasName, logGroupName, parameterPath, secretParameterName } from "../stacks/names";
+import { configParameterName, kmsAliasName, logGroupName, parameterPath, secretParameterName } from "../managed/names";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
 import {
   ConfigureSandbox,

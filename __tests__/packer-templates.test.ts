@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { parse } from "@cdktf/hcl2json";
-import { PackerVars, renderPkrVars } from "../stacks/hcl";
-import { defaultAmiParameter } from "../stacks/names";
+import { PackerVars, renderPkrVars } from "../managed/hcl";
+import { defaultAmiParameter } from "../managed/names";
 import { copyForOldPacker, PACKER_DIR, packerHclFiles, parseHclFile, removeDir, run } from "./support/packer";
 
 /*

@@ -2,19 +2,19 @@
 import { spawnSync } from "child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { renderPkrVars } from "../stacks/hcl";
-import { packerVarsOf } from "../stacks/packer-vars";
-import { resolveConfig } from "../stacks/config-validation";
+import { renderPkrVars } from "../managed/hcl";
+import { packerVarsOf } from "../managed/packer-vars";
+import { resolveConfig } from "../managed/config-validation";
 import { exampleConfig, exampleConfigJson, REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
 
 function runScript(cwd: string) {
   // tsx resolved from this repository, as a project resolves it from its own node_modules.
   const tsx = require.resolve("tsx", { paths: [REPO_ROOT] });
-  return spawnSync(process.execPath, ["--import", tsx, join(REPO_ROOT, "scripts", "pkrvars.ts")], { cwd, encoding: "utf8" });
+  return spawnSync(process.execPath, ["--import", tsx, join(REPO_ROOT, "managed", "pkrvars.ts")], { cwd, encoding: "utf8" });
 }
 
-describe("scripts/pkrvars.ts", () => {
+describe("managed/pkrvars.ts", () => {
   it("writes the pkrvars file from the config, replacing a stale one", () => {
     const dir = tempDir("pkrvars");
     mkdirSync(join(dir, "packer"));

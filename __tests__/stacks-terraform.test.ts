@@ -4,7 +4,7 @@
  */
 import { existsSync, writeFileSync } from "fs";
 import { isAbsolute, join } from "path";
-import { resolveConfig } from "../stacks/config-validation";
+import { resolveConfig } from "../managed/config-validation";
 import { TLS_POLICY } from "../stacks/load-balancer";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
 import { exampleConfigJson, readSynth, synthProject } from "./support/synth";

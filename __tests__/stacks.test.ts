@@ -7,13 +7,13 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
-import { resolveConfig } from "../stacks/config-validation";
-import { NewVpcNetwork } from "../stacks/config";
+import { resolveConfig } from "../managed/config-validation";
+import { NewVpcNetwork } from "../managed/config";
 import { LoadBalancer, targetGroupPrefix, TLS_POLICY } from "../stacks/load-balancer";
 import { Network } from "../stacks/network";
 import { Parameters, SECRET_PLACEHOLDER } from "../stacks/parameters";
 import { WebTierStack } from "../stacks/web-tier-stack";
-import { configRevision, renderUserData } from "../stacks/user-data";
+import { configRevision, renderUserData } from "../managed/user-data";
 import { exampleConfig } from "./support/synth";
 import { tempDir, writeCliConfig } from "./support/terraform";
 

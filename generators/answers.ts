@@ -4,8 +4,8 @@
  * same rules as the config file (checkConfig), so there is one source of truth for what is valid.
  */
 import { basename } from "path";
-import { DEFAULTS } from "../stacks/config";
-import { checkConfig } from "../stacks/config-validation";
+import { DEFAULTS } from "../managed/config";
+import { checkConfig } from "../managed/config-validation";
 import { Flags } from "./args";
 import { UsageError } from "./errors";
 import { Prompter } from "./prompter";

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "fs";
 import { dirname, isAbsolute, join, relative, resolve } from "path";
 import Handlebars from "handlebars";
-import { kmsAliasName, resourcePrefix, secretParameterName } from "../stacks/names";
+import { kmsAliasName, resourcePrefix, secretParameterName } from "../managed/names";
 import { parseArgs } from "./args";
 import { Answers, resolveAnswers } from "./answers";
 import { CancelledError, GeneratorError, UsageError, EXIT_CANCELLED } from "./errors";

@@ -4,8 +4,8 @@
  * the bad value (or the answers file and its field), so a usage error always says what to fix.
  */
 import { isAbsolute, resolve } from "path";
-import { AppConfig, CONFIG_FILE } from "../stacks/config";
-import { ConfigError, resolveConfig } from "../stacks/config-validation";
+import { AppConfig, CONFIG_FILE } from "../managed/config";
+import { ConfigError, resolveConfig } from "../managed/config-validation";
 import { AnswerKey, Answers } from "./answers";
 import { UsageProblems } from "./errors";
 
@@ -22,7 +22,7 @@ export interface ProjectModel {
   readonly git: boolean;
 }
 
-export const SCHEMA_REF = "./stacks/config.schema.json";
+export const SCHEMA_REF = "./managed/config.schema.json";
 
 /** Which answer (and flag) produced a config field. */
 const FIELD_ANSWERS: ReadonlyArray<readonly [RegExp, AnswerKey, string]> = [

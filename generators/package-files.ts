@@ -53,22 +53,23 @@ export function findPackageRoot(from: string = __dirname): string {
 /** Which package files a project receives; everything the stacks and image need, nothing generated. */
 export function isCopied(path: string): boolean {
   if (path === "main.ts") return true;
-  if (path.startsWith("stacks/")) {
-    return path === "stacks/config.schema.json" || (/\.ts$/.test(path) && !/\.(test|d)\.ts$/.test(path));
+  // stacks/: the team's infrastructure; managed/: the machinery `upgrade` replaces.
+  if (path.startsWith("stacks/") || path.startsWith("managed/")) {
+    return path === "managed/config.schema.json" || path === "managed/README.md" || /\.sh$/.test(path) ||
+      (/\.ts$/.test(path) && !/\.(test|d)\.ts$/.test(path));
   }
   if (path.startsWith("packer/")) {
     // Answers and build outputs are per project: the generator writes <app>.auto.pkrvars.hcl itself.
     return !/\.auto\.pkrvars\.(hcl|json)$/.test(path) && !/(^|\/)(packer-manifest\.json|manifest\.json)$/.test(path) &&
       !/(^|\/)(packer_cache|\.terraform)\//.test(path);
   }
-  if (path.startsWith("scripts/")) return !/\.test\.ts$/.test(path);
   return false;
 }
 
 export function readSources(root: string = findPackageRoot()): Sources {
   const copied = new Map<string, SourceFile>();
   const main = join(root, "main.ts");
-  for (const file of [main, ...walk(join(root, "stacks")), ...walk(join(root, "packer")), ...walk(join(root, "scripts"))]) {
+  for (const file of [main, ...walk(join(root, "stacks")), ...walk(join(root, "managed")), ...walk(join(root, "packer"))]) {
     const path = relative(root, file).split(sep).join("/");
     if (!isCopied(path)) continue;
     copied.set(path, { contents: readFileSync(file), executable: (statSync(file).mode & 0o111) !== 0 });

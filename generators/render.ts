@@ -4,10 +4,10 @@
  * changes with the answers, from this package's own templates; values are escaped for their target.
  */
 import Handlebars from "handlebars";
-import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../stacks/config";
-import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../stacks/names";
-import { renderPkrVars } from "../stacks/hcl";
-import { packerVarsOf, pkrvarsFile } from "../stacks/packer-vars";
+import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../managed/config";
+import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
+import { renderPkrVars } from "../managed/hcl";
+import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { ProjectModel } from "./model";
 import { Sources } from "./package-files";
 
@@ -88,13 +88,13 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       synth: "node --import tsx main.ts",
       "synth:cdktf": "cdktf synth",
       // cdktf 0.21's own HCL output is invalid for strings with interpolation and quotes; the export is tested.
-      "synth:hcl": "node --import tsx scripts/export.ts --hcl",
+      "synth:hcl": "node --import tsx managed/export.ts --hcl",
       plan: "cdktf diff",
       deploy: "cdktf deploy",
       test: "tsc --noEmit && jest",
       // The Packer variables come from immutable.config.json, the one place to change them.
-      "image:build": "node --import tsx scripts/pkrvars.ts && packer init packer && packer build -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\" packer",
-      export: "node --import tsx scripts/export.ts",
+      "image:build": "node --import tsx managed/pkrvars.ts && packer init packer && packer build -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\" packer",
+      export: "node --import tsx managed/export.ts",
     },
     dependencies: pick(RUNTIME_DEPENDENCIES),
     devDependencies: pick(dev),
@@ -125,7 +125,7 @@ const TSCONFIG = {
     types: ["node", "jest"],
     noEmit: true,
   },
-  include: ["main.ts", "stacks/**/*.ts", "scripts/**/*.ts", "__tests__/**/*.ts"],
+  include: ["main.ts", "stacks/**/*.ts", "managed/**/*.ts", "__tests__/**/*.ts"],
   exclude: ["node_modules", "cdktf.out", "terraform"],
 };
 

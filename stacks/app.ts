@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { AppConfig } from "./config";
+import { AppConfig } from "../managed/config";
 import { WebTierStack } from "./web-tier-stack";
 
 /** One stack per environment, named after it: `cdktf deploy staging`, `terraform/<env>/` on export. */

@@ -10,8 +10,8 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { partitionOf } from "./aws-rules";
-import { renderUserData } from "./user-data";
+import { partitionOf } from "../managed/aws-rules";
+import { renderUserData } from "../managed/user-data";
 
 export interface FleetProps {
   readonly appName: string;

@@ -7,7 +7,7 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
-import { NetworkConfig } from "./config";
+import { NetworkConfig } from "../managed/config";
 
 export interface NetworkProps {
   /** A new VPC to create, or an existing one to use. */

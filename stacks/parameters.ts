@@ -2,8 +2,8 @@ import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { escapeTfString } from "./escape";
-import { configParameterName, kmsAliasName, parameterPath, secretParameterName } from "./names";
+import { escapeTfString } from "../managed/escape";
+import { configParameterName, kmsAliasName, parameterPath, secretParameterName } from "../managed/names";
 
 export interface ParametersProps {
   readonly appName: string;

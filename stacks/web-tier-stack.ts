@@ -2,13 +2,13 @@ import { Construct, Node } from "constructs";
 import { TerraformElement, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { AppConfig, EnvironmentConfig } from "./config";
-import { PATTERNS } from "./aws-rules";
-import { configureBackend } from "./backend";
-import { escapeTfStringMap } from "./escape";
+import { AppConfig, EnvironmentConfig } from "../managed/config";
+import { PATTERNS } from "../managed/aws-rules";
+import { configureBackend } from "../managed/backend";
+import { escapeTfStringMap } from "../managed/escape";
 import { Fleet } from "./fleet";
 import { LoadBalancer } from "./load-balancer";
-import { logGroupName, MANAGED_BY, resourcePrefix } from "./names";
+import { logGroupName, MANAGED_BY, resourcePrefix } from "../managed/names";
 import { Network } from "./network";
 import { Parameters } from "./parameters";
 

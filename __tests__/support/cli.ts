@@ -156,7 +156,7 @@ function isBuildFresh(): boolean {
   const built = join(REPO, "dist", "generators", "cli.js");
   if (!existsSync(built)) return false;
   const oldestOutput = statSync(built).mtimeMs;
-  return Math.max(newest(join(REPO, "generators"), ".ts"), newest(join(REPO, "stacks"), ".ts")) < oldestOutput;
+  return Math.max(newest(join(REPO, "generators"), ".ts"), newest(join(REPO, "stacks"), ".ts"), newest(join(REPO, "managed"), ".ts")) < oldestOutput;
 }
 
 /** Runs the built bin as a user would. */

@@ -2,7 +2,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import { cpSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync } from "fs";
 import { join, relative } from "path";
-import { main } from "../../scripts/export/run";
+import { main } from "../../managed/export/run";
 import { TerraformDir, tempDir, writeCliConfig } from "./terraform";
 
 export const REPO = join(__dirname, "..", "..");

@@ -5,8 +5,8 @@
  * be named).
  */
 import fc from "fast-check";
-import { REGIONS, RESERVED_DEVICE_NAMES, architectureOf } from "../../stacks/aws-rules";
-import { RESERVED_ENV_NAMES } from "../../stacks/names";
+import { REGIONS, RESERVED_DEVICE_NAMES, architectureOf } from "../../managed/aws-rules";
+import { RESERVED_ENV_NAMES } from "../../managed/names";
 
 export interface EnvAnswer {
   readonly name: string;

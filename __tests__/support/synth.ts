@@ -2,8 +2,8 @@ import { App } from "cdktf";
 import { mkdirSync, readFileSync } from "fs";
 import { join } from "path";
 import { addStacks } from "../../stacks/app";
-import { AppConfig } from "../../stacks/config";
-import { resolveConfig } from "../../stacks/config-validation";
+import { AppConfig } from "../../managed/config";
+import { resolveConfig } from "../../managed/config-validation";
 
 export const REPO_ROOT = join(__dirname, "..", "..");
 

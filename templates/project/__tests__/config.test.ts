@@ -1,8 +1,8 @@
 /** The project's configuration is valid, and the validation refuses what it must. */
 import { readFileSync } from "fs";
 import { join } from "path";
-import { CONFIG_FILE } from "../stacks/config";
-import { checkConfig, resolveConfig } from "../stacks/config-validation";
+import { CONFIG_FILE } from "../managed/config";
+import { checkConfig, resolveConfig } from "../managed/config-validation";
 
 const raw = JSON.parse(readFileSync(join(__dirname, "..", CONFIG_FILE), "utf8"));
 const fields = (config: unknown): string[] => checkConfig(config).map((p) => p.field);

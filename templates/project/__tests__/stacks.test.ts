@@ -6,11 +6,11 @@
 import { join } from "path";
 import { Testing } from "cdktf";
 import { addStacks } from "../stacks/app";
-import { CONFIG_FILE } from "../stacks/config";
-import { unescapeTfString } from "../stacks/escape";
-import { loadConfig } from "../stacks/load-config";
-import { configParameterName, secretParameterName } from "../stacks/names";
-import { renderUserData } from "../stacks/user-data";
+import { CONFIG_FILE } from "../managed/config";
+import { unescapeTfString } from "../managed/escape";
+import { loadConfig } from "../managed/load-config";
+import { configParameterName, secretParameterName } from "../managed/names";
+import { renderUserData } from "../managed/user-data";
 
 const config = loadConfig(join(__dirname, "..", CONFIG_FILE));
 const stacks = addStacks(Testing.app(), config);

@@ -9,7 +9,7 @@
  * Every JSON string is a Terraform template; its interpolations and directives are HCL expressions in
  * both syntaxes, so they are copied verbatim and only the literal parts are escaped for a quoted string.
  */
-import { escapeHclTemplateText, hclString } from "../../stacks/hcl";
+import { escapeHclTemplateText, hclString } from "../hcl";
 import { ExportError } from "./errors";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

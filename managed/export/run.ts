@@ -3,9 +3,9 @@
  * Side effects come in through ExportIo so that tests run it in process.
  */
 import { isAbsolute, relative, resolve } from "path";
-import { CONFIG_FILE } from "../../stacks/config";
-import { ConfigError } from "../../stacks/config-validation";
-import { loadConfig } from "../../stacks/load-config";
+import { CONFIG_FILE } from "../config";
+import { ConfigError } from "../config-validation";
+import { loadConfig } from "../load-config";
 import { ExportOptions, USAGE, parseArgs } from "./args";
 import { ExportError } from "./errors";
 import { stackFiles } from "./layout";

@@ -20,7 +20,7 @@ export function loadConfig(file: string = CONFIG_FILE): AppConfig {
 }
 
 /**
- * For entry points (main.ts, scripts/): the validated configuration, or undefined after reporting why
+ * For entry points (main.ts, managed/export.ts, managed/pkrvars.ts): the validated configuration, or undefined after reporting why
  * not. A configuration problem is the user's to fix: the message names each field, without a stack trace.
  */
 export function loadConfigOrReport(

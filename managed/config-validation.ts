@@ -93,7 +93,7 @@ function regionHint(region: string): string {
   const near = Object.keys(REGIONS).filter((known) => area !== undefined && known.startsWith(area));
   return near.length > 0
     ? `known in that area: ${near.join(", ")}`
-    : "e.g. us-east-1, eu-west-1, ap-southeast-2 (the full list is in stacks/aws-rules.ts)";
+    : "e.g. us-east-1, eu-west-1, ap-southeast-2 (the full list is in managed/aws-rules.ts)";
 }
 
 function readName(r: Reader, field: string, value: Json, max: number, required: boolean): string | undefined {

@@ -6,7 +6,7 @@
 import { Syntax } from "./args";
 import { Json, JsonObject } from "./hcl";
 import { SynthesizedStack } from "./synth";
-import { unescapeTfString } from "../../stacks/escape";
+import { unescapeTfString } from "../escape";
 
 export interface VariableFact {
   readonly name: string;

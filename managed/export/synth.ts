@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { App, DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from "cdktf";
-import { AppConfig } from "../../stacks/config";
+import { AppConfig } from "../config";
 import { addStacks } from "../../stacks/app";
 import { BlockPaths, Json, JsonObject } from "./hcl";
 

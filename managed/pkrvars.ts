@@ -4,9 +4,9 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "fs";
 import { join } from "path";
-import { renderPkrVars } from "../stacks/hcl";
-import { loadConfigOrReport } from "../stacks/load-config";
-import { packerVarsOf, pkrvarsFile } from "../stacks/packer-vars";
+import { renderPkrVars } from "./hcl";
+import { loadConfigOrReport } from "./load-config";
+import { packerVarsOf, pkrvarsFile } from "./packer-vars";
 
 function main(): number {
   const config = loadConfigOrReport();

@@ -1,6 +1,6 @@
 /**
  * `npm run export [-- --hcl] [--out terraform] [--stack production]`: each stack as a self-contained,
- * plain Terraform configuration for teams without Node or cdktf. See scripts/export/args.ts for usage.
+ * plain Terraform configuration for teams without Node or cdktf. See managed/export/args.ts for usage.
  */
 import { main } from "./export/run";
 
