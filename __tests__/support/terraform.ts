@@ -3,7 +3,7 @@
  * gets its own CLI config (TF_CLI_CONFIG_FILE) naming the mirror; the mirror path comes from
  * IMMUTABLE_TF_MIRROR, or else /opt/tf-plugins.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
@@ -68,6 +68,28 @@ export class TerraformDir {
       cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
     });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Runs terraform without blocking the test process, so that several stacks run at once. */
+  runAsync(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("terraform", [...args], { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
+      child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  /** runAsync, throwing with the output when terraform fails. */
+  async okAsync(args: readonly string[]): Promise<string> {
+    const result = await this.runAsync(args);
+    if (result.status !== 0) {
+      throw new Error(`terraform ${args.join(" ")} failed (${result.status}) in ${this.dir}:\n${result.stderr}\n${result.stdout}`);
+    }
+    return result.stdout;
   }
 
   /** Runs terraform and throws with its output when it fails. */

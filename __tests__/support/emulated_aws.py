@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""The tests' emulated AWS: moto server on loopback, plus a recording handler for the instance-refresh
+calls that moto 5.2 does not implement (moto/autoscaling/responses.py has no StartInstanceRefresh,
+DescribeInstanceRefreshes, CancelInstanceRefresh or RollbackInstanceRefresh).
+
+The handler stores every such request and answers in the shape of the Auto Scaling API reference
+(query protocol, XML). How a refresh ends is the test's choice (POST /_emulated/refresh-outcome); when
+it ends "Successful", the group moves to the desired launch template version, as AWS does: "Amazon EC2
+Auto Scaling updates the Auto Scaling group's configuration to match the desired configuration" only
+after the refresh succeeds (UserGuide/instance-refresh-rollback.html and StartInstanceRefresh). Rules of
+the request (preferences, rollback prerequisites) are not checked here: the TypeScript tests check the
+recorded requests against managed/aws-rules.ts, the project's one list of those rules.
+
+Usage: emulated_aws.py [--port N]   (0, the default, picks a free port; the first line printed is the URL)
+Control, all JSON:
+  GET  /_emulated/requests           every recorded instance-refresh request, oldest first
+  POST /_emulated/refresh-outcome    {"group": "<name>" (optional), "status": "Successful" | "Failed" | "Cancelled"
+                                      | "RollbackSuccessful" | "RollbackFailed", "steps": 2, "reason": "...",
+                                      "error": {"code": ..., "message": ...}}
+                                     applies to refreshes of that group (or of every group without one of
+                                     its own) started from then on; "error" makes the next
+                                     StartInstanceRefresh fail with that error instead
+  POST /_emulated/reset              forgets recorded requests and refreshes
+"""
+import argparse
+import io
+import json
+import sys
+import threading
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from werkzeug.serving import make_server
+
+from moto.autoscaling.models import FakeScalingPolicy, autoscaling_backends
+from moto.autoscaling.responses import AutoScalingResponse
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ec2.models.launch_templates import LaunchTemplateBackend
+from moto.ec2.models.security_groups import SecurityGroupRule
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+ACTIONS = {"StartInstanceRefresh", "DescribeInstanceRefreshes", "CancelInstanceRefresh", "RollbackInstanceRefresh"}
+# DescribeInstanceRefreshes: statuses of a refresh that has not ended (API reference, InstanceRefresh.Status).
+ACTIVE = {"Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"}
+
+
+def answer_like_aws():
+    """Where moto 5.2.5 answers differently from AWS in ways the provider reads back as a change, so that
+    a plan right after an apply would never be empty. Each patch names the moto code and what AWS does.
+    Nothing else of moto is changed; what moto fakes beyond this is listed in the lifecycle test."""
+
+    # moto/autoscaling/responses.py create_auto_scaling_group and update_auto_scaling_group never read
+    # DefaultInstanceWarmup, so DescribeAutoScalingGroups omits it; AWS stores it (CreateAutoScalingGroup,
+    # "DefaultInstanceWarmup") and returns it (AutoScalingGroup.DefaultInstanceWarmup).
+    def keep_warmup(original):
+        def handler(self):
+            result = original(self)
+            warmup = self._get_int_param("DefaultInstanceWarmup")
+            if warmup is not None:
+                group = self.autoscaling_backend.autoscaling_groups[self._get_param("AutoScalingGroupName")]
+                group.default_instance_warmup = warmup
+            return result
+        return handler
+
+    AutoScalingResponse.create_auto_scaling_group = keep_warmup(AutoScalingResponse.create_auto_scaling_group)
+    AutoScalingResponse.update_auto_scaling_group = keep_warmup(AutoScalingResponse.update_auto_scaling_group)
+
+    # moto/autoscaling/models.py FakeScalingPolicy keeps no Enabled flag and answers an empty
+    # PredictiveScalingConfiguration for every policy; AWS: "Enabled ... The default is true"
+    # (PutScalingPolicy) and a predictive configuration only for PredictiveScaling policies.
+    FakeScalingPolicy.enabled = True
+    policy_init = FakeScalingPolicy.__init__
+
+    def init_policy(self, *args, **kwargs):
+        policy_init(self, *args, **kwargs)
+        if not self.predictive_scaling_configuration:
+            self.predictive_scaling_configuration = None
+
+    FakeScalingPolicy.__init__ = init_policy
+
+    # moto/ec2/responses/launch_templates.py create_launch_template copies the template's own tags
+    # (TagSpecifications of ResourceType launch-template) into LaunchTemplateData; AWS keeps them apart:
+    # CreateLaunchTemplate.TagSpecifications tags the template, LaunchTemplateData.TagSpecifications
+    # tags what it launches (only instance, volume, network-interface, spot-instances-request).
+    create_template = LaunchTemplateBackend.create_launch_template
+
+    def create_launch_template(self, name, description, template_data, tag_spec):
+        specs = template_data.get("TagSpecifications")
+        if specs:
+            template_data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+        return create_template(self, name, description, template_data, tag_spec)
+
+    LaunchTemplateBackend.create_launch_template = create_launch_template
+
+    # moto/ec2/models/security_groups.py SecurityGroupRule.description reads only a CIDR range's
+    # Description, so a rule that references a security group loses its own; AWS returns it
+    # (SecurityGroupRule.Description).
+    SecurityGroupRule.description = property(
+        lambda self: self.ip_range.get("Description") or (self.source_group or {}).get("Description"))
+
+
+def decode_query(pairs):
+    """Query-protocol parameters (A.B.member.1=x) -> nested dicts and lists."""
+    root = {}
+    for key, value in pairs:
+        if key not in ("Action", "Version"):
+            set_path(root, key.split("."), value)
+    return root
+
+
+def set_path(node, parts, value):
+    head, rest = parts[0], parts[1:]
+    if rest and rest[0] == "member":
+        index = int(rest[1]) - 1
+        items = node.setdefault(head, [])
+        items.extend([None] * (index + 1 - len(items)))
+        if len(rest) == 2:
+            items[index] = value
+        else:
+            items[index] = items[index] or {}
+            set_path(items[index], rest[2:], value)
+    elif rest:
+        set_path(node.setdefault(head, {}), rest, value)
+    else:
+        node[head] = value
+
+
+def iso(ts):
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class Refreshes:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.requests = []
+        self.refreshes = []  # newest last
+        self.outcomes = {None: {"status": "Successful", "steps": 2}}
+
+    def start(self, region, params):
+        group_name = params.get("AutoScalingGroupName", "")
+        backend = autoscaling_backends[DEFAULT_ACCOUNT_ID][region]
+        if group_name not in backend.autoscaling_groups:
+            return error("ValidationError", f"AutoScalingGroup name not found - {group_name}")
+        outcome = self.outcomes.get(group_name, self.outcomes[None])
+        error_spec = outcome.pop("error", None)
+        if error_spec:
+            return error(error_spec["code"], error_spec["message"])
+        if any(r["group"] == group_name and r["status"] in ACTIVE for r in self.refreshes):
+            return error("InstanceRefreshInProgress", f"An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
+        group = backend.autoscaling_groups[group_name]
+        refresh = {
+            "id": str(uuid.uuid4()),
+            "group": group_name,
+            "region": region,
+            "status": "Pending",
+            "percentage": 0,
+            "start": datetime.now(timezone.utc),
+            "end": None,
+            "params": params,
+            "plan": self.plan(outcome),
+            "to_update": len(group.instance_states),
+            "reason": "",
+        }
+        self.refreshes.append(refresh)
+        return ok("StartInstanceRefresh", f"<InstanceRefreshId>{refresh['id']}</InstanceRefreshId>")
+
+    def plan(self, outcome):
+        """The statuses a refresh goes through, one per DescribeInstanceRefreshes call."""
+        final = outcome["status"]
+        steps = int(outcome.get("steps", 2))
+        reason = outcome.get("reason", "")
+        plan = [("InProgress", min(100, (i + 1) * 100 // (steps + 1)), "") for i in range(steps)]
+        if final.startswith("Rollback"):
+            plan.append(("RollbackInProgress", plan[-1][1] if plan else 0, reason))
+        plan.append((final, 100 if final == "Successful" else (plan[-1][1] if plan else 0), reason))
+        return plan
+
+    def advance(self, refresh):
+        if refresh["status"] not in ACTIVE or not refresh["plan"]:
+            return
+        status, percentage, reason = refresh["plan"].pop(0)
+        refresh["status"], refresh["percentage"], refresh["reason"] = status, percentage, reason
+        if status == "InProgress" and refresh["to_update"]:
+            refresh["to_update"] = max(0, refresh["to_update"] - 1)
+        if status not in ACTIVE:
+            refresh["end"] = datetime.now(timezone.utc)
+        if status == "Successful":
+            refresh["to_update"] = 0
+            self.apply_desired(refresh)
+
+    def apply_desired(self, refresh):
+        """AWS moves the group to the desired configuration when the refresh succeeds."""
+        desired = refresh["params"].get("DesiredConfiguration", {}).get("LaunchTemplate")
+        if not desired:
+            return
+        group = autoscaling_backends[DEFAULT_ACCOUNT_ID][refresh["region"]].autoscaling_groups[refresh["group"]]
+        spec = {k: v for k, v in desired.items() if k in ("LaunchTemplateId", "LaunchTemplateName", "Version")}
+        group._set_launch_configuration(None, spec, None)
+
+    def describe(self, params):
+        group_name = params.get("AutoScalingGroupName", "")
+        ids = params.get("InstanceRefreshIds") or []
+        found = [r for r in reversed(self.refreshes) if r["group"] == group_name and (not ids or r["id"] in ids)]
+        limit = int(params.get("MaxRecords", 50))
+        members = []
+        for refresh in found[:limit]:
+            self.advance(refresh)
+            members.append(member_xml(refresh))
+        return ok("DescribeInstanceRefreshes", f"<InstanceRefreshes>{''.join(members)}</InstanceRefreshes>")
+
+    def cancel(self, params):
+        active = self.active(params.get("AutoScalingGroupName", ""))
+        if not active:
+            return error("ActiveInstanceRefreshNotFound", "No in progress or pending Instance Refresh found for Auto Scaling group")
+        active["status"], active["plan"], active["end"] = "Cancelled", [], datetime.now(timezone.utc)
+        return ok("CancelInstanceRefresh", f"<InstanceRefreshId>{active['id']}</InstanceRefreshId>")
+
+    def rollback(self, params):
+        active = self.active(params.get("AutoScalingGroupName", ""))
+        if not active:
+            return error("ActiveInstanceRefreshNotFound", "No in progress or pending Instance Refresh found for Auto Scaling group")
+        active["status"], active["plan"] = "RollbackInProgress", [("RollbackSuccessful", active["percentage"], "Rollback started by user")]
+        return ok("RollbackInstanceRefresh", f"<InstanceRefreshId>{active['id']}</InstanceRefreshId>")
+
+    def active(self, group_name):
+        return next((r for r in reversed(self.refreshes) if r["group"] == group_name and r["status"] in ACTIVE), None)
+
+
+def member_xml(r):
+    fields = [
+        f"<InstanceRefreshId>{r['id']}</InstanceRefreshId>",
+        f"<AutoScalingGroupName>{escape(r['group'])}</AutoScalingGroupName>",
+        f"<Status>{r['status']}</Status>",
+        f"<PercentageComplete>{r['percentage']}</PercentageComplete>",
+        f"<InstancesToUpdate>{r['to_update']}</InstancesToUpdate>",
+        f"<StartTime>{iso(r['start'])}</StartTime>",
+    ]
+    if r["reason"]:
+        fields.append(f"<StatusReason>{escape(r['reason'])}</StatusReason>")
+    if r["end"]:
+        fields.append(f"<EndTime>{iso(r['end'])}</EndTime>")
+    if r["status"].startswith("Rollback"):
+        fields.append(
+            "<RollbackDetails>"
+            f"<RollbackReason>{escape(r['reason'] or 'Instance refresh failed')}</RollbackReason>"
+            f"<RollbackStartTime>{iso(r['start'])}</RollbackStartTime>"
+            f"<PercentageCompleteOnRollback>{r['percentage']}</PercentageCompleteOnRollback>"
+            f"<InstancesToUpdateOnRollback>{r['to_update']}</InstancesToUpdateOnRollback>"
+            "</RollbackDetails>"
+        )
+    return f"<member>{''.join(fields)}</member>"
+
+
+def ok(action, body):
+    request_id = str(uuid.uuid4())
+    xml = (
+        f'<{action}Response xmlns="{NS}"><{action}Result>{body}</{action}Result>'
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    )
+    return 200, xml
+
+
+def error(code, message):
+    status = 400
+    xml = (
+        f'<ErrorResponse xmlns="{NS}"><Error><Type>Sender</Type><Code>{escape(code)}</Code>'
+        f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return status, xml
+
+
+class Emulated:
+    def __init__(self):
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.refreshes = Refreshes()
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulated/"):
+            return self.control(environ, start_response, path)
+        if environ.get("REQUEST_METHOD") == "POST" and "/autoscaling/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+            action = dict(pairs).get("Action")
+            if action in ACTIONS:
+                region = environ["HTTP_AUTHORIZATION"].split("Credential=")[1].split("/")[2]
+                return self.refresh_call(start_response, action, region, decode_query(pairs))
+            # Not ours: hand moto the body we read.
+            environ["wsgi.input"] = io.BytesIO(raw)
+        return self.moto(environ, start_response)
+
+    def refresh_call(self, start_response, action, region, params):
+        with self.refreshes.lock:
+            self.refreshes.requests.append({"action": action, "region": region, "params": params})
+            handler = {
+                "StartInstanceRefresh": lambda: self.refreshes.start(region, params),
+                "DescribeInstanceRefreshes": lambda: self.refreshes.describe(params),
+                "CancelInstanceRefresh": lambda: self.refreshes.cancel(params),
+                "RollbackInstanceRefresh": lambda: self.refreshes.rollback(params),
+            }[action]
+            status, xml = handler()
+        start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}", [("Content-Type", "text/xml")])
+        return [xml.encode("utf-8")]
+
+    def control(self, environ, start_response, path):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        with self.refreshes.lock:
+            if path == "/_emulated/requests":
+                result = self.refreshes.requests
+            elif path == "/_emulated/refresh-outcome":
+                group = body.pop("group", None)
+                self.refreshes.outcomes[group] = {"steps": 2, **body}
+                result = self.refreshes.outcomes[group]
+            elif path == "/_emulated/reset":
+                self.refreshes.reset()
+                result = {}
+            else:
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [b'{"error": "no such control path"}']
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(result).encode("utf-8")]
+
+
+def main():
+    answer_like_aws()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    server = make_server("localhost", args.port, Emulated(), threaded=True, request_handler=MotoRequestHandler)
+    print(f"http://localhost:{server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
