@@ -27,9 +27,11 @@ describe("defaults", () => {
     expect(config.environments.map((e) => e.name)).toEqual(["staging", "production"]);
     expect(config.environments.map((e) => e.deletionProtection)).toEqual([false, true]);
     expect(config.environments.map((e) => e.logRetentionDays)).toEqual([30, 90]);
-    expect(config.environments[0]).toMatchObject({ minCapacity: 2, maxCapacity: 4, desiredCapacity: 2, minHealthyPercentage: 90 });
+    expect(config.environments[0]).toMatchObject({ minCapacity: 2, maxCapacity: 4, desiredCapacity: 2, minHealthyPercentage: 90, maxHealthyPercentage: 190 });
+    expect(config.environments.map((e) => e.natGateways)).toEqual(["single", "per-az"]);
+    expect(config.environments.map((e) => e.waf)).toEqual([false, false]);
     expect(config.network).toEqual({
-      mode: "new", cidr: "10.0.0.0/16", azCount: 2, natGateways: "single",
+      mode: "new", cidr: "10.0.0.0/16", azCount: 2, vpcEndpoints: false,
       availabilityZones: ["us-east-1a", "us-east-1b"],
       publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"],
       privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"],
@@ -213,15 +215,21 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
     const newVpc = p.network.oneOf.find((o: any) => o.properties?.cidr).properties;
     expect({
       region: p.region.default, appPort: p.appPort.default, healthCheckPath: p.healthCheckPath.default,
-      cidr: newVpc.cidr.default, azCount: newVpc.azCount.default, natGateways: newVpc.natGateways.default,
+      cidr: newVpc.cidr.default, azCount: newVpc.azCount.default, vpcEndpoints: newVpc.vpcEndpoints.default,
+      natGatewaysDefault: newVpc.natGateways.default,
       containerImage: p.image.properties.containerImage.default, baseOs: p.image.properties.baseOs.default,
-      buildInstanceType: p.image.properties.buildInstanceType.default,
+      buildInstanceType: p.image.properties.buildInstanceType.default, keepImages: p.image.properties.keepImages.default,
       instanceType: env.instanceType.default, minCapacity: env.minCapacity.default, maxCapacity: env.maxCapacity.default,
       minHealthyPercentage: env.minHealthyPercentage.default, instanceWarmupSeconds: env.instanceWarmupSeconds.default,
       healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds.default, cpuTargetPercent: env.cpuTargetPercent.default,
+      rollback5xxPerMinute: env.rollback5xxPerMinute.default, rollbackUnhealthyMinutes: env.rollbackUnhealthyMinutes.default,
+      waf: p.waf.default, githubBranch: p.github.properties.branch.default, oidcProviderArn: p.github.properties.oidcProviderArn.default,
     }).toEqual({
       region: DEFAULTS.region, appPort: DEFAULTS.appPort, healthCheckPath: DEFAULTS.healthCheckPath,
-      cidr: DEFAULTS.network.cidr, azCount: DEFAULTS.network.azCount, natGateways: DEFAULTS.network.natGateways,
+      cidr: DEFAULTS.network.cidr, azCount: DEFAULTS.network.azCount, vpcEndpoints: DEFAULTS.network.vpcEndpoints,
+      // The NAT default depends on the environment, so the schema states none.
+      natGatewaysDefault: undefined,
+      waf: DEFAULTS.waf, githubBranch: DEFAULTS.github.branch, oidcProviderArn: DEFAULTS.github.oidcProviderArn,
       ...DEFAULTS.image,
       ...DEFAULTS.environment,
     });
@@ -252,6 +260,7 @@ describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
     ["network", { ...base, network: { zz: 1 } }, "network.zz", () => union(schema.properties.network.oneOf)],
     ["image", { ...base, image: { zz: 1 } }, "image.zz", () => keys(schema.properties.image)],
     ["backend", { ...base, backend: { bucket: "state-bucket", zz: 1 } }, "backend.zz", () => keys(schema.properties.backend)],
+    ["github", { ...base, github: { repository: "acme/shop", zz: 1 } }, "github.zz", () => keys(schema.properties.github)],
     ["environment", { ...base, environments: [{ name: "dev", zz: 1 }] }, "environments[0].zz", () => keys(schema.properties.environments.items)],
   ])("%s", (_where, input, field, schemaKeys) => {
     expect(known(input, field)).toEqual([...schemaKeys()].sort());

@@ -113,9 +113,9 @@ describe("JSON templates as HCL", () => {
 });
 
 describe("small files", () => {
-  it("pins the provider with its full source and requires Terraform >= 1.10", () => {
+  it("pins the provider with its full source and requires Terraform >= 1.11 (write-only arguments)", () => {
     expect(versionsFile({ required_providers: { aws: { source: "aws", version: "5.100.0" } } })).toBe(
-      'terraform {\n  required_version = ">= 1.10.0"\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "5.100.0"\n    }\n  }\n}\n',
+      'terraform {\n  required_version = ">= 1.11.0"\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = "5.100.0"\n    }\n  }\n}\n',
     );
   });
 

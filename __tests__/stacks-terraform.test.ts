@@ -112,19 +112,30 @@ describe("example config: every environment validates and plans offline", () => 
 
   it.each(["staging", "production"])("%s: instance role reads only its own parameters and key, writes only its own logs", (env) => {
     const { plan, synth } = planned[env];
-    const attachment = one(plan, "aws_iam_role_policy_attachment").values;
-    expect(attachment.policy_arn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
-    const policy = JSON.parse(synthOf(synth, "aws_iam_role_policy")[0].policy);
+    // No managed policy: AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter.
+    expect(resourcesOf(plan, "aws_iam_role_policy_attachment")).toEqual([]);
+    const runtime = synthOf(synth, "aws_iam_role_policy").find((p) => p.name === "runtime");
+    const policy = JSON.parse(runtime.policy);
     // The account id is read off the key ARN: a local, so the policy stays plain JSON.
     expect(Object.values(synth.locals)).toEqual([expect.stringMatching(/^\$\{element\(split\(":", aws_kms_key\.[^.]+\.arn\), 4\)\}$/)]);
     const statements: any[] = policy.Statement;
-    for (const s of statements) {
+    expect(statements.map((s) => s.Sid)).toEqual(["SessionManager", "ReadOwnParameters", "DecryptOwnSecrets", "WriteOwnLogs", "NoOtherParameters"]);
+    for (const s of statements.filter((x) => x.Effect === "Allow" && x.Sid !== "SessionManager")) {
       expect([s.Action].flat().every((a: string) => !a.includes("*"))).toBe(true);
       expect([s.Resource].flat().every((r: string) => r !== "*")).toBe(true);
     }
+    // Session Manager's minimal set (Systems Manager User Guide, getting-started-create-iam-instance-profile.html).
+    expect(statements[0]).toEqual({
+      Sid: "SessionManager", Effect: "Allow", Resource: "*",
+      Action: ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+    });
     const read = statements.find((s) => s.Sid === "ReadOwnParameters");
+    expect(statements.find((s) => s.Sid === "NoOtherParameters")).toEqual({
+      Sid: "NoOtherParameters", Effect: "Deny", Action: ["ssm:GetParameter*"], NotResource: read.Resource,
+    });
     expect(read.Resource).toEqual([
-      expect.stringMatching(new RegExp(`^arn:aws:ssm:eu-west-1:\\$\\{local\\.fleet_account_id\\}:parameter/demo-app/${env}$`)),
+      expect.stringMatching(new RegExp(`^arn:aws:ssm:eu-west-1:\\$\\{local\\.key_account_id\\}:parameter/demo-app/${env}$`)),
       expect.stringMatching(new RegExp(`:parameter/demo-app/${env}/\\*$`)),
     ]);
     const decrypt = statements.find((s) => s.Sid === "DecryptOwnSecrets");
@@ -135,7 +146,7 @@ describe("example config: every environment validates and plans offline", () => 
     expect(logs.Resource).toEqual([expect.stringContaining("aws_cloudwatch_log_group"), expect.stringMatching(/aws_cloudwatch_log_group.*:\*$/)]);
   });
 
-  it.each(["staging", "production"])("%s: ASG follows latest_version with a rolling, health-checked refresh", (env) => {
+  it.each(["staging", "production"])("%s: the group starts on the template's numbered version and leaves every later one to the rollout", (env) => {
     const { plan, synth } = planned[env];
     const asg = one(plan, "aws_autoscaling_group").values;
     expect(references(plan, "aws_autoscaling_group", "launch_template")).toEqual(
@@ -143,12 +154,32 @@ describe("example config: every environment validates and plans offline", () => 
     expect(JSON.stringify(synthOf(synth, "aws_autoscaling_group"))).not.toContain("$Latest");
     expect(asg.health_check_type).toBe("ELB");
     expect(asg.health_check_grace_period).toBeGreaterThan(0);
-    expect(asg.instance_refresh).toEqual([expect.objectContaining({
-      strategy: "Rolling",
-      preferences: [expect.objectContaining({ min_healthy_percentage: 90, instance_warmup: "120", skip_matching: true, auto_rollback: true })],
-    })]);
+    // No provider-driven refresh: it would save the new version on the group before refreshing.
+    expect(asg.instance_refresh ?? []).toEqual([]);
     const asgSynth = synthOf(synth, "aws_autoscaling_group")[0];
-    expect(asgSynth.lifecycle.ignore_changes).toEqual(["desired_capacity"]);
+    expect(asgSynth.lifecycle.ignore_changes).toEqual(["desired_capacity", "launch_template[0].version"]);
+    // The route out, the egress rule and the instance policy exist before the first instance starts.
+    expect(asgSynth.depends_on).toEqual(expect.arrayContaining([
+      "aws_vpc_security_group_egress_rule.fleet_https_out", "aws_iam_role_policy.instance_runtime",
+      expect.stringMatching(/^aws_nat_gateway\./), expect.stringMatching(/^aws_route_table_association\.network_private_/),
+    ]));
+    // The rollout's input: the new numbered version as the desired configuration, with AWS-valid preferences.
+    const refresh = JSON.parse(synth.output.instance_refresh.value);
+    expect(refresh).toEqual({
+      AutoScalingGroupName: "${aws_autoscaling_group.fleet_asg.name}",
+      Strategy: "Rolling",
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: "${aws_launch_template.fleet_template.id}", Version: "${aws_launch_template.fleet_template.latest_version}" } },
+      Preferences: {
+        MinHealthyPercentage: 90, MaxHealthyPercentage: 190, InstanceWarmup: 120, SkipMatching: true, AutoRollback: true,
+        ScaleInProtectedInstances: "Refresh", StandbyInstances: "Terminate",
+        AlarmSpecification: { Alarms: [`demo-app-${env}-rollout-5xx`, `demo-app-${env}-rollout-unhealthy`] },
+      },
+    });
+    const alarms = resourcesOf(plan, "aws_cloudwatch_metric_alarm").map((a) => a.values);
+    expect(alarms.map((a) => [a.alarm_name, a.metric_name, a.statistic, a.threshold, a.treat_missing_data]).sort()).toEqual([
+      [`demo-app-${env}-rollout-5xx`, "HTTPCode_Target_5XX_Count", "Sum", 10, "notBreaching"],
+      [`demo-app-${env}-rollout-unhealthy`, "UnHealthyHostCount", "Minimum", 0, "notBreaching"],
+    ]);
     // One attachment mechanism: inline target_group_arns, no attachment resources.
     expect(asgSynth.target_group_arns).toHaveLength(1);
     expect(resourcesOf(plan, "aws_autoscaling_attachment")).toHaveLength(0);
@@ -228,7 +259,7 @@ describe("example config: every environment validates and plans offline", () => 
     expect(synthOf(synth, "aws_lb_target_group")[0].lifecycle).toEqual({ create_before_destroy: true });
   });
 
-  it.each(["staging", "production"])("%s: config as String parameters, secrets as SecureString placeholders with a rotating key", (env) => {
+  it.each(["staging", "production"])("%s: config as String parameters, secrets as write-only SecureString placeholders with a rotating key", (env) => {
     const { plan, synth } = planned[env];
     const params = resourcesOf(plan, "aws_ssm_parameter").map((p) => p.values);
     const byName = Object.fromEntries(params.map((p) => [p.name, p]));
@@ -240,8 +271,10 @@ describe("example config: every environment validates and plans offline", () => 
     expect(byName[`/demo-app/${env}/config/LOG_LEVEL`].value).toBe(env === "production" ? "warn" : "info");
     expect(byName[`/demo-app/${env}/secret/DATABASE_PASSWORD`].type).toBe("SecureString");
     const secret = synthOf(synth, "aws_ssm_parameter").find((p) => p.type === "SecureString");
-    expect(secret.value).toBe(SECRET_PLACEHOLDER);
-    expect(secret.lifecycle).toEqual({ ignore_changes: ["value"] });
+    expect(secret).toMatchObject({ value_wo: SECRET_PLACEHOLDER, value_wo_version: 1 });
+    expect(secret.value).toBeUndefined();
+    // Write-only: not even the placeholder is planned into the state.
+    expect(byName[`/demo-app/${env}/secret/DATABASE_PASSWORD`].value ?? null).toBeNull();
     expect(secret.key_id).toMatch(/^\$\{aws_kms_key\./);
     expect(one(plan, "aws_kms_key").values.enable_key_rotation).toBe(true);
     expect(one(plan, "aws_kms_alias").values.name).toBe(`alias/demo-app-${env}-secrets`);
@@ -249,12 +282,26 @@ describe("example config: every environment validates and plans offline", () => 
 
   it.each(["staging", "production"])("%s: logs, default tags, outputs, relative local backend, no data source", (env) => {
     const { plan, synth } = planned[env];
-    const logs = one(plan, "aws_cloudwatch_log_group").values;
-    expect(logs).toMatchObject({ name: `/demo-app/${env}/app`, retention_in_days: env === "production" ? 90 : 30 });
+    const groups = resourcesOf(plan, "aws_cloudwatch_log_group").map((g) => g.values);
+    expect(groups.map((g) => g.name).sort()).toEqual([`/demo-app/${env}/app`, `/demo-app/${env}/vpc-flow-logs`]);
+    for (const group of groups) expect(group.retention_in_days).toBe(env === "production" ? 90 : 30);
+    // Encrypted with the environment's key, whose policy lets CloudWatch Logs use it for these groups only.
+    for (const group of synthOf(synth, "aws_cloudwatch_log_group")) {
+      expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.key_key\.arn\}$/);
+      expect(group.depends_on).toEqual(["aws_kms_key_policy.key_policy"]);
+    }
+    const keyPolicy = JSON.parse(synthOf(synth, "aws_kms_key_policy")[0].policy);
+    expect(keyPolicy.Statement[1]).toMatchObject({
+      Principal: { Service: "logs.eu-west-1.amazonaws.com" },
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": [expect.stringMatching(new RegExp(`:log-group:/demo-app/${env}/\\*$`))] } },
+    });
+    expect(synth.terraform.required_version).toBe(">= 1.11.0");
     const tags = plan.configuration.provider_config.aws.expressions.default_tags[0].tags.constant_value;
     expect(tags).toEqual({ app: "demo-app", environment: env, "managed-by": "create-immutable-app", team: "platform", "cost-center": "1234" });
     expect(Object.keys(plan.configuration.root_module.outputs ?? {}).sort()).toEqual(
-      ["alb_dns_name", "asg_name", "health_check_url", "launch_template_id", "parameter_path"]);
+      ["alb_dns_name", "asg_name", "health_check_url", "image_parameter", "instance_refresh", "launch_template_id", "launch_template_version",
+        "parameter_path", "rollout_alarms", "secret_parameters"]);
+    expect(plan.planned_values.outputs?.secret_parameters).toMatchObject({ value: `/demo-app/${env}/secret/DATABASE_PASSWORD` });
     expect(plan.planned_values.outputs?.parameter_path).toMatchObject({ value: `/demo-app/${env}/` });
     const backendPath: string = synth.terraform.backend.local.path;
     expect(isAbsolute(backendPath)).toBe(false);
@@ -332,8 +379,10 @@ describe("variant: certificate, existing VPC, resolve:ssm image, Amazon Linux, S
     const lt = one(planned.plan, "aws_launch_template").values;
     expect(lt.image_id).toBe("resolve:ssm:/demo-app/image/ami-id");
     expect(lt.block_device_mappings[0].device_name).toBe("/dev/xvda");
-    // AWS cannot roll a refresh back to a template whose image is an SSM parameter.
-    expect(one(planned.plan, "aws_autoscaling_group").values.instance_refresh[0].preferences[0].auto_rollback).toBe(false);
+    // AWS cannot roll a refresh back to a template whose image is an SSM parameter; every instance is
+    // replaced, since the image behind an unchanged template may be new.
+    expect(JSON.parse(planned.synth.output.instance_refresh.value).Preferences).toMatchObject({ AutoRollback: false, SkipMatching: false });
+    expect(planned.synth.output.image_parameter.value).toBe("/demo-app/image/ami-id");
     expect(planned.synth.variable ?? {}).toEqual({});
   });
 

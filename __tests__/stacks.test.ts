@@ -1,16 +1,16 @@
 /** Construct tests: each construct synthesized alone with cdktf's Testing helpers and matchers. */
-import { Testing } from "cdktf";
+import { Construct } from "constructs";
+import { Testing, TerraformLocal } from "cdktf";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { resolveConfig } from "../managed/config-validation";
 import { NewVpcNetwork } from "../managed/config";
 import { LoadBalancer, targetGroupPrefix, TLS_POLICY } from "../stacks/load-balancer";
-import { Network } from "../stacks/network";
+import { INTERFACE_ENDPOINTS, Network, NetworkProps } from "../stacks/network";
 import { Parameters, SECRET_PLACEHOLDER } from "../stacks/parameters";
 import { WebTierStack } from "../stacks/web-tier-stack";
 import { configRevision, renderUserData } from "../managed/user-data";
@@ -19,7 +19,10 @@ import { tempDir, writeCliConfig } from "./support/terraform";
 
 describe("LoadBalancer", () => {
   const cert = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
-  const props = { name: "shop-prod", vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"], appPort: 3000, healthCheckPath: "/healthz", deletionProtection: true };
+  const props = {
+    name: "shop-prod", vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"], appPort: 3000, healthCheckPath: "/healthz", deletionProtection: true,
+    region: "us-east-1", accountId: "123456789012", logRetentionDays: 90,
+  };
 
   it("serves HTTPS with the TLS 1.3 policy and redirects HTTP when given a certificate", () => {
     const synth = Testing.synthScope((scope) => new LoadBalancer(scope, "lb", { ...props, certificateArn: cert }));
@@ -27,7 +30,38 @@ describe("LoadBalancer", () => {
     expect(synth).toHaveResourceWithProperties(LbListener, {
       port: 80, default_action: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } }],
     });
-    expect(synth).toHaveResourceWithProperties(Lb, { name: "shop-prod", enable_deletion_protection: true, drop_invalid_header_fields: true });
+    expect(synth).toHaveResourceWithProperties(Lb, {
+      name: "shop-prod", enable_deletion_protection: true, drop_invalid_header_fields: true, lifecycle: { prevent_destroy: true },
+    });
+  });
+
+  it("logs every request to a bucket only the region's ELB account may write, over TLS only, kept with deletion protection", () => {
+    const synth = Testing.synthScope((scope) => new LoadBalancer(scope, "lb", props));
+    const parsed = JSON.parse(synth);
+    const lb = Object.values(parsed.resource.aws_lb)[0] as any;
+    expect(lb.access_logs).toEqual({ bucket: expect.stringMatching(/aws_s3_bucket\./), enabled: true });
+    expect(lb.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_policy\./)]);
+    const policy = JSON.parse((Object.values(parsed.resource.aws_s3_bucket_policy)[0] as any).policy);
+    expect(policy.Statement).toEqual([
+      // us-east-1's Elastic Load Balancing account (ELB User Guide, enable-access-logging.html).
+      expect.objectContaining({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::127311923021:root" }, Action: "s3:PutObject",
+        Resource: expect.stringMatching(/\/AWSLogs\/123456789012\/\*$/) }),
+      expect.objectContaining({ Effect: "Deny", Principal: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    ]);
+    const bucket = Object.values(parsed.resource.aws_s3_bucket)[0] as any;
+    expect(bucket).toMatchObject({ bucket_prefix: "shop-prod-", force_destroy: false, lifecycle: { prevent_destroy: true } });
+    expect(Object.values(parsed.resource.aws_s3_bucket_server_side_encryption_configuration)[0]).toMatchObject({
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }],
+    });
+    expect(Object.values(parsed.resource.aws_s3_bucket_public_access_block)[0]).toMatchObject({
+      block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true,
+    });
+  });
+
+  it("grants log delivery to the service principal in regions opened since August 2022", () => {
+    const synth = Testing.synthScope((scope) => new LoadBalancer(scope, "lb", { ...props, region: "eu-central-2" }));
+    const policy = JSON.parse((Object.values(JSON.parse(synth).resource.aws_s3_bucket_policy)[0] as any).policy);
+    expect(policy.Statement[0].Principal).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
   });
 
   it("forwards plain HTTP without a certificate", () => {
@@ -48,34 +82,81 @@ describe("LoadBalancer", () => {
 describe("Parameters", () => {
   it("writes config literally and secrets as placeholders under the environment's path", () => {
     const synth = Testing.synthScope((scope) => new Parameters(scope, "p", {
-      appName: "shop", environment: "dev", config: { PRICE: "${price} 100%{x}" }, secrets: ["API_TOKEN"],
+      appName: "shop", environment: "dev", config: { PRICE: "${price} 100%{x}" }, secrets: ["API_TOKEN"], keyArn: "arn:aws:kms:us-east-1:123456789012:key/k",
     }));
     expect(synth).toHaveResourceWithProperties(SsmParameter, { name: "/shop/dev/config/PRICE", type: "String", value: "$${price} 100%%{x}" });
+    // Write-only: the placeholder is sent once and never stored; no `value` at all.
     expect(synth).toHaveResourceWithProperties(SsmParameter, {
-      name: "/shop/dev/secret/API_TOKEN", type: "SecureString", value: SECRET_PLACEHOLDER, lifecycle: { ignore_changes: ["value"] },
+      name: "/shop/dev/secret/API_TOKEN", type: "SecureString", value_wo: SECRET_PLACEHOLDER, value_wo_version: 1,
+      key_id: "arn:aws:kms:us-east-1:123456789012:key/k",
     });
-    expect(synth).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+    const secret = Object.values(JSON.parse(synth).resource.aws_ssm_parameter).find((p: any) => p.type === "SecureString") as any;
+    expect(secret.value).toBeUndefined();
+    expect(secret.lifecycle).toBeUndefined();
   });
 });
 
 describe("Network", () => {
-  const network = resolveConfig({ appName: "shop", network: { azCount: 3, natGateways: "per-az" } }).network as NewVpcNetwork;
+  const network = resolveConfig({ appName: "shop", network: { azCount: 3 } }).network as NewVpcNetwork;
+  const common = {
+    namePrefix: "shop-dev", region: "us-east-1", accountId: "123456789012", natGateways: "per-az" as const,
+    flowLogs: { logGroupName: "/shop/dev/vpc-flow-logs", retentionDays: 30, keyArn: "arn:aws:kms:us-east-1:123456789012:key/k" },
+  };
+  const withKey = (scope: Construct, props: Partial<NetworkProps>) =>
+    new Network(scope, "n", { ...common, network, keyPolicy: new TerraformLocal(scope, "key_policy", "x"), ...props });
 
-  it("puts a NAT gateway in each zone when asked", () => {
-    const synth = Testing.synthScope((scope) => new Network(scope, "n", { network, namePrefix: "shop-dev" }));
+  it("puts a NAT gateway in each zone when asked, each zone routed through its own", () => {
+    const synth = Testing.synthScope((scope) => withKey(scope, {}));
     const parsed = JSON.parse(synth);
     expect(Object.keys(parsed.resource.aws_nat_gateway)).toHaveLength(3);
     expect(Object.keys(parsed.resource.aws_subnet)).toHaveLength(6);
     expect(synth).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.128.0/20", availability_zone: "us-east-1a" });
     expect(synth).toHaveResource(NatGateway);
+    const tables = Object.values(parsed.resource.aws_route_table).filter((t: any) => t.route[0].nat_gateway_id) as any[];
+    expect(new Set(tables.map((t) => t.route[0].nat_gateway_id)).size).toBe(3);
+  });
+
+  it("shares one NAT gateway with single", () => {
+    const parsed = JSON.parse(Testing.synthScope((scope) => withKey(scope, { natGateways: "single" })));
+    expect(Object.keys(parsed.resource.aws_nat_gateway)).toHaveLength(1);
+  });
+
+  it("logs all VPC traffic through a role only this account's flow-log service may assume", () => {
+    const parsed = JSON.parse(Testing.synthScope((scope) => withKey(scope, {})));
+    expect(Object.values(parsed.resource.aws_flow_log)).toEqual([expect.objectContaining({ traffic_type: "ALL", log_destination_type: "cloud-watch-logs" })]);
+    const role = Object.values(parsed.resource.aws_iam_role)[0] as any;
+    expect(JSON.parse(role.assume_role_policy).Statement[0]).toEqual({
+      Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole",
+      Condition: {
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+        ArnLike: { "aws:SourceArn": "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*" },
+      },
+    });
+    expect(Object.values(parsed.resource.aws_cloudwatch_log_group)).toEqual([expect.objectContaining({
+      name: "/shop/dev/vpc-flow-logs", kms_key_id: common.flowLogs.keyArn, depends_on: ["local.key_policy"],
+    })]);
+  });
+
+  it("adds the endpoints instances need without a NAT gateway when vpcEndpoints is on", () => {
+    const withEndpoints = { ...network, vpcEndpoints: true };
+    let made: Network | undefined;
+    const parsed = JSON.parse(Testing.synthScope((scope) => { made = withKey(scope, { network: withEndpoints }); }));
+    const endpoints = Object.values(parsed.resource.aws_vpc_endpoint) as any[];
+    expect(endpoints.map((e) => `${e.vpc_endpoint_type}:${e.service_name}`).sort()).toEqual([
+      "Gateway:com.amazonaws.us-east-1.s3",
+      ...INTERFACE_ENDPOINTS.map((s) => `Interface:com.amazonaws.us-east-1.${s}`),
+    ].sort());
+    expect(endpoints.filter((e) => e.vpc_endpoint_type === "Interface").every((e) => e.private_dns_enabled === true)).toBe(true);
+    expect(made!.egressPath.length).toBeGreaterThan(endpoints.length);
   });
 
   it("creates nothing for an existing VPC", () => {
     const existing = { mode: "existing" as const, vpcId: "vpc-1", publicSubnetIds: ["subnet-1", "subnet-2"], privateSubnetIds: ["subnet-3", "subnet-4"] };
     let made: Network | undefined;
-    const synth = Testing.synthScope((scope) => { made = new Network(scope, "n", { network: existing, namePrefix: "shop-dev" }); });
+    const synth = Testing.synthScope((scope) => { made = withKey(scope, { network: existing }); });
     expect(JSON.parse(synth).resource ?? {}).toEqual({});
     expect(made!.privateSubnetIds).toEqual(["subnet-3", "subnet-4"]);
+    expect(made!.egressPath).toEqual([]);
   });
 });
 

@@ -1,6 +1,12 @@
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { S3BackendConfig } from "./config";
 
+/**
+ * Write-only arguments (the secrets' value_wo) are "supported in HashiCorp Terraform 1.11.0 and later"
+ * (provider docs, ssm_parameter); S3 native locking (use_lockfile) needs 1.10.
+ */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
+
 /** Where the state of stack `<env>` lives: the project root by default, or S3 with native locking. */
 export function configureBackend(stack: TerraformStack, environment: string, backend?: S3BackendConfig): void {
   if (!backend) {

@@ -3,10 +3,12 @@
  * each naming its field (`environments[1].maxCapacity`), and the defaults of config.ts are filled in.
  */
 import {
-  AmiSource, AppConfig, DEFAULTS, PRODUCTION_NAMES, EnvironmentConfig, ImageConfig, NetworkConfig, S3BackendConfig,
+  AmiSource, AppConfig, DEFAULTS, PRODUCTION_NAMES, EnvironmentConfig, GitHubConfig, ImageConfig, NatGateways, NetworkConfig,
+  S3BackendConfig,
 } from "./config";
 import {
   LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, architectureOf, defaultAvailabilityZones, partitionOf,
+  refreshPreferenceProblems, reservedAppNameReason, reservedEnvironmentNameReason,
 } from "./aws-rules";
 import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
 import { defaultAmiParameter, MANAGED_TAG_KEYS, parameterPath, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
@@ -40,11 +42,11 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
   }
   const o = r.object("", input, [
     "$schema", "appName", "region", "appPort", "healthCheckPath", "certificateArn", "amiSource", "network",
-    "config", "secrets", "tags", "backend", "image", "environments",
+    "config", "secrets", "tags", "backend", "image", "environments", "waf", "github",
   ])!;
   r.string("$schema", o.$schema);
 
-  const appName = readName(r, "appName", o.appName, LIMITS.appName, true);
+  const appName = readName(r, "appName", o.appName, LIMITS.appName, true, reservedAppNameReason);
   const region = r.string("region", o.region, DEFAULTS.region)!;
   if (!Object.hasOwn(REGIONS, region)) {
     r.fail("region", `${quote(region)} is not a known AWS region; ${regionHint(region)}`);
@@ -75,15 +77,19 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     }
   }
   const backend = readBackend(r, o.backend, appName, region);
-  const environments = readEnvironments(r, o.environments, appName, { certificateArn, amiSource, region });
+  const waf = r.boolean("waf", o.waf, DEFAULTS.waf);
+  const github = readGitHub(r, o.github, region);
+  const natGateways = network.mode === "new" ? network.natGateways : undefined;
+  const environments = readEnvironments(r, o.environments, appName, { certificateArn, amiSource, region, natGateways, waf });
   const image = readImage(r, o.image, appName, environments);
   checkImageParameters(r, appName, amiSource, environments, o.image);
 
   if (appName === undefined) return undefined;
   return {
-    appName, region, appPort, healthCheckPath, amiSource, network, config, secrets, tags, image, environments,
+    appName, region, appPort, healthCheckPath, amiSource, network, config, secrets, tags, image, environments, waf,
     ...(certificateArn ? { certificateArn } : {}),
     ...(backend ? { backend } : {}),
+    ...(github ? { github } : {}),
   };
 }
 
@@ -96,7 +102,9 @@ function regionHint(region: string): string {
     : "e.g. us-east-1, eu-west-1, ap-southeast-2 (the full list is in managed/aws-rules.ts)";
 }
 
-function readName(r: Reader, field: string, value: Json, max: number, required: boolean): string | undefined {
+function readName(
+  r: Reader, field: string, value: Json, max: number, required: boolean, reserved: (name: string) => string | undefined,
+): string | undefined {
   if (value === undefined) {
     if (required) r.fail(field, "is required");
     return undefined;
@@ -111,6 +119,8 @@ function readName(r: Reader, field: string, value: Json, max: number, required: 
     r.fail(field, `${quote(name)} is a reserved device name on Windows`);
   } else if (!PATTERNS.name.test(name)) {
     r.fail(field, `${quote(name)} must start with a lower-case letter and contain only lower-case letters, digits and single hyphens (not at the end)`);
+  } else if (reserved(name)) {
+    r.fail(field, `${quote(name)} ${reserved(name)}; choose another name`);
   }
   return name;
 }
@@ -142,18 +152,18 @@ function readAmiSource(r: Reader, field: string, value: Json): AmiSource | undef
 function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   const d = DEFAULTS.network;
   const fallback: NetworkConfig = {
-    mode: "new", cidr: d.cidr, azCount: d.azCount, natGateways: d.natGateways,
+    mode: "new", cidr: d.cidr, azCount: d.azCount, vpcEndpoints: d.vpcEndpoints,
     availabilityZones: defaultAvailabilityZones(region, d.azCount),
     ...defaultSubnetCidrs(parseCidr(d.cidr) as Cidr, d.azCount),
   };
   const o = r.object("network", value, [
-    "mode", "cidr", "azCount", "availabilityZones", "natGateways", "publicSubnetCidrs", "privateSubnetCidrs",
+    "mode", "cidr", "azCount", "availabilityZones", "natGateways", "vpcEndpoints", "publicSubnetCidrs", "privateSubnetCidrs",
     "vpcId", "publicSubnetIds", "privateSubnetIds",
   ]);
   if (!o) return fallback;
   const mode = r.oneOf("network.mode", o.mode, ["new", "existing"] as const, "new");
   if (mode === "existing") {
-    for (const k of ["cidr", "azCount", "availabilityZones", "natGateways", "publicSubnetCidrs", "privateSubnetCidrs"]) {
+    for (const k of ["cidr", "azCount", "availabilityZones", "natGateways", "vpcEndpoints", "publicSubnetCidrs", "privateSubnetCidrs"]) {
       if (o[k] !== undefined) r.fail(`network.${k}`, `applies to mode "new" only`);
     }
     const vpcId = r.matching("network.vpcId", o.vpcId, PATTERNS.vpcId, "a VPC id like vpc-0123456789abcdef0");
@@ -191,7 +201,8 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
     r.fail("network.cidr", `${cidr} is not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)`);
   }
   const azCount = r.integer("network.azCount", o.azCount, 2, 6, d.azCount);
-  const natGateways = r.oneOf("network.natGateways", o.natGateways, ["single", "per-az"] as const, d.natGateways);
+  const natGateways = o.natGateways === undefined ? undefined : r.oneOf("network.natGateways", o.natGateways, NAT_GATEWAYS, "single");
+  const vpcEndpoints = r.boolean("network.vpcEndpoints", o.vpcEndpoints, d.vpcEndpoints);
   let availabilityZones: string[];
   if (o.availabilityZones === undefined) {
     availabilityZones = defaultAvailabilityZones(region, azCount);
@@ -238,8 +249,12 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   };
   const publicSubnetCidrs = subnetList("publicSubnetCidrs");
   const privateSubnetCidrs = subnetList("privateSubnetCidrs");
-  return { mode, cidr, azCount, natGateways, availabilityZones, publicSubnetCidrs, privateSubnetCidrs };
+  return {
+    mode, cidr, azCount, vpcEndpoints, availabilityZones, publicSubnetCidrs, privateSubnetCidrs, ...(natGateways ? { natGateways } : {}),
+  };
 }
+
+const NAT_GATEWAYS: readonly NatGateways[] = ["single", "per-az"];
 
 const PRIVATE_RANGES: readonly Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
   .map((text) => parseCidr(text) as Cidr);
@@ -337,7 +352,7 @@ function readBackend(r: Reader, value: Json, appName: string | undefined, region
 
 function readImage(r: Reader, value: Json, appName: string | undefined, environments: readonly EnvironmentConfig[]): ImageConfig {
   const d = DEFAULTS.image;
-  const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "buildSubnetId", "amiParameter"]) ?? {};
+  const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "buildSubnetId", "amiParameter", "keepImages"]) ?? {};
   const containerImage = r.matching("image.containerImage", o.containerImage, PATTERNS.containerImage,
     "a container image reference like ghcr.io/acme/web:1.2.3", d.containerImage)!;
   const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
@@ -368,7 +383,8 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
   if (buildSubnetId !== "" && !PATTERNS.subnetId.test(buildSubnetId)) {
     r.fail("image.buildSubnetId", `${quote(buildSubnetId)} is not a subnet id like subnet-0123456789abcdef0 ("" for the default VPC)`);
   }
-  return { containerImage, baseOs, buildInstanceType, buildSubnetId, architecture, amiParameter };
+  const keepImages = r.integer("image.keepImages", o.keepImages, 1, 1000, d.keepImages);
+  return { containerImage, baseOs, buildInstanceType, buildSubnetId, architecture, amiParameter, keepImages };
 }
 
 /**
@@ -402,6 +418,9 @@ interface Inherited {
   readonly certificateArn?: string;
   readonly amiSource: AmiSource;
   readonly region: string;
+  /** network.natGateways, when set: every environment's default. */
+  readonly natGateways?: NatGateways;
+  readonly waf: boolean;
 }
 
 function readEnvironments(r: Reader, value: Json, appName: string | undefined, inherited: Inherited): EnvironmentConfig[] {
@@ -424,14 +443,15 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
   const o = r.object(field, value, [
     "name", "instanceType", "minCapacity", "maxCapacity", "desiredCapacity", "deletionProtection",
     "minHealthyPercentage", "instanceWarmupSeconds", "healthCheckGracePeriodSeconds", "cpuTargetPercent",
-    "logRetentionDays", "certificateArn", "amiSource", "config",
+    "logRetentionDays", "certificateArn", "amiSource", "config", "maxHealthyPercentage", "rollback5xxPerMinute",
+    "rollbackUnhealthyMinutes", "natGateways", "waf",
   ]);
   if (!o) {
     if (value === undefined) r.fail(field, "must be an object");
     return undefined;
   }
   const d = DEFAULTS.environment;
-  const name = readName(r, `${field}.name`, o.name, LIMITS.environmentName, true);
+  const name = readName(r, `${field}.name`, o.name, LIMITS.environmentName, true, reservedEnvironmentNameReason);
   if (name === undefined) return undefined;
   // The name is the stack's construct id, and constructs keeps children in a plain object.
   if (Object.hasOwn(Object.prototype, name)) r.fail(`${field}.name`, `"${name}" cannot name a stack (cdktf would take it for an existing one)`);
@@ -460,6 +480,15 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
   const certificateArn = o.certificateArn === undefined
     ? inherited.certificateArn
     : readCertificate(r, `${field}.certificateArn`, o.certificateArn, inherited.region);
+  const minHealthyPercentage = r.integer(`${field}.minHealthyPercentage`, o.minHealthyPercentage, 0, 100, d.minHealthyPercentage);
+  const maxHealthyPercentage = r.integer(`${field}.maxHealthyPercentage`, o.maxHealthyPercentage, 100, 200,
+    Math.min(200, minHealthyPercentage + DEFAULTS.maxHealthySpread));
+  // The refresh preferences AWS takes (managed/aws-rules.ts), reported against the fields the user set.
+  for (const problem of refreshPreferenceProblems({ MinHealthyPercentage: minHealthyPercentage, MaxHealthyPercentage: maxHealthyPercentage })) {
+    r.fail(`${field}.${o.maxHealthyPercentage === undefined ? "minHealthyPercentage" : "maxHealthyPercentage"}`,
+      `${problem} (AWS's instance refresh rule)`);
+  }
+  const amiSource = readAmiSource(r, `${field}.amiSource`, o.amiSource) ?? inherited.amiSource;
   return {
     name,
     instanceType,
@@ -467,12 +496,19 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
     maxCapacity,
     desiredCapacity,
     deletionProtection: r.boolean(`${field}.deletionProtection`, o.deletionProtection, production),
-    minHealthyPercentage: r.integer(`${field}.minHealthyPercentage`, o.minHealthyPercentage, 0, 100, d.minHealthyPercentage),
+    minHealthyPercentage,
+    maxHealthyPercentage,
+    rollback5xxPerMinute: r.integer(`${field}.rollback5xxPerMinute`, o.rollback5xxPerMinute, 1, 100000, d.rollback5xxPerMinute),
+    rollbackUnhealthyMinutes: r.integer(`${field}.rollbackUnhealthyMinutes`, o.rollbackUnhealthyMinutes, 1, 60, d.rollbackUnhealthyMinutes),
+    natGateways: o.natGateways === undefined
+      ? inherited.natGateways ?? (production ? DEFAULTS.natGateways.production : DEFAULTS.natGateways.default)
+      : r.oneOf(`${field}.natGateways`, o.natGateways, NAT_GATEWAYS, DEFAULTS.natGateways.default),
+    waf: r.boolean(`${field}.waf`, o.waf, inherited.waf),
     instanceWarmupSeconds: r.integer(`${field}.instanceWarmupSeconds`, o.instanceWarmupSeconds, 0, 3600, d.instanceWarmupSeconds),
     healthCheckGracePeriodSeconds: r.integer(`${field}.healthCheckGracePeriodSeconds`, o.healthCheckGracePeriodSeconds, 0, 7200, d.healthCheckGracePeriodSeconds),
     cpuTargetPercent: r.integer(`${field}.cpuTargetPercent`, o.cpuTargetPercent, 10, 95, d.cpuTargetPercent),
     logRetentionDays,
-    amiSource: readAmiSource(r, `${field}.amiSource`, o.amiSource) ?? inherited.amiSource,
+    amiSource,
     config: readConfigValues(r, `${field}.config`, o.config),
     ...(certificateArn ? { certificateArn } : {}),
   };
@@ -480,4 +516,21 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function readGitHub(r: Reader, value: Json, region: string): GitHubConfig | undefined {
+  const o = r.object("github", value, ["repository", "oidcProviderArn", "branch"]);
+  if (!o) return undefined;
+  const repository = r.matching("github.repository", o.repository, PATTERNS.githubRepository,
+    "a GitHub repository as owner/name (letters, digits, - _ .)");
+  if (repository === undefined) r.fail("github.repository", "is required (owner/name)");
+  const oidcProviderArn = r.string("github.oidcProviderArn", o.oidcProviderArn, DEFAULTS.github.oidcProviderArn)!;
+  const arn = PATTERNS.githubOidcProviderArn.exec(oidcProviderArn);
+  if (oidcProviderArn !== "" && !arn) {
+    r.fail("github.oidcProviderArn", `${quote(oidcProviderArn)} is not the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com), or "" to create one`);
+  } else if (arn && `aws${arn[1] ?? ""}` !== partitionOf(region)) {
+    r.fail("github.oidcProviderArn", `arn:aws${arn[1] ?? ""}: is not the partition of ${region} (arn:${partitionOf(region)}:)`);
+  }
+  const branch = r.matching("github.branch", o.branch, PATTERNS.gitBranch, "a branch name like main", DEFAULTS.github.branch)!;
+  return { repository: repository ?? "", oidcProviderArn, branch };
 }

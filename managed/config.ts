@@ -17,6 +17,13 @@ export type AmiSource =
 
 export type NetworkConfig = NewVpcNetwork | ExistingVpcNetwork;
 
+/**
+ * "single": one NAT gateway serves every zone, and a failure of its zone cuts the instances of the
+ * others off from the internet and from AWS APIs (SSM, KMS, CloudWatch Logs) unless vpcEndpoints.
+ * "per-az": one per zone, each zone independent; billed per gateway and hour, so zones times more.
+ */
+export type NatGateways = "single" | "per-az";
+
 export interface NewVpcNetwork {
   readonly mode: "new";
   /**
@@ -35,10 +42,18 @@ export interface NewVpcNetwork {
    */
   readonly availabilityZones: readonly string[];
   /**
-   * One NAT gateway for all zones (cheaper) or one per zone (survives a zone outage).
-   * @default "single"
+   * One NAT gateway for all zones, or one per zone. Set here, it applies to every environment;
+   * otherwise each environment has its own default (see EnvironmentConfig.natGateways).
+   * @default per environment
    */
-  readonly natGateways: "single" | "per-az";
+  readonly natGateways?: NatGateways;
+  /**
+   * Interface endpoints for SSM, SSM messages, EC2 messages, KMS and CloudWatch Logs, and a gateway
+   * endpoint for S3, in every environment's VPC: instances reach the AWS APIs they need without a
+   * NAT gateway. Billed per endpoint, per zone and hour, and per GB.
+   * @default false
+   */
+  readonly vpcEndpoints: boolean;
   /**
    * One public subnet (load balancer, NAT) per zone, inside `cidr`, not overlapping.
    * @default blocks 0..azCount-1 of cidr split into 16
@@ -93,6 +108,12 @@ export interface ImageConfig {
    */
   readonly architecture: Architecture;
   /**
+   * How many images of this app `npm run images:prune` keeps, newest first, besides every image a
+   * launch template version in use references.
+   * @default 5
+   */
+  readonly keepImages: number;
+  /**
    * SSM parameter (data type aws:ec2:image) that a bake publishes the AMI id to; "" to skip.
    * @default the parameter of the first environment whose amiSource is resolve:ssm; else "" (with the
    * ami_id variable, the id travels through packer-manifest.json instead)
@@ -115,13 +136,35 @@ export interface EnvironmentConfig {
   readonly deletionProtection: boolean;
   /** Share of capacity kept in service during an instance refresh. @default 90 */
   readonly minHealthyPercentage: number;
+  /**
+   * Capacity an instance refresh may reach while new instances start before old ones stop, 100 to
+   * 200, at most minHealthyPercentage + 100 (AWS's rule).
+   * @default minHealthyPercentage + 100, at most 200
+   */
+  readonly maxHealthyPercentage: number;
+  /**
+   * The rollout's alarm on the target group's HTTP 5xx responses: more than this many in a minute,
+   * two minutes in a row, stops the instance refresh and rolls it back.
+   * @default 10
+   */
+  readonly rollback5xxPerMinute: number;
+  /**
+   * The rollout's alarm on unhealthy targets: any unhealthy target for this many minutes in a row
+   * stops the instance refresh and rolls it back.
+   * @default 2
+   */
+  readonly rollbackUnhealthyMinutes: number;
+  /** @default network.natGateways, else "per-az" in production-like environments and "single" elsewhere */
+  readonly natGateways: NatGateways;
+  /** A WAF web ACL with AWS managed rule groups in front of the load balancer. @default the app's waf */
+  readonly waf: boolean;
   /** @default 120 */
   readonly instanceWarmupSeconds: number;
   /** @default 180 */
   readonly healthCheckGracePeriodSeconds: number;
   /** Target average CPU for the scaling policy. @default 60 */
   readonly cpuTargetPercent: number;
-  /** @default 30 (90 in production) */
+  /** Retention of the app's logs, the VPC flow logs and the load balancer's access logs. @default 30 (90 in production) */
   readonly logRetentionDays: number;
   /** @default the app's certificateArn */
   readonly certificateArn?: string;
@@ -129,6 +172,19 @@ export interface EnvironmentConfig {
   readonly amiSource: AmiSource;
   /** Config values of this environment, merged over the app's `config`. */
   readonly config: Readonly<Record<string, string>>;
+}
+
+export interface GitHubConfig {
+  /** `owner/name`, as in the repository's URL. */
+  readonly repository: string;
+  /**
+   * The account's existing GitHub OIDC provider (AWS allows one per URL per account); the bootstrap
+   * stack creates one when empty.
+   * @default ""
+   */
+  readonly oidcProviderArn: string;
+  /** The branch whose pushes bake images. @default "main" */
+  readonly branch: string;
 }
 
 export interface AppConfig {
@@ -154,6 +210,14 @@ export interface AppConfig {
   readonly tags: Readonly<Record<string, string>>;
   /** Remote state; local state (relative path) when absent. */
   readonly backend?: S3BackendConfig;
+  /**
+   * A WAF web ACL (AWSManagedRulesCommonRuleSet, KnownBadInputsRuleSet, AmazonIpReputationList) on
+   * every environment's load balancer. Billed per web ACL, rule and request.
+   * @default false
+   */
+  readonly waf: boolean;
+  /** The GitHub repository whose workflows deploy this app (the bootstrap stack trusts only it). */
+  readonly github?: GitHubConfig;
   readonly image: ImageConfig;
   /** @default staging and production */
   readonly environments: readonly EnvironmentConfig[];
@@ -167,8 +231,10 @@ export const DEFAULTS = {
   region: "us-east-1",
   appPort: 8080,
   healthCheckPath: "/",
-  network: { mode: "new", cidr: "10.0.0.0/16", azCount: 2, natGateways: "single" },
-  image: { containerImage: "public.ecr.aws/nginx/nginx-unprivileged:alpine", baseOs: "ubuntu-24.04", buildInstanceType: "t3.small" },
+  network: { mode: "new", cidr: "10.0.0.0/16", azCount: 2, vpcEndpoints: false },
+  image: { containerImage: "public.ecr.aws/nginx/nginx-unprivileged:alpine", baseOs: "ubuntu-24.04", buildInstanceType: "t3.small", keepImages: 5 },
+  waf: false,
+  github: { branch: "main", oidcProviderArn: "" },
   environmentNames: ["staging", "production"],
   environment: {
     instanceType: "t3.small",
@@ -178,7 +244,12 @@ export const DEFAULTS = {
     instanceWarmupSeconds: 120,
     healthCheckGracePeriodSeconds: 180,
     cpuTargetPercent: 60,
+    rollback5xxPerMinute: 10,
+    rollbackUnhealthyMinutes: 2,
   },
+  /** MaxHealthyPercentage = minHealthyPercentage + this, at most 200 (AWS allows a difference of 100). */
+  maxHealthySpread: 100,
+  natGateways: { default: "single", production: "per-az" },
   logRetentionDays: { default: 30, production: 90 },
   /** Build instance for arm64 (Graviton) images. */
   armBuildInstanceType: "t4g.small",

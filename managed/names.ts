@@ -43,6 +43,22 @@ export function kmsAliasName(app: string, env: string): string {
   return `alias/${resourcePrefix(app, env)}-secrets`;
 }
 
+/** The log group of the VPC's flow logs (a new VPC only). */
+export function flowLogGroupName(app: string, env: string): string {
+  return `/${app}/${env}/vpc-flow-logs`;
+}
+
+/** The log group of the WAF web ACL; WAF requires the aws-waf-logs- prefix. */
+export function wafLogGroupName(app: string, env: string): string {
+  return `aws-waf-logs-${resourcePrefix(app, env)}`;
+}
+
+/** The CloudWatch alarms that stop (and roll back) an instance refresh. */
+export function rolloutAlarmNames(app: string, env: string): { readonly errors: string; readonly unhealthy: string } {
+  const prefix = resourcePrefix(app, env);
+  return { errors: `${prefix}-rollout-5xx`, unhealthy: `${prefix}-rollout-unhealthy` };
+}
+
 /** The default SSM parameter (data type aws:ec2:image) that the Packer build publishes the AMI id to. */
 export function defaultAmiParameter(app: string): string {
   return `/${app}/image/ami-id`;

@@ -1,16 +1,11 @@
 import { Construct } from "constructs";
-import { Fn, TerraformLocal, Token } from "cdktf";
+import { Fn, ITerraformDependable, Token } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { partitionOf } from "../managed/aws-rules";
 import { renderUserData } from "../managed/user-data";
 
 export interface FleetProps {
@@ -33,22 +28,24 @@ export interface FleetProps {
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly desiredCapacity: number;
-  readonly minHealthyPercentage: number;
   readonly instanceWarmupSeconds: number;
   readonly healthCheckGracePeriodSeconds: number;
   readonly cpuTargetPercent: number;
   /** The load balancer's security group: the only source allowed to reach the app port. */
   readonly loadBalancerSecurityGroupId: string;
   readonly targetGroupArn: string;
-  /** ARN of the KMS key that encrypts the environment's secrets. */
-  readonly parameterKeyArn: string;
-  /** `/<app>/<env>/`. */
-  readonly parameterPath: string;
-  readonly logGroupArn: string;
+  readonly instanceProfileArn: string;
   /** Plain config values of the environment (overrides merged): their names and a hash reach user data. */
   readonly config: Readonly<Record<string, string>>;
   /** Secret names of the environment. */
   readonly secrets: readonly string[];
+  /**
+   * What an instance needs before it boots: its route to AWS's APIs (NAT gateway routes or VPC
+   * endpoints) and its permissions. The group is created only after them, so that the first
+   * instances do not start without a way to read their configuration.
+   * @default none
+   */
+  readonly bootDependencies?: readonly ITerraformDependable[];
   /**
    * Tags for instances and volumes, which the provider's default_tags do not reach.
    * @default only Name
@@ -56,27 +53,58 @@ export interface FleetProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-const MANAGED_SSM_POLICY = "AmazonSSMManagedInstanceCore";
-
 /**
- * The instances: a launch template for the baked image and an Auto Scaling group that replaces them
- * through a rolling instance refresh whenever the template changes. No SSH key, no public address,
- * no inbound rule but the app port from the load balancer.
+ * The instances: a launch template (one version per release) and an Auto Scaling group behind the
+ * load balancer. No SSH key, no public address, no inbound rule but the app port from the load balancer.
+ *
+ * The group is created on the template's version of the first deploy and Terraform never moves it
+ * afterwards (`ignore_changes` on launch_template[0].version): a release is a new template version
+ * that the rollout command (managed/rollout.sh) hands to an instance refresh as its desired
+ * configuration. AWS moves the group to that version only when the refresh succeeds ("Once the
+ * instance refresh succeeds, Amazon EC2 Auto Scaling updates the settings of the Auto Scaling group to
+ * reflect the new desired configuration", StartInstanceRefresh), and a rollback restores "the
+ * configuration that you last saved on the Auto Scaling group before starting the instance refresh"
+ * (User Guide, instance-refresh-rollback.html): the version that ran before. The provider's own
+ * instance_refresh block would save the new version on the group first and then start the refresh
+ * (resourceGroupUpdate; hashicorp/terraform-provider-aws#34189), which leaves a rollback nothing to
+ * restore, so the group has none.
  */
 export class Fleet extends Construct {
   public readonly securityGroup: SecurityGroup;
-  public readonly role: IamRole;
-  public readonly instanceProfile: IamInstanceProfile;
+  /** The instances' only egress: HTTPS to AWS's APIs. */
+  public readonly httpsEgress: VpcSecurityGroupEgressRule;
   public readonly launchTemplate: LaunchTemplate;
   public readonly autoScalingGroup: AutoscalingGroup;
   public readonly scalingPolicy: AutoscalingPolicy;
 
   constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
-    const { namePrefix, appPort } = props;
-    const partition = partitionOf(props.region);
+    const tags: Record<string, string> = { ...props.tags, Name: props.namePrefix };
+    this.securityGroup = this.createSecurityGroup(props);
+    this.httpsEgress = new VpcSecurityGroupEgressRule(this, "https-out", {
+      securityGroupId: this.securityGroup.id,
+      description: "HTTPS to AWS APIs (SSM, KMS, CloudWatch Logs) through the NAT gateway or VPC endpoints",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: "0.0.0.0/0",
+    });
+    this.launchTemplate = this.createLaunchTemplate(props, tags);
+    this.autoScalingGroup = this.createGroup(props, tags);
+    this.scalingPolicy = new AutoscalingPolicy(this, "cpu", {
+      name: `${props.namePrefix}-cpu`,
+      autoscalingGroupName: this.autoScalingGroup.name,
+      policyType: "TargetTrackingScaling",
+      targetTrackingConfiguration: {
+        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+        targetValue: props.cpuTargetPercent,
+      },
+    });
+  }
 
-    this.securityGroup = new SecurityGroup(this, "sg", {
+  private createSecurityGroup(props: FleetProps): SecurityGroup {
+    const { namePrefix, appPort } = props;
+    const group = new SecurityGroup(this, "sg", {
       namePrefix: `${namePrefix}-app-`,
       description: `Instances of ${namePrefix}: app port from the load balancer only`,
       vpcId: props.vpcId,
@@ -84,7 +112,7 @@ export class Fleet extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
     new VpcSecurityGroupIngressRule(this, "from-alb", {
-      securityGroupId: this.securityGroup.id,
+      securityGroupId: group.id,
       description: `App port ${appPort} from the load balancer`,
       ipProtocol: "tcp",
       fromPort: appPort,
@@ -97,45 +125,19 @@ export class Fleet extends Construct {
       ipProtocol: "tcp",
       fromPort: appPort,
       toPort: appPort,
-      referencedSecurityGroupId: this.securityGroup.id,
+      referencedSecurityGroupId: group.id,
     });
-    new VpcSecurityGroupEgressRule(this, "https-out", {
-      securityGroupId: this.securityGroup.id,
-      description: "HTTPS to AWS APIs (SSM, KMS, CloudWatch Logs) through the NAT gateway",
-      ipProtocol: "tcp",
-      fromPort: 443,
-      toPort: 443,
-      cidrIpv4: "0.0.0.0/0",
-    });
+    return group;
+  }
 
-    this.role = new IamRole(this, "role", {
-      namePrefix: `${namePrefix}-`,
-      description: `Instances of ${namePrefix}`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-    });
-    // Session Manager (break-glass shell without SSH) and the SSM agent's own needs.
-    new IamRolePolicyAttachment(this, "ssm-core", {
-      role: this.role.name,
-      policyArn: `arn:${partition}:iam::aws:policy/${MANAGED_SSM_POLICY}`,
-    });
-    new IamRolePolicy(this, "runtime", {
-      name: "runtime",
-      role: this.role.id,
-      policy: this.runtimePolicy(props, partition),
-    });
-    this.instanceProfile = new IamInstanceProfile(this, "profile", { namePrefix: `${namePrefix}-`, role: this.role.name });
-
-    const tags: Record<string, string> = { ...props.tags, Name: namePrefix };
-    this.launchTemplate = new LaunchTemplate(this, "template", {
-      namePrefix: `${namePrefix}-`,
-      description: `${namePrefix}: one version per image`,
+  private createLaunchTemplate(props: FleetProps, tags: Record<string, string>): LaunchTemplate {
+    return new LaunchTemplate(this, "template", {
+      namePrefix: `${props.namePrefix}-`,
+      description: `${props.namePrefix}: one version per release`,
       imageId: props.imageId,
       instanceType: props.instanceType,
       updateDefaultVersion: true,
-      iamInstanceProfile: { arn: this.instanceProfile.arn },
+      iamInstanceProfile: { arn: props.instanceProfileArn },
       // Explicit, so that no instance gets a public address even in a subnet that maps them.
       networkInterfaces: [{
         deviceIndex: 0,
@@ -143,6 +145,7 @@ export class Fleet extends Construct {
         deleteOnTermination: "true",
         securityGroups: [this.securityGroup.id],
       }],
+      // IMDSv2 only; hop limit 1 keeps the instance role away from containers (see packer/README.md).
       metadataOptions: {
         httpEndpoint: "enabled",
         httpTokens: "required",
@@ -160,7 +163,7 @@ export class Fleet extends Construct {
       }],
       monitoring: { enabled: true },
       userData: Fn.base64encode(renderUserData({
-        appName: props.appName, environment: props.environment, region: props.region, appPort,
+        appName: props.appName, environment: props.environment, region: props.region, appPort: props.appPort,
         config: props.config, secrets: props.secrets,
       })),
       tagSpecifications: [
@@ -169,80 +172,31 @@ export class Fleet extends Construct {
       ],
       lifecycle: { createBeforeDestroy: true },
     });
+  }
 
-    this.autoScalingGroup = new AutoscalingGroup(this, "asg", {
-      name: namePrefix,
+  private createGroup(props: FleetProps, tags: Record<string, string>): AutoscalingGroup {
+    return new AutoscalingGroup(this, "asg", {
+      name: props.namePrefix,
       vpcZoneIdentifier: [...props.subnetIds],
       minSize: props.minCapacity,
       maxSize: props.maxCapacity,
       desiredCapacity: props.desiredCapacity,
-      // Each apply of a new image creates a template version; the group follows it and the refresh starts.
+      // A numbered version (never $Latest): AWS rolls back only to one (RefreshPreferences.AutoRollback).
       launchTemplate: { id: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
       targetGroupArns: [props.targetGroupArn],
       healthCheckType: "ELB",
       healthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
       defaultInstanceWarmup: props.instanceWarmupSeconds,
-      instanceRefresh: {
-        strategy: "Rolling",
-        preferences: {
-          minHealthyPercentage: props.minHealthyPercentage,
-          maxHealthyPercentage: 200,
-          instanceWarmup: String(props.instanceWarmupSeconds),
-          skipMatching: true,
-          // AWS cannot roll back to a template whose image is an SSM parameter (RollbackInstanceRefresh).
-          autoRollback: !props.imageId.startsWith("resolve:ssm:"),
-          scaleInProtectedInstances: "Refresh",
-          standbyInstances: "Terminate",
-        },
-      },
       enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
       // default_tags do not reach the group itself; instances get the same tags from the template too.
       tag: Object.keys(tags).sort().map((key) => ({ key, value: tags[key], propagateAtLaunch: true })),
-      // Scaling policies own the desired capacity after the first apply.
-      lifecycle: { ignoreChanges: ["desired_capacity"] },
-    });
-
-    this.scalingPolicy = new AutoscalingPolicy(this, "cpu", {
-      name: `${namePrefix}-cpu`,
-      autoscalingGroupName: this.autoScalingGroup.name,
-      policyType: "TargetTrackingScaling",
-      targetTrackingConfiguration: {
-        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-        targetValue: props.cpuTargetPercent,
+      // The instances' way out (their egress rule) and to AWS's APIs, and their permissions, first.
+      dependsOn: [this.httpsEgress, ...(props.bootDependencies ?? [])],
+      lifecycle: {
+        // Scaling policies own the desired capacity after the first apply; the instance refresh owns
+        // the template version after the first apply (see the class comment).
+        ignoreChanges: ["desired_capacity", "launch_template[0].version"],
       },
-    });
-  }
-
-  /** Read its own parameters, decrypt them with its own key through SSM, write its own logs. */
-  private runtimePolicy(props: FleetProps, partition: string): string {
-    // The account id is read off the key's ARN, so that no AWS data source is needed.
-    const account = new TerraformLocal(this, "account_id", Fn.element(Fn.split(":", props.parameterKeyArn), 4)).asString;
-    const path = props.parameterPath.replace(/\/$/, "");
-    const parameterArn = `arn:${partition}:ssm:${props.region}:${account}:parameter${path}`;
-    const dnsSuffix = partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
-    return JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "ReadOwnParameters",
-          Effect: "Allow",
-          Action: ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
-          Resource: [parameterArn, `${parameterArn}/*`],
-        },
-        {
-          Sid: "DecryptOwnSecrets",
-          Effect: "Allow",
-          Action: "kms:Decrypt",
-          Resource: props.parameterKeyArn,
-          Condition: { StringEquals: { "kms:ViaService": `ssm.${props.region}.${dnsSuffix}` } },
-        },
-        {
-          Sid: "WriteOwnLogs",
-          Effect: "Allow",
-          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-          Resource: [props.logGroupArn, `${props.logGroupArn}:*`],
-        },
-      ],
     });
   }
 }

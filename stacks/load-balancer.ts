@@ -4,6 +4,7 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { AccessLogs } from "./access-logs";
 
 export interface LoadBalancerProps {
   /** `<app>-<env>`, at most 32 characters (the load balancer name). */
@@ -16,16 +17,21 @@ export interface LoadBalancerProps {
   readonly healthCheckPath: string;
   /** With a certificate: HTTPS on 443 and a redirect on 80; without: plain HTTP on 80. */
   readonly certificateArn?: string;
-  /** Refuse deletion through the API (production). */
+  /** Refuse deletion through the API (production); also keeps the access-log bucket on destroy. */
   readonly deletionProtection: boolean;
+  readonly region: string;
+  readonly accountId: string;
+  /** Days the access logs are kept. */
+  readonly logRetentionDays: number;
 }
 
 /** TLS 1.3 and 1.2 only, the current ELB recommendation. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-/** The public entry: an Application Load Balancer, its security group, listeners and target group. */
+/** The public entry: an Application Load Balancer, its security group, listeners, target group and access logs. */
 export class LoadBalancer extends Construct {
   public readonly lb: Lb;
+  public readonly accessLogs: AccessLogs;
   public readonly securityGroup: SecurityGroup;
   public readonly targetGroup: LbTargetGroup;
   public readonly listeners: LbListener[];
@@ -52,6 +58,13 @@ export class LoadBalancer extends Construct {
       });
     }
 
+    this.accessLogs = new AccessLogs(this, "access-logs", {
+      namePrefix: name,
+      region: props.region,
+      accountId: props.accountId,
+      retentionDays: props.logRetentionDays,
+      forceDestroy: !props.deletionProtection,
+    });
     this.lb = new Lb(this, "alb", {
       name,
       loadBalancerType: "application",
@@ -62,6 +75,11 @@ export class LoadBalancer extends Construct {
       desyncMitigationMode: "defensive",
       enableDeletionProtection: props.deletionProtection,
       idleTimeout: 60,
+      accessLogs: { bucket: this.accessLogs.bucket.id, enabled: true },
+      dependsOn: [this.accessLogs.policy],
+      // Deletion protection stops DeleteLoadBalancer; prevent_destroy stops `terraform destroy` at
+      // the plan, before it removes anything else of the environment.
+      lifecycle: { preventDestroy: props.deletionProtection },
     });
 
     this.targetGroup = new LbTargetGroup(this, "targets", {

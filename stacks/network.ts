@@ -1,24 +1,49 @@
 import { Construct } from "constructs";
-import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { Subnet } from "@cdktf/provider-aws/lib/subnet";
-import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { ITerraformDependable } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
-import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
-import { NetworkConfig } from "../managed/config";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { partitionOf } from "../managed/aws-rules";
+import { NatGateways, NetworkConfig } from "../managed/config";
 
 export interface NetworkProps {
   /** A new VPC to create, or an existing one to use. */
   readonly network: NetworkConfig;
   /** Prefix of the Name tags, `<app>-<env>`. */
   readonly namePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** One NAT gateway, or one per zone (a new VPC only). */
+  readonly natGateways: NatGateways;
+  /** Flow logs of a new VPC go to this log group, encrypted with this key. */
+  readonly flowLogs: { readonly logGroupName: string; readonly retentionDays: number; readonly keyArn: string };
+  /**
+   * Created before the log group, so that CloudWatch Logs may use the key ("If you attempt to
+   * associate a KMS key with the log group but the KMS key does not exist ... you receive an
+   * InvalidParameterException error", CreateLogGroup).
+   */
+  readonly keyPolicy: ITerraformDependable;
 }
+
+/** What the instances' interface endpoints serve, when network.vpcEndpoints is on. */
+export const INTERFACE_ENDPOINTS = ["ssm", "ssmmessages", "ec2messages", "kms", "logs"] as const;
 
 /**
  * The VPC the web tier runs in: public subnets for the load balancer (and NAT), private subnets for
- * the instances, one of each per zone. With an existing VPC nothing is created.
+ * the instances, one of each per zone; flow logs of all traffic; and, when asked, VPC endpoints for the
+ * AWS APIs the instances need. With an existing VPC nothing is created.
  */
 export class Network extends Construct {
   public readonly vpcId: string;
@@ -26,6 +51,14 @@ export class Network extends Construct {
   public readonly privateSubnetIds: string[];
   /** Created only for a new VPC. */
   public readonly vpc?: Vpc;
+  public readonly natGatewayResources: NatGateway[] = [];
+  public readonly endpoints: VpcEndpoint[] = [];
+  public readonly flowLog?: FlowLog;
+  /**
+   * What must exist before an instance can reach AWS's APIs from a private subnet: the NAT gateways,
+   * the private routes and the endpoints. Empty for an existing VPC, whose routes are its owner's.
+   */
+  public readonly egressPath: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -66,7 +99,7 @@ export class Network extends Construct {
       return subnet;
     });
 
-    const natCount = network.natGateways === "per-az" ? publicSubnets.length : 1;
+    const natCount = props.natGateways === "per-az" ? publicSubnets.length : 1;
     const nats = publicSubnets.slice(0, natCount).map((subnet, i) => {
       const eip = new Eip(this, `nat-${i}-ip`, { domain: "vpc", tags: name(`nat-${i}`) });
       return new NatGateway(this, `nat-${i}`, {
@@ -76,6 +109,8 @@ export class Network extends Construct {
         dependsOn: [igw],
       });
     });
+    this.natGatewayResources.push(...nats);
+    const privateRouteTables: RouteTable[] = [];
     const privateSubnets = network.availabilityZones.map((zone, i) => {
       const subnet = new Subnet(this, `private-${i}`, {
         vpcId: vpc.id,
@@ -85,17 +120,118 @@ export class Network extends Construct {
       });
       const routes = new RouteTable(this, `private-${i}-routes-table`, {
         vpcId: vpc.id,
-        // Outbound only, for SSM, KMS, CloudWatch and the app's own dependencies.
+        // Outbound only, for SSM, KMS, CloudWatch and the app's own dependencies; per-az keeps each
+        // zone on its own NAT gateway, so that one zone's failure leaves the others their route.
         route: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[i % nats.length].id }],
         tags: name(`private-${zone}`),
       });
-      new RouteTableAssociation(this, `private-${i}-routes`, { subnetId: subnet.id, routeTableId: routes.id });
+      privateRouteTables.push(routes);
+      this.egressPath.push(new RouteTableAssociation(this, `private-${i}-routes`, { subnetId: subnet.id, routeTableId: routes.id }));
       return subnet;
     });
+    this.egressPath.push(...nats, ...privateRouteTables);
 
     this.vpc = vpc;
     this.vpcId = vpc.id;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.flowLog = this.createFlowLog(props, vpc);
+    if (network.vpcEndpoints) this.createEndpoints(props, vpc, privateRouteTables);
+  }
+
+  /**
+   * Flow logs of all traffic to CloudWatch Logs, through a role that only the flow-log service of this
+   * account may assume (VPC User Guide, flow-logs-iam-role.html: trust vpc-flow-logs.amazonaws.com,
+   * aws:SourceAccount and aws:SourceArn "to protect yourself against the confused deputy problem").
+   */
+  private createFlowLog(props: NetworkProps, vpc: Vpc): FlowLog {
+    const partition = partitionOf(props.region);
+    const group = new CloudwatchLogGroup(this, "flow-logs", {
+      name: props.flowLogs.logGroupName,
+      retentionInDays: props.flowLogs.retentionDays,
+      kmsKeyId: props.flowLogs.keyArn,
+      dependsOn: [props.keyPolicy],
+    });
+    const role = new IamRole(this, "flow-logs-role", {
+      namePrefix: `${props.namePrefix}-flow-`,
+      description: `VPC flow logs of ${props.namePrefix}`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{
+          Effect: "Allow",
+          Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": props.accountId },
+            ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+          },
+        }],
+      }),
+    });
+    new IamRolePolicy(this, "flow-logs-policy", {
+      name: "write-flow-logs",
+      role: role.id,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [group.arn, `${group.arn}:*`] },
+          // A list call: it takes no resource narrower than * (IAM Service Authorization Reference).
+          { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
+        ],
+      }),
+    });
+    return new FlowLog(this, "flow-log", {
+      vpcId: vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: group.arn,
+      iamRoleArn: role.arn,
+      maxAggregationInterval: 60,
+      tags: { Name: `${props.namePrefix}-flow-log` },
+    });
+  }
+
+  /**
+   * The endpoints Systems Manager User Guide, setup-create-vpc.html lists for instances without
+   * internet access: ssm, ec2messages and ssmmessages (Session Manager), kms (SecureString
+   * parameters) and logs (CloudWatch Logs), interface type with private DNS; and the S3 gateway
+   * endpoint, which the SSM agent uses for its updates.
+   */
+  private createEndpoints(props: NetworkProps, vpc: Vpc, privateRouteTables: RouteTable[]): void {
+    const network = props.network as Extract<NetworkConfig, { mode: "new" }>;
+    const sg = new SecurityGroup(this, "endpoints-sg", {
+      namePrefix: `${props.namePrefix}-endpoints-`,
+      description: `VPC endpoints of ${props.namePrefix}: HTTPS from inside the VPC`,
+      vpcId: vpc.id,
+      tags: { Name: `${props.namePrefix}-endpoints` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new VpcSecurityGroupIngressRule(this, "endpoints-https", {
+      securityGroupId: sg.id,
+      description: "HTTPS from the VPC to the interface endpoints",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: network.cidr,
+    });
+    for (const service of INTERFACE_ENDPOINTS) {
+      this.endpoints.push(new VpcEndpoint(this, `endpoint-${service}`, {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${props.region}.${service}`,
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: this.privateSubnetIds,
+        securityGroupIds: [sg.id],
+        tags: { Name: `${props.namePrefix}-${service}` },
+      }));
+    }
+    this.endpoints.push(new VpcEndpoint(this, "endpoint-s3", {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: privateRouteTables.map((t) => t.id),
+      tags: { Name: `${props.namePrefix}-s3` },
+    }));
+    this.egressPath.push(...this.endpoints);
   }
 }

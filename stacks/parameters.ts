@@ -1,9 +1,7 @@
 import { Construct } from "constructs";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { escapeTfString } from "../managed/escape";
-import { configParameterName, kmsAliasName, parameterPath, secretParameterName } from "../managed/names";
+import { configParameterName, parameterPath, secretParameterName } from "../managed/names";
 
 export interface ParametersProps {
   readonly appName: string;
@@ -12,6 +10,8 @@ export interface ParametersProps {
   readonly config: Readonly<Record<string, string>>;
   /** Secret names (the Secret equivalent); their values never pass through this code. */
   readonly secrets: readonly string[];
+  /** ARN of the KMS key that encrypts the secrets. */
+  readonly keyArn: string;
 }
 
 /** What a secret parameter holds until someone sets the real value out of band. */
@@ -19,12 +19,17 @@ export const SECRET_PLACEHOLDER = "SET-OUT-OF-BAND";
 
 /**
  * The environment's configuration in SSM Parameter Store: plain values as String parameters, secrets as
- * SecureString parameters encrypted with a key of their own. Terraform creates the secret parameters
- * with a placeholder and then ignores their value, so real values never enter code or state diffs.
+ * SecureString parameters encrypted with the environment's own key.
+ *
+ * A secret is written once, with a placeholder, through the write-only argument `value_wo`: the
+ * provider docs say write-only values "are never stored to state", and on every refresh the provider's
+ * read sets `value` to null when value_wo is in use (resourceParameterRead in
+ * internal/service/ssm/parameter.go), so the real value, set out of band, never reaches the state.
+ * `value_wo_version` stays 1: Terraform writes the placeholder again only if that number changes.
+ * (Terraform's principal still needs kms:Decrypt on the key: the provider reads with decryption and
+ * discards the result; hashicorp/terraform-provider-aws#42849.)
  */
 export class Parameters extends Construct {
-  public readonly key: KmsKey;
-  public readonly alias: KmsAlias;
   public readonly configParameters: SsmParameter[];
   public readonly secretParameters: SsmParameter[];
   /** `/<app>/<env>/`, the path the instances read at boot. */
@@ -34,12 +39,6 @@ export class Parameters extends Construct {
     super(scope, id);
     const { appName, environment } = props;
     this.path = parameterPath(appName, environment);
-    this.key = new KmsKey(this, "key", {
-      description: `Encrypts the secrets under ${this.path}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-    });
-    this.alias = new KmsAlias(this, "alias", { name: kmsAliasName(appName, environment), targetKeyId: this.key.keyId });
 
     this.configParameters = Object.keys(props.config).sort().map((key) =>
       new SsmParameter(this, `config-${key}`, {
@@ -56,9 +55,9 @@ export class Parameters extends Construct {
         description: `Secret ${name} of ${appName} ${environment}; set its value out of band`,
         type: "SecureString",
         tier: "Standard",
-        keyId: this.key.arn,
-        value: SECRET_PLACEHOLDER,
-        lifecycle: { ignoreChanges: ["value"] },
+        keyId: props.keyArn,
+        valueWo: SECRET_PLACEHOLDER,
+        valueWoVersion: 1,
       }));
   }
 }

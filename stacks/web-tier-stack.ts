@@ -1,16 +1,23 @@
 import { Construct, Node } from "constructs";
-import { TerraformElement, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformElement, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { AppConfig, EnvironmentConfig } from "../managed/config";
 import { PATTERNS } from "../managed/aws-rules";
-import { configureBackend } from "../managed/backend";
+import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
 import { escapeTfStringMap } from "../managed/escape";
+import {
+  flowLogGroupName, kmsAliasName, logGroupName, MANAGED_BY, parameterPath, resourcePrefix, rolloutAlarmNames, wafLogGroupName,
+} from "../managed/names";
+import { refreshPreferences } from "../managed/rollout";
+import { EncryptionKey } from "./encryption-key";
 import { Fleet } from "./fleet";
+import { InstanceRole } from "./instance-role";
 import { LoadBalancer } from "./load-balancer";
-import { logGroupName, MANAGED_BY, resourcePrefix } from "../managed/names";
 import { Network } from "./network";
 import { Parameters } from "./parameters";
+import { RolloutAlarms } from "./rollout-alarms";
+import { Waf } from "./waf";
 
 export interface WebTierStackProps {
   /** The validated configuration (resolveConfig). */
@@ -23,26 +30,34 @@ export interface WebTierStackProps {
 const ROOT_DEVICE = { "ubuntu-24.04": "/dev/sda1", al2023: "/dev/xvda" } as const;
 
 /**
- * One environment of the web tier: network, load balancer, parameters, logs and the fleet. Its only
- * input at apply time is the image: the variable `ami_id` (or an SSM parameter, see AmiSource).
+ * One environment of the web tier: network, load balancer, parameters, logs, the fleet and the alarms
+ * that guard its rollouts. Its only input at apply time is the image: the variable `ami_id` (or an SSM
+ * parameter, see AmiSource). Add your own resources next to these, in this scope.
  */
 export class WebTierStack extends TerraformStack {
   public readonly amiId?: TerraformVariable;
+  public readonly key: EncryptionKey;
   public readonly network: Network;
   public readonly loadBalancer: LoadBalancer;
   public readonly parameters: Parameters;
   public readonly logGroup: CloudwatchLogGroup;
+  public readonly instanceRole: InstanceRole;
   public readonly fleet: Fleet;
+  public readonly rolloutAlarms: RolloutAlarms;
+  public readonly waf?: Waf;
 
   constructor(scope: Construct, props: WebTierStackProps) {
     const { config, environment: env } = props;
     super(scope, env.name);
     const app = config.appName;
     const prefix = resourcePrefix(app, env.name);
+    const region = config.region;
 
     configureBackend(this, env.name, config.backend);
+    // Write-only arguments (the secrets' value_wo) need Terraform 1.11; S3 native locking 1.10.
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
     const tags = { ...escapeTfStringMap(config.tags), app, environment: env.name, "managed-by": MANAGED_BY };
-    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags }] });
+    new AwsProvider(this, "aws", { region, defaultTags: [{ tags }] });
 
     let imageId: string;
     if (env.amiSource.mode === "variable") {
@@ -59,7 +74,23 @@ export class WebTierStack extends TerraformStack {
       imageId = `resolve:ssm:${env.amiSource.parameter}`;
     }
 
-    this.network = new Network(this, "network", { network: config.network, namePrefix: prefix });
+    this.key = new EncryptionKey(this, "key", {
+      aliasName: kmsAliasName(app, env.name),
+      description: `Encrypts the secrets under ${parameterPath(app, env.name)} and the logs of ${prefix}`,
+      region,
+      logGroups: [`/${app}/${env.name}/*`, ...(env.waf ? [wafLogGroupName(app, env.name)] : [])],
+      preventDestroy: env.deletionProtection,
+    });
+    const accountId = this.key.accountId;
+    this.network = new Network(this, "network", {
+      network: config.network,
+      namePrefix: prefix,
+      region,
+      accountId,
+      natGateways: env.natGateways,
+      flowLogs: { logGroupName: flowLogGroupName(app, env.name), retentionDays: env.logRetentionDays, keyArn: this.key.key.arn },
+      keyPolicy: this.key.policy,
+    });
     this.loadBalancer = new LoadBalancer(this, "load-balancer", {
       name: prefix,
       vpcId: this.network.vpcId,
@@ -68,22 +99,46 @@ export class WebTierStack extends TerraformStack {
       healthCheckPath: config.healthCheckPath,
       certificateArn: env.certificateArn,
       deletionProtection: env.deletionProtection,
+      region,
+      accountId,
+      logRetentionDays: env.logRetentionDays,
     });
+    if (env.waf) {
+      this.waf = new Waf(this, "waf", {
+        name: prefix,
+        loadBalancerArn: this.loadBalancer.lb.arn,
+        logGroupName: wafLogGroupName(app, env.name),
+        logRetentionDays: env.logRetentionDays,
+        keyArn: this.key.key.arn,
+        keyPolicy: this.key.policy,
+      });
+    }
     const envConfig = { ...config.config, ...env.config };
     this.parameters = new Parameters(this, "parameters", {
       appName: app,
       environment: env.name,
       config: envConfig,
       secrets: config.secrets,
+      keyArn: this.key.key.arn,
     });
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: logGroupName(app, env.name),
       retentionInDays: env.logRetentionDays,
+      kmsKeyId: this.key.key.arn,
+      dependsOn: [this.key.policy],
+    });
+    this.instanceRole = new InstanceRole(this, "instance", {
+      namePrefix: prefix,
+      region,
+      accountId,
+      parameterPath: this.parameters.path,
+      keyArn: this.key.key.arn,
+      logGroupArn: this.logGroup.arn,
     });
     this.fleet = new Fleet(this, "fleet", {
       appName: app,
       environment: env.name,
-      region: config.region,
+      region,
       namePrefix: prefix,
       vpcId: this.network.vpcId,
       subnetIds: this.network.privateSubnetIds,
@@ -94,29 +149,57 @@ export class WebTierStack extends TerraformStack {
       minCapacity: env.minCapacity,
       maxCapacity: env.maxCapacity,
       desiredCapacity: env.desiredCapacity,
-      minHealthyPercentage: env.minHealthyPercentage,
       instanceWarmupSeconds: env.instanceWarmupSeconds,
       healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds,
       cpuTargetPercent: env.cpuTargetPercent,
       loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
       targetGroupArn: this.loadBalancer.targetGroup.arn,
-      parameterKeyArn: this.parameters.key.arn,
-      parameterPath: this.parameters.path,
-      logGroupArn: this.logGroup.arn,
+      instanceProfileArn: this.instanceRole.profile.arn,
       config: envConfig,
       secrets: config.secrets,
       tags,
+      bootDependencies: [...this.network.egressPath, this.instanceRole.policy, this.logGroup, ...this.parameters.configParameters,
+        ...this.parameters.secretParameters],
     });
+    const alarmNames = rolloutAlarmNames(app, env.name);
+    this.rolloutAlarms = new RolloutAlarms(this, "rollout-alarms", {
+      names: alarmNames,
+      loadBalancerArnSuffix: this.loadBalancer.lb.arnSuffix,
+      targetGroupArnSuffix: this.loadBalancer.targetGroup.arnSuffix,
+      max5xxPerMinute: env.rollback5xxPerMinute,
+      unhealthyMinutes: env.rollbackUnhealthyMinutes,
+    });
+    this.addOutputs(config, env, [alarmNames.errors, alarmNames.unhealthy]);
+  }
 
+  private addOutputs(config: AppConfig, env: EnvironmentConfig, alarms: string[]): void {
+    const { lb } = this.loadBalancer;
+    const { autoScalingGroup: group, launchTemplate: template } = this.fleet;
     const scheme = env.certificateArn ? "https" : "http";
-    new TerraformOutput(this, "alb_dns_name", { value: this.loadBalancer.lb.dnsName, description: "DNS name of the load balancer" });
-    new TerraformOutput(this, "health_check_url", {
-      value: `${scheme}://${this.loadBalancer.lb.dnsName}${config.healthCheckPath}`,
-      description: "The app's health URL through the load balancer (smoke check after a deploy)",
-    });
-    new TerraformOutput(this, "asg_name", { value: this.fleet.autoScalingGroup.name, description: "Auto Scaling group; watch refreshes with aws autoscaling describe-instance-refreshes" });
-    new TerraformOutput(this, "launch_template_id", { value: this.fleet.launchTemplate.id, description: "Launch template; one version per image" });
-    new TerraformOutput(this, "parameter_path", { value: this.parameters.path, description: "SSM path of this environment's config and secrets" });
+    const output = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
+    output("alb_dns_name", lb.dnsName, "DNS name of the load balancer");
+    output("health_check_url", `${scheme}://${lb.dnsName}${config.healthCheckPath}`,
+      "The app's health URL through the load balancer (smoke check after a deploy)");
+    output("asg_name", group.name, "Auto Scaling group; watch refreshes with aws autoscaling describe-instance-refreshes");
+    output("launch_template_id", template.id, "Launch template; one version per release");
+    output("launch_template_version", Token.asString(template.latestVersion),
+      "The release this apply wrote; the rollout makes it the group's version (managed/rollout.sh)");
+    output("parameter_path", this.parameters.path, "SSM path of this environment's config and secrets");
+    const imageFromSsm = env.amiSource.mode === "ssm";
+    // The exact --cli-input-json of `aws autoscaling start-instance-refresh` for this release: a JSON
+    // text whose only interpolations are the group, the template and its version (names are validated,
+    // so none needs JSON escaping), which reads the same in Terraform JSON and in the HCL export.
+    output("instance_refresh", JSON.stringify({
+      AutoScalingGroupName: group.name,
+      Strategy: "Rolling",
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: template.id, Version: Token.asString(template.latestVersion) } },
+      Preferences: refreshPreferences({ environment: env, imageFromSsm, alarmNames: alarms }),
+    }), "start-instance-refresh input of this release (the rollout command passes it as --cli-input-json)");
+    output("rollout_alarms", alarms.join(" "), "CloudWatch alarms that stop and roll back the instance refresh");
+    output("image_parameter", env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
+      "SSM parameter the launch template resolves the image from; empty with the ami_id variable");
+    output("secret_parameters", this.parameters.secretParameters.map((p) => p.name).join(" "),
+      "SecureString parameters that must hold a value set out of band before instances start");
   }
 
   /**

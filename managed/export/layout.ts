@@ -10,8 +10,7 @@ import {
 import { renderReadme, stackFacts } from "./readme";
 import { SynthesizedStack } from "./synth";
 
-/** Terraform >= 1.10 has S3-native state locking (`use_lockfile`). */
-export const REQUIRED_TERRAFORM_VERSION = ">= 1.10.0";
+import { REQUIRED_TERRAFORM_VERSION } from "../backend";
 
 /** The variable ops set on every release; listed first everywhere. */
 export const AMI_VARIABLE = "ami_id";

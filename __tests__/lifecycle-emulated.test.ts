@@ -1,0 +1,322 @@
+/**
+ * The whole life of two configurations on an emulated AWS (moto server, __tests__/support/emulated_aws.py):
+ * the first apply, the plan right after it, a release rolled out by instance refresh, a bad release that
+ * AWS rolls back, the documented rollback (the previous image again), a secret set out of band that
+ * never reaches the state, and destroy. Every environment of a configuration runs at the same time.
+ *
+ * What the emulated AWS is not:
+ * - moto 5.2.5 has no instance-refresh API (moto/autoscaling/responses.py): the recording handler in
+ *   emulated_aws.py answers those calls, stores them, ends each refresh the way the test chooses, and
+ *   moves the group to the desired version only on success, as AWS does. This test checks every
+ *   recorded StartInstanceRefresh against AWS's rules (managed/aws-rules.ts).
+ * - moto launches no real instances, runs no user data and no health checks, and answers every target as
+ *   registered; the boot script is tested against the user data in boot-contract.test.ts.
+ * - moto checks no IAM policy (every call is allowed): the instance policy is evaluated in
+ *   instance-policy.test.ts instead; and no KMS key policy, bucket policy or ELB log delivery.
+ * - moto does not validate that an aws:ec2:image parameter names an existing AMI (moto/ssm/models.py,
+ *   put_parameter: "is not supported. The parameter will be created"), nor ACM certificate validation.
+ * - Where moto answered differently from AWS in a way the provider reads as a change, emulated_aws.py
+ *   corrects it (answer_like_aws, each case cited there); the plans below are otherwise moto's.
+ */
+import { spawn } from "child_process";
+import { writeFileSync } from "fs";
+import { join } from "path";
+import { refreshPreferenceProblems, RefreshPreferences } from "../managed/aws-rules";
+import { resolveConfig } from "../managed/config-validation";
+import { rolloutAlarmNames, secretParameterName } from "../managed/names";
+import { EmulatedAws, RecordedRequest } from "./support/emulated-aws";
+import { exampleConfigJson, REPO_ROOT, synthProject } from "./support/synth";
+import { tempDir, TerraformDir, TerraformResult, writeCliConfig } from "./support/terraform";
+
+const AMI_1 = "ami-0123456789abcdef0";
+const AMI_2 = "ami-0fedcba9876543210";
+const ROLLOUT = join(REPO_ROOT, "managed", "rollout.sh");
+
+jest.setTimeout(900_000);
+
+interface Stack {
+  readonly config: string;
+  readonly name: string;
+  readonly region: string;
+  readonly tf: TerraformDir;
+  readonly asg: string;
+  /** The image comes from this parameter (resolve:ssm), not from the ami_id variable. */
+  readonly imageParameter?: string;
+  readonly secrets: readonly string[];
+  readonly deletionProtection: boolean;
+}
+
+const times: Record<string, number> = {};
+async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    times[step] = (Date.now() - started) / 1000;
+  }
+}
+
+let emu: EmulatedAws;
+let stacks: Stack[] = [];
+
+function prepare(configName: string, configJson: Record<string, unknown>, cli: string, root: string): Stack[] {
+  const config = resolveConfig(configJson);
+  const dirs = synthProject(join(root, configName), config);
+  return config.environments.map((env) => {
+    const tf = new TerraformDir(dirs[env.name], cli);
+    writeFileSync(join(dirs[env.name], "emulated_override.tf.json"), JSON.stringify(emu.providerOverride(), null, 2));
+    return {
+      config: configName,
+      name: env.name,
+      region: config.region,
+      tf,
+      asg: `${config.appName}-${env.name}`,
+      imageParameter: env.amiSource.mode === "ssm" ? env.amiSource.parameter : undefined,
+      secrets: config.secrets.map((s) => secretParameterName(config.appName, env.name, s)),
+      deletionProtection: env.deletionProtection,
+    };
+  });
+}
+
+function vars(stack: Stack, ami: string): string[] {
+  return stack.imageParameter ? [] : ["-var", `ami_id=${ami}`];
+}
+
+async function apply(stack: Stack, ami: string): Promise<TerraformResult> {
+  return stack.tf.runAsync(["apply", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(stack, ami)]);
+}
+
+/** `terraform plan -detailed-exitcode`: 0 no changes, 2 changes. */
+async function plan(stack: Stack, ami: string): Promise<TerraformResult> {
+  return stack.tf.runAsync(["plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false", ...vars(stack, ami)]);
+}
+
+function expectOk(stack: Stack, result: TerraformResult, what: string): void {
+  if (result.status !== 0) throw new Error(`${stack.config}/${stack.name}: ${what} failed (${result.status}):\n${result.stderr}\n${result.stdout.slice(-4000)}`);
+}
+
+function expectNoChanges(stack: Stack, result: TerraformResult): void {
+  if (result.status !== 0) {
+    throw new Error(`${stack.config}/${stack.name}: the plan is not empty (exit ${result.status}):\n${result.stdout.slice(-6000)}\n${result.stderr}`);
+  }
+}
+
+/** The rollout command as ops and CI run it, against the emulated AWS. */
+function rollout(stack: Stack, args: readonly string[] = []): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [ROLLOUT, "--dir", stack.tf.dir, "--poll", "1", ...args], {
+      env: { ...process.env, ...emu.cliEnv(stack.region), GITHUB_ACTIONS: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
+    child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ status: code ?? -1, output }));
+  });
+}
+
+function groupVersion(stack: Stack): string {
+  return emu.aws(stack.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", stack.asg])
+    .AutoScalingGroups[0].LaunchTemplate.Version;
+}
+
+function output(stack: Stack, name: string): string {
+  return stack.tf.ok(["output", "-raw", name]);
+}
+
+async function starts(stack: Stack): Promise<RecordedRequest[]> {
+  return (await emu.requests()).filter((r) => r.action === "StartInstanceRefresh" && r.params.AutoScalingGroupName === stack.asg);
+}
+
+/** Query-protocol strings back to the types of the API reference. */
+function preferencesOf(request: RecordedRequest): RefreshPreferences {
+  const p = request.params.Preferences ?? {};
+  const int = (v: unknown) => (v === undefined ? undefined : Number(v));
+  const bool = (v: unknown) => (v === undefined ? undefined : v === "true");
+  return {
+    MinHealthyPercentage: int(p.MinHealthyPercentage),
+    MaxHealthyPercentage: int(p.MaxHealthyPercentage),
+    InstanceWarmup: int(p.InstanceWarmup),
+    SkipMatching: bool(p.SkipMatching),
+    AutoRollback: bool(p.AutoRollback),
+    ScaleInProtectedInstances: p.ScaleInProtectedInstances,
+    StandbyInstances: p.StandbyInstances,
+    AlarmSpecification: p.AlarmSpecification ? { Alarms: p.AlarmSpecification.Alarms ?? [] } : undefined,
+  };
+}
+
+/** A VPC and two public and two private subnets made outside Terraform, as a team's existing network. */
+function existingNetwork(region: string): { vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] } {
+  const vpcId = emu.aws(region, ["ec2", "create-vpc", "--cidr-block", "10.50.0.0/16"]).Vpc.VpcId;
+  const subnet = (cidr: string, zone: string) =>
+    emu.aws(region, ["ec2", "create-subnet", "--vpc-id", vpcId, "--cidr-block", cidr, "--availability-zone", `${region}${zone}`]).Subnet.SubnetId;
+  return {
+    vpcId,
+    publicSubnetIds: [subnet("10.50.0.0/24", "a"), subnet("10.50.1.0/24", "b")],
+    privateSubnetIds: [subnet("10.50.10.0/24", "a"), subnet("10.50.11.0/24", "b")],
+  };
+}
+
+beforeAll(async () => {
+  emu = await EmulatedAws.start();
+  const root = tempDir("lifecycle");
+  const cli = writeCliConfig(root);
+  const region = "eu-west-1";
+  const certificateArn = emu.aws(region, ["acm", "request-certificate", "--domain-name", "shop.example.com"]).CertificateArn;
+  emu.aws(region, ["ssm", "put-parameter", "--name", "/shop/image/edge/ami-id", "--type", "String", "--data-type", "aws:ec2:image", "--value", AMI_1]);
+  const variant = {
+    appName: "shop",
+    region,
+    certificateArn,
+    waf: true,
+    network: { mode: "existing", ...existingNetwork(region) },
+    config: { FEATURE_FLAGS: "checkout,search", GREETING: "100% ${literal}" },
+    secrets: ["API_TOKEN"],
+    environments: [
+      { name: "qa", minCapacity: 1, maxCapacity: 2 },
+      { name: "edge", minCapacity: 1, maxCapacity: 2, amiSource: "resolve:ssm:/shop/image/edge/ami-id" },
+    ],
+  };
+  stacks = [...prepare("example", exampleConfigJson(), cli, root), ...prepare("variant", variant, cli, root)];
+  await Promise.all(stacks.map(async (s) => expectOk(s, await s.tf.runAsync(["init", "-input=false", "-no-color"]), "init")));
+}, 300_000);
+
+afterAll(async () => {
+  await emu?.stop();
+  // Step times, for BENCHMARKS.md (no assertion: speed is measured, not tested).
+  console.log(`lifecycle step times (s, all stacks at once): ${JSON.stringify(times)}`);
+});
+
+describe("the emulated lifecycle of the example config and a variant (existing VPC, certificate, WAF, resolve:ssm)", () => {
+  it("1. the first apply creates everything, and the group starts on the template's first version without a refresh", async () => {
+    const results = await timed("first apply", () => Promise.all(stacks.map((s) => apply(s, AMI_1))));
+    stacks.forEach((s, i) => expectOk(s, results[i], "the first apply"));
+    for (const s of stacks) {
+      expect(groupVersion(s)).toBe("1");
+      expect(output(s, "launch_template_version")).toBe("1");
+      expect(await starts(s)).toEqual([]);
+    }
+  });
+
+  it("2. the plan right after the apply is empty: no perpetual diff", async () => {
+    const results = await timed("plan after apply", () => Promise.all(stacks.map((s) => plan(s, AMI_1))));
+    stacks.forEach((s, i) => expectNoChanges(s, results[i]));
+  });
+
+  it("3. a secret set out of band never reaches the state, through a refresh and an apply", async () => {
+    const secretStacks = stacks.filter((s) => s.secrets.length > 0);
+    expect(secretStacks.length).toBeGreaterThan(1);
+    const values = new Map<string, string>();
+    for (const s of secretStacks) {
+      for (const name of s.secrets) {
+        const value = `s3cr3t-${s.name}-${Math.random().toString(36).slice(2)}`;
+        values.set(name, value);
+        emu.aws(s.region, ["ssm", "put-parameter", "--overwrite", "--type", "SecureString", "--name", name, "--value", value]);
+      }
+    }
+    const refreshed = await timed("refresh with secrets set", () => Promise.all(secretStacks.map((s) =>
+      s.tf.runAsync(["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(s, AMI_1)]))));
+    secretStacks.forEach((s, i) => expectOk(s, refreshed[i], "the refresh-only apply"));
+    for (const s of secretStacks) {
+      const state = s.tf.ok(["state", "pull"]);
+      for (const name of s.secrets) {
+        // The parameter is in the state (its name, its version), its value is not.
+        expect(state).toContain(name);
+        expect(state).not.toContain(values.get(name)!);
+      }
+      // Nothing to change: the out-of-band value is not Terraform's to overwrite.
+      expectNoChanges(s, await plan(s, AMI_1));
+    }
+    // The rollout's own check agrees that every secret is set now (version 2 or later).
+    for (const s of secretStacks.filter((x) => !x.imageParameter)) {
+      expect(await rollout(s)).toEqual({ status: 0, output: expect.stringContaining("nothing to roll out") });
+    }
+  });
+
+  it("4. a new image: a new template version, the group stays on its version until the refresh with that desired configuration succeeds", async () => {
+    const results = await timed("apply a new image", () => Promise.all(stacks.map((s) => apply(s, AMI_2))));
+    stacks.forEach((s, i) => expectOk(s, results[i], "the apply of a new image"));
+    const variableStacks = stacks.filter((s) => !s.imageParameter);
+    for (const s of variableStacks) {
+      expect(output(s, "launch_template_version")).toBe("2");
+      // ignore_changes on the group's version: Terraform did not move it.
+      expect(groupVersion(s)).toBe("1");
+    }
+    await emu.setRefreshOutcome({ status: "Successful", steps: 2 });
+    const rollouts = await timed("rollout (success)", () => Promise.all(variableStacks.map((s) => rollout(s))));
+    for (const [i, s] of variableStacks.entries()) {
+      expect({ stack: s.name, status: rollouts[i].status }).toEqual({ stack: s.name, status: 0 });
+      expect(rollouts[i].output).toMatch(/\d+% done, \d+ instance\(s\) left/);
+      expect(rollouts[i].output).toContain(`rolled out; it runs launch template version 2 (${AMI_2})`);
+      expect(groupVersion(s)).toBe("2");
+      const [start] = await starts(s);
+      expect(start.params.DesiredConfiguration.LaunchTemplate).toEqual({ LaunchTemplateId: output(s, "launch_template_id"), Version: "2" });
+      const prefs = preferencesOf(start);
+      const alarms = rolloutAlarmNames(s.asg.split(`-${s.name}`)[0], s.name);
+      expect(prefs).toMatchObject({ AutoRollback: true, SkipMatching: true, AlarmSpecification: { Alarms: [alarms.errors, alarms.unhealthy] } });
+      expect(refreshPreferenceProblems(prefs, { desiredVersion: "2", groupVersion: "1", imageFromSsm: false })).toEqual([]);
+    }
+    const plans = await Promise.all(stacks.map((s) => plan(s, AMI_2)));
+    stacks.forEach((s, i) => expectNoChanges(s, plans[i]));
+  });
+
+  it("5. a bad release: the refresh rolls back, the group still runs the previous version, and the command says so and exits 3", async () => {
+    const production = stacks.find((s) => s.config === "example" && s.name === "production")!;
+    const applied = await apply(production, AMI_1);
+    expectOk(production, applied, "the apply of the next release");
+    expect(output(production, "launch_template_version")).toBe("3");
+    await emu.setRefreshOutcome({ group: production.asg, status: "RollbackSuccessful", steps: 1, reason: "alarm demo-app-production-rollout-5xx went into ALARM" });
+    const result = await timed("rollout (rolled back)", () => rollout(production));
+    expect(result.status).toBe(3);
+    expect(result.output).toContain(`rolled back (alarm demo-app-production-rollout-5xx went into ALARM); ${production.asg} runs launch template version 2 (${AMI_2}) again`);
+    expect(groupVersion(production)).toBe("2");
+    expectNoChanges(production, await plan(production, AMI_1));
+    await emu.setRefreshOutcome({ group: production.asg, status: "Successful" });
+  });
+
+  it("6. the documented rollback: the previous image again is a new version rolled out the same way", async () => {
+    const variableStacks = stacks.filter((s) => !s.imageParameter);
+    const results = await timed("apply the previous image", () => Promise.all(variableStacks.map((s) => apply(s, AMI_1))));
+    variableStacks.forEach((s, i) => expectOk(s, results[i], "the rollback apply"));
+    const rollouts = await timed("rollout of the rollback", () => Promise.all(variableStacks.map((s) => rollout(s))));
+    for (const [i, s] of variableStacks.entries()) {
+      expect({ stack: s.name, status: rollouts[i].status, output: rollouts[i].output }).toMatchObject({ status: 0 });
+      const version = output(s, "launch_template_version");
+      expect(groupVersion(s)).toBe(version);
+      expect(rollouts[i].output).toContain(`(${AMI_1})`);
+    }
+    const plans = await Promise.all(stacks.map((s) => plan(s, AMI_1)));
+    stacks.forEach((s, i) => expectNoChanges(s, plans[i]));
+  });
+
+  it("7. resolve:ssm: a new image in the parameter is rolled out without a rollback (AWS cannot roll back to one)", async () => {
+    const edge = stacks.find((s) => s.imageParameter)!;
+    emu.aws(edge.region, ["ssm", "put-parameter", "--overwrite", "--name", edge.imageParameter!, "--type", "String", "--data-type", "aws:ec2:image", "--value", AMI_2]);
+    const result = await timed("rollout (resolve:ssm)", () => rollout(edge));
+    expect(result.status).toBe(0);
+    const all = await starts(edge);
+    const prefs = preferencesOf(all[all.length - 1]);
+    expect(prefs).toMatchObject({ AutoRollback: false, SkipMatching: false });
+    expect(refreshPreferenceProblems(prefs, { desiredVersion: output(edge, "launch_template_version"), groupVersion: "1", imageFromSsm: true })).toEqual([]);
+  });
+
+  it("8. destroy removes every environment without deletion protection; production's protection stops the plan before anything goes", async () => {
+    const [protectedStacks, others] = [stacks.filter((s) => s.deletionProtection), stacks.filter((s) => !s.deletionProtection)];
+    expect(protectedStacks.map((s) => `${s.config}/${s.name}`)).toEqual(["example/production"]);
+    const destroyArgs = (s: Stack) => ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(s, AMI_1)];
+    const before = protectedStacks.map((s) => s.tf.ok(["state", "list"]));
+    const results = await timed("destroy", () => Promise.all([...others, ...protectedStacks].map((s) => s.tf.runAsync(destroyArgs(s)))));
+    others.forEach((s, i) => expectOk(s, results[i], "destroy"));
+    for (const s of others) {
+      expect(s.tf.ok(["state", "list"]).trim()).toBe("");
+      expect(emu.aws(s.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", s.asg]).AutoScalingGroups).toEqual([]);
+    }
+    protectedStacks.forEach((s, i) => {
+      const result = results[others.length + i];
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/lifecycle\.prevent_destroy/);
+      expect(s.tf.ok(["state", "list"])).toBe(before[i]);
+    });
+  });
+});

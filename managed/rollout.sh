@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--check-secrets NAME...]
+#
+# Rolls the release that the last `terraform apply` of an environment wrote (a new launch template
+# version) out to its instances, by an instance refresh that names that version as its desired
+# configuration, and waits for the result. Needs the AWS CLI (v1 or v2) and terraform; DIR is the
+# environment's Terraform folder (cdktf.out/stacks/<env>, or terraform/<env> of the export) after
+# `terraform apply`, default the current folder.
+#
+# Why this way (AWS Auto Scaling User Guide and API reference):
+# - The group keeps the version it runs until the refresh succeeds: "Once the instance refresh
+#   succeeds, Amazon EC2 Auto Scaling updates the settings of the Auto Scaling group to reflect the new
+#   desired configuration" (StartInstanceRefresh, DesiredConfiguration).
+# - A rollback, automatic (an alarm, a failed health check) or by hand, restores "the configuration
+#   that you last saved on the Auto Scaling group before starting the instance refresh"
+#   (instance-refresh-rollback.html): the version that ran before.
+# - One refresh at a time per group (InstanceRefreshInProgress): a running one is waited for first.
+# - An alarm in INSUFFICIENT_DATA or ALARM makes StartInstanceRefresh fail (same page): new alarms
+#   are given time to evaluate, an alarm in ALARM stops the rollout before it starts.
+# The preferences come from the stack's `instance_refresh` output (managed/rollout.ts, checked
+# against managed/aws-rules.ts).
+#
+# --check-secrets NAME...  only check that these SecureString parameters hold a value set out of
+#                          band (Terraform writes version 1, a placeholder); exit 0 or 4.
+#
+# Exit codes: 0 rolled out (or nothing to roll out), 1 the refresh failed, was cancelled, could not
+# be rolled back or did not finish in time, or an AWS/terraform call failed, 2 bad usage, 3 the
+# refresh was rolled back (the previous version runs again), 4 a secret still holds its placeholder.
+set -euo pipefail
+export AWS_PAGER=""
+
+dir=.
+timeout=3600
+poll=15
+check_secrets=()
+checking_secrets=false
+
+usage() {
+  sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+die() {
+  local code="$1"
+  shift
+  if [ "${GITHUB_ACTIONS:-}" = true ]; then printf '::error::%s\n' "$*" >&2; else printf 'rollout: %s\n' "$*" >&2; fi
+  exit "$code"
+}
+whole_number() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) [ $# -ge 2 ] || die 2 "--dir needs a folder"; dir="$2"; shift 2 ;;
+    --timeout) if [ $# -lt 2 ] || ! whole_number "$2"; then die 2 "--timeout needs a number of seconds"; fi; timeout="$2"; shift 2 ;;
+    --poll) if [ $# -lt 2 ] || ! whole_number "$2"; then die 2 "--poll needs a number of seconds"; fi; poll="$2"; shift 2 ;;
+    --check-secrets) checking_secrets=true; shift; check_secrets=("$@"); break ;;
+    -h|--help) usage ;;
+    *) die 2 "unknown argument $1 (see --help)" ;;
+  esac
+done
+[ -d "$dir" ] || die 2 "--dir $dir is not a folder"
+
+output() {
+  terraform -chdir="$dir" output -raw "$1" 2>/dev/null ||
+    die 1 "terraform output $1 failed in $dir: run terraform init and apply there first"
+}
+
+# Terraform creates each secret parameter once, with a placeholder: that is version 1. A value set
+# with `aws ssm put-parameter --overwrite` is version 2 or later. DescribeParameters returns the
+# version without the value, so this needs no kms:Decrypt.
+secrets_unset() {
+  local names=("$@") unset=() batch=() name
+  while [ ${#names[@]} -gt 0 ]; do
+    batch=("${names[@]:0:10}")
+    names=("${names[@]:10}")
+    local joined
+    joined=$(IFS=,; printf '%s' "${batch[*]}")
+    local found
+    found=$(aws ssm describe-parameters --parameter-filters "Key=Name,Option=Equals,Values=$joined" \
+      --query 'Parameters[].[Name,Version]' --output text) || die 1 "aws ssm describe-parameters failed"
+    for name in "${batch[@]}"; do
+      if ! printf '%s\n' "$found" | grep -Eq "^${name//./\\.}[[:space:]]+([2-9]|[1-9][0-9]+)$"; then unset+=("$name"); fi
+    done
+  done
+  printf '%s\n' "${unset[@]+"${unset[@]}"}"
+}
+
+require_secrets() {
+  [ $# -gt 0 ] || return 0
+  local missing
+  missing=$(secrets_unset "$@")
+  [ -n "$missing" ] || return 0
+  printf 'These secrets still hold the placeholder Terraform wrote; instances refuse to start until each is set:\n' >&2
+  local name
+  while IFS= read -r name; do
+    local key_alias
+    # /<app>/<env>/secret/<NAME> is encrypted with alias/<app>-<env>-secrets (managed/names.ts).
+    key_alias="alias/$(printf '%s' "$name" | cut -d/ -f2)-$(printf '%s' "$name" | cut -d/ -f3)-secrets"
+    # shellcheck disable=SC2016 # $VALUE is for the reader to fill in
+    printf '  aws ssm put-parameter --overwrite --type SecureString --key-id %s --name %s --value "$VALUE"\n' "$key_alias" "$name" >&2
+  done <<<"$missing"
+  die 4 "set the secrets above, then run the rollout again"
+}
+
+if [ "$checking_secrets" = true ]; then
+  require_secrets "${check_secrets[@]+"${check_secrets[@]}"}"
+  echo "every secret is set"
+  exit 0
+fi
+
+asg=$(output asg_name)
+template=$(output launch_template_id)
+want=$(output launch_template_version)
+input=$(output instance_refresh)
+alarms=$(output rollout_alarms)
+image_parameter=$(output image_parameter)
+secrets=$(output secret_parameters)
+
+# shellcheck disable=SC2086 # space-separated parameter names, none with spaces
+require_secrets $secrets
+
+image_of() {
+  aws ec2 describe-launch-template-versions --launch-template-id "$template" --versions "$1" \
+    --query 'LaunchTemplateVersions[0].LaunchTemplateData.ImageId' --output text 2>/dev/null || echo "?"
+}
+group_version() {
+  aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg" \
+    --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text || die 1 "cannot describe the Auto Scaling group $asg"
+}
+refresh_state() {
+  aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$asg" --instance-refresh-ids "$1" \
+    --query 'InstanceRefreshes[0].[Status,PercentageComplete,InstancesToUpdate,StatusReason]' --output text ||
+    die 1 "cannot describe instance refresh $1 of $asg"
+}
+
+# Waits for refresh $1 to end; prints its progress; sets $status and $reason.
+status=""
+reason=""
+wait_for() {
+  local id="$1" started last="" line percentage left
+  started=$(date +%s)
+  while :; do
+    line=$(refresh_state "$id")
+    IFS=$'\t' read -r status percentage left reason <<<"$line"
+    [ "$reason" != None ] || reason=""
+    if [ "$line" != "$last" ]; then
+      printf '%s: %s, %s%% done, %s instance(s) left%s\n' "$asg" "$status" "${percentage/None/0}" "${left/None/?}" "${reason:+ ($reason)}"
+      last="$line"
+    fi
+    case "$status" in
+      Successful|Failed|Cancelled|RollbackSuccessful|RollbackFailed) return 0 ;;
+    esac
+    if [ $(( $(date +%s) - started )) -ge "$timeout" ]; then
+      die 1 "instance refresh $id of $asg is still $status after ${timeout}s; it goes on: watch it with aws autoscaling describe-instance-refreshes --auto-scaling-group-name $asg"
+    fi
+    sleep "$poll"
+  done
+}
+
+# shellcheck disable=SC2016 # JMESPath literals in backticks
+active=$(aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$asg" --max-records 5 \
+  --query 'InstanceRefreshes[?Status==`Pending` || Status==`InProgress` || Status==`Cancelling` || Status==`RollbackInProgress` || Status==`Baking`].InstanceRefreshId | [0]' \
+  --output text) || die 1 "cannot list the instance refreshes of $asg"
+if [ "$active" != None ] && [ -n "$active" ]; then
+  echo "$asg: waiting for instance refresh $active, which is still running"
+  wait_for "$active"
+fi
+
+current=$(group_version)
+if [ -z "$image_parameter" ]; then
+  if [ "$current" = "$want" ]; then
+    echo "$asg already runs launch template version $want ($(image_of "$want")): nothing to roll out"
+    exit 0
+  fi
+else
+  # resolve:ssm: the template may be unchanged while the image behind the parameter is new.
+  ami=$(aws ssm get-parameter --name "$image_parameter" --query Parameter.Value --output text) ||
+    die 1 "cannot read the image parameter $image_parameter"
+  running=$(aws ec2 describe-instances \
+    --filters "Name=tag:aws:autoscaling:groupName,Values=$asg" "Name=instance-state-name,Values=pending,running" \
+    --query 'Reservations[].Instances[].ImageId' --output text) || die 1 "cannot list the instances of $asg"
+  # shellcheck disable=SC2086 # the instances' image ids, one word each
+  if [ "$current" = "$want" ] && [ -n "$running" ] && [ -z "$(printf '%s\n' $running | grep -vx "$ami" || true)" ]; then
+    echo "$asg already runs $ami ($image_parameter) on launch template version $want: nothing to roll out"
+    exit 0
+  fi
+fi
+
+if [ -n "$alarms" ]; then
+  # shellcheck disable=SC2086 # alarm names have no spaces
+  for _ in $(seq 1 40); do
+    states=$(aws cloudwatch describe-alarms --alarm-names $alarms --query 'MetricAlarms[].[AlarmName,StateValue]' --output text) ||
+      die 1 "cannot read the rollout alarms ($alarms)"
+    if printf '%s\n' "$states" | grep -q $'\tALARM$'; then
+      die 1 "a rollout alarm is in ALARM before the rollout starts: $(printf '%s' "$states" | grep $'\tALARM$' | cut -f1 | tr '\n' ' ')- fix what it reports first"
+    fi
+    printf '%s\n' "$states" | grep -q $'\tINSUFFICIENT_DATA$' || break
+    echo "waiting for the rollout alarms to evaluate (new alarms start in INSUFFICIENT_DATA)"
+    sleep "$poll"
+  done
+fi
+
+echo "$asg: rolling out launch template version $want ($(image_of "$want")); version $current ($(image_of "$current")) runs until it succeeds"
+id=$(aws autoscaling start-instance-refresh --cli-input-json "$input" --query InstanceRefreshId --output text) ||
+  die 1 "StartInstanceRefresh was refused (see above); $asg still runs launch template version $current"
+wait_for "$id"
+now=$(group_version)
+case "$status" in
+  Successful)
+    echo "$asg: rolled out; it runs launch template version $now ($(image_of "$now"))" ;;
+  RollbackSuccessful)
+    die 3 "the rollout of version $want was rolled back${reason:+ ($reason)}; $asg runs launch template version $now ($(image_of "$now")) again" ;;
+  RollbackFailed)
+    die 1 "the rollout of version $want failed and so did its rollback${reason:+ ($reason)}; $asg is on launch template version $now: check its instances" ;;
+  *)
+    die 1 "the rollout of version $want ended $status${reason:+ ($reason)}; $asg is on launch template version $now" ;;
+esac

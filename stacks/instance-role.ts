@@ -1,0 +1,105 @@
+import { Construct } from "constructs";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { dnsSuffixOf, partitionOf } from "../managed/aws-rules";
+
+export interface InstanceRoleProps {
+  /** `<app>-<env>`. */
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** `/<app>/<env>/`: the only parameters the instances may read. */
+  readonly parameterPath: string;
+  /** The environment's key, which encrypts its secrets. */
+  readonly keyArn: string;
+  readonly logGroupArn: string;
+}
+
+/** The instance role's one policy, by statement id: what each grant is for. */
+export const INSTANCE_POLICY_SIDS = ["SessionManager", "ReadOwnParameters", "DecryptOwnSecrets", "WriteOwnLogs", "NoOtherParameters"] as const;
+
+/**
+ * What an instance may do: Session Manager for break-glass access, read and decrypt its own
+ * environment's parameters, write its own logs. Nothing else, and explicitly not another
+ * environment's parameters, whatever else a team attaches to the role later.
+ *
+ * No AWS managed policy: AmazonSSMManagedInstanceCore allows ssm:GetParameter and ssm:GetParameters on
+ * every parameter ("Resource": "*", AWS Managed Policy Reference), so a staging instance could read
+ * production's configuration.
+ */
+export class InstanceRole extends Construct {
+  public readonly role: IamRole;
+  public readonly policy: IamRolePolicy;
+  public readonly profile: IamInstanceProfile;
+
+  constructor(scope: Construct, id: string, props: InstanceRoleProps) {
+    super(scope, id);
+    const { namePrefix } = props;
+    this.role = new IamRole(this, "role", {
+      namePrefix: `${namePrefix}-`,
+      description: `Instances of ${namePrefix}`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    this.policy = new IamRolePolicy(this, "runtime", { name: "runtime", role: this.role.id, policy: instancePolicy(props) });
+    this.profile = new IamInstanceProfile(this, "profile", { namePrefix: `${namePrefix}-`, role: this.role.name });
+  }
+}
+
+/** The policy document (JSON); exported for the tests that evaluate it. */
+export function instancePolicy(props: InstanceRoleProps): string {
+  const partition = partitionOf(props.region);
+  const path = props.parameterPath.replace(/\/$/, "");
+  const parameterArn = `arn:${partition}:ssm:${props.region}:${props.accountId}:parameter${path}`;
+  const ownParameters = [parameterArn, `${parameterArn}/*`];
+  const statements = [
+    {
+      // Systems Manager User Guide, getting-started-create-iam-instance-profile.html, "minimal
+      // Session Manager permissions": the agent's heartbeat and the session channels.
+      Sid: "SessionManager",
+      Effect: "Allow",
+      Action: [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "ReadOwnParameters",
+      Effect: "Allow",
+      Action: ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
+      Resource: ownParameters,
+    },
+    {
+      // Reading a SecureString with decryption makes Parameter Store call kms:Decrypt with the
+      // PARAMETER_ARN encryption context (KMS Developer Guide, services-parameter-store.html).
+      Sid: "DecryptOwnSecrets",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: props.keyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": `ssm.${props.region}.${dnsSuffixOf(props.region)}` },
+        StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${parameterArn}/*` },
+      },
+    },
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      Resource: [props.logGroupArn, `${props.logGroupArn}:*`],
+    },
+    {
+      // An explicit deny wins over any allow (IAM User Guide, policy evaluation logic), so a managed
+      // policy attached later cannot open other environments' parameters either.
+      Sid: "NoOtherParameters",
+      Effect: "Deny",
+      Action: ["ssm:GetParameter*"],
+      NotResource: ownParameters,
+    },
+  ];
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
