@@ -1,7 +1,7 @@
 /** argv -> flags: every question's flag, the --config naming clash, and usage errors naming the flag. */
 import { readFileSync } from "fs";
 import { join } from "path";
-import { FLAG_SPECS, parseArgs } from "../generators/args";
+import { editDistance, FLAG_SPECS, parseArgs } from "../generators/args";
 import { EXIT_CANCELLED, EXIT_CODES, UsageError } from "../generators/errors";
 import { REPO } from "./support/cli";
 
@@ -67,6 +67,35 @@ describe("parseArgs", () => {
     const error = usageError(argv as string[]);
     expect(error.message).toMatch(message);
     expect(error.exitCode).toBe(2);
+  });
+});
+
+describe("did you mean", () => {
+  it.each([
+    ["--regoin", "--region"],
+    ["--rgion", "--region"],
+    ["--instace-type", "--instance-type"],
+    ["--instance_type", "--instance-type"],
+    ["--dryrun", "--dry-run"],
+    ["--no-instal", "--no-install"],
+    ["--no-gti", "--no-git"],
+    ["--forse", "--force"],
+    ["--publc-subnets", "--public-subnets"],
+    ["--helth-path", "--health-path"],
+  ])("suggests the known flag nearest to %s", (typed, known) => {
+    const error = usageError([typed, "x"]);
+    expect(error.message).toBe(`${typed}: is not a known option (did you mean ${known}?) (see --help)`);
+  });
+
+  it.each(["--bogus", "--zz", "--constructor", "--no-yes"])("suggests nothing for %s, far from every flag", (typed) => {
+    expect(usageError([typed]).message).not.toMatch(/did you mean/);
+  });
+
+  it("counts a swap of two neighbours as one edit", () => {
+    expect(editDistance("regoin", "region")).toBe(1);
+    expect(editDistance("", "abc")).toBe(3);
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("same", "same")).toBe(0);
   });
 });
 
