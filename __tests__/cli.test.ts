@@ -1,9 +1,9 @@
 /** The whole CLI in-process: exit codes, messages naming the flag, an untouched disk on bad input. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 import { SpawnFn } from "../generators/post-steps";
 import { tempDir } from "./support/terraform";
-import { ensureCliBuilt, packageSources, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
+import { ensureCliBuilt, packageSources, PromptLog, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 
 describe("create-immutable-app (in-process)", () => {
   let cwd: string;
@@ -223,6 +223,96 @@ describe("create-immutable-app (in-process)", () => {
     expect(config).toMatchObject({
       appName: "shop", region: "eu-west-1", appPort: 3000, healthCheckPath: "/healthz", config: { LOG_LEVEL: "debug" },
       secrets: ["DB_PASSWORD"], environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
+    });
+  });
+
+  describe("the target, checked before the first question", () => {
+    const busy = (): void => {
+      mkdirSync(join(cwd, "shop"));
+      writeFileSync(join(cwd, "shop", "notes.txt"), "mine\n");
+    };
+
+    it("when [dir] is given: not one question is asked", async () => {
+      busy();
+      const log: PromptLog[] = [];
+      const before = treeSnapshot(cwd);
+      const r = await runCli(["shop"], { cwd, prompter: scriptedPrompter([], log) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^create-immutable-app: \[dir\]: .*shop is not empty; nothing was written\.\n {2}it contains: notes\.txt\n/);
+      expect(log).toEqual([]);
+      expect(treeSnapshot(cwd)).toEqual(before);
+    });
+
+    it("when the name is the directory: right after the name", async () => {
+      busy();
+      const log: PromptLog[] = [];
+      const r = await runCli([], { cwd, prompter: scriptedPrompter(["shop"], log) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/shop is not empty/);
+      expect(log.map((q) => q.message)).toEqual([expect.stringMatching(/^App name/)]);
+    });
+
+    it.each([
+      ["a file", () => writeFileSync(join(cwd, "shop"), "x\n"), /\[dir\]: .*shop exists and is not a directory/],
+      ["a symlink", () => { mkdirSync(join(cwd, "real")); symlinkSync(join(cwd, "real"), join(cwd, "shop")); }, /\[dir\]: .*shop is a symbolic link/],
+    ])("refuses %s before the questions", async (_what, make, message) => {
+      make();
+      const log: PromptLog[] = [];
+      const r = await runCli(["shop"], { cwd, prompter: scriptedPrompter([], log) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(log).toEqual([]);
+    });
+
+    it("refuses a read-only target before the questions, as a failure of the machine (exit 1)", async () => {
+      mkdirSync(join(cwd, "shop"), { mode: 0o555 });
+      try {
+        const log: PromptLog[] = [];
+        const r = await runCli(["shop"], { cwd, prompter: scriptedPrompter([], log) });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/shop is read-only \(mode 555\); nothing was written/);
+        expect(log).toEqual([]);
+      } finally {
+        chmodSync(join(cwd, "shop"), 0o755);
+      }
+    });
+
+    it("accepts a non-empty target with --force, and asks", async () => {
+      busy();
+      const log: PromptLog[] = [];
+      const r = await runCli(["shop", "--force"], { cwd, prompter: scriptedPrompter([], log) });
+      expect(r.stderr).toMatch(/unexpected prompt: App name/);
+      expect(log.length).toBe(1);
+    });
+  });
+
+  describe(". is the current directory", () => {
+    it("names the app after it and writes into it", async () => {
+      const dir = join(cwd, "shop-api");
+      mkdirSync(dir);
+      const r = await runCli([".", "--yes", "--no-install", "--no-git"], { cwd: dir });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name).toBe("shop-api");
+      expect(r.stdout).toMatch(/^Created shop-api \(this directory\) \(\d+ files\):/);
+      expect(existsSync(join(dir, "shop-api"))).toBe(false);
+    });
+
+    it("asks for --name, exit 2, when the directory's name is not a valid app name", async () => {
+      const dir = join(cwd, "My Project");
+      mkdirSync(dir);
+      const r = await runCli([".", "--yes"], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^create-immutable-app: --name: is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/);
+      expect(treeSnapshot(dir)).toEqual({});
+    });
+
+    it("offers the directory's name as the default answer on a TTY", async () => {
+      const dir = join(cwd, "shop-api");
+      mkdirSync(dir);
+      const log: PromptLog[] = [];
+      await runCli(["."], { cwd: dir, prompter: scriptedPrompter([], log) });
+      expect(log[0]).toMatchObject({ message: expect.stringMatching(/^App name/), default: "shop-api" });
     });
   });
 

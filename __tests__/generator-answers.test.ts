@@ -32,6 +32,31 @@ describe("resolveAnswers", () => {
     expect((await resolve(["--name", "shop", "--yes"])).dir).toBe("shop");
   });
 
+  it("names the app after the current directory for .", async () => {
+    const a = await resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/shop-api" });
+    expect(a).toMatchObject({ dir: ".", name: "shop-api" });
+    expect(a.sources.name).toBe("default");
+    await expect(resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/Shop API" }))
+      .rejects.toThrow(/^--name: is required: the name of "\.", "Shop API", is not a valid app name \("Shop API" must start with a lower-case letter.*\); pass --name my-app$/);
+  });
+
+  it("checks the target before the first question when [dir] is given, else right after the name", async () => {
+    const events: string[] = [];
+    const log: PromptLog[] = [];
+    const prompter = scriptedPrompter(["shop"], log);
+    const refuse = (dir: string): void => {
+      events.push(`check ${dir} after ${log.length} questions`);
+      throw new UsageError("[dir]", "is not empty");
+    };
+    await expect(resolveAnswers({ flags: parseArgs(["busy"]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(/not empty/);
+    await expect(resolveAnswers({ flags: parseArgs([]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(/not empty/);
+    expect(events).toEqual(["check busy after 0 questions", "check shop after 1 questions"]);
+    // An invalid name is not a path to look at: validation reports it.
+    const checked: string[] = [];
+    await resolveAnswers({ flags: parseArgs(["--name", "../etc", "--yes"]), interactive: false, checkTarget: (d) => checked.push(d) });
+    expect(checked).toEqual([]);
+  });
+
   it("refuses to guess a missing name without a TTY, naming --name", async () => {
     await expect(resolve([])).rejects.toThrow(/^--name: is required without a TTY/);
     await expect(resolve(["My App"])).rejects.toThrow(/^--name: is required: the directory name "My App" is not a valid app name/);
@@ -106,9 +131,17 @@ describe("prompt validators (as the answer is typed)", () => {
   });
 
   it("derives the app name from a valid directory name only", () => {
-    expect(nameFromDir("/tmp/projects/shop-api/")).toBe("shop-api");
-    expect(nameFromDir("Shop")).toBeUndefined();
-    expect(nameFromDir("con")).toBeUndefined();
+    expect(nameFromDir("/tmp/projects/shop-api/", "/")).toBe("shop-api");
+    expect(nameFromDir("Shop", "/tmp")).toBeUndefined();
+    expect(nameFromDir("con", "/tmp")).toBeUndefined();
+    expect(nameFromDir("", "/tmp/shop")).toBeUndefined();
+  });
+
+  it("takes . as the current directory and .. as its parent", () => {
+    expect(nameFromDir(".", "/home/me/shop-api")).toBe("shop-api");
+    expect(nameFromDir("./", "/home/me/shop-api")).toBe("shop-api");
+    expect(nameFromDir("..", "/home/me/shop-api/infra")).toBe("shop-api");
+    expect(nameFromDir(".", "/home/me/Shop API")).toBeUndefined();
   });
 });
 

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { MAX_ANSWERS_FILE_BYTES } from "../generators/cli";
 import { treeSnapshot } from "./support/cli";
-import { expectRefused, probingPrompter, runInWorkspace, workspace } from "./support/safety";
+import { expectRefused, namedLine, probingPrompter, runInWorkspace, workspace } from "./support/safety";
 
 const UUID = "12345678-1234-1234-1234-123456789012";
 const EXISTING = ["--vpc-id", "vpc-01234567"];
@@ -129,7 +129,7 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["VPC id too short", ["x", "--vpc-id", "vpc-123", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
   ["VPC id with 16 hex digits", ["x", "--vpc-id", "vpc-0123456789abcdef", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
   ["upper-case VPC id", ["x", "--vpc-id", "VPC-01234567", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
-  ["missing VPC id", ["x", ...PUBLIC, ...PRIVATE], "--vpc-id", /--vpc-id: "" is not a VPC id/],
+  ["missing VPC id", ["x", ...PUBLIC, ...PRIVATE], "--vpc-id", /--vpc-id: is required with --public-subnets and --private-subnets/],
   ["malformed subnet id", ["x", ...EXISTING, "--public-subnets", "subnet-1,subnet-00000002", ...PRIVATE], "--public-subnets", /--public-subnets: "subnet-1" is not a subnet id/],
   ["subnet id with ${", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003,${x}"], "--private-subnets", /--private-subnets: "\$\{x\}" is not a subnet id/],
   ["subnet listed twice", ["x", ...EXISTING, "--public-subnets", "subnet-00000001,subnet-00000001", ...PRIVATE], "--public-subnets", /listed twice/],
@@ -332,18 +332,20 @@ describe("bad answers at the prompts: refused as typed, re-asked, nothing writte
  * allows (a Windows device name like `con` too: the directory's name is never part of the project, so a
  * checkout elsewhere is unaffected). What is refused: an empty argument (what an unset "$DIR" gives),
  * control characters, a leading `~` (only a shell expands it), a target that exists and is not an empty
- * directory (unless --force), a symlink (generator-write.test.ts). The app name derived from the
- * directory must itself be valid; otherwise --name is required and named.
+ * directory (unless --force), a symlink (generator-write.test.ts); all of it before the first question
+ * (cli.test.ts, cli-pty.test.ts). The app name derived from the directory (resolved: `.` is the current
+ * directory, `..` its parent) must itself be valid; otherwise --name is required and named.
  */
 describe("the target directory", () => {
   it.each([
     ["empty (an unset $DIR)", ["", "--name", "x"], "[dir]", /is empty/],
-    ["empty, without --name", [""], "--name", /is required/],
+    ["empty, without --name (not read as the current directory)", [""], "[dir]", /is empty; give a directory name \(or \. for the current directory\)/],
     ["~ alone", ["~", "--name", "x"], "[dir]", /starts with ~/],
     ["a newline", ["a\nb", "--name", "x"], "[dir]", /control characters/],
     ["NUL", ["a\u0000b", "--name", "x"], "[dir]", /control characters/],
     ["ESC", ["a\u001bb", "--name", "x"], "[dir]", /control characters/],
-    [".. (names no app)", [".."], "--name", /is required: the directory name "\.\." is not a valid app name/],
+    [".. (the parent: not empty)", [".."], "[dir]", /is not empty; nothing was written/],
+    [". (the current directory, which holds the user's notes.txt)", ["."], "[dir]", /work is not empty; nothing was written\.\n {2}it contains: notes\.txt/],
     [".. with --name: the parent is not empty", ["..", "--name", "x"], "[dir]", /is not empty; nothing was written/],
     ["/ with --name: not empty", ["/", "--name", "x"], "[dir]", /is not empty|read-only/],
     ["an existing file", ["notes.txt", "--name", "x"], "[dir]", /exists and is not a directory/],
@@ -354,6 +356,17 @@ describe("the target directory", () => {
     ["a leading hyphen is an option", ["-app"], "-app", /not a known option/],
   ])("refuses %s", async (_what, argv, subject, message) => {
     await expectRefused({ argv: [...argv, "--yes"] }, subject, message);
+  });
+
+  it("refuses . in a directory whose name is not an app name, naming --name, before writing anything", async () => {
+    const ws = workspace();
+    const cwd = join(ws.cwd, "My Project");
+    mkdirSync(cwd);
+    const before = treeSnapshot(ws.root);
+    const r = await runInWorkspace({ argv: [".", "--yes", "--no-install", "--no-git"] }, { ...ws, cwd });
+    expect(r.code).toBe(2);
+    expect(namedLine(r.stderr, "--name")).toMatch(/is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/);
+    expect(treeSnapshot(ws.root)).toEqual(before);
   });
 
   it("writes to ../sibling when typed so, and nowhere else", async () => {

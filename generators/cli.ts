@@ -4,18 +4,18 @@
  * it returns an exit code and never calls process.exit (bin/ does).
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "fs";
-import { dirname, isAbsolute, join, relative, resolve } from "path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "path";
 import Handlebars from "handlebars";
 import { kmsAliasName, resourcePrefix, secretParameterName } from "../managed/names";
 import { parseArgs } from "./args";
 import { Answers, resolveAnswers } from "./answers";
-import { CancelledError, GeneratorError, UsageError, EXIT_CANCELLED } from "./errors";
-import { buildModel, ProjectModel } from "./model";
+import { CancelledError, GeneratorError, UsageError, UsageProblems, EXIT_CANCELLED } from "./errors";
+import { buildModel, dirProblems, ProjectModel } from "./model";
 import { readSources, Sources } from "./package-files";
 import { defaultSpawn, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
 import { isPromptExit, Prompter } from "./prompter";
 import { FileMap, manualRefreshPreferences, renderProject } from "./render";
-import { planWrite, writeFiles, WritePlan } from "./write";
+import { checkTarget, planWrite, writeFiles, WritePlan } from "./write";
 
 export interface CliDeps {
   readonly cwd: string;
@@ -74,7 +74,13 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   const prompter = interactive ? await loadPrompter(deps) : undefined;
   const target = flags.dir !== undefined ? resolve(deps.cwd, flags.dir) : undefined;
   const answers: Answers = await resolveAnswers({
-    flags, interactive, prompter, file, insideGitRepo: insideGitRepo(target ?? deps.cwd),
+    flags, interactive, prompter, file, insideGitRepo: insideGitRepo(target ?? deps.cwd), cwd: deps.cwd,
+    // The same rules as the write step, before the questions: no answering 17 of them for nothing.
+    checkTarget: (dir) => {
+      const problems = dirProblems(dir);
+      if (problems.length > 0) throw new UsageProblems(problems);
+      checkTarget(resolve(deps.cwd, dir), flags.force);
+    },
   });
   const model = buildModel(answers, deps.cwd);
   const files = renderProject(model, sources);
@@ -203,7 +209,7 @@ function printSummary(out: (t: string) => void, files: FileMap, plan: WritePlan,
     const top = path.includes("/") ? `${path.split("/")[0]}/` : path;
     groups.set(top, (groups.get(top) ?? 0) + 1);
   }
-  out(`Created ${dir} (${files.size} files):\n`);
+  out(`Created ${dir === "." ? `${basename(plan.targetDir)} (this directory)` : dir} (${files.size} files):\n`);
   for (const [top, count] of groups) out(`  ${top}${count > 1 || top.endsWith("/") ? ` (${count} file${count === 1 ? "" : "s"})` : ""}\n`);
   const { replaced, backups } = plan;
   if (replaced.length > 0) {
