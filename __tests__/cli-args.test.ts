@@ -3,7 +3,9 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { editDistance, FLAG_SPECS, parseArgs } from "../generators/args";
 import { EXIT_CANCELLED, EXIT_CODES, UsageError } from "../generators/errors";
+import { installCommand, PACKAGE_MANAGERS, runScript } from "../generators/package-manager";
 import { REPO } from "./support/cli";
+import { literal } from "./support/safety";
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -63,6 +65,9 @@ describe("parseArgs", () => {
     [["--config", "A=1", "--config", "A=2"], /^--config: A is given more than once/],
     [["a", "b"], /^\[dir\]: only one target directory/],
     [["--na\u0000me"], /^"--na\\u0000me": is not a known option/],
+    [["--use-npm", "--use-pnpm"], /^--use-pnpm: cannot be combined with --use-npm; choose one package manager$/],
+    [["--use-bun", "--use-yarn", "--use-npm"], /^--use-yarn: cannot be combined with --use-npm; choose one package manager$/],
+    [["--use-npm=yes"], /^--use-npm: takes no value/],
   ])("refuses %j naming the flag", (argv, message) => {
     const error = usageError(argv as string[]);
     expect(error.message).toMatch(message);
@@ -80,6 +85,7 @@ describe("did you mean", () => {
     ["--no-instal", "--no-install"],
     ["--no-gti", "--no-git"],
     ["--forse", "--force"],
+    ["--use-pnmp", "--use-pnpm"],
     ["--publc-subnets", "--public-subnets"],
     ["--helth-path", "--health-path"],
   ])("suggests the known flag nearest to %s", (typed, known) => {
@@ -99,6 +105,16 @@ describe("did you mean", () => {
   });
 });
 
+describe("package manager flags", () => {
+  it.each([["--use-npm", "npm"], ["--use-pnpm", "pnpm"], ["--use-yarn", "yarn"], ["--use-bun", "bun"]])("%s chooses %s", (flag, pm) => {
+    expect(parseArgs([flag]).packageManager).toBe(pm);
+  });
+
+  it("leaves the choice to the user agent without a flag", () => {
+    expect(parseArgs(["x"]).packageManager).toBeUndefined();
+  });
+});
+
 describe("help/usage.txt", () => {
   const usage = readFileSync(join(REPO, "help", "usage.txt"), "utf8");
 
@@ -115,6 +131,12 @@ describe("help/usage.txt", () => {
     const exitLine = usage.slice(usage.indexOf("Exit codes:"), usage.indexOf("Examples:"));
     const documented = [...exitLine.matchAll(/(?:^|[:,]\s)(\d+) /g)].map((m) => Number(m[1]));
     expect([...new Set(documented)].sort()).toEqual([...new Set(codes)].sort());
+  });
+
+  it("shows each package manager's commands as the CLI runs them", () => {
+    for (const pm of PACKAGE_MANAGERS) {
+      expect(usage).toMatch(new RegExp(`^ {2}--use-${pm} +${literal(installCommand(pm))}, ${literal(runScript(pm, "deploy", "<env>"))}$`, "m"));
+    }
   });
 
   it("documents the short flags", () => {

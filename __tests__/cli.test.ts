@@ -130,6 +130,7 @@ describe("create-immutable-app (in-process)", () => {
     [["x", "--config", "API_KEY=abc"], /--config: looks like a secret \(the key API_KEY names a secret\)/],
     [["x", "--vpc-cidr", "10.0.0.0/8"], /--vpc-cidr: 10\.0\.0\.0\/8 is a \/8; use \/16 to \/23/],
     [["x", "--regoin", "eu-west-1"], /--regoin: is not a known option \(did you mean --region\?\)/],
+    [["x", "--use-npm", "--use-yarn"], /--use-yarn: cannot be combined with --use-npm/],
     [["~/x", "--name", "x"], /\[dir\]: "~\/x" starts with ~/],
     [["x", "--config-file", "missing.json"], /--config-file missing\.json: does not exist/],
   ])("%j exits 2 naming the flag, with the disk untouched", async (argv, message) => {
@@ -200,6 +201,19 @@ describe("create-immutable-app (in-process)", () => {
       ]);
       expect(r.stdout).toMatch(/Installing dependencies \(npm install\)\.\.\.\nInstalling dependencies \(npm install\): finished in/);
       expect(r.stdout).not.toMatch(/^ {2}npm install/m);
+    });
+
+    it.each([
+      ["pnpm/9.1.0 npm/? node/v20.11.0 linux x64", [], "pnpm install"],
+      ["yarn/4.1.0 npm/? node/v20.11.0 linux x64", [], "yarn install"],
+      ["bun/1.1.0 npm/? node/v20.11.0 linux x64", [], "bun install"],
+      ["pnpm/9.1.0 npm/? node/v20.11.0 linux x64", ["--use-npm"], "npm install"],
+      [undefined, ["--use-bun"], "bun install"],
+    ])("installs with the package manager that ran it (%s), unless a flag chooses (%j)", async (userAgent, argv, install) => {
+      const r = await runCli(["shop", "--yes", "--install", "--no-git", ...argv], { cwd, spawn: fake({}), env: { NO_COLOR: "1", npm_config_user_agent: userAgent } });
+      expect(r.code).toBe(0);
+      expect(calls).toEqual([`${install} @${join(cwd, "shop")}`]);
+      expect(r.stdout).toContain(`Installing dependencies (${install}): finished in`);
     });
 
     it("keeps the files when npm install or git fails, and says how to finish by hand", async () => {

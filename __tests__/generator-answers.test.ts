@@ -57,6 +57,27 @@ describe("resolveAnswers", () => {
     expect(checked).toEqual([]);
   });
 
+  it("follows the package manager that ran the CLI, unless a --use-<pm> flag chooses", async () => {
+    const pm = async (argv: string[], userAgent?: string) =>
+      (await resolveAnswers({ flags: parseArgs(["x", "--yes", ...argv]), interactive: false, userAgent })).packageManager;
+    expect(await pm([])).toBe("npm");
+    expect(await pm([], "pnpm/9.1.0 npm/? node/v20.11.0 linux x64")).toBe("pnpm");
+    expect(await pm([], "yarn/4.1.0 npm/? node/v20.11.0 linux x64")).toBe("yarn");
+    expect(await pm([], "bun/1.1.0 npm/? node/v20.11.0 linux x64")).toBe("bun");
+    expect(await pm([], "npm/10.2.4 node/v20.11.0 linux x64 workspaces/false")).toBe("npm");
+    expect(await pm([], "deno/1.40")).toBe("npm");
+    expect(await pm(["--use-bun"], "pnpm/9.1.0 npm/? node/v20")).toBe("bun");
+  });
+
+  it("asks about the install with the chosen package manager's command", async () => {
+    const log: PromptLog[] = [];
+    await resolve(["--name", "shop", "--use-pnpm"], {
+      prompts: ["", "", "", "", "", "", "", "", false, "", "new", "", "", "", true, true],
+      log,
+    });
+    expect(log.map((q) => q.message)).toContain("Install dependencies now (pnpm install)?");
+  });
+
   it("refuses to guess a missing name without a TTY, naming --name", async () => {
     await expect(resolve([])).rejects.toThrow(/^--name: is required without a TTY/);
     await expect(resolve(["My App"])).rejects.toThrow(/^--name: is required: the directory name "My App" is not a valid app name/);

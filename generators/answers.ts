@@ -8,6 +8,7 @@ import { DEFAULTS } from "../managed/config";
 import { checkConfig } from "../managed/config-validation";
 import { Flags } from "./args";
 import { UsageError } from "./errors";
+import { DEFAULT_PACKAGE_MANAGER, installCommand, PackageManager, packageManagerFromUserAgent } from "./package-manager";
 import { Prompter } from "./prompter";
 
 export type Source = "flag" | "file" | "prompt" | "default";
@@ -37,6 +38,7 @@ export interface Answers {
   readonly secrets: readonly string[];
   readonly install: boolean;
   readonly git: boolean;
+  readonly packageManager: PackageManager;
   readonly file?: { readonly flag: string; readonly path: string; readonly value: Readonly<Record<string, unknown>> };
   /** Where each answer came from; the validation step uses it to name the flag of a bad value. */
   readonly sources: Readonly<Record<AnswerKey, Source>>;
@@ -44,7 +46,7 @@ export interface Answers {
 
 export type AnswerKey =
   | "name" | "region" | "environments" | "instanceType" | "min" | "max" | "port" | "healthPath" | "image"
-  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "install" | "git";
+  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "install" | "git" | "packageManager";
 
 export interface ResolveOptions {
   readonly flags: Flags;
@@ -57,6 +59,8 @@ export interface ResolveOptions {
   readonly insideGitRepo?: boolean;
   /** What a relative [dir] is relative to (`.` is this directory, and names the app after it). @default process.cwd() */
   readonly cwd?: string;
+  /** npm_config_user_agent: the package manager that ran the CLI, when no --use-<pm> flag chooses. */
+  readonly userAgent?: string;
   /**
    * Checks the target directory (as given: relative to cwd) as soon as it is known, before the first
    * question that follows; throws to stop. It is known at once from [dir], else right after the name.
@@ -232,14 +236,16 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const secrets = await answer<readonly string[]>("secrets", flags.secrets, fv.secrets as string[] | undefined,
     async () => splitList(await ask.input({ message: "Secret names, comma-separated (SecureString; values are set out of band)", default: "", validate: validators.secrets(config) })),
     []);
+  const packageManager = flags.packageManager ?? packageManagerFromUserAgent(options.userAgent) ?? DEFAULT_PACKAGE_MANAGER;
+  sources.packageManager = flags.packageManager !== undefined ? "flag" : "default";
   const install = await answer("install", flags.install, undefined,
-    () => ask.confirm({ message: "Install dependencies now (npm install)?", default: true }), true);
+    () => ask.confirm({ message: `Install dependencies now (${installCommand(packageManager)})?`, default: true }), true);
   const git = await answer("git", flags.git, undefined,
     () => ask.confirm({ message: "Initialize a git repository?", default: !options.insideGitRepo }), !options.insideGitRepo);
 
   return {
     dir, name, region, environments, instanceType, min, max, port, healthPath, image, dockerfile, certificateArn,
-    network, config, secrets, install, git, file, sources,
+    network, config, secrets, install, git, packageManager, file, sources,
   };
 }
 

@@ -3,6 +3,7 @@
  * malformed numbers are usage errors that name the flag.
  */
 import { UsageError } from "./errors";
+import { PACKAGE_MANAGERS, PackageManager } from "./package-manager";
 
 type FlagKind = "string" | "list" | "repeat" | "integer" | "boolean";
 
@@ -35,6 +36,10 @@ export const FLAG_SPECS = {
   "config-file": { kind: "string" },
   install: { kind: "boolean", negatable: true },
   git: { kind: "boolean", negatable: true },
+  "use-npm": { kind: "boolean" },
+  "use-pnpm": { kind: "boolean" },
+  "use-yarn": { kind: "boolean" },
+  "use-bun": { kind: "boolean" },
   yes: { kind: "boolean", short: "y" },
   "dry-run": { kind: "boolean" },
   force: { kind: "boolean" },
@@ -69,6 +74,8 @@ export interface Flags {
   readonly configFile?: { readonly path: string; readonly flag: string };
   readonly install?: boolean;
   readonly git?: boolean;
+  /** --use-npm, --use-pnpm, --use-yarn or --use-bun (at most one). */
+  readonly packageManager?: PackageManager;
   readonly yes: boolean;
   readonly dryRun: boolean;
   readonly force: boolean;
@@ -179,6 +186,10 @@ export function parseArgs(argv: readonly string[]): Flags {
     throw new UsageError("[dir]", `only one target directory is accepted, got ${positionals.map((p) => JSON.stringify(p)).join(", ")}`);
   }
   const get = <T>(name: FlagName): T | undefined => values.get(name) as T | undefined;
+  const chosen = PACKAGE_MANAGERS.filter((pm) => values.get(`use-${pm}`) === true);
+  if (chosen.length > 1) {
+    throw new UsageError(`--use-${chosen[1]}`, `cannot be combined with --use-${chosen[0]}; choose one package manager`);
+  }
   return {
     dir: positionals[0],
     name: get("name"),
@@ -201,6 +212,7 @@ export function parseArgs(argv: readonly string[]): Flags {
     configFile,
     install: get("install"),
     git: get("git"),
+    packageManager: chosen[0],
     yes: get("yes") ?? false,
     dryRun: get("dry-run") ?? false,
     force: get("force") ?? false,

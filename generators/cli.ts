@@ -23,6 +23,12 @@ export interface CliDeps {
   readonly stderr: Output;
   /** Prompts are shown only when stdin and stdout are TTYs (and --yes is absent). */
   readonly stdinIsTTY: boolean;
+  /**
+   * The environment variables the CLI reads: npm_config_user_agent (the package manager that ran it).
+   * Nothing else is read from the environment.
+   * @default {} (npm)
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Loads the interactive prompter; called only when a prompt is needed. */
   readonly loadPrompter?: () => Promise<Prompter>;
   readonly spawn?: SpawnFn;
@@ -74,7 +80,8 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   const prompter = interactive ? await loadPrompter(deps) : undefined;
   const target = flags.dir !== undefined ? resolve(deps.cwd, flags.dir) : undefined;
   const answers: Answers = await resolveAnswers({
-    flags, interactive, prompter, file, insideGitRepo: insideGitRepo(target ?? deps.cwd), cwd: deps.cwd,
+    flags, interactive, prompter, file, insideGitRepo: insideGitRepo(target ?? deps.cwd),
+    cwd: deps.cwd, userAgent: deps.env?.npm_config_user_agent,
     // The same rules as the write step, before the questions: no answering 17 of them for nothing.
     checkTarget: (dir) => {
       const problems = dirProblems(dir);
@@ -117,10 +124,10 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   const manual: string[] = [];
   let failed = false;
   if (model.install) {
-    const outcome = await installDependencies(model.targetDir, spawn, deps.stdout);
+    const outcome = await installDependencies(model.targetDir, model.packageManager, spawn, deps.stdout);
     if (!outcome.ok) {
       failed = true;
-      deps.stderr.write(`\nnpm install failed; the project files are complete. Output:\n${outcome.detail}\n`);
+      deps.stderr.write(`\n${outcome.manual} failed; the project files are complete. Output:\n${outcome.detail}\n`);
       manual.push(outcome.manual!);
     }
   }

@@ -9,6 +9,7 @@ import { AppConfig } from "../managed/config";
 import { ConfigError, ConfigProblem, quote, resolveConfig } from "../managed/config-validation";
 import { AnswerKey, Answers, Source } from "./answers";
 import { UsageProblems } from "./errors";
+import { PackageManager } from "./package-manager";
 
 /** The validated, typed description of the project to generate. Render needs nothing else. */
 export interface ProjectModel {
@@ -21,6 +22,8 @@ export interface ProjectModel {
   readonly dockerfile: boolean;
   readonly install: boolean;
   readonly git: boolean;
+  /** Installs the dependencies, and is the command the next steps, README and CI run scripts with. */
+  readonly packageManager: PackageManager;
 }
 
 export const SCHEMA_REF = "./managed/config.schema.json";
@@ -111,6 +114,7 @@ export function buildModel(a: Answers, cwd: string): ProjectModel {
     dockerfile: a.dockerfile,
     install: a.install,
     git: a.git,
+    packageManager: a.packageManager,
   };
 }
 

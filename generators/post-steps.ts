@@ -1,8 +1,9 @@
 /**
- * What runs after the files are on disk: `npm install` (with a progress display) and `git init`.
- * A failure here keeps every file and tells the user how to finish by hand.
+ * What runs after the files are on disk: the package manager's install (with a progress display) and
+ * `git init`. A failure here keeps every file and tells the user how to finish by hand.
  */
 import { spawn as nodeSpawn } from "child_process";
+import { installArgv, installCommand, PackageManager } from "./package-manager";
 
 export interface SpawnResult {
   readonly code: number | null;
@@ -66,10 +67,12 @@ export interface StepOutcome {
   readonly detail?: string;
 }
 
-export async function installDependencies(dir: string, spawn: SpawnFn, out: Output): Promise<StepOutcome> {
-  const result = await withProgress(out, "Installing dependencies (npm install)", () => spawn("npm", ["install"], { cwd: dir }));
+export async function installDependencies(dir: string, pm: PackageManager, spawn: SpawnFn, out: Output): Promise<StepOutcome> {
+  const [command, ...args] = installArgv(pm);
+  const manual = installCommand(pm);
+  const result = await withProgress(out, `Installing dependencies (${manual})`, () => spawn(command, args, { cwd: dir }));
   if (result.code === 0) return { ok: true };
-  return { ok: false, manual: "npm install", detail: lastLines(result.output, 12) };
+  return { ok: false, manual, detail: lastLines(result.output, 12) };
 }
 
 export async function initGit(dir: string, spawn: SpawnFn): Promise<StepOutcome> {
