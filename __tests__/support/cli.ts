@@ -166,9 +166,12 @@ function isBuildFresh(): boolean {
   return Math.max(newest(join(REPO, "generators"), ".ts"), newest(join(REPO, "stacks"), ".ts"), newest(join(REPO, "managed"), ".ts")) < oldestOutput;
 }
 
-/** Runs the built bin as a user would. */
+/**
+ * Runs the built bin as a user would, with plain output: jest's workers may set FORCE_COLOR, and
+ * NO_COLOR wins over it (a test that wants colour passes NO_COLOR: "").
+ */
 export function runBin(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: "utf8", timeout: options.timeout ?? 60_000,
+    cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, encoding: "utf8", timeout: options.timeout ?? 60_000,
   });
 }
