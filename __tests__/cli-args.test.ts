@@ -1,9 +1,11 @@
 /** argv -> flags: every question's flag, the --config naming clash, and usage errors naming the flag. */
 import { readFileSync } from "fs";
 import { join } from "path";
-import { FLAG_SPECS, parseArgs } from "../generators/args";
+import { editDistance, FLAG_SPECS, parseArgs } from "../generators/args";
 import { EXIT_CANCELLED, EXIT_CODES, UsageError } from "../generators/errors";
+import { installCommand, PACKAGE_MANAGERS, runScript } from "../generators/package-manager";
 import { REPO } from "./support/cli";
+import { literal } from "./support/safety";
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -63,10 +65,53 @@ describe("parseArgs", () => {
     [["--config", "A=1", "--config", "A=2"], /^--config: A is given more than once/],
     [["a", "b"], /^\[dir\]: only one target directory/],
     [["--na\u0000me"], /^"--na\\u0000me": is not a known option/],
+    [["--use-npm", "--use-pnpm"], /^--use-pnpm: cannot be combined with --use-npm; choose one package manager$/],
+    [["--use-bun", "--use-yarn", "--use-npm"], /^--use-yarn: cannot be combined with --use-npm; choose one package manager$/],
+    [["--use-npm=yes"], /^--use-npm: takes no value/],
   ])("refuses %j naming the flag", (argv, message) => {
     const error = usageError(argv as string[]);
     expect(error.message).toMatch(message);
     expect(error.exitCode).toBe(2);
+  });
+});
+
+describe("did you mean", () => {
+  it.each([
+    ["--regoin", "--region"],
+    ["--rgion", "--region"],
+    ["--instace-type", "--instance-type"],
+    ["--instance_type", "--instance-type"],
+    ["--dryrun", "--dry-run"],
+    ["--no-instal", "--no-install"],
+    ["--no-gti", "--no-git"],
+    ["--forse", "--force"],
+    ["--use-pnmp", "--use-pnpm"],
+    ["--publc-subnets", "--public-subnets"],
+    ["--helth-path", "--health-path"],
+  ])("suggests the known flag nearest to %s", (typed, known) => {
+    const error = usageError([typed, "x"]);
+    expect(error.message).toBe(`${typed}: is not a known option (did you mean ${known}?) (see --help)`);
+  });
+
+  it.each(["--bogus", "--zz", "--constructor", "--no-yes"])("suggests nothing for %s, far from every flag", (typed) => {
+    expect(usageError([typed]).message).not.toMatch(/did you mean/);
+  });
+
+  it("counts a swap of two neighbours as one edit", () => {
+    expect(editDistance("regoin", "region")).toBe(1);
+    expect(editDistance("", "abc")).toBe(3);
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("same", "same")).toBe(0);
+  });
+});
+
+describe("package manager flags", () => {
+  it.each([["--use-npm", "npm"], ["--use-pnpm", "pnpm"], ["--use-yarn", "yarn"], ["--use-bun", "bun"]])("%s chooses %s", (flag, pm) => {
+    expect(parseArgs([flag]).packageManager).toBe(pm);
+  });
+
+  it("leaves the choice to the user agent without a flag", () => {
+    expect(parseArgs(["x"]).packageManager).toBeUndefined();
   });
 });
 
@@ -86,6 +131,12 @@ describe("help/usage.txt", () => {
     const exitLine = usage.slice(usage.indexOf("Exit codes:"), usage.indexOf("Examples:"));
     const documented = [...exitLine.matchAll(/(?:^|[:,]\s)(\d+) /g)].map((m) => Number(m[1]));
     expect([...new Set(documented)].sort()).toEqual([...new Set(codes)].sort());
+  });
+
+  it("shows each package manager's commands as the CLI runs them", () => {
+    for (const pm of PACKAGE_MANAGERS) {
+      expect(usage).toMatch(new RegExp(`^ {2}--use-${pm} +${literal(installCommand(pm))}, ${literal(runScript(pm, "deploy", "<env>"))}$`, "m"));
+    }
   });
 
   it("documents the short flags", () => {

@@ -4,7 +4,7 @@
  * SIGINT. Nothing but our own temp directory may remain, and the next run removes it.
  */
 import { spawn } from "child_process";
-import { mkdirSync, readdirSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "fs";
 import { join } from "path";
 import { tempDir } from "./support/terraform";
 import { BIN, ensureCliBuilt, runBin, treeSnapshot } from "./support/cli";
@@ -63,10 +63,19 @@ describe("interrupted scaffolding", () => {
     }
   });
 
-  it("Ctrl-C (SIGINT) in the middle of writing finishes the project first, then exits 130", async () => {
+  it("Ctrl-C (SIGINT) in the middle of writing finishes the project first, skips the install, says how to finish, exits 130", async () => {
     const cwd = tempDir("cia-crash");
-    const child = spawn(process.execPath, [BIN, "app", ...ARGS], {
-      cwd, env: { ...process.env, CREATE_IMMUTABLE_APP_PAUSE_AT: "file-written:5", CREATE_IMMUTABLE_APP_PAUSE_MS: "2000" }, stdio: ["ignore", "pipe", "pipe"],
+    // Should the install run after all, it must not reach the registry: this npm fails at once.
+    const bin = join(cwd, "..", `${Date.now()}-fake-bin`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, "npm"), "#!/bin/sh\necho ran >> \"$0.log\"\nexit 3\n", { mode: 0o755 });
+    const child = spawn(process.execPath, [BIN, "app", "--yes", "--install", "--no-git"], {
+      cwd,
+      env: {
+        ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_config_user_agent: "",
+        CREATE_IMMUTABLE_APP_PAUSE_AT: "file-written:5", CREATE_IMMUTABLE_APP_PAUSE_MS: "2000",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
     let sent = false;
@@ -80,8 +89,9 @@ describe("interrupted scaffolding", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     // The signal arrives mid-write; it is handled once the write is complete, not lost.
     expect(code).toBe(130);
-    expect(stderr).toMatch(/Interrupted \(SIGINT\) after the project was written completely/);
+    expect(stderr).toMatch(/Interrupted \(SIGINT\) after the project was written completely\.\nThe project in app is complete; its dependencies are not installed\.\nTo finish: cd app && npm install\n$/);
     expect(expectNothingOrComplete(join(cwd, "app"))).toBe("complete");
+    expect(existsSync(join(bin, "npm.log"))).toBe(false);
   }, 90_000);
 
   it("SIGKILL at a random moment leaves nothing or everything", async () => {

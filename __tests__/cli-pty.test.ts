@@ -1,9 +1,11 @@
 /**
  * The real prompts (@inquirer/prompts, loaded by bin/) driven through a pseudo-terminal: answers are
- * typed, a bad answer is refused as it is typed, and the project is written from the answers.
+ * typed, a bad answer is refused as it is typed, the target is checked before the questions, the
+ * answers are summed up to confirm, and Ctrl-C (a real terminal interrupt) is handled at a prompt
+ * and during the install.
  */
 import { spawnSync } from "child_process";
-import { readFileSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { tempDir } from "./support/terraform";
 import { BIN, ensureCliBuilt, treeSnapshot } from "./support/cli";
@@ -12,14 +14,23 @@ const ENTER = "\r";
 const DOWN = "\u001b[B";
 const BACKSPACE = "\u007f";
 
-function drive(cwd: string, script: Array<[string, string]>, args: string[]): { status: number | null; transcript: string } {
+const CTRL_C = "\u0003";
+
+function drive(cwd: string, script: Array<[string, string]>, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; transcript: string } {
   const file = join(cwd, "..", `${Date.now()}-script.json`);
   writeFileSync(file, JSON.stringify(script));
   const r = spawnSync("python3", [join(__dirname, "support", "cli-pty.py"), file, "--", process.execPath, BIN, ...args], {
-    cwd, encoding: "utf8", timeout: 90_000, env: { ...process.env, TERM: "xterm", CI: "" },
+    cwd, encoding: "utf8", timeout: 90_000, env: { ...process.env, TERM: "xterm", CI: "", npm_config_user_agent: "", ...env },
   });
-  return { status: r.status, transcript: r.stdout + r.stderr };
+  // The terminal ends lines with CR LF.
+  return { status: r.status, transcript: (r.stdout + r.stderr).replace(/\r\n/g, "\n") };
 }
+
+/** Every question after the name, answered with its default (Enter); the run has --no-install --no-git. */
+const DEFAULTS_AFTER_NAME: Array<[string, string]> = [
+  "AWS region", "Environments", "Instance type", "Minimum instances", "Maximum instances", "Port the app listens on",
+  "Health-check path", "Container image", "Dockerfile", "ACM certificate", "Network", "VPC CIDR", "Config value", "Secret names",
+].map((question) => [question, ENTER]);
 
 describe("interactive run in a pseudo-terminal", () => {
   beforeAll(() => ensureCliBuilt());
@@ -46,7 +57,9 @@ describe("interactive run in a pseudo-terminal", () => {
       ["Config value", "LOG_LEVEL=debug" + ENTER],
       ["Config value", ENTER],
       ["Secret names", "DB_PASSWORD" + ENTER],
+      ["Create the project\\? \\(Y/n\\)", ENTER],
     ], ["shop", "--no-install", "--no-git"]);
+    expect(transcript).toMatch(/Summary\n {2}App name {6}shop, in eu-west-1\n/);
     expect(transcript).toMatch(/Created shop/);
     expect(status).toBe(0);
     const config = JSON.parse(readFileSync(join(cwd, "shop", "immutable.config.json"), "utf8"));
@@ -65,5 +78,80 @@ describe("interactive run in a pseudo-terminal", () => {
     expect(transcript).toMatch(/Cancelled; nothing was written/);
     expect(status).toBe(130);
     expect(treeSnapshot(cwd)).toEqual({});
+  });
+
+  describe("the target, before the first question", () => {
+    const busy = (cwd: string): void => {
+      mkdirSync(join(cwd, "shop"));
+      writeFileSync(join(cwd, "shop", "notes.txt"), "mine\n");
+    };
+
+    it("[dir] given: refused before any question, exit 2", () => {
+      const cwd = tempDir("cia-pty");
+      busy(cwd);
+      const before = treeSnapshot(cwd);
+      const { status, transcript } = drive(cwd, [["is not empty", ""]], ["shop"]);
+      expect(transcript).toMatch(/\[dir\]: .*shop is not empty; nothing was written\.[\s\S]*it contains: notes\.txt/);
+      expect(transcript).not.toMatch(/App name/);
+      expect(status).toBe(2);
+      expect(treeSnapshot(cwd)).toEqual(before);
+    });
+
+    it("no [dir]: refused right after the name, before the second question", () => {
+      const cwd = tempDir("cia-pty");
+      busy(cwd);
+      const { status, transcript } = drive(cwd, [["App name", "shop" + ENTER], ["is not empty", ""]], []);
+      expect(transcript).not.toMatch(/AWS region/);
+      expect(status).toBe(2);
+    });
+  });
+
+  describe("the summary to confirm", () => {
+    it("shows the answers, where and how many files; Enter creates the project", () => {
+      const cwd = tempDir("cia-pty");
+      const { status, transcript } = drive(cwd, [["App name", ENTER], ...DEFAULTS_AFTER_NAME, ["Create the project", ENTER]], ["shop", "--no-install", "--no-git"]);
+      expect(transcript).toMatch(/Summary\n {2}App name {6}shop, in us-east-1\n {2}Environments {2}staging, production: t3\.small, 2 to 4 instances each\n/);
+      expect(transcript).toMatch(new RegExp(`Writes (\\d+) files to ${join(cwd, "shop")} \\(a new directory\\)`));
+      const count = Number(/Writes (\d+) files/.exec(transcript)![1]);
+      expect(status).toBe(0);
+      expect(Object.values(treeSnapshot(join(cwd, "shop"))).filter((v) => v !== "dir")).toHaveLength(count);
+    });
+
+    it("answering no writes nothing and exits 130", () => {
+      const cwd = tempDir("cia-pty");
+      const { status, transcript } = drive(cwd, [["App name", ENTER], ...DEFAULTS_AFTER_NAME, ["Create the project", "n" + ENTER]], ["shop", "--no-install", "--no-git"]);
+      expect(transcript).toMatch(/Nothing was written\./);
+      expect(transcript).not.toMatch(/Created shop/);
+      expect(status).toBe(130);
+      expect(treeSnapshot(cwd)).toEqual({});
+    });
+
+    it("Ctrl-C at the confirmation writes nothing and exits 130", () => {
+      const cwd = tempDir("cia-pty");
+      const { status, transcript } = drive(cwd, [["App name", ENTER], ...DEFAULTS_AFTER_NAME, ["Create the project", CTRL_C]], ["shop", "--no-install", "--no-git"]);
+      expect(transcript).toMatch(/Cancelled; nothing was written/);
+      expect(status).toBe(130);
+      expect(treeSnapshot(cwd)).toEqual({});
+    });
+  });
+
+  it("Ctrl-C during the install: the project is complete, the install is not, one command finishes; exit 130", () => {
+    const cwd = tempDir("cia-pty");
+    // A package manager that takes its time: the pnpm the user agent names, first on PATH.
+    const bin = join(cwd, "..", `${Date.now()}-fake-bin`);
+    mkdirSync(bin);
+    const log = join(bin, "pnpm.log");
+    writeFileSync(join(bin, "pnpm"), `#!/bin/sh\necho "$@" >> '${log}'\nsleep 60\n`);
+    chmodSync(join(bin, "pnpm"), 0o755);
+    const { status, transcript } = drive(cwd, [["Installing dependencies \\(pnpm install\\)", CTRL_C]], ["shop", "--yes", "--install", "--no-git"], {
+      PATH: `${bin}:${process.env.PATH}`, npm_config_user_agent: "pnpm/9.1.0 npm/? node/v20.11.0 linux x64",
+    });
+    expect(transcript).toMatch(/Installing dependencies \(pnpm install\): interrupted after \d+s/);
+    expect(transcript).toMatch(/Interrupted \(SIGINT\) during the install \(pnpm install\)\.\nThe project in shop is complete; its dependencies are not installed\.\nTo finish: cd shop && pnpm install\n/);
+    expect(transcript).not.toMatch(/Next steps/);
+    expect(status).toBe(130);
+    expect(readFileSync(log, "utf8")).toBe("install\n");
+    expect(existsSync(join(cwd, "shop", "stacks", "web-tier-stack.ts"))).toBe(true);
+    expect(existsSync(join(cwd, "shop", "node_modules"))).toBe(false);
   });
 });

@@ -1,9 +1,9 @@
 /** The whole CLI in-process: exit codes, messages naming the flag, an untouched disk on bad input. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 import { SpawnFn } from "../generators/post-steps";
 import { tempDir } from "./support/terraform";
-import { ensureCliBuilt, packageSources, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
+import { ensureCliBuilt, packageSources, PromptLog, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 
 describe("create-immutable-app (in-process)", () => {
   let cwd: string;
@@ -17,28 +17,44 @@ describe("create-immutable-app (in-process)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Created shop \(\d+ files\):/);
     expect(r.stdout).toContain("Next steps:");
-    expect(r.stdout).toContain("npx cdktf deploy staging");
-    expect(r.stdout).toMatch(/Roll back/);
     expect(JSON.parse(readFileSync(join(cwd, "shop", "package.json"), "utf8")).name).toBe("shop");
   });
 
-  it("next steps: edit only the config; the deploy and rollback of the first environment's image source; secrets after the deploy", async () => {
-    const variable = await runCli(["shop", "--yes", "--no-install", "--no-git", "--secret", "DB_PASSWORD"], { cwd });
-    expect(variable.stdout).toMatch(/Edit only immutable\.config\.json: .*image:build writes the Packer variables from it/);
-    expect(variable.stdout).toMatch(/synth:hcl: HCL in terraform\/<env>\//);
-    expect(variable.stdout).toContain("TF_VAR_ami_id=ami-... npx cdktf deploy staging");
-    expect(variable.stdout).toMatch(/Then set each secret's value[^\n]*\n\s+aws ssm put-parameter --overwrite --type SecureString --key-id alias\/shop-staging-secrets --name \/shop\/staging\/secret\/DB_PASSWORD/);
+  it("next steps: short, exactly the five commands, then README.md", async () => {
+    const r = await runCli(["shop", "--yes", "--no-install", "--no-git", "--secret", "DB_PASSWORD"], { cwd });
+    expect(r.stdout.slice(r.stdout.indexOf("Next steps:"))).toBe([
+      "Next steps:",
+      "",
+      "  cd shop",
+      "  npm install                 # the install was skipped (--no-install)",
+      "  npm run synth               # Terraform JSON for each environment in cdktf.out/stacks/<env>/",
+      "  npm run image:build         # bake the AMI (needs AWS credentials and packer)",
+      "  npm run deploy -- staging   # terraform apply, then the instance refresh; waits for it",
+      "",
+      "  README.md has the rest: config, secrets, rollback, CI, handing off to ops.",
+      "",
+    ].join("\n"));
+  });
 
-    writeFileSync(join(cwd, "ssm.json"), JSON.stringify({ amiSource: "resolve:ssm:/web/image/ami-id" }));
-    const ssm = await runCli(["web", "--yes", "--no-install", "--no-git", "--config-file", "ssm.json"], { cwd });
-    expect(ssm.stderr).toBe("");
-    expect(ssm.stdout).not.toMatch(/TF_VAR_ami_id|Then set each secret/);
-    expect(ssm.stdout).toMatch(/npm run deploy -- staging\n/);
-    expect(ssm.stdout).toContain("aws autoscaling start-instance-refresh --auto-scaling-group-name web-staging");
-    // Real JSON that the AWS CLI accepts, not a placeholder.
-    const preferences = /--preferences '([^']*)'/.exec(ssm.stdout)![1];
-    expect(JSON.parse(preferences)).toMatchObject({ SkipMatching: false, MinHealthyPercentage: 90, InstanceWarmup: expect.any(Number) });
-    expect(ssm.stdout).toMatch(/Roll back: put the previous AMI id back into the parameter/);
+  it.each([
+    ["pnpm", ["pnpm install", "pnpm run synth", "pnpm run image:build", "pnpm run deploy qa"]],
+    ["yarn", ["yarn install", "yarn run synth", "yarn run image:build", "yarn run deploy qa"]],
+    ["bun", ["bun install", "bun run synth", "bun run image:build", "bun run deploy qa"]],
+  ])("next steps in %s's syntax, for the first environment", async (pm, commands) => {
+    const r = await runCli(["shop", "--yes", "--no-install", "--no-git", `--use-${pm}`, "--environments", "qa,prod"], { cwd });
+    const lines = r.stdout.slice(r.stdout.indexOf("Next steps:")).split("\n").filter((l) => l.includes(" # ")).map((l) => l.split("#")[0].trim());
+    expect(lines).toEqual(commands);
+  });
+
+  it("next steps: no install line once installed, no cd into the current directory", async () => {
+    mkdirSync(join(cwd, "shop"));
+    const ok: SpawnFn = async () => ({ code: 0, output: "" });
+    const r = await runCli([".", "--yes", "--install", "--no-git"], { cwd: join(cwd, "shop"), spawn: ok });
+    expect(r.code).toBe(0);
+    const steps = r.stdout.slice(r.stdout.indexOf("Next steps:"));
+    expect(steps).not.toMatch(/^ {2}cd /m);
+    expect(steps).not.toMatch(/npm install/);
+    expect(steps).toMatch(/^ {2}npm run synth {2,}# /m);
   });
 
   it("regenerates the workflows in place from the edited config, as the README's CI section says (built bin, dir .)", async () => {
@@ -122,12 +138,15 @@ describe("create-immutable-app (in-process)", () => {
     [["--bogus"], /--bogus: is not a known option/],
     [[], /--name: is required without a TTY/],
     [["Bad Name"], /--name: is required/],
-    [["x", "--name", "a${b}"], /--name: appName:/],
-    [["x", "--name", "con"], /--name: appName: "con" is a reserved device name/],
-    [["x", "--port", "65536"], /--port: appPort:/],
-    [["x", "--min", "3", "--max", "2"], /--min: environments\[0\]\.minCapacity: is 3, more than maxCapacity 2/],
-    [["x", "--config", "API_KEY=abc"], /--config: config\.API_KEY: looks like a secret/],
-    [["x", "--vpc-cidr", "10.0.0.0/8"], /--vpc-cidr: network\.cidr/],
+    [["x", "--name", "a${b}"], /--name: "a\$\{b\}" must start with a lower-case letter/],
+    [["x", "--name", "con"], /--name: "con" is a reserved device name/],
+    [["x", "--port", "65536"], /--port: must be from 1 to 65535, got 65536/],
+    [["x", "--min", "3", "--max", "2"], /--min: 3 is more than --max 2\n/],
+    [["x", "--max", "1"], /invalid answers \(1 problem\):\n {2}- --max: 1 is less than the minimum, 2 \(the default of --min\)/],
+    [["x", "--config", "API_KEY=abc"], /--config: looks like a secret \(the key API_KEY names a secret\)/],
+    [["x", "--vpc-cidr", "10.0.0.0/8"], /--vpc-cidr: 10\.0\.0\.0\/8 is a \/8; use \/16 to \/23/],
+    [["x", "--regoin", "eu-west-1"], /--regoin: is not a known option \(did you mean --region\?\)/],
+    [["x", "--use-npm", "--use-yarn"], /--use-yarn: cannot be combined with --use-npm/],
     [["~/x", "--name", "x"], /\[dir\]: "~\/x" starts with ~/],
     [["x", "--config-file", "missing.json"], /--config-file missing\.json: does not exist/],
   ])("%j exits 2 naming the flag, with the disk untouched", async (argv, message) => {
@@ -200,6 +219,74 @@ describe("create-immutable-app (in-process)", () => {
       expect(r.stdout).not.toMatch(/^ {2}npm install/m);
     });
 
+    it.each([
+      ["pnpm/9.1.0 npm/? node/v20.11.0 linux x64", [], "pnpm install"],
+      ["yarn/4.1.0 npm/? node/v20.11.0 linux x64", [], "yarn install"],
+      ["bun/1.1.0 npm/? node/v20.11.0 linux x64", [], "bun install"],
+      ["pnpm/9.1.0 npm/? node/v20.11.0 linux x64", ["--use-npm"], "npm install"],
+      [undefined, ["--use-bun"], "bun install"],
+    ])("installs with the package manager that ran it (%s), unless a flag chooses (%j)", async (userAgent, argv, install) => {
+      const r = await runCli(["shop", "--yes", "--install", "--no-git", ...argv], { cwd, spawn: fake({}), env: { NO_COLOR: "1", npm_config_user_agent: userAgent } });
+      expect(r.code).toBe(0);
+      expect(calls).toEqual([`${install} @${join(cwd, "shop")}`]);
+      expect(r.stdout).toContain(`Installing dependencies (${install}): finished in`);
+    });
+
+    it("says which install failed and how to finish, in the project's package manager", async () => {
+      const r = await runCli(["shop", "--yes", "--install", "--no-git", "--use-yarn"], { cwd, spawn: fake({ "yarn install": true }) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^\nyarn install failed; the project files are complete\. Output:\nyarn install exploded\n/);
+      expect(r.stdout).toMatch(/To finish by hand:\n {2}cd shop\n {2}yarn install\n/);
+      expect(r.stdout).toMatch(/^ {2}yarn install +# the install failed above$/m);
+    });
+
+    describe("Ctrl-C during the install", () => {
+      /** A spawn that is interrupted while it runs: the signal arrives, the command stops when aborted. */
+      const interruptible = (signals: { fire?: (s: string) => void }, stopped: string[]): SpawnFn => (command, args, options) => {
+        calls.push(`${command} ${args.join(" ")}`);
+        return new Promise((resolve) => {
+          options.signal?.addEventListener("abort", () => {
+            stopped.push(command);
+            resolve({ code: null, output: "" });
+          });
+          setImmediate(() => signals.fire!("SIGINT"));
+        });
+      };
+      const deferSignals = (signals: { fire?: (s: string) => void }) => (onSignal: (s: string) => void) => {
+        signals.fire = onSignal;
+        return () => { signals.fire = undefined; };
+      };
+
+      it("stops it, says what is on disk and the one command that finishes, and exits 130", async () => {
+        const signals: { fire?: (s: string) => void } = {};
+        const stopped: string[] = [];
+        const r = await runCli(["shop", "--yes", "--install", "--no-git", "--use-pnpm"], {
+          cwd, spawn: interruptible(signals, stopped), deferSignals: deferSignals(signals),
+        });
+        expect(r.code).toBe(130);
+        expect(stopped).toEqual(["pnpm"]);
+        expect(r.stderr).toBe([
+          "",
+          "Interrupted (SIGINT) during the install (pnpm install).",
+          "The project in shop is complete; its dependencies are not installed.",
+          "To finish: cd shop && pnpm install",
+          "",
+        ].join("\n"));
+        expect(r.stdout).toContain("Installing dependencies (pnpm install): interrupted after");
+        expect(r.stdout).not.toMatch(/Next steps/);
+        expect(existsSync(join(cwd, "shop", "stacks", "web-tier-stack.ts"))).toBe(true);
+        expect(signals.fire).toBeUndefined();
+      });
+
+      it("skips git too and puts it into the same command", async () => {
+        const signals: { fire?: (s: string) => void } = {};
+        const r = await runCli(["shop", "--yes", "--install", "--git"], { cwd, spawn: interruptible(signals, []), deferSignals: deferSignals(signals) });
+        expect(r.code).toBe(130);
+        expect(calls).toEqual(["npm install"]);
+        expect(r.stderr).toMatch(/The project in shop is complete; its dependencies are not installed; git is not set up\.\nTo finish: cd shop && npm install && git init -q && git add -A && git commit -q -m "Initial commit"\n$/);
+      });
+    });
+
     it("keeps the files when npm install or git fails, and says how to finish by hand", async () => {
       const r = await runCli(["shop", "--yes", "--install", "--git"], { cwd, spawn: fake({ "npm install": true, "git commit": true }) });
       expect(r.code).toBe(1);
@@ -212,15 +299,164 @@ describe("create-immutable-app (in-process)", () => {
 
   it("asks the questions on a TTY and writes the answers", async () => {
     const prompter = scriptedPrompter([
-      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", false, false,
+      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", false, false, true,
     ]);
     const r = await runCli([], { cwd, prompter });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain([
+      "Summary",
+      "  App name      shop, in eu-west-1",
+      "  Environments  staging: t3.micro, 1 to 2 instances",
+      "  App           port 3000, health check /healthz",
+      "  Image         public.ecr.aws/nginx/nginx-unprivileged:alpine",
+      "  HTTPS         no (plain HTTP)",
+      "  Network       a new VPC, 10.0.0.0/16 over 2 zones",
+      "  Config        LOG_LEVEL (SSM String parameters)",
+      "  Secrets       DB_PASSWORD (names only; values are set out of band)",
+      "  Then          nothing (no install, no git)",
+      "",
+      `Writes ${Object.values(treeSnapshot(join(cwd, "shop"))).filter((v) => v !== "dir").length} files to ${join(cwd, "shop")} (a new directory)`,
+    ].join("\n"));
     const config = JSON.parse(readFileSync(join(cwd, "shop", "immutable.config.json"), "utf8"));
     expect(config).toMatchObject({
       appName: "shop", region: "eu-west-1", appPort: 3000, healthCheckPath: "/healthz", config: { LOG_LEVEL: "debug" },
       secrets: ["DB_PASSWORD"], environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
+    });
+  });
+
+  describe("the summary to confirm", () => {
+    /** Every question answered by its default: name from [dir], then install and git as given. */
+    const defaults = (confirm: boolean, log: PromptLog[] = []) => scriptedPrompter([
+      "", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", confirm,
+    ], log);
+
+    it("comes last, through the prompter, and says what goes where", async () => {
+      const log: PromptLog[] = [];
+      const spawn: SpawnFn = async () => ({ code: 0, output: "" });
+      const r = await runCli(["shop", "--install", "--git", "--use-pnpm"], { cwd, prompter: defaults(true, log), spawn });
+      expect(r.code).toBe(0);
+      expect(log[log.length - 1]).toEqual({ kind: "confirm", message: "Create the project?", default: true });
+      expect(r.stdout).toMatch(/^ {2}Environments {2}staging, production: t3\.small, 2 to 4 instances each$/m);
+      expect(r.stdout).toMatch(/^ {2}Then {10}pnpm install; git init and a first commit$/m);
+      expect(r.stdout.indexOf("Summary")).toBeLessThan(r.stdout.indexOf("Created shop"));
+    });
+
+    it("declining writes nothing and exits 130", async () => {
+      const r = await runCli(["shop", "--no-install", "--no-git"], { cwd, prompter: defaults(false) });
+      expect(r.code).toBe(130);
+      expect(r.stderr).toBe("Nothing was written.\n");
+      expect(r.stdout).toMatch(/Writes \d+ files to /);
+      expect(r.stdout).not.toMatch(/Created/);
+      expect(treeSnapshot(cwd)).toEqual({});
+    });
+
+    it("with --force, says that files are written beside the existing ones and how many are replaced", async () => {
+      mkdirSync(join(cwd, "shop"));
+      writeFileSync(join(cwd, "shop", "README.md"), "mine\n");
+      const before = treeSnapshot(cwd);
+      const r = await runCli(["shop", "--force", "--no-install", "--no-git"], { cwd, prompter: defaults(false) });
+      expect(r.stdout).toMatch(new RegExp(`Writes \\d+ files to ${join(cwd, "shop")}, beside its files \\(--force\\): 1 replaced, old contents kept as <file>\\.orig`));
+      expect(treeSnapshot(cwd)).toEqual(before);
+    });
+
+    it("is not shown with --yes, nor without a TTY", async () => {
+      const yes = await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd, prompter: scriptedPrompter([]) });
+      expect(yes.code).toBe(0);
+      expect(yes.stdout).not.toMatch(/Summary/);
+      const noTty = await runCli(["other", "--no-install", "--no-git"], { cwd });
+      expect(noTty.code).toBe(0);
+      expect(noTty.stdout).not.toMatch(/Summary/);
+    });
+  });
+
+  describe("the target, checked before the first question", () => {
+    const busy = (): void => {
+      mkdirSync(join(cwd, "shop"));
+      writeFileSync(join(cwd, "shop", "notes.txt"), "mine\n");
+    };
+
+    it("when [dir] is given: not one question is asked", async () => {
+      busy();
+      const log: PromptLog[] = [];
+      const before = treeSnapshot(cwd);
+      const r = await runCli(["shop"], { cwd, prompter: scriptedPrompter([], log) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^create-immutable-app: \[dir\]: .*shop is not empty; nothing was written\.\n {2}it contains: notes\.txt\n/);
+      expect(log).toEqual([]);
+      expect(treeSnapshot(cwd)).toEqual(before);
+    });
+
+    it("when the name is the directory: right after the name", async () => {
+      busy();
+      const log: PromptLog[] = [];
+      const r = await runCli([], { cwd, prompter: scriptedPrompter(["shop"], log) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/shop is not empty/);
+      expect(log.map((q) => q.message)).toEqual([expect.stringMatching(/^App name/)]);
+    });
+
+    it.each([
+      ["a file", () => writeFileSync(join(cwd, "shop"), "x\n"), /\[dir\]: .*shop exists and is not a directory/],
+      ["a symlink", () => { mkdirSync(join(cwd, "real")); symlinkSync(join(cwd, "real"), join(cwd, "shop")); }, /\[dir\]: .*shop is a symbolic link/],
+    ])("refuses %s before the questions", async (_what, make, message) => {
+      make();
+      const log: PromptLog[] = [];
+      const r = await runCli(["shop"], { cwd, prompter: scriptedPrompter([], log) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(log).toEqual([]);
+    });
+
+    it("refuses a read-only target before the questions, as a failure of the machine (exit 1)", async () => {
+      mkdirSync(join(cwd, "shop"), { mode: 0o555 });
+      try {
+        const log: PromptLog[] = [];
+        const r = await runCli(["shop"], { cwd, prompter: scriptedPrompter([], log) });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/shop is read-only \(mode 555\); nothing was written/);
+        expect(log).toEqual([]);
+      } finally {
+        chmodSync(join(cwd, "shop"), 0o755);
+      }
+    });
+
+    it("accepts a non-empty target with --force, and asks", async () => {
+      busy();
+      const log: PromptLog[] = [];
+      const r = await runCli(["shop", "--force"], { cwd, prompter: scriptedPrompter([], log) });
+      expect(r.stderr).toMatch(/unexpected prompt: App name/);
+      expect(log.length).toBe(1);
+    });
+  });
+
+  describe(". is the current directory", () => {
+    it("names the app after it and writes into it", async () => {
+      const dir = join(cwd, "shop-api");
+      mkdirSync(dir);
+      const r = await runCli([".", "--yes", "--no-install", "--no-git"], { cwd: dir });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name).toBe("shop-api");
+      expect(r.stdout).toMatch(/^Created shop-api \(this directory\) \(\d+ files\):/);
+      expect(existsSync(join(dir, "shop-api"))).toBe(false);
+    });
+
+    it("asks for --name, exit 2, when the directory's name is not a valid app name", async () => {
+      const dir = join(cwd, "My Project");
+      mkdirSync(dir);
+      const r = await runCli([".", "--yes"], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^create-immutable-app: --name: is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/);
+      expect(treeSnapshot(dir)).toEqual({});
+    });
+
+    it("offers the directory's name as the default answer on a TTY", async () => {
+      const dir = join(cwd, "shop-api");
+      mkdirSync(dir);
+      const log: PromptLog[] = [];
+      await runCli(["."], { cwd: dir, prompter: scriptedPrompter([], log) });
+      expect(log[0]).toMatchObject({ message: expect.stringMatching(/^App name/), default: "shop-api" });
     });
   });
 
@@ -231,5 +467,41 @@ describe("create-immutable-app (in-process)", () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/Cancelled; nothing was written/);
     expect(treeSnapshot(cwd)).toEqual({});
+  });
+
+  describe("colour", () => {
+    const ESC = "\u001b[";
+
+    it("none when the output is not a TTY", async () => {
+      const r = await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd, env: {} });
+      expect(r.stdout).not.toContain(ESC);
+    });
+
+    it("next-step commands cyan on a TTY, their comments still in one column", async () => {
+      const r = await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd, env: { TERM: "xterm" }, stdoutIsTTY: true });
+      expect(r.stdout).toContain(`${ESC}36mnpm run synth${ESC}39m`);
+      const comments = r.stdout.split("\n").filter((l) => l.includes("# ")).map((l) => l.replace(/\u001b\[\d+m/g, "").indexOf("#"));
+      expect(new Set(comments).size).toBe(1);
+    });
+
+    it.each([
+      ["NO_COLOR=1 on a TTY", { NO_COLOR: "1", TERM: "xterm" }, true, false],
+      ["NO_COLOR= (empty) on a TTY", { NO_COLOR: "", TERM: "xterm" }, true, true],
+      ["TERM=dumb on a TTY", { TERM: "dumb" }, true, false],
+      ["FORCE_COLOR=1 without a TTY", { FORCE_COLOR: "1" }, false, true],
+      ["FORCE_COLOR=0 on a TTY", { FORCE_COLOR: "0", TERM: "xterm" }, true, false],
+      ["NO_COLOR=1 and FORCE_COLOR=1", { NO_COLOR: "1", FORCE_COLOR: "1" }, true, false],
+    ])("%s", async (_what, env, tty, coloured) => {
+      const r = await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd, env, stdoutIsTTY: tty });
+      expect(r.stdout.includes(ESC)).toBe(coloured);
+    });
+
+    it("errors red on a terminal (stderr decides for itself)", async () => {
+      const r = await runCli(["--bogus"], { cwd, env: { TERM: "xterm" }, stderrIsTTY: true });
+      expect(r.stderr.startsWith(`${ESC}31mcreate-immutable-app: --bogus: is not a known option`)).toBe(true);
+      expect(r.stderr).toContain(`${ESC}39m\nRun create-immutable-app --help`);
+      const plain = await runCli(["--bogus"], { cwd, env: { TERM: "xterm" }, stderrIsTTY: false });
+      expect(plain.stderr).not.toContain(ESC);
+    });
   });
 });

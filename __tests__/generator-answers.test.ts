@@ -32,6 +32,52 @@ describe("resolveAnswers", () => {
     expect((await resolve(["--name", "shop", "--yes"])).dir).toBe("shop");
   });
 
+  it("names the app after the current directory for .", async () => {
+    const a = await resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/shop-api" });
+    expect(a).toMatchObject({ dir: ".", name: "shop-api" });
+    expect(a.sources.name).toBe("default");
+    await expect(resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/Shop API" }))
+      .rejects.toThrow(/^--name: is required: the name of "\.", "Shop API", is not a valid app name \("Shop API" must start with a lower-case letter.*\); pass --name my-app$/);
+  });
+
+  it("checks the target before the first question when [dir] is given, else right after the name", async () => {
+    const events: string[] = [];
+    const log: PromptLog[] = [];
+    const prompter = scriptedPrompter(["shop"], log);
+    const refuse = (dir: string): void => {
+      events.push(`check ${dir} after ${log.length} questions`);
+      throw new UsageError("[dir]", "is not empty");
+    };
+    await expect(resolveAnswers({ flags: parseArgs(["busy"]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(/not empty/);
+    await expect(resolveAnswers({ flags: parseArgs([]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(/not empty/);
+    expect(events).toEqual(["check busy after 0 questions", "check shop after 1 questions"]);
+    // An invalid name is not a path to look at: validation reports it.
+    const checked: string[] = [];
+    await resolveAnswers({ flags: parseArgs(["--name", "../etc", "--yes"]), interactive: false, checkTarget: (d) => checked.push(d) });
+    expect(checked).toEqual([]);
+  });
+
+  it("follows the package manager that ran the CLI, unless a --use-<pm> flag chooses", async () => {
+    const pm = async (argv: string[], userAgent?: string) =>
+      (await resolveAnswers({ flags: parseArgs(["x", "--yes", ...argv]), interactive: false, userAgent })).packageManager;
+    expect(await pm([])).toBe("npm");
+    expect(await pm([], "pnpm/9.1.0 npm/? node/v20.11.0 linux x64")).toBe("pnpm");
+    expect(await pm([], "yarn/4.1.0 npm/? node/v20.11.0 linux x64")).toBe("yarn");
+    expect(await pm([], "bun/1.1.0 npm/? node/v20.11.0 linux x64")).toBe("bun");
+    expect(await pm([], "npm/10.2.4 node/v20.11.0 linux x64 workspaces/false")).toBe("npm");
+    expect(await pm([], "deno/1.40")).toBe("npm");
+    expect(await pm(["--use-bun"], "pnpm/9.1.0 npm/? node/v20")).toBe("bun");
+  });
+
+  it("asks about the install with the chosen package manager's command", async () => {
+    const log: PromptLog[] = [];
+    await resolve(["--name", "shop", "--use-pnpm"], {
+      prompts: ["", "", "", "", "", "", "", "", false, "", "new", "", "", "", true, true],
+      log,
+    });
+    expect(log.map((q) => q.message)).toContain("Install dependencies now (pnpm install)?");
+  });
+
   it("refuses to guess a missing name without a TTY, naming --name", async () => {
     await expect(resolve([])).rejects.toThrow(/^--name: is required without a TTY/);
     await expect(resolve(["My App"])).rejects.toThrow(/^--name: is required: the directory name "My App" is not a valid app name/);
@@ -106,9 +152,17 @@ describe("prompt validators (as the answer is typed)", () => {
   });
 
   it("derives the app name from a valid directory name only", () => {
-    expect(nameFromDir("/tmp/projects/shop-api/")).toBe("shop-api");
-    expect(nameFromDir("Shop")).toBeUndefined();
-    expect(nameFromDir("con")).toBeUndefined();
+    expect(nameFromDir("/tmp/projects/shop-api/", "/")).toBe("shop-api");
+    expect(nameFromDir("Shop", "/tmp")).toBeUndefined();
+    expect(nameFromDir("con", "/tmp")).toBeUndefined();
+    expect(nameFromDir("", "/tmp/shop")).toBeUndefined();
+  });
+
+  it("takes . as the current directory and .. as its parent", () => {
+    expect(nameFromDir(".", "/home/me/shop-api")).toBe("shop-api");
+    expect(nameFromDir("./", "/home/me/shop-api")).toBe("shop-api");
+    expect(nameFromDir("..", "/home/me/shop-api/infra")).toBe("shop-api");
+    expect(nameFromDir(".", "/home/me/Shop API")).toBeUndefined();
   });
 });
 
@@ -134,10 +188,59 @@ describe("buildModel", () => {
     expect(model.configFile.$schema).toBe("./managed/config.schema.json");
   });
 
-  it("reports every problem at once, each naming its flag and field", async () => {
+  it("reports every problem at once, each once, naming its flag and not the config field", async () => {
     const found = await problems(["x", "--port", "65536", "--region", "mars-1", "--min", "5", "--max", "2"]);
-    expect(found.map((p) => p.subject).sort()).toEqual(["--min", "--min", "--port", "--region"]);
-    expect(found.find((p) => p.subject === "--port")!.message).toMatch(/^appPort: must be from 1 to 65535/);
+    expect(found.map((p) => p.subject).sort()).toEqual(["--min", "--port", "--region"]);
+    expect(found.find((p) => p.subject === "--port")!.message).toBe("must be from 1 to 65535, got 65536");
+    expect(found.find((p) => p.subject === "--min")!.message).toBe("5 is more than --max 2");
+  });
+
+  it("blames --max, once, when it is below the default --min (not --min, once per environment)", async () => {
+    expect(await problems(["x", "--max", "1"])).toEqual([
+      { subject: "--max", message: "1 is less than the minimum, 2 (the default of --min); pass a --min of 1 or less too" },
+    ]);
+  });
+
+  it("blames --min when it is above the default --max", async () => {
+    // The default --max follows a larger --min (max(4, min)), so only an answers file's maximum is below it.
+    const found = await problems(["x", "--min", "5", "--max", "4", "--environments", "a,b,c"]);
+    expect(found).toEqual([{ subject: "--min", message: "5 is more than --max 4" }]);
+  });
+
+  it("reports a per-environment flag's own problem once, however many environments take it", async () => {
+    const found = await problems(["x", "--environments", "a,b,c", "--min", "1001", "--max", "1001", "--instance-type", "huge"]);
+    expect(found).toEqual([
+      { subject: "--instance-type", message: expect.stringMatching(/^"huge" is not an EC2 instance type/) },
+      { subject: "--min", message: "must be from 0 to 1000, got 1001" },
+      { subject: "--max", message: "must be from 1 to 1000, got 1001" },
+    ]);
+  });
+
+  it("names the flag and the problem only: no config field path, no file the user does not have", async () => {
+    const found = await problems(["x", "--region", "mars-1"]);
+    expect(found).toEqual([{ subject: "--region", message: "\"mars-1\" is not a known AWS region; e.g. us-east-1, eu-west-1, ap-southeast-2" }]);
+    const many = await problems([
+      "x", "--name", "a${b}", "--port", "22", "--vpc-cidr", "10.0.0.0/8", "--config", "UPSTREAM=AKIAABCDEFGHIJKLMNOP", "--config", "A=",
+      "--secret", "DB PASSWORD", "--environments", "Staging", "--image", "UPPER/case", "--health-path", "x",
+    ]);
+    for (const p of many) {
+      expect(p.subject).toMatch(/^--[a-z-]+$/);
+      expect(p.message).not.toMatch(/^(appName|appPort|network|config|secrets|environments|image|healthCheckPath)\b|\.json|managed\//);
+    }
+    // --config names the key the user typed, since one run can pass several.
+    expect(many.filter((p) => p.subject === "--config").map((p) => p.message)).toEqual([
+      expect.stringMatching(/^UPSTREAM: looks like a secret \(the value contains an AWS access key id\)/),
+      "A: must not be empty (SSM parameters cannot be empty)",
+    ]);
+  });
+
+  it("blames the flag that overrode the answers file's environments, naming the file's field it conflicts with", async () => {
+    const found = await problems(["x", "--max", "2"], { environments: [{ name: "qa", minCapacity: 3 }, { name: "prod" }] });
+    expect(found).toEqual([{
+      subject: "--max", message: "2 is less than the minimum, environments[0].minCapacity (3) in --config-file answers.json; pass a --min of 2 or less too",
+    }]);
+    const fromFile = await problems(["x"], { environments: [{ name: "qa", minCapacity: 3, maxCapacity: 2 }] });
+    expect(fromFile).toEqual([{ subject: "--config-file answers.json", message: "environments[0].minCapacity: is 3, more than maxCapacity 2" }]);
   });
 
   it("names the answers file and the field for a bad value from the file", async () => {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSyn
 import { join } from "path";
 import { GeneratorError, UsageError } from "../generators/errors";
 import { FileMap } from "../generators/render";
-import { checkRelativePath, planWrite, sweepStaleTemps, writeFiles } from "../generators/write";
+import { checkRelativePath, checkTarget, planWrite, sweepStaleTemps, writeFiles } from "../generators/write";
 import { tempDir } from "./support/terraform";
 import { treeSnapshot } from "./support/cli";
 
@@ -181,5 +181,64 @@ describe("writeFiles", () => {
   it.each(["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b", "C:/x", "a\u0000b", "a/./b"])("refuses to write the path %j", (path) => {
     expect(() => checkRelativePath(path)).toThrow(/refusing to write/);
     expect(() => planWrite(join(root, "x"), new Map([[path, { contents: "" }]]), false)).toThrow(/refusing to write/);
+  });
+});
+
+/** The target check the CLI runs before the first question: planWrite's rules that need no file map. */
+describe("checkTarget", () => {
+  let root: string;
+  beforeEach(() => {
+    root = tempDir("cia-target");
+  });
+
+  it("accepts a new directory, an empty one, one holding only .git, and a non-empty one with --force", () => {
+    mkdirSync(join(root, "empty"));
+    mkdirSync(join(root, "git-only", ".git"), { recursive: true });
+    mkdirSync(join(root, "busy"));
+    writeFileSync(join(root, "busy", "notes.txt"), "keep\n");
+    const before = treeSnapshot(root);
+    for (const dir of ["new", "deep/er/new", "empty", "git-only"]) expect(() => checkTarget(join(root, dir), false)).not.toThrow();
+    expect(() => checkTarget(join(root, "busy"), true)).not.toThrow();
+    expect(treeSnapshot(root)).toEqual(before);
+  });
+
+  it("refuses what the write step refuses, with the same messages", () => {
+    mkdirSync(join(root, "busy"));
+    writeFileSync(join(root, "busy", "README.md"), "mine\n");
+    writeFileSync(join(root, "file.txt"), "x\n");
+    mkdirSync(join(root, "real"));
+    symlinkSync(join(root, "real"), join(root, "link"));
+    const before = treeSnapshot(root);
+    const busy = thrown(() => checkTarget(join(root, "busy"), false));
+    expect(busy).toBeInstanceOf(UsageError);
+    expect(busy.message).toMatch(/^\[dir\]: .*busy is not empty; nothing was written\.\n {2}it contains: README\.md\n {2}Choose a new or empty directory, or pass --force/);
+    expect(thrown(() => planWrite(join(root, "busy"), files, false)).message).toMatch(/busy is not empty; nothing was written/);
+    expect(thrown(() => checkTarget(join(root, "file.txt"), true)).message).toMatch(/^\[dir\]: .*file\.txt exists and is not a directory$/);
+    expect(thrown(() => checkTarget(join(root, "file.txt", "app"), false)).message).toMatch(/^\[dir\]: cannot create .*app: .*file\.txt is a file, not a directory$/);
+    expect(thrown(() => checkTarget(join(root, "link"), true)).message).toMatch(/^\[dir\]: .*link is a symbolic link/);
+    expect(treeSnapshot(root)).toEqual(before);
+  });
+
+  it("refuses a read-only target or parent as a failure of the machine (exit 1), not of usage", () => {
+    const ro = join(root, "ro");
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    try {
+      for (const dir of [ro, join(ro, "app")]) {
+        const error = thrown(() => checkTarget(dir, false)) as GeneratorError;
+        expect(error.category).toBe("external");
+        expect(error.message).toMatch(/read-only/);
+      }
+    } finally {
+      chmodSync(ro, 0o755);
+    }
+  });
+
+  it("names a dozen entries of a crowded directory and counts the rest", () => {
+    const crowded = join(root, "home");
+    mkdirSync(crowded);
+    for (let i = 0; i < 30; i++) writeFileSync(join(crowded, `f${String(i).padStart(2, "0")}`), "");
+    const message = thrown(() => checkTarget(crowded, false)).message;
+    expect(message).toMatch(/it contains: f00, f01, .*f11, and 18 more\n/);
   });
 });

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { MAX_ANSWERS_FILE_BYTES } from "../generators/cli";
 import { treeSnapshot } from "./support/cli";
-import { expectRefused, probingPrompter, runInWorkspace, workspace } from "./support/safety";
+import { expectRefused, namedLine, probingPrompter, runInWorkspace, workspace } from "./support/safety";
 
 const UUID = "12345678-1234-1234-1234-123456789012";
 const EXISTING = ["--vpc-id", "vpc-01234567"];
@@ -34,19 +34,19 @@ type FlagCase = readonly [what: string, argv: readonly string[], subject: string
 /** Bad values given as flags; the target is "x" unless the case says otherwise. */
 const FLAG_CASES: readonly FlagCase[] = [
   // App names: template openers, quotes, escapes, control characters, Handlebars, prototype keys, paths.
-  ["name with %{", ["x", "--name", "a%{b}"], "--name", /appName: "a%\{b\}" must start with a lower-case letter/],
-  ["name with a double quote", ["x", "--name", 'a"b'], "--name", /appName: "a\\"b"/],
-  ["name with a single quote", ["x", "--name", "a'b"], "--name", /appName: "a'b"/],
-  ["name with a backslash", ["x", "--name", "a\\b"], "--name", /appName: "a\\\\b"/],
-  ["name with a newline", ["x", "--name", "a\nb"], "--name", /appName: "a\\nb"/],
-  ["name with NUL", ["x", "--name", "a\u0000b"], "--name", /appName: "a\\u0000b"/],
-  ["name with ESC", ["x", "--name", "a\u001b[31mb"], "--name", /appName: "a\\u001b\[31mb"/],
-  ["name with DEL", ["x", "--name", "a\u007fb"], "--name", /appName: "a\\u007fb"/],
-  ["name with a bidi override (shown escaped, not raw)", ["x", "--name", "a\u202eb"], "--name", /appName: "a\\u202eb"/],
-  ["name with {{", ["x", "--name", "{{app}}"], "--name", /appName: "\{\{app\}\}"/],
-  ["name with }}", ["x", "--name", "app}}"], "--name", /appName: "app\}\}"/],
-  ["name __proto__", ["x", "--name", "__proto__"], "--name", /appName: "__proto__"/],
-  ["name //", ["x", "--name", "//"], "--name", /appName: "\/\/"/],
+  ["name with %{", ["x", "--name", "a%{b}"], "--name", /--name: "a%\{b\}" must start with a lower-case letter/],
+  ["name with a double quote", ["x", "--name", 'a"b'], "--name", /--name: "a\\"b"/],
+  ["name with a single quote", ["x", "--name", "a'b"], "--name", /--name: "a'b"/],
+  ["name with a backslash", ["x", "--name", "a\\b"], "--name", /--name: "a\\\\b"/],
+  ["name with a newline", ["x", "--name", "a\nb"], "--name", /--name: "a\\nb"/],
+  ["name with NUL", ["x", "--name", "a\u0000b"], "--name", /--name: "a\\u0000b"/],
+  ["name with ESC", ["x", "--name", "a\u001b[31mb"], "--name", /--name: "a\\u001b\[31mb"/],
+  ["name with DEL", ["x", "--name", "a\u007fb"], "--name", /--name: "a\\u007fb"/],
+  ["name with a bidi override (shown escaped, not raw)", ["x", "--name", "a\u202eb"], "--name", /--name: "a\\u202eb"/],
+  ["name with {{", ["x", "--name", "{{app}}"], "--name", /--name: "\{\{app\}\}"/],
+  ["name with }}", ["x", "--name", "app}}"], "--name", /--name: "app\}\}"/],
+  ["name __proto__", ["x", "--name", "__proto__"], "--name", /--name: "__proto__"/],
+  ["name //", ["x", "--name", "//"], "--name", /--name: "\/\/"/],
   ["name with a leading dot", ["x", "--name", ".app"], "--name", /must start with a lower-case letter/],
   ["name with a leading hyphen", ["x", "--name=-app"], "--name", /must start with a lower-case letter/],
   ["name with a leading underscore", ["x", "--name", "_app"], "--name", /must start with a lower-case letter/],
@@ -54,10 +54,10 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["upper-case name (npm and ALB names refuse it)", ["x", "--name", "MyApp"], "--name", /lower-case/],
   ["name too long once prefixed", ["x", "--name", "a".repeat(21)], "--name", /21 characters; at most 20 fit/],
   ["app + environment too long for a load balancer name", ["x", "--name", "a".repeat(20), "--environments", "b".repeat(12)], "--environments", /load balancer names allow 32/],
-  ["name ..", ["x", "--name", ".."], "--name", /appName: "\.\."/],
-  ["name ../evil", ["x", "--name", "../evil"], "--name", /appName: "\.\.\/evil"/],
-  ["absolute path as name", ["x", "--name", "/etc/passwd"], "--name", /appName: "\/etc\/passwd"/],
-  ["name starting with ~", ["x", "--name", "~root"], "--name", /appName: "~root"/],
+  ["name ..", ["x", "--name", ".."], "--name", /--name: "\.\."/],
+  ["name ../evil", ["x", "--name", "../evil"], "--name", /--name: "\.\.\/evil"/],
+  ["absolute path as name", ["x", "--name", "/etc/passwd"], "--name", /--name: "\/etc\/passwd"/],
+  ["name starting with ~", ["x", "--name", "~root"], "--name", /--name: "~root"/],
   ["reserved device name nul", ["x", "--name", "nul"], "--name", /reserved device name/],
   ["reserved device name com1", ["x", "--name", "com1"], "--name", /reserved device name/],
   ["reserved device name lpt9", ["x", "--name", "lpt9"], "--name", /reserved device name/],
@@ -72,11 +72,11 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["region toString", ["x", "--region", "toString"], "--region", /"toString" is not a known AWS region/],
 
   // Environments.
-  ["upper-case environment", ["x", "--environments", "Staging"], "--environments", /environments\[0\]\.name: "Staging"/],
-  ["environment ../prod", ["x", "--environments", "staging,../prod"], "--environments", /environments\[1\]\.name: "\.\.\/prod"/],
-  ["environment __proto__", ["x", "--environments", "__proto__"], "--environments", /environments\[0\]\.name: "__proto__"/],
-  ["environment constructor (a valid name, but cdktf took it for an existing stack)", ["x", "--environments", "staging,constructor"], "--environments", /environments\[1\]\.name: "constructor" cannot name a stack/],
-  ["environment with ${", ["x", "--environments", "prod${x}"], "--environments", /environments\[0\]\.name/],
+  ["upper-case environment", ["x", "--environments", "Staging"], "--environments", /--environments: "Staging"/],
+  ["environment ../prod", ["x", "--environments", "staging,../prod"], "--environments", /--environments: "\.\.\/prod"/],
+  ["environment __proto__", ["x", "--environments", "__proto__"], "--environments", /--environments: "__proto__"/],
+  ["environment constructor (a valid name, but cdktf took it for an existing stack)", ["x", "--environments", "staging,constructor"], "--environments", /--environments: "constructor" cannot name a stack/],
+  ["environment with ${", ["x", "--environments", "prod${x}"], "--environments", /--environments: "prod\$\{x\}" must start/],
   ["environment listed twice", ["x", "--environments", "staging,staging"], "--environments", /staging is listed twice/],
   ["environment too long", ["x", "--environments", "a".repeat(13)], "--environments", /13 characters; at most 12/],
   ["empty environment entry", ["x", "--environments", "staging,,prod"], "--environments", /empty entry/],
@@ -88,11 +88,11 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["instance type with ${", ["x", "--instance-type", "t3.${x}"], "--instance-type", /not an EC2 instance type/],
 
   // Ports and capacities (65536 and min > max: cli.test.ts).
-  ["port 0", ["x", "--port", "0"], "--port", /appPort: must be from 1 to 65535, got 0/],
+  ["port 0", ["x", "--port", "0"], "--port", /--port: must be from 1 to 65535, got 0/],
   ["port 22", ["x", "--port", "22"], "--port", /SSH port/],
   ["negative port", ["x", "--port=-1"], "--port", /must be a whole number, got "-1"/],
   ["port 1e3", ["x", "--port", "1e3"], "--port", /must be a whole number/],
-  ["max 0", ["x", "--min", "0", "--max", "0"], "--max", /maxCapacity: must be from 1 to 1000, got 0/],
+  ["max 0", ["x", "--min", "0", "--max", "0"], "--max", /--max: must be from 1 to 1000, got 0/],
   ["min over the limit", ["x", "--min", "1001", "--max", "1001"], "--min", /must be from 0 to 1000/],
 
   // Health-check paths and container images.
@@ -114,14 +114,14 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["certificate ARN of a China region in the aws partition", ["x", "--region", "cn-north-1", "--certificate-arn", `arn:aws:acm:cn-north-1:123456789012:certificate/${UUID}`], "--certificate-arn", /is not the partition of cn-north-1/],
 
   // CIDRs (10.0.0.0/8: cli.test.ts).
-  ["CIDR prefix over 32", ["x", "--vpc-cidr", "10.0.0.0/33"], "--vpc-cidr", /network\.cidr/],
+  ["CIDR prefix over 32", ["x", "--vpc-cidr", "10.0.0.0/33"], "--vpc-cidr", /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/],
   ["CIDR with host bits", ["x", "--vpc-cidr", "10.0.1.0/16"], "--vpc-cidr", /host bits/],
   ["CIDR octet over 255", ["x", "--vpc-cidr", "300.0.0.0/16"], "--vpc-cidr", /outside 0-255/],
   ["CIDR with a leading zero", ["x", "--vpc-cidr", "10.01.0.0/16"], "--vpc-cidr", /leading zero/],
-  ["CIDR without a prefix", ["x", "--vpc-cidr", "10.0.0.0"], "--vpc-cidr", /network\.cidr/],
+  ["CIDR without a prefix", ["x", "--vpc-cidr", "10.0.0.0"], "--vpc-cidr", /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/],
   ["public CIDR", ["x", "--vpc-cidr", "8.8.0.0/16"], "--vpc-cidr", /not a private range/],
   ["CIDR too small for two zones", ["x", "--vpc-cidr", "10.0.0.0/26"], "--vpc-cidr", /use \/16 to \/23/],
-  ["CIDR with ${", ["x", "--vpc-cidr", "${var.cidr}"], "--vpc-cidr", /network\.cidr/],
+  ["CIDR with ${", ["x", "--vpc-cidr", "${var.cidr}"], "--vpc-cidr", /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/],
   ["new VPC and existing VPC at once", ["x", "--vpc-cidr", "10.0.0.0/16", ...EXISTING], "--vpc-cidr", /cannot be combined with --vpc-id/],
 
   // Existing VPC ids and subnet ids.
@@ -129,26 +129,26 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["VPC id too short", ["x", "--vpc-id", "vpc-123", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
   ["VPC id with 16 hex digits", ["x", "--vpc-id", "vpc-0123456789abcdef", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
   ["upper-case VPC id", ["x", "--vpc-id", "VPC-01234567", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
-  ["missing VPC id", ["x", ...PUBLIC, ...PRIVATE], "--vpc-id", /network\.vpcId: "" is not a VPC id/],
-  ["malformed subnet id", ["x", ...EXISTING, "--public-subnets", "subnet-1,subnet-00000002", ...PRIVATE], "--public-subnets", /network\.publicSubnetIds\[0\]: "subnet-1" is not a subnet id/],
-  ["subnet id with ${", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003,${x}"], "--private-subnets", /network\.privateSubnetIds\[1\]/],
+  ["missing VPC id", ["x", ...PUBLIC, ...PRIVATE], "--vpc-id", /--vpc-id: is required with --public-subnets and --private-subnets/],
+  ["malformed subnet id", ["x", ...EXISTING, "--public-subnets", "subnet-1,subnet-00000002", ...PRIVATE], "--public-subnets", /--public-subnets: "subnet-1" is not a subnet id/],
+  ["subnet id with ${", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003,${x}"], "--private-subnets", /--private-subnets: "\$\{x\}" is not a subnet id/],
   ["subnet listed twice", ["x", ...EXISTING, "--public-subnets", "subnet-00000001,subnet-00000001", ...PRIVATE], "--public-subnets", /listed twice/],
   ["one private subnet", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003"], "--private-subnets", /at least two subnets/],
   ["missing private subnets", ["x", ...EXISTING, ...PUBLIC], "--private-subnets", /at least two subnets/],
   ["a subnet both public and private", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000001,subnet-00000004"], "--private-subnets", /also a public subnet/],
 
   // Config keys: prototype members, comment keys, template syntax, and values that are secrets.
-  ["config key __proto__", ["x", "--config", "__proto__=x"], "--config", /config\.__proto__: "__proto__" is not allowed as a key/],
+  ["config key __proto__", ["x", "--config", "__proto__=x"], "--config", /--config: "__proto__" is not allowed as a key/],
   ["config key constructor", ["x", "--config", "constructor=x"], "--config", /"constructor" is not allowed as a key/],
   ["config key prototype", ["x", "--config", "prototype=x"], "--config", /"prototype" is not allowed as a key/],
-  ["config key //", ["x", "--config", "//=x"], "--config", /config\["\/\/"\]: "\/\/" is not allowed as a key/],
+  ["config key //", ["x", "--config", "//=x"], "--config", /--config: "\/\/" is not allowed as a key/],
   ["config key with {{", ["x", "--config", "{{x}}=1"], "--config", /key "\{\{x\}\}"/],
   ["config key with ${", ["x", "--config", "${X}=1"], "--config", /key "\$\{X\}"/],
   ["config key with a leading hyphen", ["x", "--config=-A=1"], "--config", /key "-A"/],
   ["config key with a leading underscore", ["x", "--config", "_A=1"], "--config", /key "_A"/],
   ["config key with a leading dot", ["x", "--config", ".A=1"], "--config", /key "\.A"/],
   ["config key the image sets", ["x", "--config", "LD_PRELOAD=/tmp/x.so"], "--config", /set by the image itself/],
-  ["empty config value", ["x", "--config", "A="], "--config", /config\.A: must not be empty/],
+  ["empty config value", ["x", "--config", "A="], "--config", /--config: A: must not be empty/],
   ["config value with NUL", ["x", "--config", "A=a\u0000b"], "--config", /control characters/],
   ["config value with BEL", ["x", "--config", "A=\u0007"], "--config", /control characters/],
   ["config value with ESC", ["x", "--config", "A=\u001b[2J"], "--config", /control characters/],
@@ -163,7 +163,7 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["URL with a password as a value", ["x", "--config", "DATABASE_URL=postgres://app:s3cret@db:5432/app"], "--config", /a URL with a password/],
 
   // Secret names.
-  ["secret name with a space", ["x", "--secret", "DB PASSWORD"], "--secret", /secrets\[0\]: "DB PASSWORD" is not a name/],
+  ["secret name with a space", ["x", "--secret", "DB PASSWORD"], "--secret", /--secret: "DB PASSWORD" is not a name/],
   ["secret name with a hyphen", ["x", "--secret", "DB-PASSWORD"], "--secret", /is not a name like DATABASE_PASSWORD/],
   ["secret name __proto__", ["x", "--secret", "__proto__"], "--secret", /"__proto__" is not a name/],
   ["secret NAME=value", ["x", "--secret", "DB_PASSWORD=hunter2"], "--secret", /"DB_PASSWORD=hunter2" is not a name/],
@@ -180,16 +180,22 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["--no-toString", ["x", "--no-toString"], "--no-toString", /is not a known option/],
 ];
 
+/** A message about a flag names the flag and the problem: no config field (`appName:`, `network.cidr:`) after it. */
+const FIELD_AFTER_FLAG = /^(?:create-immutable-app: | {2}- )--[a-z-]+: (?:appName|region|environments|instanceType|min|max|appPort|healthCheckPath|image|certificateArn|network|config|secrets)\b[.[:]/m;
+
 describe("bad flags: exit 2, the flag named, nothing written", () => {
   it.each(FLAG_CASES)("%s", async (_what, argv, subject, message) => {
-    await expectRefused({ argv: [...argv, "--yes"] }, subject, message);
+    const stderr = await expectRefused({ argv: [...argv, "--yes"] }, subject, message);
+    expect(stderr).not.toMatch(FIELD_AFTER_FLAG);
+    expect(stderr).not.toMatch(/immutable\.config\.json|managed\//);
   });
 
   it("reports every bad flag of one run, each with its own flag", async () => {
     const stderr = await expectRefused({
       argv: ["x", "--yes", "--name", "a${b}", "--region", "constructor", "--port", "0", "--vpc-cidr", "10.0.0.0/33", "--config", "__proto__=x", "--secret", "AKIAABCDEFGHIJKLMNOP"],
-    }, "--name", /appName/);
+    }, "--name", /"a\$\{b\}" must start with a lower-case letter/);
     expect(stderr).toMatch(/invalid answers \(6 problems\)/);
+    expect(stderr).not.toMatch(FIELD_AFTER_FLAG);
     for (const flag of ["--name", "--region", "--port", "--vpc-cidr", "--config", "--secret"]) expect(stderr).toMatch(new RegExp(`^  - ${flag}: `, "m"));
   });
 });
@@ -326,18 +332,20 @@ describe("bad answers at the prompts: refused as typed, re-asked, nothing writte
  * allows (a Windows device name like `con` too: the directory's name is never part of the project, so a
  * checkout elsewhere is unaffected). What is refused: an empty argument (what an unset "$DIR" gives),
  * control characters, a leading `~` (only a shell expands it), a target that exists and is not an empty
- * directory (unless --force), a symlink (generator-write.test.ts). The app name derived from the
- * directory must itself be valid; otherwise --name is required and named.
+ * directory (unless --force), a symlink (generator-write.test.ts); all of it before the first question
+ * (cli.test.ts, cli-pty.test.ts). The app name derived from the directory (resolved: `.` is the current
+ * directory, `..` its parent) must itself be valid; otherwise --name is required and named.
  */
 describe("the target directory", () => {
   it.each([
     ["empty (an unset $DIR)", ["", "--name", "x"], "[dir]", /is empty/],
-    ["empty, without --name", [""], "--name", /is required/],
+    ["empty, without --name (not read as the current directory)", [""], "[dir]", /is empty; give a directory name \(or \. for the current directory\)/],
     ["~ alone", ["~", "--name", "x"], "[dir]", /starts with ~/],
     ["a newline", ["a\nb", "--name", "x"], "[dir]", /control characters/],
     ["NUL", ["a\u0000b", "--name", "x"], "[dir]", /control characters/],
     ["ESC", ["a\u001bb", "--name", "x"], "[dir]", /control characters/],
-    [".. (names no app)", [".."], "--name", /is required: the directory name "\.\." is not a valid app name/],
+    [".. (the parent: not empty)", [".."], "[dir]", /is not empty; nothing was written/],
+    [". (the current directory, which holds the user's notes.txt)", ["."], "[dir]", /work is not empty; nothing was written\.\n {2}it contains: notes\.txt/],
     [".. with --name: the parent is not empty", ["..", "--name", "x"], "[dir]", /is not empty; nothing was written/],
     ["/ with --name: not empty", ["/", "--name", "x"], "[dir]", /is not empty|read-only/],
     ["an existing file", ["notes.txt", "--name", "x"], "[dir]", /exists and is not a directory/],
@@ -348,6 +356,17 @@ describe("the target directory", () => {
     ["a leading hyphen is an option", ["-app"], "-app", /not a known option/],
   ])("refuses %s", async (_what, argv, subject, message) => {
     await expectRefused({ argv: [...argv, "--yes"] }, subject, message);
+  });
+
+  it("refuses . in a directory whose name is not an app name, naming --name, before writing anything", async () => {
+    const ws = workspace();
+    const cwd = join(ws.cwd, "My Project");
+    mkdirSync(cwd);
+    const before = treeSnapshot(ws.root);
+    const r = await runInWorkspace({ argv: [".", "--yes", "--no-install", "--no-git"] }, { ...ws, cwd });
+    expect(r.code).toBe(2);
+    expect(namedLine(r.stderr, "--name")).toMatch(/is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/);
+    expect(treeSnapshot(ws.root)).toEqual(before);
   });
 
   it("writes to ../sibling when typed so, and nowhere else", async () => {

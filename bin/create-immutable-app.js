@@ -32,6 +32,7 @@ run(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdinIsTTY: Boolean(process.stdin.isTTY),
+  env: process.env,
   loadPrompter: async () => inquirerPrompter(await import("@inquirer/prompts")),
   onStep,
   deferSignals,

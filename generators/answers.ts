@@ -3,11 +3,12 @@
  * (only on a TTY without --yes), else by its default. Prompts validate as the user types, with the
  * same rules as the config file (checkConfig), so there is one source of truth for what is valid.
  */
-import { basename } from "path";
+import { basename, resolve } from "path";
 import { DEFAULTS } from "../managed/config";
 import { checkConfig } from "../managed/config-validation";
 import { Flags } from "./args";
 import { UsageError } from "./errors";
+import { DEFAULT_PACKAGE_MANAGER, installCommand, PackageManager, packageManagerFromUserAgent } from "./package-manager";
 import { Prompter } from "./prompter";
 
 export type Source = "flag" | "file" | "prompt" | "default";
@@ -37,6 +38,7 @@ export interface Answers {
   readonly secrets: readonly string[];
   readonly install: boolean;
   readonly git: boolean;
+  readonly packageManager: PackageManager;
   readonly file?: { readonly flag: string; readonly path: string; readonly value: Readonly<Record<string, unknown>> };
   /** Where each answer came from; the validation step uses it to name the flag of a bad value. */
   readonly sources: Readonly<Record<AnswerKey, Source>>;
@@ -44,7 +46,7 @@ export interface Answers {
 
 export type AnswerKey =
   | "name" | "region" | "environments" | "instanceType" | "min" | "max" | "port" | "healthPath" | "image"
-  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "install" | "git";
+  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "install" | "git" | "packageManager";
 
 export interface ResolveOptions {
   readonly flags: Flags;
@@ -55,6 +57,15 @@ export interface ResolveOptions {
   readonly file?: Answers["file"];
   /** Whether the target lies inside a git work tree already (then git init defaults to no). */
   readonly insideGitRepo?: boolean;
+  /** What a relative [dir] is relative to (`.` is this directory, and names the app after it). @default process.cwd() */
+  readonly cwd?: string;
+  /** npm_config_user_agent: the package manager that ran the CLI, when no --use-<pm> flag chooses. */
+  readonly userAgent?: string;
+  /**
+   * Checks the target directory (as given: relative to cwd) as soon as it is known, before the first
+   * question that follows; throws to stop. It is known at once from [dir], else right after the name.
+   */
+  readonly checkTarget?: (dir: string) => void;
 }
 
 export const DEFAULT_MIN = DEFAULTS.environment.minCapacity;
@@ -106,11 +117,19 @@ function integerIn(text: string, check: (n: number) => true | string): true | st
   return check(Number(text.trim()));
 }
 
+/**
+ * The name of the directory [dir] stands for: its last segment, after resolving it against cwd, so
+ * that `.` is the current directory's name and `..` its parent's. Undefined for an empty [dir].
+ */
+export function dirName(dir: string | undefined, cwd: string): string | undefined {
+  if (dir === undefined || dir === "") return undefined;
+  return basename(resolve(cwd, dir));
+}
+
 /** A valid app name derived from the directory, if the directory's name is one. */
-export function nameFromDir(dir: string | undefined): string | undefined {
-  if (dir === undefined) return undefined;
-  const base = basename(dir.replace(/[\\/]+$/, ""));
-  return validators.name(base) === true ? base : undefined;
+export function nameFromDir(dir: string | undefined, cwd: string = process.cwd()): string | undefined {
+  const base = dirName(dir, cwd);
+  return base !== undefined && validators.name(base) === true ? base : undefined;
 }
 
 export async function resolveAnswers(options: ResolveOptions): Promise<Answers> {
@@ -133,24 +152,28 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   // (Dropping a non-string here would silently put the default in its place.)
   const str = (v: unknown): string | undefined => v as string | undefined;
 
+  // The target is checked before the first question it can spare: at once when [dir] is given.
+  if (flags.dir !== undefined) options.checkTarget?.(flags.dir);
+
   // App name: required. Default: the directory's basename when it is a valid name.
-  const dirName = nameFromDir(flags.dir);
+  const cwd = options.cwd ?? process.cwd();
+  const fromDir = nameFromDir(flags.dir, cwd);
   let name: string;
   if (flags.name !== undefined) {
     name = flags.name; sources.name = "flag";
   } else if (fv.appName !== undefined) {
     name = fv.appName as string; sources.name = "file";
   } else if (interactive) {
-    name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: dirName, validate: validators.name });
+    name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: fromDir, validate: validators.name });
     sources.name = "prompt";
-  } else if (dirName !== undefined) {
-    name = dirName; sources.name = "default";
+  } else if (fromDir !== undefined) {
+    name = fromDir; sources.name = "default";
   } else {
-    throw new UsageError("--name", flags.dir === undefined
-      ? "is required without a TTY: pass --name my-app (or a directory whose name is a valid app name)"
-      : `is required: the directory name ${JSON.stringify(basename(flags.dir))} is not a valid app name (${validators.name(basename(flags.dir))})`);
+    throw new UsageError("--name", missingName(flags.dir, cwd));
   }
   const dir = flags.dir ?? name;
+  // Without [dir] the directory is the name; an invalid name is reported by validation, not read as a path.
+  if (flags.dir === undefined && validators.name(name) === true) options.checkTarget?.(dir);
 
   const region = await answer("region", flags.region, str(fv.region),
     () => ask.input({ message: "AWS region", default: DEFAULTS.region, validate: validators.region }), DEFAULTS.region);
@@ -213,15 +236,27 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const secrets = await answer<readonly string[]>("secrets", flags.secrets, fv.secrets as string[] | undefined,
     async () => splitList(await ask.input({ message: "Secret names, comma-separated (SecureString; values are set out of band)", default: "", validate: validators.secrets(config) })),
     []);
+  const packageManager = flags.packageManager ?? packageManagerFromUserAgent(options.userAgent) ?? DEFAULT_PACKAGE_MANAGER;
+  sources.packageManager = flags.packageManager !== undefined ? "flag" : "default";
   const install = await answer("install", flags.install, undefined,
-    () => ask.confirm({ message: "Install dependencies now (npm install)?", default: true }), true);
+    () => ask.confirm({ message: `Install dependencies now (${installCommand(packageManager)})?`, default: true }), true);
   const git = await answer("git", flags.git, undefined,
     () => ask.confirm({ message: "Initialize a git repository?", default: !options.insideGitRepo }), !options.insideGitRepo);
 
   return {
     dir, name, region, environments, instanceType, min, max, port, healthPath, image, dockerfile, certificateArn,
-    network, config, secrets, install, git, file, sources,
+    network, config, secrets, install, git, packageManager, file, sources,
   };
+}
+
+/** Why no app name could be taken from [dir]: the message of the --name usage error. */
+function missingName(dir: string | undefined, cwd: string): string {
+  const base = dirName(dir, cwd);
+  if (dir === undefined || base === undefined) {
+    return "is required without a TTY: pass --name my-app (or a directory whose name is a valid app name)";
+  }
+  const which = base === dir ? `the directory name ${JSON.stringify(base)}` : `the name of ${JSON.stringify(dir)}, ${JSON.stringify(base)},`;
+  return `is required: ${which} is not a valid app name (${validators.name(base)}); pass --name my-app`;
 }
 
 async function resolveNetwork(flags: Flags, fromFile: unknown, ask: Prompter | undefined, sources: Record<AnswerKey, Source>): Promise<NetworkAnswer> {
@@ -234,8 +269,11 @@ async function resolveNetwork(flags: Flags, fromFile: unknown, ask: Prompter | u
     return { mode: "new", cidr: flags.vpcCidr };
   }
   if (existingFlags) {
+    if (flags.vpcId === undefined) {
+      throw new UsageError("--vpc-id", "is required with --public-subnets and --private-subnets (they are subnets of an existing VPC)");
+    }
     sources.network = "flag";
-    return { mode: "existing", vpcId: flags.vpcId ?? "", publicSubnetIds: flags.publicSubnets ?? [], privateSubnetIds: flags.privateSubnets ?? [] };
+    return { mode: "existing", vpcId: flags.vpcId, publicSubnetIds: flags.publicSubnets ?? [], privateSubnetIds: flags.privateSubnets ?? [] };
   }
   if (fromFile !== undefined) {
     sources.network = "file";

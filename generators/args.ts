@@ -3,6 +3,7 @@
  * malformed numbers are usage errors that name the flag.
  */
 import { UsageError } from "./errors";
+import { PACKAGE_MANAGERS, PackageManager } from "./package-manager";
 
 type FlagKind = "string" | "list" | "repeat" | "integer" | "boolean";
 
@@ -35,6 +36,10 @@ export const FLAG_SPECS = {
   "config-file": { kind: "string" },
   install: { kind: "boolean", negatable: true },
   git: { kind: "boolean", negatable: true },
+  "use-npm": { kind: "boolean" },
+  "use-pnpm": { kind: "boolean" },
+  "use-yarn": { kind: "boolean" },
+  "use-bun": { kind: "boolean" },
   yes: { kind: "boolean", short: "y" },
   "dry-run": { kind: "boolean" },
   force: { kind: "boolean" },
@@ -69,6 +74,8 @@ export interface Flags {
   readonly configFile?: { readonly path: string; readonly flag: string };
   readonly install?: boolean;
   readonly git?: boolean;
+  /** --use-npm, --use-pnpm, --use-yarn or --use-bun (at most one). */
+  readonly packageManager?: PackageManager;
   readonly yes: boolean;
   readonly dryRun: boolean;
   readonly force: boolean;
@@ -179,6 +186,10 @@ export function parseArgs(argv: readonly string[]): Flags {
     throw new UsageError("[dir]", `only one target directory is accepted, got ${positionals.map((p) => JSON.stringify(p)).join(", ")}`);
   }
   const get = <T>(name: FlagName): T | undefined => values.get(name) as T | undefined;
+  const chosen = PACKAGE_MANAGERS.filter((pm) => values.get(`use-${pm}`) === true);
+  if (chosen.length > 1) {
+    throw new UsageError(`--use-${chosen[1]}`, `cannot be combined with --use-${chosen[0]}; choose one package manager`);
+  }
   return {
     dir: positionals[0],
     name: get("name"),
@@ -201,6 +212,7 @@ export function parseArgs(argv: readonly string[]): Flags {
     configFile,
     install: get("install"),
     git: get("git"),
+    packageManager: chosen[0],
     yes: get("yes") ?? false,
     dryRun: get("dry-run") ?? false,
     force: get("force") ?? false,
@@ -214,8 +226,38 @@ function shown(text: string): string {
   return /^[\x21-\x7e]*$/.test(text) ? text : JSON.stringify(text);
 }
 
+/** Every spelling the parser accepts, without the leading dashes: `name`, `no-install`, ... */
+const KNOWN_SPELLINGS: readonly string[] = (Object.entries(FLAG_SPECS) as Array<[FlagName, FlagSpec]>)
+  .flatMap(([name, spec]) => (spec.negatable ? [name, `no-${name}`] : [name]));
+
+/** " (did you mean --region?)" for a near miss: case, `_` for `-`, or a few typed characters off. */
 function suggest(name: string): string {
-  const lower = name.toLowerCase();
-  const match = Object.keys(FLAG_SPECS).find((k) => k === lower || k.replace(/-/g, "") === lower.replace(/[-_]/g, ""));
-  return match ? ` (did you mean --${match}?)` : "";
+  const typed = name.toLowerCase().replace(/_/g, "-");
+  const exact = KNOWN_SPELLINGS.find((k) => k === typed || k.replace(/-/g, "") === typed.replace(/-/g, ""));
+  if (exact) return ` (did you mean --${exact}?)`;
+  // One edit in four characters at most, so that short names do not suggest everything.
+  const limit = Math.max(1, Math.floor(typed.length / 4));
+  let best: { spelling: string; distance: number } | undefined;
+  for (const spelling of KNOWN_SPELLINGS) {
+    const distance = editDistance(typed, spelling);
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { spelling, distance };
+  }
+  return best ? ` (did you mean --${best.spelling}?)` : "";
+}
+
+/**
+ * Optimal string alignment distance: insertions, deletions, substitutions and swaps of two adjacent
+ * characters each count 1 (`regoin` is one swap from `region`).
+ */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }

@@ -5,17 +5,18 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "fs";
 import { dirname, isAbsolute, join, relative, resolve } from "path";
-import Handlebars from "handlebars";
-import { kmsAliasName, resourcePrefix, secretParameterName } from "../managed/names";
 import { parseArgs } from "./args";
 import { Answers, resolveAnswers } from "./answers";
-import { CancelledError, GeneratorError, UsageError, EXIT_CANCELLED } from "./errors";
-import { buildModel, ProjectModel } from "./model";
+import { colourEnabled, palette, Palette } from "./colour";
+import { CancelledError, GeneratorError, UsageError, UsageProblems, EXIT_CANCELLED } from "./errors";
+import { buildModel, dirProblems, ProjectModel } from "./model";
 import { readSources, Sources } from "./package-files";
-import { defaultSpawn, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
+import { installCommand } from "./package-manager";
+import { defaultSpawn, GIT_BY_HAND, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
 import { isPromptExit, Prompter } from "./prompter";
-import { FileMap, manualRefreshPreferences, renderProject } from "./render";
-import { planWrite, writeFiles, WritePlan } from "./write";
+import { renderProject } from "./render";
+import { confirmationSummary, nextSteps, printCreated, shellWord } from "./summary";
+import { checkTarget, planWrite, writeFiles } from "./write";
 
 export interface CliDeps {
   readonly cwd: string;
@@ -23,6 +24,12 @@ export interface CliDeps {
   readonly stderr: Output;
   /** Prompts are shown only when stdin and stdout are TTYs (and --yes is absent). */
   readonly stdinIsTTY: boolean;
+  /**
+   * The environment variables the CLI reads: npm_config_user_agent (the package manager that ran it),
+   * NO_COLOR, FORCE_COLOR and TERM (colour). Nothing else is read from the environment.
+   * @default {} (npm, colour only on a TTY)
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Loads the interactive prompter; called only when a prompt is needed. */
   readonly loadPrompter?: () => Promise<Prompter>;
   readonly spawn?: SpawnFn;
@@ -30,7 +37,10 @@ export interface CliDeps {
   readonly onStep?: (step: string) => void;
   /** This package's files; read from the package root when absent. */
   readonly sources?: Sources;
-  /** Registers a handler for SIGINT/SIGTERM during the write; returns the unregister function. */
+  /**
+   * Registers a handler for SIGINT/SIGTERM/SIGHUP from the write to the end of the install and git
+   * steps; returns the unregister function. Without it a signal ends the process as usual.
+   */
   readonly deferSignals?: (onSignal: (signal: string) => void) => () => void;
 }
 
@@ -38,6 +48,7 @@ export interface CliDeps {
 export const MAX_ANSWERS_FILE_BYTES = 1024 * 1024;
 
 export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const red = palette(colourEnabled(deps.env ?? {}, deps.stderr.isTTY)).red;
   const err = (text: string): void => deps.stderr.write(text);
   try {
     return await generate(argv, deps);
@@ -47,17 +58,19 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       return EXIT_CANCELLED;
     }
     if (error instanceof GeneratorError) {
-      err(`create-immutable-app: ${error.message}\n`);
+      err(`${red(`create-immutable-app: ${error.message}`)}\n`);
       if (error.category === "usage") err("Run create-immutable-app --help for the options.\n");
       return error.exitCode;
     }
-    err(`create-immutable-app: internal error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+    err(`${red(`create-immutable-app: internal error (please report it): ${(error as Error)?.stack ?? String(error)}`)}\n`);
     return 70;
   }
 }
 
 async function generate(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const env = deps.env ?? {};
   const out = (text: string): void => deps.stdout.write(text);
+  const colour = palette(colourEnabled(env, deps.stdout.isTTY));
   const flags = parseArgs(argv);
   const sources = deps.sources ?? readSources();
   if (flags.help) {
@@ -75,13 +88,20 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   const target = flags.dir !== undefined ? resolve(deps.cwd, flags.dir) : undefined;
   const answers: Answers = await resolveAnswers({
     flags, interactive, prompter, file, insideGitRepo: insideGitRepo(target ?? deps.cwd),
+    cwd: deps.cwd, userAgent: env.npm_config_user_agent,
+    // The same rules as the write step, before the questions: no answering 17 of them for nothing.
+    checkTarget: (dir) => {
+      const problems = dirProblems(dir);
+      if (problems.length > 0) throw new UsageProblems(problems);
+      checkTarget(resolve(deps.cwd, dir), flags.force);
+    },
   });
   const model = buildModel(answers, deps.cwd);
   const files = renderProject(model, sources);
   const shownDir = displayPath(deps.cwd, model.targetDir);
+  const plan = planWrite(model.targetDir, files, flags.force);
 
   if (flags.dryRun) {
-    const plan = planWrite(model.targetDir, files, flags.force);
     out(`Dry run: would write ${files.size} files to ${shownDir} (nothing is written):\n`);
     for (const [path, f] of files) {
       const size = typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.length;
@@ -91,46 +111,88 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
     return 0;
   }
 
+  if (prompter) {
+    out(confirmationSummary(model, files, plan, colour));
+    if (!(await prompter.confirm({ message: "Create the project?", default: true }))) {
+      deps.stderr.write("Nothing was written.\n");
+      return EXIT_CANCELLED;
+    }
+  }
+
+  // From here a signal is deferred: the write finishes (never half a project), a running install or
+  // git is stopped, and the user is told what is on disk and the one command that finishes the job.
   let interrupted: string | undefined;
-  const release = deps.deferSignals?.((signal) => { interrupted = signal; });
-  let result;
+  const stop = new AbortController();
+  const release = deps.deferSignals?.((signal) => {
+    interrupted ??= signal;
+    stop.abort();
+  });
   try {
-    result = writeFiles(model.targetDir, files, { force: flags.force, onStep: deps.onStep });
+    const result = writeFiles(model.targetDir, files, { force: flags.force, onStep: deps.onStep });
     // A signal that arrived during the synchronous write is dispatched by the event loop: let it run.
     if (release) await new Promise((resolve) => setImmediate(resolve));
+    printCreated(out, files, result, shownDir);
+    return await postSteps(model, shownDir, sources, deps, colour, stop.signal, () => interrupted);
   } finally {
     release?.();
   }
-  printSummary(out, files, result, shownDir);
-  if (interrupted) {
-    deps.stderr.write(`\nInterrupted (${interrupted}) after the project was written completely; skipped install and git.\n`);
-    return EXIT_CANCELLED;
-  }
+}
 
+type PostStep = "install" | "git";
+
+/** Install and git; on Ctrl-C, what is on disk and the command that finishes the job (exit 130). */
+async function postSteps(
+  model: ProjectModel, shownDir: string, sources: Sources, deps: CliDeps, colour: Palette, signal: AbortSignal, interrupted: () => string | undefined,
+): Promise<number> {
+  const out = (text: string): void => deps.stdout.write(text);
   const spawn = deps.spawn ?? defaultSpawn;
+  const install = installCommand(model.packageManager);
+  const pending: PostStep[] = [...(model.install ? ["install" as const] : []), ...(model.git ? ["git" as const] : [])];
+  const byHand = (step: PostStep): string => (step === "install" ? install : GIT_BY_HAND);
   const manual: string[] = [];
   let failed = false;
-  if (model.install) {
-    const outcome = await installDependencies(model.targetDir, spawn, deps.stdout);
-    if (!outcome.ok) {
-      failed = true;
-      deps.stderr.write(`\nnpm install failed; the project files are complete. Output:\n${outcome.detail}\n`);
-      manual.push(outcome.manual!);
+  let installed = false;
+  let when = "after the project was written completely";
+  const report = (remaining: ReadonlyArray<{ step: PostStep; command: string }>): number => {
+    deps.stderr.write(interruptedReport(interrupted() ?? "SIGINT", when, shownDir, remaining));
+    return EXIT_CANCELLED;
+  };
+  while (pending.length > 0) {
+    const step = pending[0];
+    if (interrupted()) return report(pending.map((s) => ({ step: s, command: byHand(s) })));
+    const outcome = step === "install"
+      ? await installDependencies(model.targetDir, model.packageManager, spawn, deps.stdout, signal)
+      : await initGit(model.targetDir, spawn, signal);
+    if (outcome.interrupted) {
+      when = step === "install" ? `during the install (${install})` : "during the git setup";
+      return report([{ step, command: outcome.manual! }, ...pending.slice(1).map((s) => ({ step: s, command: byHand(s) }))]);
     }
-  }
-  if (model.git) {
-    const outcome = await initGit(model.targetDir, spawn);
-    if (!outcome.ok) {
-      failed = true;
-      deps.stderr.write(`\ngit setup failed; the project files are complete. Output:\n${outcome.detail}\n`);
-      manual.push(outcome.manual!);
+    pending.shift();
+    when = step === "install" ? `after the install (${install})` : "after the git setup";
+    if (outcome.ok) {
+      installed ||= step === "install";
+      continue;
     }
+    failed = true;
+    deps.stderr.write(`\n${step === "install" ? install : "git setup"} failed; the project files are complete. Output:\n${outcome.detail}\n`);
+    manual.push(outcome.manual!);
   }
-  if (manual.length > 0) {
-    out(`\nTo finish by hand:\n  cd ${shellWord(shownDir)}\n${manual.map((m) => `  ${m}\n`).join("")}`);
-  }
-  out(`\n${nextSteps(sources, model, shownDir, model.install && !failed)}`);
+  if (interrupted()) return report([]);
+  const cd = shownDir === "." ? [] : [`cd ${shellWord(shownDir)}`];
+  if (manual.length > 0) out(`\nTo finish by hand:\n${[...cd, ...manual].map((m) => `  ${m}\n`).join("")}`);
+  out(`\n${nextSteps(sources, model, shownDir, installed, colour)}`);
   return failed ? 1 : 0;
+}
+
+/** After Ctrl-C: when it came, that the project is complete, what is still missing, one command for the rest. */
+function interruptedReport(signal: string, when: string, shownDir: string, remaining: ReadonlyArray<{ step: PostStep; command: string }>): string {
+  const missing = remaining.map((r) => (r.step === "install" ? "its dependencies are not installed" : "git is not set up"));
+  const lines = [`\nInterrupted (${signal}) ${when}.`, `The project in ${shownDir} is complete${missing.map((m) => `; ${m}`).join("")}.`];
+  if (remaining.length > 0) {
+    const cd = shownDir === "." ? [] : [`cd ${shellWord(shownDir)}`];
+    lines.push(`To finish: ${[...cd, ...remaining.map((r) => r.command)].join(" && ")}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 async function loadPrompter(deps: CliDeps): Promise<Prompter> {
@@ -188,47 +250,4 @@ function insideGitRepo(start: string): boolean {
 function displayPath(cwd: string, target: string): string {
   const rel = relative(cwd, target);
   return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? target : rel;
-}
-
-/** Quotes a path for the shell only when it needs it. */
-function shellWord(text: string): string {
-  // `cd -x` would read the directory as an option: a relative path starting with - gets ./ in front.
-  const path = text.startsWith("-") ? `./${text}` : text;
-  return /^[A-Za-z0-9_./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
-}
-
-function printSummary(out: (t: string) => void, files: FileMap, plan: WritePlan, dir: string): void {
-  const groups = new Map<string, number>();
-  for (const path of files.keys()) {
-    const top = path.includes("/") ? `${path.split("/")[0]}/` : path;
-    groups.set(top, (groups.get(top) ?? 0) + 1);
-  }
-  out(`Created ${dir} (${files.size} files):\n`);
-  for (const [top, count] of groups) out(`  ${top}${count > 1 || top.endsWith("/") ? ` (${count} file${count === 1 ? "" : "s"})` : ""}\n`);
-  const { replaced, backups } = plan;
-  if (replaced.length > 0) {
-    const line = (p: string): string => {
-      const backup = backups.get(p);
-      return `  ${p}${backup ? ` (old contents kept as ${backup})` : " (unchanged)"}\n`;
-    };
-    out(`Replaced ${replaced.length} existing file(s) (--force):\n${replaced.map(line).join("")}`);
-  }
-}
-
-function nextSteps(sources: Sources, model: ProjectModel, dir: string, installed: boolean): string {
-  const template = Handlebars.compile(sources.help["next-steps"] ?? "", { noEscape: true, strict: true });
-  const { appName: app, environments, secrets } = model.config;
-  const env = environments[0];
-  return template({
-    dir: shellWord(dir),
-    env: env.name,
-    installed,
-    ssm: env.amiSource.mode === "ssm",
-    amiParameter: env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
-    asgName: resourcePrefix(app, env.name),
-    refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
-    secrets: secrets.length > 0,
-    secret: secretParameterName(app, env.name, secrets[0] ?? "NAME"),
-    kmsAlias: kmsAliasName(app, env.name),
-  });
 }

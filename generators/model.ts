@@ -1,13 +1,15 @@
 /**
  * answers -> model: the answers become a config object (the future immutable.config.json), which
- * resolveConfig validates with every problem reported at once. Each problem names the flag that gave
- * the bad value (or the answers file and its field), so a usage error always says what to fix.
+ * resolveConfig validates with every problem reported at once. Each problem is reported once, against
+ * what the user typed: the flag that gave the bad value, with the problem alone (no config field path,
+ * no file the user does not have); or the answers file and its field, when the value came from there.
  */
 import { isAbsolute, resolve } from "path";
-import { AppConfig, CONFIG_FILE } from "../managed/config";
-import { ConfigError, resolveConfig } from "../managed/config-validation";
-import { AnswerKey, Answers } from "./answers";
+import { AppConfig } from "../managed/config";
+import { ConfigError, ConfigProblem, quote, resolveConfig } from "../managed/config-validation";
+import { AnswerKey, Answers, Source } from "./answers";
 import { UsageProblems } from "./errors";
+import { PackageManager } from "./package-manager";
 
 /** The validated, typed description of the project to generate. Render needs nothing else. */
 export interface ProjectModel {
@@ -20,11 +22,13 @@ export interface ProjectModel {
   readonly dockerfile: boolean;
   readonly install: boolean;
   readonly git: boolean;
+  /** Installs the dependencies, and is the command the next steps, README and CI run scripts with. */
+  readonly packageManager: PackageManager;
 }
 
 export const SCHEMA_REF = "./managed/config.schema.json";
 
-/** Which answer (and flag) produced a config field. */
+/** Which answer (and flag) produced a config field; the first match wins. */
 const FIELD_ANSWERS: ReadonlyArray<readonly [RegExp, AnswerKey, string]> = [
   [/^appName$/, "name", "--name"],
   [/^region$/, "region", "--region"],
@@ -86,7 +90,12 @@ function overrideEnvironments(value: unknown, a: Answers): unknown {
   });
 }
 
-/** Validates the answers; throws UsageProblems (exit 2) listing every problem with its flag. */
+export interface Problem {
+  readonly subject: string;
+  readonly message: string;
+}
+
+/** Validates the answers; throws UsageProblems (exit 2) listing every problem, each once, with its flag. */
 export function buildModel(a: Answers, cwd: string): ProjectModel {
   const configFile = configFromAnswers(a);
   let config: AppConfig;
@@ -94,13 +103,9 @@ export function buildModel(a: Answers, cwd: string): ProjectModel {
     config = resolveConfig(configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new UsageProblems(error.problems.map((p) => ({ subject: subjectOf(p.field, a), message: `${p.field}: ${p.message}` })));
+    throw new UsageProblems(reportProblems(error.problems, a));
   }
-  const problems: Array<{ subject: string; message: string }> = [];
-  // An empty argument is what "$DIR" gives when DIR is unset: never read it as the current directory.
-  if (a.dir === "") problems.push({ subject: "[dir]", message: "is empty; give a directory name (or . for the current directory)" });
-  if (/[\u0000-\u001f\u007f]/.test(a.dir)) problems.push({ subject: "[dir]", message: "contains control characters" });
-  if (a.dir.startsWith("~")) problems.push({ subject: "[dir]", message: `${JSON.stringify(a.dir)} starts with ~, which only a shell expands; write the full path` });
+  const problems = dirProblems(a.dir);
   if (problems.length > 0) throw new UsageProblems(problems);
   return {
     targetDir: isAbsolute(a.dir) ? resolve(a.dir) : resolve(cwd, a.dir),
@@ -109,20 +114,107 @@ export function buildModel(a: Answers, cwd: string): ProjectModel {
     dockerfile: a.dockerfile,
     install: a.install,
     git: a.git,
+    packageManager: a.packageManager,
   };
+}
+
+/** What is wrong with [dir] as typed, before the disk is asked anything about it. */
+export function dirProblems(dir: string): Problem[] {
+  const problems: Problem[] = [];
+  // An empty argument is what "$DIR" gives when DIR is unset: never read it as the current directory.
+  if (dir === "") problems.push({ subject: "[dir]", message: "is empty; give a directory name (or . for the current directory)" });
+  if (/[\u0000-\u001f\u007f]/.test(dir)) problems.push({ subject: "[dir]", message: "contains control characters" });
+  if (dir.startsWith("~")) problems.push({ subject: "[dir]", message: `${JSON.stringify(dir)} starts with ~, which only a shell expands; write the full path` });
+  return problems;
+}
+
+/**
+ * The validator's problems as the user must read them: each against the flag (or file field) that gave
+ * the value, and each once (a per-environment flag such as --max sets every environment: its problem
+ * is the same in each one).
+ */
+export function reportProblems(problems: readonly ConfigProblem[], a: Answers): Problem[] {
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  for (const p of problems) {
+    const reported = reportProblem(p, a);
+    const key = `${reported.subject}\n${reported.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(reported);
+  }
+  return out;
 }
 
 /** The flag (or answers-file field) a problem in `field` came from. */
 export function subjectOf(field: string, a: Answers): string {
-  const fileSubject = a.file ? `${a.file.flag} ${a.file.path}` : CONFIG_FILE;
-  const hit = FIELD_ANSWERS.find(([pattern]) => pattern.test(field));
-  if (!hit) return fileSubject;
-  const [, key, flag] = hit;
-  switch (a.sources[key]) {
-    case "flag": return flag;
-    case "file": return fileSubject;
-    default: return `${flag} (${a.sources[key] === "prompt" ? "your answer" : "the default"})`;
+  return reportProblem({ field, message: "" }, a).subject;
+}
+
+function reportProblem(p: ConfigProblem, a: Answers): Problem {
+  const fileSubject = a.file ? `${a.file.flag} ${a.file.path}` : undefined;
+  const hit = FIELD_ANSWERS.find(([pattern]) => pattern.test(p.field));
+  if (!hit) {
+    // Only the answers file sets fields without a question; without one, the field is all there is to name.
+    return fileSubject ? { subject: fileSubject, message: `${p.field}: ${p.message}` } : { subject: p.field, message: p.message };
   }
+  const [, key, flag] = hit;
+  const capacity = capacityProblem(p, a);
+  if (capacity) return capacity;
+  const source = a.sources[key];
+  // Environments listed in the answers file differ from each other: a problem that involves their own
+  // values (a flag's --max below a file's minCapacity) keeps the field, which says which environment.
+  const perFileEnvironment = a.environments === undefined && p.field.startsWith("environments") &&
+    (source !== "flag" || /\b(min|max|desired)Capacity\b/.test(p.message));
+  if (source === "file" || perFileEnvironment) {
+    const subject = source === "file" ? fileSubject ?? flag : labelled(flag, source);
+    return { subject, message: `${p.field}: ${p.message}` };
+  }
+  return { subject: labelled(flag, source), message: flagMessage(p, key) };
+}
+
+/** `--min`, `--min (the default)`, `--min (your answer)`. */
+function labelled(flag: string, source: Source): string {
+  return source === "flag" ? flag : `${flag} (${source === "prompt" ? "your answer" : "the default"})`;
+}
+
+/** The problem without its field path; for --config, with the key the user typed (config.KEY is that key). */
+function flagMessage(p: ConfigProblem, key: AnswerKey): string {
+  if (key !== "config") return p.message;
+  const m = /^config(?:\.(.+)|\[("(?:[^"\\]|\\.)*")\])$/.exec(p.field);
+  const configKey = m ? (m[1] ?? JSON.parse(m[2]) as string) : undefined;
+  if (configKey === undefined) return p.message;
+  const mentioned = p.message.includes(quote(configKey)) || p.message.startsWith(`${configKey} `) || p.message.includes(`the key ${configKey} `);
+  return mentioned ? p.message : `${configKey}: ${p.message}`;
+}
+
+/**
+ * min > max: one problem, against the flag the user gave (--max 1 under the default --min 2 is --max's
+ * problem), in flag terms; a value from the answers file keeps its field, which says which environment.
+ */
+function capacityProblem(p: ConfigProblem, a: Answers): Problem | undefined {
+  const field = /^environments\[(\d+)\]\.minCapacity$/.exec(p.field);
+  const values = /^is (\d+), more than maxCapacity (\d+)$/.exec(p.message);
+  if (!field || !values) return undefined;
+  const [min, max] = [Number(values[1]), Number(values[2])];
+  const { min: minSource, max: maxSource } = a.sources;
+  const fileSubject = a.file ? `${a.file.flag} ${a.file.path}` : "the answers file";
+  const given = (source: Source, flag: string, value: number, key: string): string => {
+    switch (source) {
+      case "flag": return `${flag} ${value}`;
+      case "prompt": return `${value} (your answer for ${flag})`;
+      case "file": return `environments[${field[1]}].${key} (${value}) in ${fileSubject}`;
+      default: return `${value} (the default of ${flag})`;
+    }
+  };
+  if (maxSource === "flag" && minSource !== "flag") {
+    return { subject: "--max", message: `${max} is less than the minimum, ${given(minSource, "--min", min, "minCapacity")}; pass a --min of ${max} or less too` };
+  }
+  if (minSource === "flag" && maxSource !== "flag") {
+    return { subject: "--min", message: `${min} is more than the maximum, ${given(maxSource, "--max", max, "maxCapacity")}; pass a --max of ${min} or more too` };
+  }
+  if (minSource === "file" && maxSource === "file") return undefined;
+  return { subject: labelled("--min", minSource), message: `${min} is more than ${given(maxSource, "--max", max, "maxCapacity")}` };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,9 @@
 /**
- * What runs after the files are on disk: `npm install` (with a progress display) and `git init`.
- * A failure here keeps every file and tells the user how to finish by hand.
+ * What runs after the files are on disk: the package manager's install (with a progress display) and
+ * `git init`. A failure or an interruption here keeps every file and tells the user how to finish.
  */
 import { spawn as nodeSpawn } from "child_process";
+import { installArgv, installCommand, PackageManager } from "./package-manager";
 
 export interface SpawnResult {
   readonly code: number | null;
@@ -10,8 +11,17 @@ export interface SpawnResult {
   readonly output: string;
 }
 
+export interface SpawnOptions {
+  readonly cwd: string;
+  /** Aborted on Ctrl-C: the command is stopped (SIGTERM, then SIGKILL) and its result returned. */
+  readonly signal?: AbortSignal;
+}
+
 /** Runs a command to completion; never rejects for a non-zero exit (only `code` says so). */
-export type SpawnFn = (command: string, args: readonly string[], options: { readonly cwd: string }) => Promise<SpawnResult>;
+export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => Promise<SpawnResult>;
+
+/** How long a stopped command may take to exit before it is killed. */
+const STOP_GRACE_MS = 3000;
 
 export const defaultSpawn: SpawnFn = (command, args, options) => new Promise((resolve) => {
   let output = "";
@@ -27,8 +37,22 @@ export const defaultSpawn: SpawnFn = (command, args, options) => new Promise((re
   }
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
-  child.on("error", (error) => resolve({ code: null, output: error.message }));
-  child.on("close", (code) => resolve({ code, output }));
+  let killer: NodeJS.Timeout | undefined;
+  // On a terminal, Ctrl-C reaches the child itself (same process group); a signal sent to this
+  // process alone does not, so the child is stopped here too.
+  const stop = (): void => {
+    child.kill("SIGTERM");
+    killer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+  };
+  if (options.signal?.aborted) stop();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  const done = (result: SpawnResult): void => {
+    if (killer) clearTimeout(killer);
+    options.signal?.removeEventListener("abort", stop);
+    resolve(result);
+  };
+  child.on("error", (error) => done({ code: null, output: error.message }));
+  child.on("close", (code) => done({ code, output }));
 });
 
 export interface Output {
@@ -36,49 +60,70 @@ export interface Output {
   readonly isTTY?: boolean;
 }
 
-/** A one-line spinner with elapsed seconds on a TTY; a start and an end line otherwise. */
-export async function withProgress<T>(out: Output, label: string, work: () => Promise<T>): Promise<T> {
+/**
+ * A one-line spinner with elapsed seconds on a TTY; a start and an end line otherwise. The end line
+ * says "finished in 12s", or what `ending` says of the result ("interrupted after").
+ */
+export async function withProgress<T>(out: Output, label: string, work: () => Promise<T>, ending: (result: T) => string = () => "finished in"): Promise<T> {
   const started = Date.now();
-  const seconds = (): string => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+  const seconds = (digits: number): string => `${((Date.now() - started) / 1000).toFixed(digits)}s`;
   if (!out.isTTY) {
     out.write(`${label}...\n`);
     const result = await work();
-    out.write(`${label}: finished in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    out.write(`${label}: ${ending(result)} ${seconds(1)}\n`);
     return result;
   }
   const frames = ["-", "\\", "|", "/"];
   let i = 0;
-  const draw = (): void => out.write(`\r${frames[i++ % frames.length]} ${label} (${seconds()})`);
+  const draw = (): void => out.write(`\r${frames[i++ % frames.length]} ${label} (${seconds(0)})`);
   draw();
   const timer = setInterval(draw, 120);
+  let result: T | undefined;
+  let ok = false;
   try {
-    return await work();
+    result = await work();
+    ok = true;
+    return result;
   } finally {
     clearInterval(timer);
-    out.write(`\r${label}: finished in ${seconds()}    \n`);
+    out.write(`\r${label}: ${ok ? ending(result as T) : "failed after"} ${seconds(0)}    \n`);
   }
 }
 
 export interface StepOutcome {
   readonly ok: boolean;
+  /** Stopped by Ctrl-C (the signal passed in was aborted); `manual` then finishes the step. */
+  readonly interrupted?: boolean;
   /** What to run by hand when the step failed. */
   readonly manual?: string;
   readonly detail?: string;
 }
 
-export async function installDependencies(dir: string, spawn: SpawnFn, out: Output): Promise<StepOutcome> {
-  const result = await withProgress(out, "Installing dependencies (npm install)", () => spawn("npm", ["install"], { cwd: dir }));
+/** The whole git step, for the user to run when it did not happen. */
+export const GIT_BY_HAND = "git init -q && git add -A && git commit -q -m \"Initial commit\"";
+
+export async function installDependencies(dir: string, pm: PackageManager, spawn: SpawnFn, out: Output, signal?: AbortSignal): Promise<StepOutcome> {
+  const [command, ...args] = installArgv(pm);
+  const manual = installCommand(pm);
+  const result = await withProgress(out, `Installing dependencies (${manual})`, () => spawn(command, args, { cwd: dir, signal }),
+    () => (signal?.aborted ? "interrupted after" : "finished in"));
+  if (signal?.aborted) return { ok: false, interrupted: true, manual };
   if (result.code === 0) return { ok: true };
-  return { ok: false, manual: "npm install", detail: lastLines(result.output, 12) };
+  return { ok: false, manual, detail: lastLines(result.output, 12) };
 }
 
-export async function initGit(dir: string, spawn: SpawnFn): Promise<StepOutcome> {
-  const init = await spawn("git", ["init", "-q"], { cwd: dir });
-  if (init.code !== 0) return { ok: false, manual: "git init", detail: lastLines(init.output, 5) };
-  const add = await spawn("git", ["add", "-A"], { cwd: dir });
-  if (add.code !== 0) return { ok: false, manual: "git add -A && git commit -m \"Initial commit\"", detail: lastLines(add.output, 5) };
-  const commit = await spawn("git", ["commit", "-q", "-m", "Initial commit from create-immutable-app"], { cwd: dir });
-  if (commit.code !== 0) return { ok: false, manual: "git commit -m \"Initial commit\"", detail: lastLines(commit.output, 5) };
+export async function initGit(dir: string, spawn: SpawnFn, signal?: AbortSignal): Promise<StepOutcome> {
+  const steps: Array<[readonly string[], string]> = [
+    [["init", "-q"], GIT_BY_HAND],
+    [["add", "-A"], "git add -A && git commit -m \"Initial commit\""],
+    [["commit", "-q", "-m", "Initial commit from create-immutable-app"], "git commit -m \"Initial commit\""],
+  ];
+  for (const [args, manual] of steps) {
+    if (signal?.aborted) return { ok: false, interrupted: true, manual };
+    const result = await spawn("git", args, { cwd: dir, signal });
+    if (signal?.aborted) return { ok: false, interrupted: true, manual };
+    if (result.code !== 0) return { ok: false, manual, detail: lastLines(result.output, 5) };
+  }
   return { ok: true };
 }
 

@@ -9,6 +9,7 @@ import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourc
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { ProjectModel } from "./model";
+import { packageManagerView } from "./package-manager";
 import { Sources } from "./package-files";
 
 export interface GeneratedFile {
@@ -217,6 +218,7 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     secrets: config.secrets.map((name) => ({ name, parameter: secretParameterName(app, firstEnv, name) })),
     exampleSecret: secretParameterName(app, firstEnv, config.secrets[0] ?? "EXAMPLE_SECRET"),
     firstKmsAlias: kmsAliasName(app, firstEnv),
+    pm: packageManagerView(model.packageManager),
   };
 }
 

@@ -13,7 +13,7 @@
  */
 import {
   chmodSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  renameSync, rmSync, Stats, writeSync,
+  renameSync, rmSync, statSync, Stats, writeSync,
 } from "fs";
 import { basename, dirname, join, posix } from "path";
 import { GeneratorError, UsageError } from "./errors";
@@ -58,25 +58,40 @@ export function checkRelativePath(path: string): void {
   if (posix.normalize(path) !== path) bad("not normalized");
 }
 
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // ENOTDIR: a segment of the path is a file; the path cannot exist (the caller reports that segment).
+    if (["ENOENT", "ENOTDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
     throw error;
   }
 }
 
-/** Checks the target against the map; reads the disk, writes nothing. Throws a usage error on conflicts. */
-export function planWrite(targetDir: string, files: FileMap, force: boolean): WritePlan {
-  for (const path of files.keys()) checkRelativePath(path);
+type TargetState = { readonly mode: "new" | "empty" } | { readonly mode: "non-empty"; readonly entries: readonly string[] };
+
+/** The target itself: refuses a symlink, a non-directory, a read-only directory or parent. Reads only. */
+function inspectTarget(targetDir: string): TargetState {
   const target = lstatOrUndefined(targetDir);
   if (target === undefined) {
     const parent = nearestExisting(dirname(targetDir));
+    // A parent may be a symlink to a directory (/tmp on macOS): follow it for this check.
+    const followed = parent.stat.isSymbolicLink() ? statOrUndefined(parent.path) : parent.stat;
+    if (followed !== undefined && !followed.isDirectory()) {
+      throw new UsageError("[dir]", `cannot create ${targetDir}: ${parent.path} is a file, not a directory`);
+    }
     if (parent.stat.isDirectory() && (parent.stat.mode & 0o222) === 0) {
       throw new GeneratorError("external", `cannot create ${targetDir}: ${parent.path} is read-only`);
     }
-    return { targetDir, mode: "new", replaced: [], backups: new Map() };
+    return { mode: "new" };
   }
   if (target.isSymbolicLink()) {
     throw new UsageError("[dir]", `${targetDir} is a symbolic link; give the real directory (nothing was written)`);
@@ -86,7 +101,35 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
     throw new GeneratorError("external", `${targetDir} is read-only (mode ${(target.mode & 0o777).toString(8)}); nothing was written`);
   }
   const entries = readdirSync(targetDir).filter((name) => !IGNORABLE.has(name)).sort();
-  if (entries.length === 0) return { targetDir, mode: "empty", replaced: [], backups: new Map() };
+  return entries.length === 0 ? { mode: "empty" } : { mode: "non-empty", entries };
+}
+
+/**
+ * The rules of planWrite that need no file map, for the CLI to apply before the first question:
+ * the target must be new or empty (or --force), a real directory, writable. Reads the disk, writes nothing.
+ */
+export function checkTarget(targetDir: string, force: boolean): void {
+  const state = inspectTarget(targetDir);
+  if (state.mode === "non-empty" && !force) throw notEmpty(targetDir, state.entries, []);
+}
+
+function notEmpty(targetDir: string, others: readonly string[], replaced: readonly string[]): UsageError {
+  // A home directory can hold hundreds of entries: name a few, count the rest.
+  const shown = others.length > 12 ? [...others.slice(0, 12), `and ${others.length - 12} more`] : others;
+  return new UsageError("[dir]", [
+    `${targetDir} is not empty; nothing was written.`,
+    ...(replaced.length > 0 ? [`  ${replaced.length} file(s) would be replaced:`, ...replaced.map((p) => `    ${p}`)] : []),
+    ...(others.length > 0 ? [`  it ${replaced.length > 0 ? "also " : ""}contains: ${shown.join(", ")}`] : []),
+    "  Choose a new or empty directory, or pass --force to write beside these files (nothing is deleted; replaced files are listed).",
+  ].join("\n"));
+}
+
+/** Checks the target against the map; reads the disk, writes nothing. Throws a usage error on conflicts. */
+export function planWrite(targetDir: string, files: FileMap, force: boolean): WritePlan {
+  for (const path of files.keys()) checkRelativePath(path);
+  const state = inspectTarget(targetDir);
+  if (state.mode !== "non-empty") return { targetDir, mode: state.mode, replaced: [], backups: new Map() };
+  const { entries } = state;
 
   const replaced: string[] = [];
   // One line per offending path, however many files of the map lie below it.
@@ -118,13 +161,7 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
     throw new UsageError("[dir]", `cannot write into ${targetDir} (nothing was written):\n${[...problems].map((p) => `    ${p}`).join("\n")}`);
   }
   if (!force) {
-    const others = entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`)));
-    throw new UsageError("[dir]", [
-      `${targetDir} is not empty; nothing was written.`,
-      ...(replaced.length > 0 ? [`  ${replaced.length} file(s) would be replaced:`, ...replaced.map((p) => `    ${p}`)] : []),
-      ...(others.length > 0 ? [`  it also contains: ${others.join(", ")}`] : []),
-      "  Choose a new or empty directory, or pass --force to write beside these files (nothing is deleted; replaced files are listed).",
-    ].join("\n"));
+    throw notEmpty(targetDir, entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`))), replaced);
   }
   return { targetDir, mode: "merge", replaced, backups: planBackups(targetDir, files, replaced) };
 }

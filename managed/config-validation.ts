@@ -99,7 +99,7 @@ function regionHint(region: string): string {
   const near = Object.keys(REGIONS).filter((known) => area !== undefined && known.startsWith(area));
   return near.length > 0
     ? `known in that area: ${near.join(", ")}`
-    : "e.g. us-east-1, eu-west-1, ap-southeast-2 (the full list is in managed/aws-rules.ts)";
+    : "e.g. us-east-1, eu-west-1, ap-southeast-2";
 }
 
 function readName(
@@ -279,7 +279,7 @@ function readConfigValues(r: Reader, field: string, value: Json): Record<string,
       if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) r.fail(path, "contains control characters (only newline and tab are allowed)");
       if (LONE_SURROGATE.test(v)) r.fail(path, "contains a lone UTF-16 surrogate, which no file can carry");
       const why = secretReason(path.split(".").pop() ?? "", v);
-      if (why) r.fail(path, `looks like a secret (${why}); declare its name in "secrets" and set the value out of band`);
+      if (why) r.fail(path, `looks like a secret (${why}); make it a secret instead (only its name is stored; the value is set out of band)`);
     });
 }
 

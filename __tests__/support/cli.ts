@@ -71,10 +71,15 @@ export interface InProcessResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI in-process (no TTY unless a prompter is given), never installing or running git for real. */
-export async function runCli(argv: string[], options: Partial<CliDeps> & { prompter?: Prompter } = {}): Promise<InProcessResult> {
-  const stdout = new Capture(options.prompter !== undefined);
-  const stderr = new Capture();
+/**
+ * Runs the CLI in-process (no TTY unless a prompter is given), never installing or running git for real.
+ * The environment is empty unless given: npm, and no colour (NO_COLOR) so that tests read plain text.
+ */
+export async function runCli(
+  argv: string[], options: Partial<CliDeps> & { prompter?: Prompter; stdoutIsTTY?: boolean; stderrIsTTY?: boolean } = {},
+): Promise<InProcessResult> {
+  const stdout = new Capture(options.stdoutIsTTY ?? options.prompter !== undefined);
+  const stderr = new Capture(options.stderrIsTTY ?? false);
   const refuseSpawn: SpawnFn = async (command) => {
     throw new Error(`test run tried to spawn ${command}; pass --no-install --no-git or a fake spawn`);
   };
@@ -83,10 +88,12 @@ export async function runCli(argv: string[], options: Partial<CliDeps> & { promp
     stdout: options.stdout ?? stdout,
     stderr,
     stdinIsTTY: options.prompter !== undefined,
+    env: options.env ?? { NO_COLOR: "1" },
     loadPrompter: options.prompter ? async () => options.prompter! : undefined,
     spawn: options.spawn ?? refuseSpawn,
     onStep: options.onStep,
     sources: options.sources ?? packageSources(),
+    deferSignals: options.deferSignals,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
@@ -159,9 +166,12 @@ function isBuildFresh(): boolean {
   return Math.max(newest(join(REPO, "generators"), ".ts"), newest(join(REPO, "stacks"), ".ts"), newest(join(REPO, "managed"), ".ts")) < oldestOutput;
 }
 
-/** Runs the built bin as a user would. */
+/**
+ * Runs the built bin as a user would, with plain output: jest's workers may set FORCE_COLOR, and
+ * NO_COLOR wins over it (a test that wants colour passes NO_COLOR: "").
+ */
 export function runBin(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: "utf8", timeout: options.timeout ?? 60_000,
+    cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, encoding: "utf8", timeout: options.timeout ?? 60_000,
   });
 }

@@ -1,0 +1,97 @@
+/**
+ * The package manager of a generated project: npm, pnpm, Yarn or Bun. It follows the one that ran the
+ * CLI (`npx`, `pnpm create`, `yarn create`, `bun create` set npm_config_user_agent), unless a
+ * --use-<pm> flag chooses; npm when neither says. Each manager's commands live here, in one table, for
+ * the install step, the next steps and (through the template view's `pm`) the README and CI workflows.
+ */
+
+export const PACKAGE_MANAGERS = ["npm", "pnpm", "yarn", "bun"] as const;
+
+export type PackageManager = (typeof PACKAGE_MANAGERS)[number];
+
+export const DEFAULT_PACKAGE_MANAGER: PackageManager = "npm";
+
+interface Commands {
+  /** Installs the dependencies and writes the lockfile (the first install, in a new project). */
+  readonly install: readonly string[];
+  /** Installs exactly what the lockfile says and fails if it is out of date (CI). */
+  readonly ciInstall: readonly string[];
+  /** Runs a binary of an installed dependency (`npx cdktf ...`). */
+  readonly exec: readonly string[];
+  /** npm passes arguments to a script only after `--`; the others pass them on as they are. */
+  readonly scriptArgsSeparator: boolean;
+}
+
+const COMMANDS: Readonly<Record<PackageManager, Commands>> = {
+  npm: { install: ["npm", "install"], ciInstall: ["npm", "ci"], exec: ["npx"], scriptArgsSeparator: true },
+  pnpm: { install: ["pnpm", "install"], ciInstall: ["pnpm", "install", "--frozen-lockfile"], exec: ["pnpm", "exec"], scriptArgsSeparator: false },
+  // --immutable is Yarn 2+ (Berry), which corepack installs; Yarn 1 spells it --frozen-lockfile.
+  yarn: { install: ["yarn", "install"], ciInstall: ["yarn", "install", "--immutable"], exec: ["yarn", "run"], scriptArgsSeparator: false },
+  bun: { install: ["bun", "install"], ciInstall: ["bun", "install", "--frozen-lockfile"], exec: ["bunx"], scriptArgsSeparator: false },
+};
+
+export function isPackageManager(value: string): value is PackageManager {
+  return (PACKAGE_MANAGERS as readonly string[]).includes(value);
+}
+
+/**
+ * The package manager named first in npm_config_user_agent ("pnpm/9.1.0 npm/? node/v20.11.0 linux x64"),
+ * or undefined when it names none of ours (or is unset: the CLI was started with node directly).
+ */
+export function packageManagerFromUserAgent(userAgent: string | undefined): PackageManager | undefined {
+  const name = /^\s*([a-z]+)\//.exec(userAgent ?? "")?.[1];
+  return name !== undefined && isPackageManager(name) ? name : undefined;
+}
+
+/** The install step's command and arguments, for spawn. */
+export function installArgv(pm: PackageManager): readonly string[] {
+  return COMMANDS[pm].install;
+}
+
+/** `npm install`, `pnpm install`, ... */
+export function installCommand(pm: PackageManager): string {
+  return COMMANDS[pm].install.join(" ");
+}
+
+/** `npm ci`, `pnpm install --frozen-lockfile`, `yarn install --immutable`, `bun install --frozen-lockfile`. */
+export function ciInstallCommand(pm: PackageManager): string {
+  return COMMANDS[pm].ciInstall.join(" ");
+}
+
+/** `npx cdktf deploy staging`, `pnpm exec cdktf deploy staging`, ... */
+export function execCommand(pm: PackageManager, bin: string, ...args: readonly string[]): string {
+  return [...COMMANDS[pm].exec, bin, ...args].join(" ");
+}
+
+/**
+ * `npm run deploy -- staging`, `pnpm run deploy staging`, `yarn run deploy staging`, `bun run deploy staging`.
+ * The arguments are put in as given (callers pass shell words or placeholders such as `<env>`).
+ */
+export function runScript(pm: PackageManager, script: string, ...args: readonly string[]): string {
+  const words = [pm, "run", script];
+  if (args.length > 0) words.push(...(COMMANDS[pm].scriptArgsSeparator ? ["--"] : []), ...args);
+  return words.join(" ");
+}
+
+/** What templates see as `pm`: `{{pm.install}}`, `{{pm.ciInstall}}`, `{{pm.run "deploy" name}}`, `{{pm.exec "cdktf" "synth"}}`. */
+export interface PackageManagerView {
+  readonly name: PackageManager;
+  readonly install: string;
+  readonly ciInstall: string;
+  /** Called by Handlebars with the template's arguments and, last, its options object (ignored). */
+  readonly run: (script: string, ...args: unknown[]) => string;
+  readonly exec: (bin: string, ...args: unknown[]) => string;
+}
+
+export function packageManagerView(pm: PackageManager): PackageManagerView {
+  // Handlebars passes its options object as the last argument: keep only the template's own words.
+  const words = (args: readonly unknown[]): string[] =>
+    args.filter((a) => typeof a === "string" || typeof a === "number").map(String);
+  return {
+    name: pm,
+    install: installCommand(pm),
+    ciInstall: ciInstallCommand(pm),
+    run: (script, ...args) => runScript(pm, script, ...words(args)),
+    exec: (bin, ...args) => execCommand(pm, bin, ...words(args)),
+  };
+}
