@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # immutable-app-configure <app>
 #
-# Runs once per boot as immutable-app-config@<app>.service, before <app>.service starts:
-#   1. reads /etc/<app>/boot.env (written by the launch template's user_data),
+# Runs once per boot as immutable-app-config@<app>.service, before immutable-app@<app>.service starts:
+#   1. reads /etc/immutable-app/<app>/boot.env (written by the launch template's user_data),
 #   2. reads every parameter under PARAMETER_PATH from SSM (recursive, decrypted, page by page) and
 #      checks it against EXPECTED_PARAMETERS, the names the stack created parameters for,
-#   3. writes /etc/<app>/app.env atomically (temp file + rename): all of it or nothing,
+#   3. writes /etc/immutable-app/<app>/app.env atomically (temp file + rename): all of it or nothing,
 #   4. configures and starts the CloudWatch agent to ship the app's log to LOG_GROUP_NAME.
 # Any problem exits non-zero with a message; the app unit then does not start, the instance fails
 # its health check and the rollout stops. An unreadable config is never "no config": access denied
@@ -41,13 +41,16 @@ die() {
 app="${1:-}"
 [[ $# -eq 1 && "$app" =~ $APP_RE ]] || die "usage: immutable-app-configure <app>"
 
-# Overridable for tests only; the unit sets none of these.
-config_dir="${IMMUTABLE_APP_CONFIG_DIR:-/etc/$app}"
+# Every name on the instance is the app name behind the immutable-app prefix (managed/names.ts), so
+# that no app name can be that of something the OS has. Overridable for tests only; the unit sets
+# none of these.
+config_dir="${IMMUTABLE_APP_CONFIG_DIR:-/etc/immutable-app/$app}"
 log_dir="${IMMUTABLE_APP_LOG_DIR:-/var/log/immutable-app}"
+log_file="$log_dir/$app.log"
 cwagent_ctl="${IMMUTABLE_APP_CWAGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}"
 
 boot_env="$config_dir/boot.env"
-[[ -f "$boot_env" ]] || die "$boot_env is missing: the launch template's user_data writes it before starting $app.service"
+[[ -f "$boot_env" ]] || die "$boot_env is missing: the launch template's user_data writes it before starting immutable-app@$app.service"
 
 # boot.env is root-written shell assignments; read it in a subshell and keep only the known names.
 boot_values="$(
@@ -165,7 +168,7 @@ tmp_env=""
 
 # --- 4. CloudWatch agent: the app's stdout/stderr file (see app.service) to the environment's group.
 tmp_cw="$(mktemp "$config_dir/.cloudwatch-agent.json.XXXXXX")"
-jq -n --arg file "$log_dir/$app.log" --arg group "$LOG_GROUP_NAME" '{
+jq -n --arg file "$log_file" --arg group "$LOG_GROUP_NAME" '{
   agent: {run_as_user: "root"},
   logs: {logs_collected: {files: {collect_list: [
     {file_path: $file, log_group_name: $group, log_stream_name: "{instance_id}"}

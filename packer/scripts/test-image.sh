@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Image tests, run inside the build; any failure fails the build and no AMI is registered.
 #   - the boot script's app.env reads back exactly through this OS's own systemd,
-#   - <app>.service starts the baked container and answers its health path,
+#   - immutable-app@<app>.service starts the baked container and answers its health path,
 #   - nothing listens on port 22, sshd is masked, the app unit is installed disabled.
 set -euo pipefail
 
 : "${APP_NAME:?}" "${AWS_REGION:?}" "${APP_PORT:?}" "${HEALTH_CHECK_PATH:?}"
 export PATH="$PATH:/snap/bin"
-unit="$APP_NAME.service"
-config_dir="/etc/$APP_NAME"
+# The names install-app.sh gave the app (managed/names.ts): all behind the immutable-app prefix.
+unit="immutable-app@$APP_NAME.service"
+config_dir="/etc/immutable-app/$APP_NAME"
+baked_image="localhost/immutable-app/$APP_NAME:baked"
+container="immutable-app-$APP_NAME"
+log_file="/var/log/immutable-app/$APP_NAME.log"
 fail() {
   printf 'IMAGE TEST FAILED: %s\n' "$*" >&2
   exit 1
@@ -18,7 +22,7 @@ fail() {
 [[ "$(systemctl is-enabled "$unit" 2>/dev/null || true)" == disabled ]] || fail "$unit must be installed disabled"
 systemctl is-active --quiet docker.service || fail "docker is not running"
 [[ "$(systemctl is-enabled docker.service)" == enabled ]] || fail "docker is not enabled"
-docker image inspect "$APP_NAME:baked" >/dev/null || fail "image $APP_NAME:baked is missing"
+docker image inspect "$baked_image" >/dev/null || fail "image $baked_image is missing"
 command -v aws >/dev/null || fail "the AWS CLI is missing"
 command -v jq >/dev/null || fail "jq is missing"
 test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl || fail "the CloudWatch agent is missing"
@@ -90,11 +94,11 @@ done
 if [[ -z "$healthy" ]]; then
   systemctl status --no-pager "$unit" || true
   journalctl --no-pager -u "$unit" -n 50 || true
-  tail -n 50 "/var/log/immutable-app/$APP_NAME.log" || true
+  tail -n 50 "$log_file" || true
   fail "$url did not answer 2xx within 120 s"
 fi
-[[ "$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$APP_NAME")" == true ]] || fail "container root is writable"
-[[ -s "/var/log/immutable-app/$APP_NAME.log" ]] || echo "note: the app wrote nothing to its log yet"
+[[ "$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$container")" == true ]] || fail "container root is writable"
+[[ -s "$log_file" ]] || echo "note: the app wrote nothing to its log yet"
 
 # --- no SSH: nothing listens on port 22, on any address
 listeners="$(ss -ltnH 'sport = :22')"
