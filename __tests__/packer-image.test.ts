@@ -189,3 +189,61 @@ rootDescribe("an app's name on the instance, with the real scripts in an overlay
     },
   );
 });
+
+/** The units harden.sh masks (a test in packer-scripts keeps test-image.sh's list equal). */
+function noUpdateUnits(): string[] {
+  const script = readFileSync(join(PACKER_DIR, "scripts", "harden.sh"), "utf8");
+  return /^no_update_units=\(\n([\s\S]*?)\n\)$/m.exec(script)![1].split(/\s+/).filter(Boolean);
+}
+
+rootDescribe("no change after the bake: harden.sh holds it, test-image.sh proves it", () => {
+  // What an Ubuntu 24.04 build instance has as snaps once install-runtime.sh added the AWS CLI.
+  const SNAPS = ["amazon-ssm-agent", "aws-cli", "core22", "core24", "snapd"];
+  const app = "shop";
+  let root: ImageRoot;
+  let hardened: Run[];
+
+  beforeAll(() => {
+    root = new ImageRoot({ snaps: SNAPS });
+    hardened = ["install-app.sh", "harden.sh"].map((script) => ({ step: script, result: root.runScript(script, bakeEnv(app)) }));
+  });
+  afterAll(() => root?.dispose());
+
+  it("masks every update unit, turns apt's periodic runs off, holds every snap, and the image test passes", () => {
+    expect(failures(hardened)).toEqual([]);
+    const links = root.changes().filter((c) => c.type === "l").map((c) => `${c.path} -> ${c.target}`);
+    for (const unit of noUpdateUnits()) expect(links).toContain(`etc/systemd/system/${unit} -> /dev/null`);
+    for (const option of ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"]) {
+      expect(root.run(`apt-config shell value ${option}`).stdout).toBe("value='0'\n");
+    }
+    expect(root.calls()).toEqual(expect.arrayContaining(["snap refresh --hold", `snap refresh --hold ${SNAPS.join(" ")}`]));
+    const test = root.runScript("test-image.sh", bakeEnv(app));
+    expect(test.stderr).toBe("");
+    expect(test.status).toBe(0);
+  });
+
+  // Each case undoes one part of the hardening, as a package postinst or a hand on the instance
+  // would; the image test must fail, naming it. Each case restores what it undid.
+  it.each([
+    ["a timer re-enabled", "systemctl unmask apt-daily-upgrade.timer && systemctl enable apt-daily-upgrade.timer",
+      "IMAGE TEST FAILED: apt-daily-upgrade.timer is enabled, expected masked", "systemctl mask apt-daily-upgrade.timer"],
+    ["a unit unmasked", "systemctl unmask motd-news.timer",
+      /IMAGE TEST FAILED: motd-news\.timer is \S+, expected masked/, "systemctl mask motd-news.timer"],
+    ["one snap's hold released", "snap refresh --unhold amazon-ssm-agent",
+      "IMAGE TEST FAILED: snaps not held: amazon-ssm-agent", "snap refresh --hold amazon-ssm-agent"],
+    ["the hold of all snaps' auto-refreshes released", "snap refresh --unhold",
+      "IMAGE TEST FAILED: snap auto-refreshes are not held forever", "snap refresh --hold"],
+    ["apt's unattended upgrades switched back on", "echo 'APT::Periodic::Unattended-Upgrade \"1\";' >/etc/apt/apt.conf.d/99zz-test",
+      "IMAGE TEST FAILED: APT::Periodic::Unattended-Upgrade is '1', expected '0'", "rm /etc/apt/apt.conf.d/99zz-test"],
+  ] as const)("fails the bake when %s", (_case, undo, message: string | RegExp, restore) => {
+    expect(root.run(undo).status).toBe(0);
+    try {
+      const test = root.runScript("test-image.sh", bakeEnv(app));
+      expect(test.status).not.toBe(0);
+      if (typeof message === "string") expect(test.stderr).toContain(message);
+      else expect(test.stderr).toMatch(message);
+    } finally {
+      expect(root.run(restore).status).toBe(0);
+    }
+  });
+});

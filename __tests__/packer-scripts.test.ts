@@ -87,6 +87,15 @@ describe("names in the scripts", () => {
   });
 });
 
+describe("no change after the bake", () => {
+  it("harden.sh masks exactly the units test-image.sh checks", () => {
+    const units = (script: string) =>
+      /^no_update_units=\(\n([\s\S]*?)\n\)$/m.exec(readFileSync(join(PACKER_DIR, "scripts", script), "utf8"))![1].split(/\s+/).filter(Boolean);
+    expect(units("harden.sh").length).toBeGreaterThanOrEqual(10);
+    expect(units("test-image.sh")).toEqual(units("harden.sh"));
+  });
+});
+
 describe("the baked image's name", () => {
   // docs.docker.com/reference/cli/docker/image/tag names distribution/reference as the grammar:
   // domain "/" path-component ("/" path-component)* ":" tag, where a first component that is

@@ -2,7 +2,8 @@
 # Image tests, run inside the build; any failure fails the build and no AMI is registered.
 #   - the boot script's app.env reads back exactly through this OS's own systemd,
 #   - immutable-app@<app>.service starts the baked container and answers its health path,
-#   - nothing listens on port 22, sshd is masked, the app unit is installed disabled.
+#   - nothing listens on port 22, sshd is masked, the app unit is installed disabled,
+#   - nothing changes the instance after the bake: update timers masked, snaps held.
 set -euo pipefail
 
 : "${APP_NAME:?}" "${AWS_REGION:?}" "${APP_PORT:?}" "${HEALTH_CHECK_PATH:?}"
@@ -30,6 +31,36 @@ for ssh_unit in ssh.service sshd.service; do
   state="$(systemctl is-enabled "$ssh_unit" 2>/dev/null || true)"
   [[ -z "$state" || "$state" == masked || "$state" == not-found ]] || fail "$ssh_unit is $state, expected masked"
 done
+
+# --- no change after the bake (scripts/harden.sh says why and where each is documented; a test
+#     keeps this list equal to harden's)
+no_update_units=(
+  apt-daily.timer apt-daily.service apt-daily-upgrade.timer apt-daily-upgrade.service
+  unattended-upgrades.service motd-news.timer update-notifier-download.timer update-notifier-motd.timer
+  fwupd-refresh.timer ua-timer.timer
+  dnf-makecache.timer dnf-automatic.timer dnf-automatic-download.timer dnf-automatic-install.timer
+  dnf-automatic-notifyonly.timer
+)
+for no_update_unit in "${no_update_units[@]}"; do
+  state="$(systemctl is-enabled "$no_update_unit" 2>/dev/null || true)"
+  [[ "$state" == masked ]] || fail "$no_update_unit is ${state:-unknown}, expected masked: it would change instances after the bake"
+  ! systemctl is-active --quiet "$no_update_unit" || fail "$no_update_unit is running"
+done
+if command -v apt-config >/dev/null; then
+  for option in APT::Periodic::Update-Package-Lists APT::Periodic::Unattended-Upgrade; do
+    value="$(apt-config shell value "$option")"
+    [[ "$value" == "value='0'" ]] || fail "$option is ${value#value=}, expected '0'"
+  done
+fi
+# 'snap refresh --time' prints "hold: forever" for an indefinite hold of all snaps' auto-refreshes,
+# 'snap list' notes "held" for each held snap (snapd cmd/snap/cmd_snap_op.go, snapcraft.io/docs/managing-updates).
+if command -v snap >/dev/null; then
+  snap refresh --time | grep -qx 'hold: forever' || fail "snap auto-refreshes are not held forever (snap refresh --time)"
+  unheld="$(snap list | awk 'NR > 1 && $NF !~ /(^|,)held(,|$)/ { print $1 }' | paste -sd ' ' -)"
+  [[ -z "$unheld" ]] || fail "snaps not held: $unheld"
+fi
+enabled_timers="$(systemctl list-unit-files --type=timer --state=enabled --no-legend 2>/dev/null | awk '{ print $1 }' | paste -sd ' ' -)"
+echo "note: enabled timers: ${enabled_timers:-none}"
 
 # --- the boot script on this OS, with a stand-in for SSM and the agent
 fake="$(mktemp -d)"
