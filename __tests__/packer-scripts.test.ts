@@ -213,6 +213,37 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     expect(env.get("APP_DOCKER_ENV_ARGS")).toContain("--env=EXTRA_TOKEN");
   });
 
+  // What a first boot can meet before the route to SSM or the instance profile's permissions are
+  // there (IAM is eventually consistent); each fails twice, then SSM answers.
+  it.each([
+    ["no route to SSM yet", 255, "\nCould not connect to the endpoint URL: \"https://ssm.eu-west-1.amazonaws.com/\"\n"],
+    ["no instance credentials yet", 253, "\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n"],
+    ["the role's policy not yet visible", 254,
+      "\nAn error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/shop-prod/i-0 is not authorized to perform: ssm:GetParametersByPath\n"],
+    ["throttling beyond the CLI's own retries", 254, "\nAn error occurred (ThrottlingException) when calling the GetParametersByPath operation (reached max retries: 5): Rate exceeded\n"],
+  ])("retries %s and then starts: two failures, then the answer", (_case, exit, stderr) => {
+    box.writeBootEnv({ expected: ["GREETING"] });
+    box.setPages([{ failures: [{ stderr, exit }, { stderr, exit }], parameters: [{ name: configParameterName(APP, ENV, "GREETING"), value: "hello" }] }]);
+    const result = box.runConfigure();
+    expect(result.status).toBe(0);
+    expect(box.awsCallsFor(0)).toBe(3);
+    expect(result.stderr.match(/^immutable-app-configure: reading \/shop\/prod\/ from SSM failed \(attempt \d, exit \d+.*\); retrying in [\d.]+ s$/gm)).toHaveLength(2);
+    expect(result.stderr).toContain(stderr.trim());
+    expect(parseSystemdEnvFile(readFileSync(box.appEnvFile, "utf8")).get("GREETING")).toBe("hello");
+  });
+
+  it("retries within a bound that the config unit's start timeout stays above", () => {
+    const script = readFileSync(join(PACKER_DIR, "files", "configure-app.sh"), "utf8");
+    const bound = Number(/^readonly AWS_RETRY_SECONDS=(\d+)$/m.exec(script)![1]);
+    expect(bound).toBe(300);
+    const unit = readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8");
+    const [, amount, suffix] = /^TimeoutStartSec=(\d+)(min|s)?$/m.exec(unit)!;
+    const timeout = Number(amount) * (suffix === "min" ? 60 : 1);
+    // Room for the CloudWatch agent to start after the last call (systemd.time(7): "min" is minutes).
+    expect(timeout).toBeGreaterThanOrEqual(bound + 60);
+    expect(unit).not.toMatch(/^Restart=/m);
+  });
+
   it("refuses the secret placeholder of stacks/parameters.ts (the literal is the same)", () => {
     const script = readFileSync(join(PACKER_DIR, "files", "configure-app.sh"), "utf8");
     expect(/^readonly SECRET_PLACEHOLDER='(.*)'$/m.exec(script)?.[1]).toBe(SECRET_PLACEHOLDER);
@@ -245,8 +276,11 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     const OLD = 'OLD="previous boot"\n';
     beforeEach(() => writeFileSync(box.appEnvFile, OLD));
 
-    function expectFailure(messagePattern: RegExp) {
-      const result = box.runConfigure();
+    // Failures that are retried until the bound get a bound of 1 s.
+    const ONE_SECOND_BOUND = { IMMUTABLE_APP_AWS_RETRY_SECONDS: "1" };
+
+    function expectFailure(messagePattern: RegExp, env: NodeJS.ProcessEnv = {}) {
+      const result = box.runConfigure(env);
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(messagePattern);
       expect(readFileSync(box.appEnvFile, "utf8")).toBe(OLD);
@@ -311,13 +345,13 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       const denied =
         "An error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: ssm:GetParametersByPath\n";
       box.setPages([{ error: denied }]);
-      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed/);
+      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed/, ONE_SECOND_BOUND);
       expect(result.stderr).toContain("AccessDeniedException");
     });
 
     it("when a later page fails (never half-written)", () => {
       box.setPages([trickyPages()[0], { error: "An error occurred (KMS.AccessDeniedException) when decrypting\n" }]);
-      expectFailure(/KMS\.AccessDeniedException[\s\S]*from SSM failed/);
+      expectFailure(/KMS\.AccessDeniedException[\s\S]*from SSM failed/, ONE_SECOND_BOUND);
     });
 
     it("when a name cannot be an environment variable", () => {
@@ -351,6 +385,33 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       const result = box.runConfigure();
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/boot\.env is missing: the launch template's user_data writes it/);
+    });
+
+    it("when SSM keeps failing in a way that may heal: retried until the bound, then given up, quickly here", () => {
+      box.setPages([{ failures: Array.from({ length: 50 }, () => ({ stderr: "\nCould not connect to the endpoint URL: \"https://ssm.eu-west-1.amazonaws.com/\"\n", exit: 255 })) }]);
+      const started = Date.now();
+      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed \d+ times in [\d.]+ s and the bound of 1 s is reached/, ONE_SECOND_BOUND);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(box.awsCallsFor(0)).toBeGreaterThanOrEqual(3);
+      expect(result.stderr).toContain("Could not connect to the endpoint URL");
+      expect(result.stderr).toMatch(/retrying in 0\.050 s\n[\s\S]*retrying in 0\.100 s\n/);
+    });
+
+    it("when a call hangs: timed out at the bound, however long the call would take", () => {
+      box.setPages([{ hang: true }]);
+      const started = Date.now();
+      expectFailure(/reading \/shop\/prod\/ from SSM failed: no answer within the bound of 1 s \(1 attempts\)/, ONE_SECOND_BOUND);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    it.each([
+      ["a request SSM rejects", 254, "An error occurred (ValidationException) when calling the GetParametersByPath operation: 1 validation error detected"],
+      ["a command line the CLI rejects", 252, "aws: error: argument --max-items: expected one argument"],
+    ])("at once, without retrying, for %s", (_case, exit, stderr) => {
+      box.setPages([{ failures: [{ stderr: `${stderr}\n`, exit }] }]);
+      const result = expectFailure(new RegExp(`from SSM failed \\(see the aws error above; exit ${exit}[^)]*does not heal by waiting\\)`));
+      expect(result.stderr).toContain(stderr);
+      expect(box.awsCallsFor(0)).toBe(1);
     });
 
     it("when the CloudWatch agent does not start (app.env is complete, the unit still fails)", () => {
