@@ -44,7 +44,8 @@ set -euo pipefail
 box="$1"
 shift
 m="$box/merged"
-# overlayfs refuses a lower layer inside another (the fixture would be inside /): a tmpfs copy is not.
+# overlayfs refuses (ELOOP) the fixture as a lower layer when it lies inside the other lower layer, /;
+# a copy on a tmpfs is on another filesystem.
 mount -t tmpfs -o mode=0755 tmpfs "$box/lower"
 cp -a "$box/fixture/." "$box/lower/"
 mount -t overlay overlay -o "lowerdir=$box/lower:/,upperdir=$box/upper,workdir=$box/work" "$m"
