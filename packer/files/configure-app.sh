@@ -233,7 +233,7 @@ jq -r --arg app "$APP_NAME" --arg env "$APP_ENV" --arg region "$AWS_REGION" --ar
 mv -f -- "$tmp_env" "$config_dir/app.env"
 tmp_env=""
 
-# --- 4. CloudWatch agent: the app's stdout/stderr file (see app.service) to the environment's group.
+# --- 4. CloudWatch agent: the app's stdout/stderr file (see immutable-app@.service) to the environment's group.
 tmp_cw="$(mktemp "$config_dir/.cloudwatch-agent.json.XXXXXX")"
 jq -n --arg file "$log_file" --arg group "$LOG_GROUP_NAME" '{
   agent: {run_as_user: "root"},
