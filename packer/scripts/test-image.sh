@@ -55,7 +55,9 @@ fi
 # 'snap refresh --time' prints "hold: forever" for an indefinite hold of all snaps' auto-refreshes,
 # 'snap list' notes "held" for each held snap (snapd cmd/snap/cmd_snap_op.go, snapcraft.io/docs/managing-updates).
 if command -v snap >/dev/null; then
-  snap refresh --time | grep -qx 'hold: forever' || fail "snap auto-refreshes are not held forever (snap refresh --time)"
+  # Read whole first: grep -q would stop reading early, and with pipefail snap's SIGPIPE would fail.
+  refresh_times="$(snap refresh --time)"
+  grep -qx 'hold: forever' <<<"$refresh_times" || fail "snap auto-refreshes are not held forever (snap refresh --time)"
   unheld="$(snap list | awk 'NR > 1 && $NF !~ /(^|,)held(,|$)/ { print $1 }' | paste -sd ' ' -)"
   [[ -z "$unheld" ]] || fail "snaps not held: $unheld"
 fi
