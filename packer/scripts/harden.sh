@@ -31,9 +31,9 @@ done
 
 # Immutable: patches arrive as a new AMI, never as an update on a running instance. Every unit that
 # would change the instance after the bake (install packages, fetch package lists, firmware metadata
-# or news) is masked, on both base OSes: a masked unit cannot be started at all, by its timer, by a
-# dependency or by hand (systemctl(1), "mask"), and masking a unit the OS does not have keeps a later
-# package from enabling it. scripts/test-image.sh checks this same list (a test keeps the two equal).
+# or news) is masked, on both base OSes: linked to /dev/null, a unit "cannot be activated", not by
+# its timer, a dependency or by hand (systemd.unit(5)), and masking a unit the OS does not have
+# keeps a later package from enabling it. scripts/test-image.sh checks this same list (a test keeps the two equal).
 #   apt-daily{,-upgrade}.{timer,service}: apt update and unattended-upgrades, "Automatic updates",
 #     https://documentation.ubuntu.com/server/how-to/software/automatic-updates/
 #   unattended-upgrades.service: its shutdown helper (same package)
