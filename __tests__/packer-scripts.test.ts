@@ -1,7 +1,22 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
 import { join } from "path";
 import * as fc from "fast-check";
-import { configParameterName, kmsAliasName, logGroupName, parameterPath, secretParameterName } from "../managed/names";
+import {
+  appEnvFile,
+  appLogFile,
+  bakedImageName,
+  configDir,
+  configParameterName,
+  configUnitName,
+  containerName,
+  kmsAliasName,
+  logGroupName,
+  parameterPath,
+  provenanceFile,
+  secretParameterName,
+  SERVICE_USER,
+  serviceUnitName,
+} from "../managed/names";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
 import {
   ConfigureSandbox,
@@ -35,6 +50,71 @@ describe("shell scripts", () => {
       expect(text).toMatch(/^set -euo pipefail$/m);
       expect(statSync(join(PACKER_DIR, script)).mode & 0o111).not.toBe(0);
     }
+  });
+});
+
+describe("names in the scripts", () => {
+  // Every variable a script names the app with, and the function of managed/names.ts it must equal.
+  const expected: Record<string, (app: string) => string> = {
+    service_user: () => SERVICE_USER,
+    unit: serviceUnitName,
+    container: containerName,
+    baked_image: bakedImageName,
+    config_dir: configDir,
+    log_file: appLogFile,
+    provenance_file: provenanceFile,
+  };
+  const scripts: Record<string, { appVar: string; names: string[] }> = {
+    "scripts/install-app.sh": { appVar: "APP_NAME", names: ["service_user", "baked_image", "config_dir", "provenance_file"] },
+    "scripts/test-image.sh": { appVar: "APP_NAME", names: ["unit", "config_dir", "baked_image", "container", "log_file"] },
+    "scripts/cleanup.sh": { appVar: "APP_NAME", names: ["unit", "container", "config_dir"] },
+    "files/configure-app.sh": { appVar: "app", names: ["config_dir", "log_file"] },
+  };
+
+  it.each(Object.keys(scripts))("%s names the app as managed/names.ts does, for any valid app name", (script) => {
+    const { appVar, names } = scripts[script];
+    const text = readFileSync(join(PACKER_DIR, script), "utf8");
+    const lines = text.split("\n").filter((line) => new RegExp(`^(readonly )?(${names.join("|")}|log_dir)=`).test(line));
+    expect(lines.map((line) => line.replace(/^readonly /, "").split("=")[0]).sort()).toEqual([...names, ...(appVar === "app" ? ["log_dir"] : [])].sort());
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,2}$/), (app) => {
+        const result = run("bash", ["--norc", "-c", `set -eu\n${appVar}=${shellQuote(app)}\n${lines.join("\n")}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(" ")}`], { env: { PATH: process.env.PATH } });
+        expect(result.stderr).toBe("");
+        expect(result.stdout.split("\0").slice(0, -1)).toEqual(names.map((n) => expected[n](app)));
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
+
+describe("no change after the bake", () => {
+  it("harden.sh masks exactly the units test-image.sh checks", () => {
+    const units = (script: string) =>
+      /^no_update_units=\(\n([\s\S]*?)\n\)$/m.exec(readFileSync(join(PACKER_DIR, "scripts", script), "utf8"))![1].split(/\s+/).filter(Boolean);
+    expect(units("harden.sh").length).toBeGreaterThanOrEqual(10);
+    expect(units("test-image.sh")).toEqual(units("harden.sh"));
+  });
+});
+
+describe("the baked image's name", () => {
+  // docs.docker.com/reference/cli/docker/image/tag names distribution/reference as the grammar:
+  // domain "/" path-component ("/" path-component)* ":" tag, where a first component that is
+  // "localhost" is a domain (normalize.go, splitDockerDomain) and a path component is
+  // [a-z0-9]+ joined by ".", "_", "__" or runs of "-" (regexp.go).
+  const component = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+  const reference = new RegExp(`^localhost/${component}(?:/${component})*:[\\w][\\w.-]{0,127}$`);
+
+  it("is a reference on the registry host localhost, never Docker Hub or the reserved name scratch, for any app name", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z][a-z0-9]{0,9}(-[a-z0-9]{1,4}){0,2}$/), (app) => {
+        const name = bakedImageName(app);
+        expect(name).toMatch(reference);
+        expect(name.split("/")[0]).toBe("localhost");
+        expect(name.split(":")[0]).not.toBe("scratch");
+      }),
+      { numRuns: 200 },
+    );
+    expect(bakedImageName("scratch")).toBe("localhost/immutable-app/scratch:baked");
   });
 });
 
@@ -133,6 +213,37 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     expect(env.get("APP_DOCKER_ENV_ARGS")).toContain("--env=EXTRA_TOKEN");
   });
 
+  // What a first boot can meet before the route to SSM or the instance profile's permissions are
+  // there (IAM is eventually consistent); each fails twice, then SSM answers.
+  it.each([
+    ["no route to SSM yet", 255, "\nCould not connect to the endpoint URL: \"https://ssm.eu-west-1.amazonaws.com/\"\n"],
+    ["no instance credentials yet", 253, "\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n"],
+    ["the role's policy not yet visible", 254,
+      "\nAn error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/shop-prod/i-0 is not authorized to perform: ssm:GetParametersByPath\n"],
+    ["throttling beyond the CLI's own retries", 254, "\nAn error occurred (ThrottlingException) when calling the GetParametersByPath operation (reached max retries: 5): Rate exceeded\n"],
+  ])("retries %s and then starts: two failures, then the answer", (_case, exit, stderr) => {
+    box.writeBootEnv({ expected: ["GREETING"] });
+    box.setPages([{ failures: [{ stderr, exit }, { stderr, exit }], parameters: [{ name: configParameterName(APP, ENV, "GREETING"), value: "hello" }] }]);
+    const result = box.runConfigure();
+    expect(result.status).toBe(0);
+    expect(box.awsCallsFor(0)).toBe(3);
+    expect(result.stderr.match(/^immutable-app-configure: reading \/shop\/prod\/ from SSM failed \(attempt \d, exit \d+.*\); retrying in [\d.]+ s$/gm)).toHaveLength(2);
+    expect(result.stderr).toContain(stderr.trim());
+    expect(parseSystemdEnvFile(readFileSync(box.appEnvFile, "utf8")).get("GREETING")).toBe("hello");
+  });
+
+  it("retries within a bound that the config unit's start timeout stays above", () => {
+    const script = readFileSync(join(PACKER_DIR, "files", "configure-app.sh"), "utf8");
+    const bound = Number(/^readonly AWS_RETRY_SECONDS=(\d+)$/m.exec(script)![1]);
+    expect(bound).toBe(300);
+    const unit = readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8");
+    const [, amount, suffix] = /^TimeoutStartSec=(\d+)(min|s)?$/m.exec(unit)!;
+    const timeout = Number(amount) * (suffix === "min" ? 60 : 1);
+    // Room for the CloudWatch agent to start after the last call (systemd.time(7): "min" is minutes).
+    expect(timeout).toBeGreaterThanOrEqual(bound + 60);
+    expect(unit).not.toMatch(/^Restart=/m);
+  });
+
   it("refuses the secret placeholder of stacks/parameters.ts (the literal is the same)", () => {
     const script = readFileSync(join(PACKER_DIR, "files", "configure-app.sh"), "utf8");
     expect(/^readonly SECRET_PLACEHOLDER='(.*)'$/m.exec(script)?.[1]).toBe(SECRET_PLACEHOLDER);
@@ -156,7 +267,7 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     expect(box.runConfigure().status).toBe(0);
     const config = JSON.parse(readFileSync(join(box.configDir, "cloudwatch-agent.json"), "utf8"));
     expect(config.logs.logs_collected.files.collect_list).toEqual([
-      { file_path: `/var/log/immutable-app/${APP}.log`, log_group_name: logGroupName(APP, ENV), log_stream_name: "{instance_id}" },
+      { file_path: appLogFile(APP), log_group_name: logGroupName(APP, ENV), log_stream_name: "{instance_id}" },
     ]);
     expect(readFileSync(box.ctlCalls, "utf8")).toBe(`-a fetch-config -m ec2 -s -c file:${box.configDir}/cloudwatch-agent.json\n`);
   });
@@ -165,8 +276,11 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     const OLD = 'OLD="previous boot"\n';
     beforeEach(() => writeFileSync(box.appEnvFile, OLD));
 
-    function expectFailure(messagePattern: RegExp) {
-      const result = box.runConfigure();
+    // Failures that are retried until the bound get a bound of 1 s.
+    const ONE_SECOND_BOUND = { IMMUTABLE_APP_AWS_RETRY_SECONDS: "1" };
+
+    function expectFailure(messagePattern: RegExp, env: NodeJS.ProcessEnv = {}) {
+      const result = box.runConfigure(env);
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(messagePattern);
       expect(readFileSync(box.appEnvFile, "utf8")).toBe(OLD);
@@ -231,13 +345,13 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       const denied =
         "An error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: ssm:GetParametersByPath\n";
       box.setPages([{ error: denied }]);
-      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed/);
+      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed/, ONE_SECOND_BOUND);
       expect(result.stderr).toContain("AccessDeniedException");
     });
 
     it("when a later page fails (never half-written)", () => {
       box.setPages([trickyPages()[0], { error: "An error occurred (KMS.AccessDeniedException) when decrypting\n" }]);
-      expectFailure(/KMS\.AccessDeniedException[\s\S]*from SSM failed/);
+      expectFailure(/KMS\.AccessDeniedException[\s\S]*from SSM failed/, ONE_SECOND_BOUND);
     });
 
     it("when a name cannot be an environment variable", () => {
@@ -271,6 +385,33 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       const result = box.runConfigure();
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/boot\.env is missing: the launch template's user_data writes it/);
+    });
+
+    it("when SSM keeps failing in a way that may heal: retried until the bound, then given up, quickly here", () => {
+      box.setPages([{ failures: Array.from({ length: 50 }, () => ({ stderr: "\nCould not connect to the endpoint URL: \"https://ssm.eu-west-1.amazonaws.com/\"\n", exit: 255 })) }]);
+      const started = Date.now();
+      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed \d+ times in [\d.]+ s and the bound of 1 s is reached/, ONE_SECOND_BOUND);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(box.awsCallsFor(0)).toBeGreaterThanOrEqual(3);
+      expect(result.stderr).toContain("Could not connect to the endpoint URL");
+      expect(result.stderr).toMatch(/retrying in 0\.050 s\n[\s\S]*retrying in 0\.100 s\n/);
+    });
+
+    it("when a call hangs: timed out at the bound, however long the call would take", () => {
+      box.setPages([{ hang: true }]);
+      const started = Date.now();
+      expectFailure(/reading \/shop\/prod\/ from SSM failed: no answer within the bound of 1 s \(1 attempts\)/, ONE_SECOND_BOUND);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    it.each([
+      ["a request SSM rejects", 254, "An error occurred (ValidationException) when calling the GetParametersByPath operation: 1 validation error detected"],
+      ["a command line the CLI rejects", 252, "aws: error: argument --max-items: expected one argument"],
+    ])("at once, without retrying, for %s", (_case, exit, stderr) => {
+      box.setPages([{ failures: [{ stderr: `${stderr}\n`, exit }] }]);
+      const result = expectFailure(new RegExp(`from SSM failed \\(see the aws error above; exit ${exit}[^)]*does not heal by waiting\\)`));
+      expect(result.stderr).toContain(stderr);
+      expect(box.awsCallsFor(0)).toBe(1);
     });
 
     it("when the CloudWatch agent does not start (app.env is complete, the unit still fails)", () => {
@@ -408,49 +549,51 @@ describe("systemd units (files/*.service)", () => {
   const unavailable = systemdVerifyUnavailable();
   const verifyIt = unavailable ? it.skip : it;
   if (unavailable) console.warn(`systemd-analyze verify skipped: ${unavailable}`);
+  const appUnitFile = () => readFileSync(join(PACKER_DIR, "files", "immutable-app@.service"), "utf8");
+  const configUnitFile = () => readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8");
 
-  function verify(appUnit: string): ReturnType<typeof run> {
+  function verify(appUnit: string, app: string): ReturnType<typeof run> {
     const root = makeTempDir("units");
     try {
       prepareSystemdRoot(
         root,
         {
-          [`${APP}.service`]: appUnit,
-          "immutable-app-config@.service": readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8"),
+          "immutable-app@.service": appUnit,
+          "immutable-app-config@.service": configUnitFile(),
           "docker.service": "[Unit]\nDescription=stand-in for the docker package's unit\n[Service]\nExecStart=/usr/bin/dockerd\n",
         },
         ["/usr/bin/docker", "/usr/bin/dockerd", "/usr/local/sbin/immutable-app-configure"],
       );
-      return run("systemd-analyze", ["verify", "--man=no", `--root=${root}`, `${APP}.service`, `immutable-app-config@${APP}.service`]);
+      return run("systemd-analyze", ["verify", "--man=no", `--root=${root}`, serviceUnitName(app), configUnitName(app)]);
     } finally {
       removeDir(root);
     }
   }
 
-  verifyIt("pass systemd-analyze verify as installed (<app>.service, immutable-app-config@<app>.service)", () => {
-    const result = verify(readFileSync(join(PACKER_DIR, "files", "app.service"), "utf8"));
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
+  verifyIt("pass systemd-analyze verify as installed, also for apps named like OS units (immutable-app@<app>.service)", () => {
+    for (const app of [APP, "docker", "systemd", "ssh"]) {
+      const result = verify(appUnitFile(), app);
+      expect([app, result.stderr]).toEqual([app, ""]);
+      expect(result.status).toBe(0);
+    }
   });
 
   verifyIt("would catch a bad unit: an unknown key is reported", () => {
-    const result = verify(readFileSync(join(PACKER_DIR, "files", "app.service"), "utf8").replace("NoNewPrivileges=yes", "NoNewPrivilege=yes"));
+    const result = verify(appUnitFile().replace("NoNewPrivileges=yes", "NoNewPrivilege=yes"), APP);
     expect(result.stderr).toContain("Unknown key 'NoNewPrivilege'");
   });
 
   it("harden the app unit and tie it to the config unit", () => {
-    const unit = readFileSync(join(PACKER_DIR, "files", "app.service"), "utf8");
+    const unit = appUnitFile();
     for (const line of [
-      "User=%N",
       "Restart=always",
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
       "ProtectHome=yes",
       "PrivateTmp=yes",
       "CapabilityBoundingSet=",
-      "EnvironmentFile=/etc/%N/app.env",
-      "Requires=docker.service immutable-app-config@%N.service",
-      "After=docker.service immutable-app-config@%N.service network-online.target",
+      "Requires=docker.service immutable-app-config@%i.service",
+      "After=docker.service immutable-app-config@%i.service network-online.target",
     ]) {
       expect(unit).toMatch(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
     }
@@ -458,10 +601,39 @@ describe("systemd units (files/*.service)", () => {
     expect(unit).toContain("--pull=never");
     expect(unit).toMatch(/--cap-drop ALL --security-opt no-new-privileges/);
     expect(unit).toContain("--read-only");
-    expect(unit).toMatch(/%N:baked$/m);
-    const config = readFileSync(join(PACKER_DIR, "files", "immutable-app-config@.service"), "utf8");
+    const config = configUnitFile();
     expect(config).toMatch(/^Type=oneshot$/m);
     expect(config).toMatch(/^RemainAfterExit=yes$/m);
     expect(config).toMatch(/^ExecStart=\/usr\/local\/sbin\/immutable-app-configure %i$/m);
+  });
+
+  // systemd.unit(5), "Specifiers": %i is the instance name, the part between "@" and the suffix.
+  const instantiate = (text: string, app: string) => text.replace(/%i/g, app);
+  const setting = (text: string, key: string) => [...text.replace(/\\\n\s*/g, " ").matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].map((m) => m[1]);
+
+  it.each(["shop", "docker", "systemd", "root"])("give app %s exactly the names of managed/names.ts, each behind the prefix", (app) => {
+    const unit = instantiate(appUnitFile(), app);
+    expect(setting(unit, "User")).toEqual([SERVICE_USER]);
+    expect(setting(unit, "Group")).toEqual([SERVICE_USER]);
+    expect(setting(unit, "EnvironmentFile")).toEqual([appEnvFile(app)]);
+    expect(setting(unit, "StandardOutput")).toEqual([`append:${appLogFile(app)}`]);
+    expect(setting(unit, "Requires")[0].split(" ")).toContain(configUnitName(app));
+    expect(setting(unit, "ExecStartPre")).toEqual([`-/usr/bin/docker rm --force ${containerName(app)}`]);
+    expect(setting(unit, "ExecStop")).toEqual([`/usr/bin/docker stop --time 20 ${containerName(app)}`]);
+    const start = setting(unit, "ExecStart")[0].split(/\s+/);
+    expect(start[start.indexOf("--name") + 1]).toBe(containerName(app));
+    expect(start[start.length - 1]).toBe(bakedImageName(app));
+    const config = instantiate(configUnitFile(), app);
+    expect(setting(config, "Before")).toEqual([serviceUnitName(app)]);
+    expect(setting(config, "ExecStart")).toEqual([`/usr/local/sbin/immutable-app-configure ${app}`]);
+  });
+
+  it("use the app name nowhere but in those names", () => {
+    const app = "zq-app";
+    const names = [serviceUnitName(app), configUnitName(app), appEnvFile(app), configDir(app), appLogFile(app), bakedImageName(app), containerName(app), `immutable-app-configure ${app}`];
+    for (const text of [instantiate(appUnitFile(), app), instantiate(configUnitFile(), app)]) {
+      const rest = names.reduce((t, name) => t.split(name).join(""), text.split("\n").filter((l) => !/^(#|Description=)/.test(l)).join("\n"));
+      expect(rest).not.toContain(app);
+    }
   });
 });

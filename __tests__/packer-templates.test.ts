@@ -185,7 +185,7 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
       expect(env.some((entry) => entry.startsWith(`${name}=`))).toBe(true);
     }
     // The repo's files are real files: no Handlebars in packer/.
-    for (const file of ["app.pkr.hcl", "variables.pkr.hcl", "files/app.service", "files/configure-app.sh"]) {
+    for (const file of ["app.pkr.hcl", "variables.pkr.hcl", "files/immutable-app@.service", "files/configure-app.sh"]) {
       expect(readFileSync(join(PACKER_DIR, file), "utf8")).not.toMatch(/\{\{\s*[#/]?[a-z_]+\s*\}\}/);
     }
   });

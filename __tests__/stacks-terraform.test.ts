@@ -102,7 +102,7 @@ describe("example config: every environment validates and plans offline", () => 
   it.each(["staging", "production"])("%s: user_data only starts the pre-baked service", (env) => {
     const lt = one(planned[env].plan, "aws_launch_template").values;
     const script = Buffer.from(lt.user_data, "base64").toString("utf8");
-    expect(script).toContain("systemctl enable --now demo-app.service");
+    expect(script).toContain("systemctl enable --now immutable-app@demo-app.service");
     expect(script).toContain(`PARAMETER_PATH=/demo-app/${env}/`);
     expect(script).toContain(`LOG_GROUP_NAME=/demo-app/${env}/app`);
     expect(script).not.toMatch(/\b(apt|apt-get|yum|dnf|pip3?|npm|curl|wget|snap|docker pull)\b/);

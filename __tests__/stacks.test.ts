@@ -198,8 +198,8 @@ describe("user data", () => {
     expect(script.split("\n")).toEqual([
       "#!/bin/bash",
       "set -euo pipefail",
-      "install -d -m 0755 /etc/shop",
-      "cat > /etc/shop/boot.env <<'BOOT_ENV'",
+      "install -d -m 0755 /etc/immutable-app/shop",
+      "cat > /etc/immutable-app/shop/boot.env <<'BOOT_ENV'",
       "APP_NAME=shop",
       "APP_ENV=dev",
       "AWS_REGION=eu-west-1",
@@ -209,7 +209,7 @@ describe("user data", () => {
       "EXPECTED_PARAMETERS=A,B,TOKEN",
       `CONFIG_REVISION=${configRevision({ config: { A: "2", B: "1" }, secrets: ["TOKEN"] })}`,
       "BOOT_ENV",
-      "systemctl enable --now shop.service",
+      "systemctl enable --now immutable-app@shop.service",
       "",
     ]);
   });

@@ -23,14 +23,83 @@ export function logGroupName(app: string, env: string): string {
   return `/${app}/${env}/app`;
 }
 
-/** The systemd unit that runs the app on the image. */
+/**
+ * The namespace of every name the image gives the app on the instance: the systemd units, the system
+ * user and group, /etc, /var/log and /usr/local/share directories, the docker image and container.
+ * An app may be called anything the app-name rule allows, including `docker`, `ssh`, `systemd`,
+ * `root`, `daemon` or `scratch`; with every such name behind this prefix none of them can collide
+ * with what Ubuntu 24.04 and Amazon Linux 2023 already have (units such as docker.service, /etc/ssh,
+ * users such as daemon, ubuntu, ec2-user or ssm-user, docker's reserved image name `scratch`).
+ * `immutable-app` is no user, group, unit or path of either base OS: Debian/Ubuntu's static users and
+ * groups come from base-passwd (/usr/share/base-passwd/{passwd,group}.master, see its
+ * users-and-groups document); AL2023 adds ec2-user, and the SSM agent adds ssm-user.
+ */
+export const IMAGE_NAMESPACE = "immutable-app";
+
+/**
+ * The system user and group that run the app unit's docker client. One image bakes one app, so the
+ * user needs no app name; `immutable-app-` plus a 20-character app name would also exceed the 31
+ * characters of systemd's strict user-name syntax (systemd.io/USER_NAMES).
+ */
+export const SERVICE_USER = IMAGE_NAMESPACE;
+
+/**
+ * The systemd unit that runs the app on the image: an instance of the template
+ * packer/files/immutable-app@.service, so the app name is only ever an instance name (`%i`).
+ */
 export function serviceUnitName(app: string): string {
-  return `${app}.service`;
+  return `${IMAGE_NAMESPACE}@${app}.service`;
+}
+
+/** The oneshot unit that reads the parameters once per boot (packer/files/immutable-app-config@.service). */
+export function configUnitName(app: string): string {
+  return `${IMAGE_NAMESPACE}-config@${app}.service`;
+}
+
+/** The app's configuration directory on the instance. */
+export function configDir(app: string): string {
+  return `/etc/${IMAGE_NAMESPACE}/${app}`;
 }
 
 /** The file user_data writes at boot; the image's boot script reads it. */
 export function bootEnvFile(app: string): string {
-  return `/etc/${app}/boot.env`;
+  return `${configDir(app)}/boot.env`;
+}
+
+/** The environment file the boot script writes from SSM; the app unit reads it. */
+export function appEnvFile(app: string): string {
+  return `${configDir(app)}/app.env`;
+}
+
+/** The CloudWatch agent configuration the boot script writes. */
+export function cloudWatchAgentConfigFile(app: string): string {
+  return `${configDir(app)}/cloudwatch-agent.json`;
+}
+
+/** The file that receives the container's stdout and stderr; the CloudWatch agent ships it. */
+export function appLogFile(app: string): string {
+  return `/var/log/${IMAGE_NAMESPACE}/${app}.log`;
+}
+
+/** What was baked (image reference and id), readable on the instance. */
+export function provenanceFile(app: string): string {
+  return `/usr/local/share/${IMAGE_NAMESPACE}/${app}.image`;
+}
+
+/**
+ * The local tag of the app's container image. `localhost/` makes it a name of no public registry:
+ * docker reads a first path component that is `localhost` (or has a `.` or `:`) as a registry host,
+ * any other name as Docker Hub, where `<app>:baked` would be `docker.io/library/<app>` (an official
+ * image for names such as `nginx` or `ubuntu`). See distribution/reference normalize.go
+ * (splitDockerDomain), which docs.docker.com names as the canonical definition of image references.
+ */
+export function bakedImageName(app: string): string {
+  return `localhost/${IMAGE_NAMESPACE}/${app}:baked`;
+}
+
+/** The name of the app's container (docker container names are per host; ours never clashes). */
+export function containerName(app: string): string {
+  return `${IMAGE_NAMESPACE}-${app}`;
 }
 
 /** The prefix of every AWS resource name of one environment. */

@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { bootEnvFile, logGroupName, parameterPath, serviceUnitName } from "./names";
+import { bootEnvFile, configDir, logGroupName, parameterPath, serviceUnitName } from "./names";
 
 export interface UserDataProps {
   readonly appName: string;
@@ -27,7 +27,7 @@ export function renderUserData(props: UserDataProps): string {
   return [
     "#!/bin/bash",
     "set -euo pipefail",
-    `install -d -m 0755 /etc/${appName}`,
+    `install -d -m 0755 ${configDir(appName)}`,
     `cat > ${envFile} <<'BOOT_ENV'`,
     `APP_NAME=${appName}`,
     `APP_ENV=${environment}`,

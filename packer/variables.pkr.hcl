@@ -2,7 +2,7 @@
 # checks below repeat its validation so that a hand-edited file fails before any instance starts.
 
 variable "app_name" {
-  description = "Name of the app: names the systemd unit, the system user, /etc/<app>, the AMI and the SSM paths /<app>/<env>/."
+  description = "Name of the app: names the AMI and the SSM paths /<app>/<env>/. On the instance it only ever follows the immutable-app prefix (immutable-app@<app>.service, /etc/immutable-app/<app>/, localhost/immutable-app/<app>:baked), so no app name clashes with the OS."
   type        = string
 
   validation {
@@ -77,7 +77,7 @@ variable "base_os" {
 }
 
 variable "container_image" {
-  description = "The app's container image (registry/repository:tag or @sha256:digest). Pulled once at bake time and tagged <app>:baked, so instances never pull at boot."
+  description = "The app's container image (registry/repository:tag or @sha256:digest). Pulled once at bake time and tagged localhost/immutable-app/<app>:baked, so instances never pull at boot."
   type        = string
 
   validation {

@@ -181,11 +181,22 @@ export function readEnvFileWithBash(file: string): Map<string, string> {
   return out;
 }
 
+/** A failed call of the fake aws: what it prints and its exit code (AWS CLI return codes). */
+export interface FakeAwsFailure {
+  readonly stderr: string;
+  /** 253 configuration or credentials, 254 a service error, 255 the command failed. */
+  readonly exit: number;
+}
+
 /** One response of the fake `aws ssm get-parameters-by-path`. */
 export interface FakeSsmPage {
   readonly parameters?: ReadonlyArray<{ readonly name: string; readonly value: string; readonly type?: string }>;
-  /** stderr of a failing call (the CLI exits 254 then). */
+  /** stderr of a call that always fails (the CLI exits 254 then). */
   readonly error?: string;
+  /** The first calls for this page fail like this, in order; later calls answer normally. */
+  readonly failures?: readonly FakeAwsFailure[];
+  /** Every call for this page hangs (no answer, as when packets to the endpoint are dropped). */
+  readonly hang?: boolean;
 }
 
 /** What user_data writes into boot.env, beyond the names the sandbox derives from app and env. */
@@ -226,6 +237,9 @@ export class ConfigureSandbox {
         "args=(\"$@\")",
         'for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[i]}" != --starting-token ]] || token="${args[i+1]}"; done',
         `dir=${shellQuote(this.root)}`,
+        'call=$(cat "$dir/calls-$token" 2>/dev/null || echo 0); echo $((call + 1)) >"$dir/calls-$token"',
+        'if [[ -f "$dir/hang-$token" ]]; then exec sleep 60; fi',
+        'if [[ -f "$dir/failure-$token-$call.txt" ]]; then cat "$dir/failure-$token-$call.txt" >&2; exit "$(cat "$dir/failure-$token-$call.exit")"; fi',
         'if [[ -f "$dir/error-$token.txt" ]]; then cat "$dir/error-$token.txt" >&2; exit 254; fi',
         'cat "$dir/page-$token.json"',
         "",
@@ -257,6 +271,11 @@ export class ConfigureSandbox {
   /** Sets what the fake SSM answers, page by page. */
   setPages(pages: readonly FakeSsmPage[]): void {
     pages.forEach((page, n) => {
+      (page.failures ?? []).forEach((failure, call) => {
+        writeFileSync(join(this.root, `failure-${n}-${call}.txt`), failure.stderr);
+        writeFileSync(join(this.root, `failure-${n}-${call}.exit`), String(failure.exit));
+      });
+      if (page.hang) writeFileSync(join(this.root, `hang-${n}`), "");
       if (page.error !== undefined) {
         writeFileSync(join(this.root, `error-${n}.txt`), page.error);
         return;
@@ -275,7 +294,11 @@ export class ConfigureSandbox {
     });
   }
 
-  /** Runs the boot script as the config unit would, with the fakes first on PATH. */
+  /**
+   * Runs the boot script as the config unit would, with the fakes first on PATH. Its AWS retries are
+   * bounded at 10 s with a first delay of 50 ms here (the script's test-only overrides); a test that
+   * retries until the bound sets IMMUTABLE_APP_AWS_RETRY_SECONDS=1 so that it costs one second.
+   */
   runConfigure(extraEnv: NodeJS.ProcessEnv = {}): RunResult {
     return run("bash", [join(PACKER_DIR, "files", "configure-app.sh"), this.app], {
       env: {
@@ -283,6 +306,8 @@ export class ConfigureSandbox {
         IMMUTABLE_APP_CONFIG_DIR: this.configDir,
         IMMUTABLE_APP_LOG_DIR: "/var/log/immutable-app",
         IMMUTABLE_APP_CWAGENT_CTL: join(this.binDir, "cwagent-ctl"),
+        IMMUTABLE_APP_AWS_RETRY_SECONDS: "10",
+        IMMUTABLE_APP_AWS_RETRY_DELAY_MS: "50",
         ...extraEnv,
       },
     });
@@ -290,6 +315,12 @@ export class ConfigureSandbox {
 
   get appEnvFile(): string {
     return join(this.configDir, "app.env");
+  }
+
+  /** How many times the fake aws was called for page `n` (0 for the first page). */
+  awsCallsFor(n: number): number {
+    const file = join(this.root, `calls-${n}`);
+    return existsSync(file) ? Number(readFileSync(file, "utf8")) : 0;
   }
 
   /** Files in the config dir, so a test can see that no temp file was left behind. */

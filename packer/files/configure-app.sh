@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # immutable-app-configure <app>
 #
-# Runs once per boot as immutable-app-config@<app>.service, before <app>.service starts:
-#   1. reads /etc/<app>/boot.env (written by the launch template's user_data),
+# Runs once per boot as immutable-app-config@<app>.service, before immutable-app@<app>.service starts:
+#   1. reads /etc/immutable-app/<app>/boot.env (written by the launch template's user_data),
 #   2. reads every parameter under PARAMETER_PATH from SSM (recursive, decrypted, page by page) and
 #      checks it against EXPECTED_PARAMETERS, the names the stack created parameters for,
-#   3. writes /etc/<app>/app.env atomically (temp file + rename): all of it or nothing,
+#   3. writes /etc/immutable-app/<app>/app.env atomically (temp file + rename): all of it or nothing,
 #   4. configures and starts the CloudWatch agent to ship the app's log to LOG_GROUP_NAME.
 # Any problem exits non-zero with a message; the app unit then does not start, the instance fails
 # its health check and the rollout stops. An unreadable config is never "no config": access denied
-# or an API error fails, and so does an expected name that is missing or a secret never set. A path
-# that holds nothing is fine only when nothing is expected (a project without config or secrets).
+# or an API error fails (after a bounded retry of what may heal by waiting, see step 2), and so does
+# an expected name that is missing or a secret never set. A path that holds nothing is fine only
+# when nothing is expected (a project without config or secrets).
 #
 # boot.env is a contract between the stacks' user_data and this image, versioned together: the
 # user_data of one create-immutable-app version writes exactly what this script of the same version
@@ -41,13 +42,16 @@ die() {
 app="${1:-}"
 [[ $# -eq 1 && "$app" =~ $APP_RE ]] || die "usage: immutable-app-configure <app>"
 
-# Overridable for tests only; the unit sets none of these.
-config_dir="${IMMUTABLE_APP_CONFIG_DIR:-/etc/$app}"
+# Every name on the instance is the app name behind the immutable-app prefix (managed/names.ts), so
+# that no app name can be that of something the OS has. Overridable for tests only; the unit sets
+# none of these.
+config_dir="${IMMUTABLE_APP_CONFIG_DIR:-/etc/immutable-app/$app}"
 log_dir="${IMMUTABLE_APP_LOG_DIR:-/var/log/immutable-app}"
+log_file="$log_dir/$app.log"
 cwagent_ctl="${IMMUTABLE_APP_CWAGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}"
 
 boot_env="$config_dir/boot.env"
-[[ -f "$boot_env" ]] || die "$boot_env is missing: the launch template's user_data writes it before starting $app.service"
+[[ -f "$boot_env" ]] || die "$boot_env is missing: the launch template's user_data writes it before starting immutable-app@$app.service"
 
 # boot.env is root-written shell assignments; read it in a subshell and keep only the known names.
 boot_values="$(
@@ -101,15 +105,81 @@ cleanup() {
 trap cleanup EXIT
 
 # --- 2. SSM, one page per file (no value ever passes through argv, which limits one argument to 128 KiB).
+#
+# Bounded retry. The first boot of a fresh deploy can come before the instance's route to the AWS
+# APIs works (a NAT gateway still coming up) or before the new instance profile's role and policy are
+# visible everywhere: IAM is eventually consistent, "Changes that I make are not always immediately
+# visible" (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html). So the
+# failures that can heal by waiting are retried, with exponential backoff, for at most
+# AWS_RETRY_SECONDS over all calls together; every other failure, and the last one, fails loudly.
+# immutable-app-config@.service's TimeoutStartSec stays above this bound (a test keeps it so).
+readonly AWS_RETRY_SECONDS=300
+readonly AWS_RETRY_FIRST_DELAY_MS=2000 AWS_RETRY_MAX_DELAY_MS=30000
+# Test-only overrides (the unit sets neither): the bound in seconds, the first delay in milliseconds.
+retry_seconds="${IMMUTABLE_APP_AWS_RETRY_SECONDS:-$AWS_RETRY_SECONDS}"
+retry_first_delay_ms="${IMMUTABLE_APP_AWS_RETRY_DELAY_MS:-$AWS_RETRY_FIRST_DELAY_MS}"
+[[ "$retry_seconds" =~ ^[1-9][0-9]*$ && "$retry_first_delay_ms" =~ ^[1-9][0-9]*$ ]] ||
+  die "IMMUTABLE_APP_AWS_RETRY_SECONDS and IMMUTABLE_APP_AWS_RETRY_DELAY_MS must be positive integers"
+
+# AWS CLI return codes (https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html):
+# 253 the environment or configuration is invalid, such as credentials not (yet) found (the instance
+# profile's credentials not yet in the instance metadata); 255 the command failed, such as an endpoint
+# that cannot be reached; 254 the service answered with an error: retried for the codes below only
+# (denied or unknown credentials while IAM propagates, throttling, server errors), not for a wrong
+# request. The CLI already retries throttling, 5xx and connection errors a few times itself (standard
+# mode, https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-retries.html); this loop adds
+# what it does not retry, and time.
+readonly RETRYABLE_ERROR_RE='^(KMS\.)?(AccessDenied|AccessDeniedException|UnrecognizedClientException|InvalidClientTokenId|ExpiredToken|ExpiredTokenException|Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|InternalServerError|InternalFailure|ServiceUnavailable|ServiceUnavailableException)$'
+
+now_ms() {
+  local t="${EPOCHREALTIME/[.,]/}"
+  echo $((10#$t / 1000))
+}
+as_seconds() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# aws_call OUT ARGS...: aws ARGS into OUT, retried as above until the deadline. Each attempt runs
+# under timeout(1) with the time that is left, so not even a hanging connection outlasts the bound.
+aws_call() {
+  local out="$1" attempt=0 status code left_ms delay_ms="$retry_first_delay_ms"
+  shift
+  while :; do
+    attempt=$((attempt + 1))
+    left_ms=$((deadline_ms - $(now_ms)))
+    ((left_ms > 0)) || left_ms=1
+    status=0
+    timeout --kill-after=5 "$(as_seconds "$left_ms")" aws "$@" >"$out" 2>"$work/aws.err" || status=$?
+    ((status != 0)) || return 0
+    cat "$work/aws.err" >&2
+    if ((status == 124 || status == 137)); then
+      die "reading $PARAMETER_PATH from SSM failed: no answer within the bound of $retry_seconds s ($attempt attempts); check the route to SSM (NAT gateway or VPC endpoint)"
+    fi
+    code="$(sed -nE 's/.*An error occurred \(([A-Za-z0-9.]+)\).*/\1/p' "$work/aws.err" | head -n 1)"
+    if ! ((status == 253 || status == 255)) && ! [[ $status -eq 254 && "$code" =~ $RETRYABLE_ERROR_RE ]]; then
+      die "reading $PARAMETER_PATH from SSM failed (see the aws error above; exit $status${code:+, $code} does not heal by waiting); check the instance role and the KMS key policy"
+    fi
+    left_ms=$((deadline_ms - $(now_ms)))
+    if ((left_ms <= delay_ms)); then
+      die "reading $PARAMETER_PATH from SSM failed $attempt times in $(as_seconds $((retry_seconds * 1000 - left_ms))) s and the bound of $retry_seconds s is reached (see the aws errors above); check the instance role, the KMS key policy and the route to SSM"
+    fi
+    printf 'immutable-app-configure: reading %s from SSM failed (attempt %d, exit %d%s); retrying in %s s\n' \
+      "$PARAMETER_PATH" "$attempt" "$status" "${code:+, $code}" "$(as_seconds "$delay_ms")" >&2
+    sleep "$(as_seconds "$delay_ms")"
+    delay_ms=$((delay_ms * 2 > AWS_RETRY_MAX_DELAY_MS ? AWS_RETRY_MAX_DELAY_MS : delay_ms * 2))
+  done
+}
+
+# --cli-connect-timeout: 10 s instead of the CLI's 60 s per connection attempt, so that an
+# unreachable endpoint costs an attempt, not the bound
+# (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html).
 export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=6
+deadline_ms=$(($(now_ms) + retry_seconds * 1000))
 page=0
 token=""
 while :; do
   args=(ssm get-parameters-by-path --region "$AWS_REGION" --path "$PARAMETER_PATH"
-    --recursive --with-decryption --max-items 50 --output json)
+    --recursive --with-decryption --max-items 50 --output json --cli-connect-timeout 10)
   [[ -z "$token" ]] || args+=(--starting-token "$token")
-  aws "${args[@]}" >"$work/page-$page.json" ||
-    die "reading $PARAMETER_PATH from SSM failed (see the aws error above); check the instance role and the KMS key policy"
+  aws_call "$work/page-$page.json" "${args[@]}"
   token="$(jq -r '.NextToken // empty' "$work/page-$page.json")" || die "SSM returned invalid JSON"
   page=$((page + 1))
   [[ -n "$token" ]] || break
@@ -163,9 +233,9 @@ jq -r --arg app "$APP_NAME" --arg env "$APP_ENV" --arg region "$AWS_REGION" --ar
 mv -f -- "$tmp_env" "$config_dir/app.env"
 tmp_env=""
 
-# --- 4. CloudWatch agent: the app's stdout/stderr file (see app.service) to the environment's group.
+# --- 4. CloudWatch agent: the app's stdout/stderr file (see immutable-app@.service) to the environment's group.
 tmp_cw="$(mktemp "$config_dir/.cloudwatch-agent.json.XXXXXX")"
-jq -n --arg file "$log_dir/$app.log" --arg group "$LOG_GROUP_NAME" '{
+jq -n --arg file "$log_file" --arg group "$LOG_GROUP_NAME" '{
   agent: {run_as_user: "root"},
   logs: {logs_collected: {files: {collect_list: [
     {file_path: $file, log_group_name: $group, log_stream_name: "{instance_id}"}

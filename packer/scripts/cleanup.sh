@@ -5,10 +5,15 @@ set -euo pipefail
 
 : "${APP_NAME:?}" "${STAGING_DIR:?}"
 
-systemctl stop "$APP_NAME.service" 2>/dev/null || true
+# The app's names (managed/names.ts), all behind the immutable-app prefix: an app called docker
+# stops immutable-app@docker.service here, never docker.service.
+unit="immutable-app@$APP_NAME.service"
+container="immutable-app-$APP_NAME"
+config_dir="/etc/immutable-app/$APP_NAME"
+systemctl stop "$unit" 2>/dev/null || true
 systemctl reset-failed 2>/dev/null || true
-docker rm --force "$APP_NAME" >/dev/null 2>&1 || true
-rm -f "/etc/$APP_NAME/app.env" "/etc/$APP_NAME/boot.env" "/etc/$APP_NAME/cloudwatch-agent.json"
+docker rm --force "$container" >/dev/null 2>&1 || true
+rm -f "$config_dir/app.env" "$config_dir/boot.env" "$config_dir/cloudwatch-agent.json"
 rm -f /var/log/immutable-app/*
 
 # Package caches.

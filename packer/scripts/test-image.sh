@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Image tests, run inside the build; any failure fails the build and no AMI is registered.
 #   - the boot script's app.env reads back exactly through this OS's own systemd,
-#   - <app>.service starts the baked container and answers its health path,
-#   - nothing listens on port 22, sshd is masked, the app unit is installed disabled.
+#   - immutable-app@<app>.service starts the baked container and answers its health path,
+#   - nothing listens on port 22, sshd is masked, the app unit is installed disabled,
+#   - nothing changes the instance after the bake: update timers masked, snaps held.
 set -euo pipefail
 
 : "${APP_NAME:?}" "${AWS_REGION:?}" "${APP_PORT:?}" "${HEALTH_CHECK_PATH:?}"
 export PATH="$PATH:/snap/bin"
-unit="$APP_NAME.service"
-config_dir="/etc/$APP_NAME"
+# The names install-app.sh gave the app (managed/names.ts): all behind the immutable-app prefix.
+unit="immutable-app@$APP_NAME.service"
+config_dir="/etc/immutable-app/$APP_NAME"
+baked_image="localhost/immutable-app/$APP_NAME:baked"
+container="immutable-app-$APP_NAME"
+log_file="/var/log/immutable-app/$APP_NAME.log"
 fail() {
   printf 'IMAGE TEST FAILED: %s\n' "$*" >&2
   exit 1
@@ -18,7 +23,7 @@ fail() {
 [[ "$(systemctl is-enabled "$unit" 2>/dev/null || true)" == disabled ]] || fail "$unit must be installed disabled"
 systemctl is-active --quiet docker.service || fail "docker is not running"
 [[ "$(systemctl is-enabled docker.service)" == enabled ]] || fail "docker is not enabled"
-docker image inspect "$APP_NAME:baked" >/dev/null || fail "image $APP_NAME:baked is missing"
+docker image inspect "$baked_image" >/dev/null || fail "image $baked_image is missing"
 command -v aws >/dev/null || fail "the AWS CLI is missing"
 command -v jq >/dev/null || fail "jq is missing"
 test -x /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl || fail "the CloudWatch agent is missing"
@@ -26,6 +31,38 @@ for ssh_unit in ssh.service sshd.service; do
   state="$(systemctl is-enabled "$ssh_unit" 2>/dev/null || true)"
   [[ -z "$state" || "$state" == masked || "$state" == not-found ]] || fail "$ssh_unit is $state, expected masked"
 done
+
+# --- no change after the bake (scripts/harden.sh says why and where each is documented; a test
+#     keeps this list equal to harden's)
+no_update_units=(
+  apt-daily.timer apt-daily.service apt-daily-upgrade.timer apt-daily-upgrade.service
+  unattended-upgrades.service motd-news.timer update-notifier-download.timer update-notifier-motd.timer
+  fwupd-refresh.timer ua-timer.timer
+  dnf-makecache.timer dnf-automatic.timer dnf-automatic-download.timer dnf-automatic-install.timer
+  dnf-automatic-notifyonly.timer
+)
+for no_update_unit in "${no_update_units[@]}"; do
+  state="$(systemctl is-enabled "$no_update_unit" 2>/dev/null || true)"
+  [[ "$state" == masked ]] || fail "$no_update_unit is ${state:-unknown}, expected masked: it would change instances after the bake"
+  ! systemctl is-active --quiet "$no_update_unit" || fail "$no_update_unit is running"
+done
+if command -v apt-config >/dev/null; then
+  for option in APT::Periodic::Update-Package-Lists APT::Periodic::Unattended-Upgrade; do
+    value="$(apt-config shell value "$option")"
+    [[ "$value" == "value='0'" ]] || fail "$option is ${value#value=}, expected '0'"
+  done
+fi
+# 'snap refresh --time' prints "hold: forever" for an indefinite hold of all snaps' auto-refreshes,
+# 'snap list' notes "held" for each held snap (snapd cmd/snap/cmd_snap_op.go, snapcraft.io/docs/managing-updates).
+if command -v snap >/dev/null; then
+  # Read whole first: grep -q would stop reading early, and with pipefail snap's SIGPIPE would fail.
+  refresh_times="$(snap refresh --time)"
+  grep -qx 'hold: forever' <<<"$refresh_times" || fail "snap auto-refreshes are not held forever (snap refresh --time)"
+  unheld="$(snap list | awk 'NR > 1 && $NF !~ /(^|,)held(,|$)/ { print $1 }' | paste -sd ' ' -)"
+  [[ -z "$unheld" ]] || fail "snaps not held: $unheld"
+fi
+enabled_timers="$(systemctl list-unit-files --type=timer --state=enabled --no-legend 2>/dev/null | awk '{ print $1 }' | paste -sd ' ' -)"
+echo "note: enabled timers: ${enabled_timers:-none}"
 
 # --- the boot script on this OS, with a stand-in for SSM and the agent
 fake="$(mktemp -d)"
@@ -90,11 +127,11 @@ done
 if [[ -z "$healthy" ]]; then
   systemctl status --no-pager "$unit" || true
   journalctl --no-pager -u "$unit" -n 50 || true
-  tail -n 50 "/var/log/immutable-app/$APP_NAME.log" || true
+  tail -n 50 "$log_file" || true
   fail "$url did not answer 2xx within 120 s"
 fi
-[[ "$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$APP_NAME")" == true ]] || fail "container root is writable"
-[[ -s "/var/log/immutable-app/$APP_NAME.log" ]] || echo "note: the app wrote nothing to its log yet"
+[[ "$(docker inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$container")" == true ]] || fail "container root is writable"
+[[ -s "$log_file" ]] || echo "note: the app wrote nothing to its log yet"
 
 # --- no SSH: nothing listens on port 22, on any address
 listeners="$(ss -ltnH 'sport = :22')"
