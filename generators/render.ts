@@ -6,6 +6,7 @@
 import Handlebars from "handlebars";
 import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../managed/config";
 import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
+import { CHECKOV_CONFIG_FILE, renderCheckovConfig } from "../managed/checkov";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { ProjectModel } from "./model";
@@ -49,6 +50,7 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
   files.set(".github/workflows/ci.yml", { contents: render("ci.yml.hbs") });
   files.set(".github/workflows/drift.yml", { contents: render("drift.yml.hbs") });
   files.set(".gitignore", { contents: template(sources, "gitignore") });
+  files.set(CHECKOV_CONFIG_FILE, { contents: renderCheckovConfig(config) });
   for (const [name, text] of sources.templates) {
     if (name.startsWith("project/")) files.set(name.slice("project/".length), { contents: text });
   }
@@ -90,8 +92,11 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       "synth:cdktf": "cdktf synth",
       // cdktf 0.21's own HCL output is invalid for strings with interpolation and quotes; the export is tested.
       "synth:hcl": "node --import tsx managed/export.ts --hcl",
-      plan: "cdktf diff",
-      deploy: "cdktf deploy",
+      // terraform plan / apply of one environment, then its rollout by instance refresh (managed/deploy.ts).
+      plan: "node --import tsx managed/deploy.ts --plan",
+      deploy: "node --import tsx managed/deploy.ts",
+      // checkov on every synthesized stack, with the skips of .checkov.yaml (managed/security.ts).
+      security: "node --import tsx managed/security.ts",
       test: "tsc --noEmit && jest",
       // The Packer variables come from immutable.config.json, the one place to change them.
       "image:build": "node --import tsx managed/pkrvars.ts && packer init packer && packer build -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\" packer",

@@ -24,6 +24,7 @@ import { secretParameterName } from "./names";
 import { stackDir, synthesize } from "./synth";
 
 export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS]
+       npm run plan -- <environment> [--ami ami-...]      (what a deploy would change; changes nothing)
 
   <environment>      one of the environments in immutable.config.json
   --ami ID           the image to deploy (default: the newest build in packer/packer-manifest.json);
@@ -41,6 +42,8 @@ export interface DeployOptions {
   readonly ami?: string;
   readonly autoApprove: boolean;
   readonly timeout?: string;
+  /** terraform plan instead of apply and rollout. */
+  readonly planOnly: boolean;
 }
 
 export class UsageError extends Error {}
@@ -50,6 +53,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   let ami: string | undefined;
   let timeout: string | undefined;
   let autoApprove = false;
+  let planOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -62,6 +66,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
     else if (arg.startsWith("--ami=")) ami = arg.slice("--ami=".length);
     else if (arg === "--timeout") timeout = value();
     else if (arg === "--auto-approve") autoApprove = true;
+    else if (arg === "--plan") planOnly = true;
     else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
     else if (environment === undefined) environment = arg;
     else throw new UsageError(`one environment at a time (got ${environment} and ${arg})`);
@@ -69,7 +74,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   if (environment === undefined) throw new UsageError("which environment? e.g. npm run deploy -- staging");
   if (ami !== undefined && !PATTERNS.amiId.test(ami)) throw new UsageError(`--ami ${JSON.stringify(ami)} is not an AMI id like ami-0123456789abcdef0`);
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout)) throw new UsageError(`--timeout ${JSON.stringify(timeout)} is not a number of seconds`);
-  return { environment, ami, autoApprove, timeout };
+  return { environment, ami, autoApprove, timeout, planOnly };
 }
 
 /** The AMI of the newest build of packer/packer-manifest.json in `region` (artifact_id "region:ami-..."). */
@@ -116,6 +121,7 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
   const approve = options.autoApprove ? ["-auto-approve"] : [];
   let code = terraform("init", "-input=false");
   if (code !== 0) return code;
+  if (options.planOnly) return terraform("plan", "-input=false", ...image);
 
   const secrets = config.secrets.map((name) => secretParameterName(config.appName, env.name, name));
   if (secrets.length > 0 && !groupExists(dir)) {

@@ -1,7 +1,8 @@
 /**
  * Every environment of the configuration synthesizes to a stack that keeps the promises of the design:
- * IMDSv2, a group that follows the launch template, no port 22, instances reachable only from the load
- * balancer, one SSM parameter per config key and secret, and a boot script that expects exactly those.
+ * IMDSv2, a group whose template version only a successful rollout moves, no port 22, instances reachable
+ * only from the load balancer, one SSM parameter per config key and secret (secrets write-only), a boot
+ * script that expects exactly those, and an instance role confined to its own environment.
  */
 import { join } from "path";
 import { Testing } from "cdktf";
@@ -39,13 +40,18 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
     expect(template.metadata_options).toMatchObject({ http_endpoint: "enabled", http_tokens: "required" });
   });
 
-  it("runs the fleet in a group that follows the template's latest version, sized as configured", () => {
+  it("starts the group on the template's numbered version and leaves later versions to the rollout, sized as configured", () => {
     expect(group.launch_template).toEqual({
       id: ref("aws_launch_template", templateName, "id"),
       version: ref("aws_launch_template", templateName, "latest_version"),
     });
     expect(group).toMatchObject({ min_size: env.minCapacity, max_size: env.maxCapacity, health_check_type: "ELB" });
-    expect(group.lifecycle.ignore_changes).toContain("desired_capacity");
+    // The rollout (managed/rollout.sh) moves the group by an instance refresh that can roll back.
+    expect(group.lifecycle.ignore_changes).toEqual(expect.arrayContaining(["desired_capacity", "launch_template[0].version"]));
+    expect(group.instance_refresh).toBeUndefined();
+    const refresh = JSON.parse(tf.output.instance_refresh.value);
+    expect(refresh.DesiredConfiguration.LaunchTemplate.Version).toBe(ref("aws_launch_template", templateName, "latest_version"));
+    expect(refresh.Preferences.MaxHealthyPercentage - refresh.Preferences.MinHealthyPercentage).toBeLessThanOrEqual(100);
   });
 
   it("takes the image from the configured source", () => {
@@ -99,7 +105,9 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
       if (want.type === "String") expect(unescapeTfString(parameter.value)).toBe(want.value);
       else {
         expect(parameter.key_id).toMatch(/^\$\{aws_kms_key\./);
-        expect(parameter.lifecycle.ignore_changes).toContain("value");
+        // Write-only: the value set out of band never reaches the state.
+        expect(parameter.value).toBeUndefined();
+        expect(parameter.value_wo_version).toBe(1);
       }
     }
   });
@@ -117,8 +125,21 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
     expect(expected === "" ? [] : expected.split(",")).toEqual(created);
   });
 
-  it("ships logs to CloudWatch with the configured retention", () => {
-    const [, logs] = only(resources.aws_cloudwatch_log_group, "aws_cloudwatch_log_group");
-    expect(logs.retention_in_days).toBe(env.logRetentionDays);
+  it("ships logs to CloudWatch with the configured retention, encrypted", () => {
+    const groups = Object.values(resources.aws_cloudwatch_log_group ?? {});
+    expect(groups.length).toBeGreaterThan(0);
+    for (const logs of groups) {
+      expect(logs.retention_in_days).toBe(env.logRetentionDays);
+      expect(logs.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
+    }
+  });
+
+  it("lets instances read their own environment's parameters and explicitly nothing else", () => {
+    expect(resources.aws_iam_role_policy_attachment).toBeUndefined();
+    const runtime = Object.values(resources.aws_iam_role_policy ?? {}).find((p) => p.name === "runtime")!;
+    const statements: Resource[] = JSON.parse(runtime.policy).Statement;
+    const deny = statements.find((s) => s.Effect === "Deny")!;
+    expect(deny.Action).toEqual(["ssm:GetParameter*"]);
+    expect(deny.NotResource.every((arn: string) => arn.includes(`:parameter/${config.appName}/${env.name}`))).toBe(true);
   });
 });
