@@ -114,6 +114,23 @@ describe("each class of mistake names its field", () => {
     ["bad container image", { ...base, image: { containerImage: "Not An Image" } }, "image.containerImage", /container image reference/],
     ["unknown field", { ...base, regoin: "us-east-1" }, "regoin", /not a known field/],
     ["misspelt case", { ...base, AppPort: 1 }, "AppPort", /did you mean "appPort"/],
+    // Names AWS reserves (managed/aws-rules.ts reservedAppNameReason, each rule cited there).
+    ["app name SSM reserves (aws prefix)", { appName: "aws-tools" }, "appName", /SSM Parameter Store reserves/],
+    ["app name SSM reserves (ssm prefix)", { appName: "ssmbot" }, "appName", /SSM Parameter Store reserves/],
+    ["app name ELB refuses (internal-)", { appName: "internal-portal" }, "appName", /internal-, which ELB refuses/],
+    ["app name ELB refuses (internal)", { appName: "internal" }, "appName", /internal-, which ELB refuses/],
+    ["app name S3 reserves (sthree-)", { appName: "sthree-x" }, "appName", /S3 reserves/],
+    ["app name S3 reserves (amzn-s3-demo)", { appName: "amzn-s3-demo-site" }, "appName", /S3 reserves/],
+    ["environment named after the bootstrap stack", { ...base, environments: [{ name: "bootstrap" }] }, "environments[0].name", /own bootstrap stack/],
+    // Instance refresh rules (RefreshPreferences): max - min <= 100, max 100 to 200.
+    ["max healthy more than 100 above min", { ...base, environments: [{ name: "dev", minHealthyPercentage: 50, maxHealthyPercentage: 200 }] },
+      "environments[0].maxHealthyPercentage", /200 - MinHealthyPercentage 50 = 150, more than 100/],
+    ["max healthy under 100", { ...base, environments: [{ name: "dev", maxHealthyPercentage: 90 }] }, "environments[0].maxHealthyPercentage", /from 100 to 200/],
+    ["bad NAT setting", { ...base, environments: [{ name: "dev", natGateways: "none" }] }, "environments[0].natGateways", /single|per-az/],
+    ["bad GitHub repository", { ...base, github: { repository: "not a repo" } }, "github.repository", /owner\/name/],
+    ["GitHub without repository", { ...base, github: {} }, "github.repository", /is required/],
+    ["bad OIDC provider", { ...base, github: { repository: "acme/shop", oidcProviderArn: "arn:aws:iam::123:oidc-provider/x" } }, "github.oidcProviderArn", /GitHub OIDC provider/],
+    ["keepImages zero", { ...base, image: { keepImages: 0 } }, "image.keepImages", /from 1 to 1000/],
   ];
 
   it.each(cases)("%s", (_what, input, field, message) => {
@@ -172,6 +189,25 @@ describe("each class of mistake names its field", () => {
     const config = resolveConfig({ ...base, config: { GREETING: "100% ${not} %{an} \"expression\"\nline 2" }, tags: { "owner name": "Zoë Ünïcode" } });
     expect(config.config.GREETING).toBe("100% ${not} %{an} \"expression\"\nline 2");
     expect(config.tags["owner name"]).toBe("Zoë Ünïcode");
+  });
+});
+
+describe("rollout and network defaults", () => {
+  it("max healthy follows min (at most 200), and a default min of 90 gives 190", () => {
+    const envs = resolveConfig({ ...base, environments: [{ name: "a" }, { name: "b", minHealthyPercentage: 100 }, { name: "c", minHealthyPercentage: 50 }] }).environments;
+    expect(envs.map((e) => [e.minHealthyPercentage, e.maxHealthyPercentage])).toEqual([[90, 190], [100, 200], [50, 150]]);
+  });
+
+  it("a NAT gateway per zone in production-like environments unless the network or the environment says otherwise", () => {
+    const names = [{ name: "staging" }, { name: "production" }, { name: "prod" }, { name: "qa", natGateways: "per-az" }];
+    expect(resolveConfig({ ...base, environments: names }).environments.map((e) => e.natGateways)).toEqual(["single", "per-az", "per-az", "per-az"]);
+    expect(resolveConfig({ ...base, network: { natGateways: "single" }, environments: names }).environments.map((e) => e.natGateways))
+      .toEqual(["single", "single", "single", "per-az"]);
+  });
+
+  it("a config 0.1.0 accepted (no new fields) is still valid", () => {
+    const old = JSON.parse(JSON.parse(readFileSync(join(REPO_ROOT, "__tests__", "fixtures", "project-0.1.0.json"), "utf8")).files["immutable.config.json"].contents);
+    expect(checkConfig(old)).toEqual([]);
   });
 });
 

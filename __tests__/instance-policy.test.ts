@@ -1,0 +1,95 @@
+/**
+ * What an instance of one environment may do, decided by IAM's evaluation logic (support/iam-eval.ts)
+ * over every policy of its role: it reads and decrypts its own environment's parameters, and another
+ * environment's parameters are denied, even with AWS's AmazonSSMManagedInstanceCore attached as well
+ * (whose document comes from moto's copy of the AWS managed policies). The lifecycle test evaluates the
+ * policies as the emulated AWS returns them after an apply.
+ */
+import { spawnSync } from "child_process";
+import { instancePolicy } from "../stacks/instance-role";
+import { evaluate, PolicyDocument } from "./support/iam-eval";
+import { venvTool } from "./support/emulated-aws";
+
+const ACCOUNT = "123456789012";
+const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`;
+const OTHER_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/99999999-2222-3333-4444-555555555555`;
+const parameter = (path: string) => `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter${path}`;
+
+function stagingPolicy(): PolicyDocument {
+  return JSON.parse(instancePolicy({
+    namePrefix: "demo-app-staging", region: "eu-west-1", accountId: ACCOUNT, parameterPath: "/demo-app/staging/",
+    keyArn: KEY, logGroupArn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/staging/app`,
+  }));
+}
+
+/** AmazonSSMManagedInstanceCore as moto ships it (moto/iam/aws_managed_policies.py). */
+let core: PolicyDocument | undefined;
+function managedInstanceCore(): PolicyDocument {
+  if (core) return core;
+  const result = spawnSync(venvTool("python"), ["-c",
+    "import json\nfrom moto.iam.aws_managed_policies import aws_managed_policies_data as d\n" +
+    "print(json.dumps(json.loads(d)['AmazonSSMManagedInstanceCore']['Document']))"], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(result.stderr);
+  core = JSON.parse(result.stdout) as PolicyDocument;
+  return core;
+}
+
+describe("the evaluator follows IAM's evaluation logic", () => {
+  const allowAll: PolicyDocument = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+  it("an explicit deny wins over any allow; nothing matching is an implicit deny", () => {
+    const deny: PolicyDocument = { Statement: { Effect: "Deny", Action: "ssm:Get*", Resource: "arn:aws:ssm:*:*:parameter/x" } };
+    expect(evaluate([allowAll, deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/x" })).toBe("ExplicitDeny");
+    expect(evaluate([allowAll, deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/y" })).toBe("Allow");
+    expect(evaluate([deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/y" })).toBe("ImplicitDeny");
+  });
+
+  it("matches actions case-insensitively, resources case-sensitively, NotResource as the complement", () => {
+    const p: PolicyDocument = { Statement: [{ Effect: "Allow", Action: "SSM:getparameter", NotResource: "arn:aws:ssm:*:*:parameter/A*" }] };
+    expect(evaluate([p], { action: "ssm:GetParameter", resource: "arn:aws:ssm:r:1:parameter/a" })).toBe("Allow");
+    expect(evaluate([p], { action: "ssm:GetParameter", resource: "arn:aws:ssm:r:1:parameter/A" })).toBe("ImplicitDeny");
+  });
+
+  it("refuses to judge a condition operator it does not know", () => {
+    const p: PolicyDocument = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }] };
+    expect(() => evaluate([p], { action: "s3:GetObject", resource: "x" })).toThrow(/IpAddress is not supported/);
+  });
+});
+
+describe("a staging instance", () => {
+  const viaSsm = (name: string) => ({ "kms:ViaService": "ssm.eu-west-1.amazonaws.com", "kms:EncryptionContext:PARAMETER_ARN": parameter(name) });
+
+  it.each([
+    ["its own config value", "ssm:GetParameter", parameter("/demo-app/staging/config/LOG_LEVEL")],
+    ["its own secret", "ssm:GetParameters", parameter("/demo-app/staging/secret/DATABASE_PASSWORD")],
+    ["its own path", "ssm:GetParametersByPath", parameter("/demo-app/staging")],
+  ])("reads %s", (_what, action, resource) => {
+    expect(evaluate([stagingPolicy()], { action, resource })).toBe("Allow");
+  });
+
+  it("decrypts its own secrets through SSM only", () => {
+    const secret = "/demo-app/staging/secret/DATABASE_PASSWORD";
+    expect(evaluate([stagingPolicy()], { action: "kms:Decrypt", resource: KEY, context: viaSsm(secret) })).toBe("Allow");
+    expect(evaluate([stagingPolicy()], { action: "kms:Decrypt", resource: KEY, context: {} })).toBe("ImplicitDeny");
+    expect(evaluate([stagingPolicy()], { action: "kms:Decrypt", resource: OTHER_KEY, context: viaSsm(secret) })).toBe("ImplicitDeny");
+  });
+
+  it.each([
+    ["production's secret", "ssm:GetParameter", parameter("/demo-app/production/secret/DATABASE_PASSWORD")],
+    ["production's path", "ssm:GetParametersByPath", parameter("/demo-app/production")],
+    ["production's history", "ssm:GetParameterHistory", parameter("/demo-app/production/secret/DATABASE_PASSWORD")],
+    ["another app's parameter", "ssm:GetParameters", parameter("/billing/production/secret/API_KEY")],
+    ["a sibling path with the same prefix", "ssm:GetParameter", parameter("/demo-app/staging-old/secret/X")],
+  ])("is explicitly denied %s, even with AmazonSSMManagedInstanceCore attached too", (_what, action, resource) => {
+    expect(evaluate([stagingPolicy()], { action, resource })).toBe("ExplicitDeny");
+    const managed = managedInstanceCore();
+    // The managed policy alone would allow GetParameter(s): the reason it is not attached.
+    expect(evaluate([managed], { action, resource })).toBe(action === "ssm:GetParametersByPath" || action === "ssm:GetParameterHistory" ? "ImplicitDeny" : "Allow");
+    expect(evaluate([stagingPolicy(), managed], { action, resource })).toBe("ExplicitDeny");
+  });
+
+  it("still has Session Manager (break-glass) and writes its own logs only", () => {
+    expect(evaluate([stagingPolicy()], { action: "ssmmessages:OpenDataChannel", resource: "*" })).toBe("Allow");
+    expect(evaluate([stagingPolicy()], { action: "logs:PutLogEvents", resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/staging/app:log-stream:i-1` })).toBe("Allow");
+    expect(evaluate([stagingPolicy()], { action: "logs:PutLogEvents", resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/production/app:log-stream:i-1` })).toBe("ImplicitDeny");
+  });
+});
