@@ -5,13 +5,10 @@
 import { spawnSync } from "child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { Testing } from "cdktf";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
-import { FileMap, manualRefreshPreferences, renderProject } from "../generators/render";
-import { WebTierStack } from "../stacks/web-tier-stack";
-import { resolveConfig } from "../managed/config-validation";
+import { FileMap, renderProject } from "../generators/render";
 import { packageSources } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
@@ -204,52 +201,14 @@ describe("an environment that resolves its image from SSM", () => {
     expect(runs(drift["drift-staging"].steps)).toContain("terraform plan -input=false -lock=false -detailed-exitcode");
   });
 
-  it("README: bake publishes, instances resolve at launch, refresh to roll out, parameter to roll back, one parameter per environment", async () => {
+  it("README: the bake publishes, instances resolve at launch, the deploy replaces every instance, rollback by the parameter", async () => {
     const readme = text(await render([], shared), "README.md");
-    expect(readme).toContain("its id is then published to the SSM parameter `/shop/image/ami-id`");
-    expect(readme).toMatch(/resolves it when it launches/);
-    for (const env of ["staging", "production"]) {
-      expect(readme).toContain(`aws autoscaling start-instance-refresh --auto-scaling-group-name shop-${env} \\`);
-    }
-    expect(readme).toMatch(/aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>/);
-    expect(readme).toMatch(/picks up the new image at its next\s+scale-out/);
-    expect(readme).toContain("The bake publishes to `/shop/image/ami-id`, which staging, production resolve.");
-    expect(readme).toContain("Here staging, production resolve the same parameter, `/shop/image/ami-id`");
-    // A parameter outside /shop/<env>/, which the boot script reads as the environment's config.
-    expect(readme).toContain('"amiSource": "resolve:ssm:/shop/image/<env>/ami-id"');
-    expect(readme).not.toMatch(/resolve:ssm:\/shop\/<env>\//);
-    expect(readme).not.toMatch(/TF_VAR_ami_id|deploy the previous AMI id again|\*\*Promotion\*\*/);
-    expect(readme).toContain("npm run plan -- staging\n");
-  });
-
-  it("README: promotion where each environment has its own parameter, without the hint to give them one", async () => {
-    const readme = text(await render([], promoted), "README.md");
-    expect(readme).toMatch(/\*\*Promotion\*\*: the bake does not write `\/shop\/image\/qa\/ami-id` \(qa\), `\/shop\/image\/production\/ami-id` \(production\)/);
-    expect(readme).toMatch(/copies the AMI id from the previous\s+environment's parameter/);
-    expect(readme).toMatch(/Require reviewers on the GitHub\s+environment/);
-    expect(readme).not.toMatch(/Give each environment its own parameter/);
-    expect(readme).not.toMatch(/picks up the new image at its next/);
-    expect(readme).toMatch(/after promoting the image into that parameter/);
-    expect(readme).not.toMatch(/The bake publishes to `\/shop\/image\/ami-id`, which/);
-    expect(text(await render([], mixed), "README.md")).toContain("The bake publishes to `/shop/image/staging/ami-id`, which staging resolves.");
-  });
-
-  it("uses the group's own refresh settings, skip matching off", async () => {
-    const config = resolveConfig({ appName: "shop", environments: [{ name: "staging", minHealthyPercentage: 75, instanceWarmupSeconds: 300 }] });
-    const stack = new WebTierStack(Testing.app(), { config, environment: config.environments[0] });
-    const asg = Object.values(JSON.parse(Testing.synth(stack)).resource.aws_autoscaling_group)[0] as any;
-    const group = asg.instance_refresh.preferences;
-    const manual = manualRefreshPreferences(config.environments[0]);
-    expect(manual).toEqual({
-      MinHealthyPercentage: group.min_healthy_percentage,
-      MaxHealthyPercentage: group.max_healthy_percentage,
-      InstanceWarmup: Number(group.instance_warmup),
-      SkipMatching: false,
-      ScaleInProtectedInstances: group.scale_in_protected_instances,
-      StandbyInstances: group.standby_instances,
-    });
-    expect(manual.MinHealthyPercentage).toBe(75);
-    expect(manual.InstanceWarmup).toBe(300);
+    expect(readme).toContain("and is published to `/shop/image/ami-id`");
+    expect(readme).toMatch(/instances resolve the image parameter when they\s+start/);
+    expect(readme).toMatch(/AWS cannot roll back to a template\s+whose image is an SSM parameter/);
+    expect(readme).toContain("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>");
+    expect(readme).toMatch(/\*\*An instance that starts for another reason/);
+    expect(readme).toContain("| staging | t3.small | 2 | 4 | no | single | no | SSM parameter `/shop/image/ami-id` |");
   });
 });
 
@@ -320,9 +279,7 @@ describe("--dockerfile", () => {
     expect(readme).not.toMatch(/still the placeholder/);
     expect(readme).toMatch(/`Dockerfile` and `app\/`/);
     expect(readme).toMatch(/repository\s+variable `IMAGE_REPOSITORY`/);
-    expect(readme).toMatch(/installs the app\s+\(in CI `\$IMAGE_REPOSITORY:<commit sha>`[^)]*locally\s+`image\.containerImage`, now `public\.ecr\.aws\/nginx\/nginx-unprivileged:alpine`\)/);
-    expect(readme).not.toMatch(/installs the app \(`your image`\)/);
-    expect(readme).toContain("--no-install --no-git --dockerfile\n");
+    expect(readme).toContain("| `Dockerfile`, `app/` |");
     expect(text(await render([]), "README.md")).toMatch(/still the placeholder/);
   });
 
@@ -355,46 +312,44 @@ describe("--dockerfile", () => {
 });
 
 describe("README commands and configuration", () => {
-  it("aligns every comment in Commands, whatever the environments are called", async () => {
-    const readme = text(await render([], { environments: [{ name: "dev" }, { name: "preprod-eu-1", amiSource: "resolve:ssm:/shop/image/ami-id" }] }), "README.md");
-    const block = /## Commands\n\n```sh\n([\s\S]*?)```/.exec(readme)![1];
-    const columns = new Set(block.split("\n").filter((line) => / #/.test(line) && !line.startsWith("#")).map((line) => line.indexOf("#")));
-    expect([...columns]).toEqual([21]);
-    expect(block).toContain("# preprod-eu-1: what a deploy would change, then the deploy (the image comes from /shop/image/ami-id)\nnpm run plan -- preprod-eu-1\n");
+  it("lists every script of the generated package.json, in the project's package manager's syntax", async () => {
+    for (const argv of [[], ["--use-pnpm"]]) {
+      const files = await render(argv);
+      const readme = text(files, "README.md");
+      const scripts = Object.keys(JSON.parse(text(files, "package.json")).scripts)
+        .filter((name) => !["build", "synth:cdktf", "synth:hcl"].includes(name));
+      const run = argv.length ? "pnpm run" : "npm run";
+      for (const name of scripts) expect(readme).toMatch(new RegExp(`\`${run} ${name.replace(":", "\\:")}( |\`)`));
+    }
   });
 
-  it("names the bake's requirements, and rollback sources that outlive the run: no manifest history", async () => {
+  it("names the bake's requirements and where previous image ids live, not a manifest history", async () => {
+    const readme = text(await render([]), "README.md");
+    expect(readme).toMatch(/Session Manager plugin for the\s+AWS CLI/);
+    expect(readme).toContain("aws ec2 describe-images --owners self --filters Name=tag:app,Values=shop");
+    expect(readme).toMatch(/not kept in git; the previous ids are in the launch template's versions/);
+  });
+
+  it("states the rollout as it happens: new version, group stays, alarms, AWS rolls back, exit codes; rollback is a deploy of the previous id", async () => {
+    const readme = text(await render(["--secret", "DATABASE_PASSWORD"]), "README.md");
+    expect(readme).toMatch(/Auto\s+Scaling group keeps running the version it has/);
+    expect(readme).toMatch(/Only when the refresh succeeds does AWS move the group to the new\s+version/);
+    expect(readme).toMatch(/exits 3 after a rollback/);
+    expect(readme).toContain("`npm run deploy -- <env> --ami <previous id>`");
+    expect(readme).not.toMatch(/TF_VAR_ami_id|start-instance-refresh|cdktf deploy/);
+    // Secrets: first deploy stops until they are set; rotation replaces every instance.
+    expect(readme).toMatch(/first deploy of an environment creates the secret parameters and nothing else/);
+    expect(readme).toContain("aws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-staging-secrets --name /shop/staging/secret/DATABASE_PASSWORD --value \"$VALUE\"");
+    expect(readme).toContain("`npm run deploy -- <env> --replace-all`");
+    expect(readme).toMatch(/never reaches the Terraform state/);
+  });
+
+  it("the Security section lists every checkov skip of the project with its reason", async () => {
     const files = await render([]);
     const readme = text(files, "README.md");
-    expect(readme).toMatch(/Session Manager plugin for\s+the AWS CLI/);
-    expect(readme).not.toMatch(/Packer manifest\s+history/);
-    expect(readme).toMatch(/"Baked ami-…", and its `packer-manifest`\s+artifact/);
-    expect(readme).toContain("aws ec2 describe-images --owners self --filters Name=tag:app,Values=shop");
-    expect(readme).toContain("aws ec2 describe-launch-template-versions --launch-template-id \"$template\"");
-    const bake = jobs(files, "ci").bake.steps;
-    const upload = bake.find((s) => s.uses === "actions/upload-artifact@v4") as Step & { with: Record<string, string> };
-    expect(upload.with).toEqual({ name: "packer-manifest", path: "packer/packer-manifest.json" });
-    expect(bake.indexOf(upload)).toBeGreaterThan(stepIndex(bake, /packer build/));
-  });
-
-  it("CI section: how to regenerate the workflows after the choices written into them change", async () => {
-    const readme = text(await render([]), "README.md");
-    expect(readme).toContain("npx create-immutable-app . --force --config-file immutable.config.json --no-install --no-git\n");
-    expect(readme).toMatch(/keeps its\s+old contents as `<file>\.orig`/);
-    for (const choice of [/the environments \(one deploy/, /which of them have a certificate/, /where each takes its image from/]) expect(readme).toMatch(choice);
-  });
-
-  it("passes ami_id to plan and deploy in variable mode, and says how config and secret changes roll out", async () => {
-    const readme = text(await render(["--secret", "DATABASE_PASSWORD"]), "README.md");
-    expect(readme).toContain("TF_VAR_ami_id=ami-0123456789abcdef0 npm run plan -- staging");
-    expect(readme).toContain("TF_VAR_ami_id=ami-0123456789abcdef0 npm run deploy -- staging");
-    expect(readme).not.toMatch(/asks for the ami_id/);
-    expect(readme).toMatch(/After editing values in `immutable\.config\.json`, `npm run deploy -- <env>` rolls them out/);
-    expect(readme).toMatch(/Deploy first, then set every real value/);
-    expect(readme).toMatch(/after changing a secret's value[\s\S]*aws autoscaling start-instance-refresh --auto-scaling-group-name shop-staging/);
-    expect(readme).toMatch(/npm run synth:hcl +# the same as HCL, in terraform\/<env>\//);
-    expect(readme).not.toMatch(/and `packer\/shop\.auto\.pkrvars\.hcl`\)/);
-    expect(readme).toMatch(/written from `immutable\.config\.json` by `npm run image:build`/);
+    const skips = text(files, ".checkov.yaml").split("\n").filter((l) => l.startsWith("  - ")).map((l) => l.slice(4).split(" # "));
+    expect(skips.length).toBeGreaterThan(5);
+    for (const [id, reason] of skips) expect(readme).toContain(`| \`${id}\` | ${reason} |`);
   });
 
   it("CI bakes with the Packer variables written from the config, as image:build does", async () => {

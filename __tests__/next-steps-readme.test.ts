@@ -2,11 +2,6 @@
  * The next steps the CLI prints and the generated README.md say the same thing: every command line of
  * the next steps (the part before `#`) is a line of the README, in the project's package manager's
  * syntax. `cd <dir>` is left out: the README lives inside that directory.
- *
- * EXPECTED TO FAIL until templates/README.md.hbs is updated (issue #15, templates side): the README
- * still writes npm commands whatever the package manager, has no plain `npm run deploy -- <env>` line
- * for projects whose image is the ami_id variable, and no install line. The CLI side is done; this
- * test is the contract for the README.
  */
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
@@ -33,7 +28,7 @@ async function project(argv: string[], file?: Record<string, unknown>): Promise<
   return { readme, commands };
 }
 
-describe("README.md carries the next steps' commands (fails until templates/README.md.hbs is updated, issue #15)", () => {
+describe("README.md carries the next steps' commands", () => {
   it.each([
     ["npm", []],
     ["pnpm", ["--use-pnpm"]],

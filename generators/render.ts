@@ -6,7 +6,7 @@
 import Handlebars from "handlebars";
 import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../managed/config";
 import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
-import { CHECKOV_CONFIG_FILE, renderCheckovConfig } from "../managed/checkov";
+import { CHECKOV_CONFIG_FILE, checkovSkips, renderCheckovConfig } from "../managed/checkov";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { ProjectModel } from "./model";
@@ -45,7 +45,8 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
   files.set(pkrvarsFile(config), { contents: renderPkrVars(packerVarsOf(config, PROJECT_VERSION)) });
 
   const view = templateView(model);
-  const render = (name: string): string => compile(sources, name)(view);
+  const partials = partialsOf(sources);
+  const render = (name: string): string => compile(sources, name)(view, { partials });
   files.set("README.md", { contents: render("README.md.hbs") });
   files.set(".github/workflows/ci.yml", { contents: render("ci.yml.hbs") });
   files.set(".github/workflows/drift.yml", { contents: render("drift.yml.hbs") });
@@ -182,6 +183,8 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
       /** health_check_url is https://<ALB DNS name>/..., which the certificate (for the user's domain) does not cover. */
       https: env.certificateArn !== undefined,
       refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
+      natGateways: env.natGateways,
+      waf: env.waf,
     };
   });
   const ssmEnvironments = environments.filter((e) => e.ssm);
@@ -224,6 +227,10 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     exampleSecret: secretParameterName(app, firstEnv, config.secrets[0] ?? "EXAMPLE_SECRET"),
     firstKmsAlias: kmsAliasName(app, firstEnv),
     pm: packageManagerView(model.packageManager),
+    /** The project has a bootstrap stack (GitHub OIDC roles): github.repository is set. */
+    bootstrap: config.github !== undefined,
+    keepImages: config.image.keepImages,
+    checkovSkips: checkovSkips(config),
   };
 }
 
@@ -261,6 +268,16 @@ function compile(sources: Sources, name: string): Handlebars.TemplateDelegate {
     compiled.set(key, fn);
   }
   return fn;
+}
+
+/** templates/partials/<name>.md.hbs (or .hbs) as the partial {{> <name>}}. */
+function partialsOf(sources: Sources): Record<string, Handlebars.TemplateDelegate> {
+  const partials: Record<string, Handlebars.TemplateDelegate> = {};
+  for (const name of sources.templates.keys()) {
+    const match = /^partials\/([a-z0-9-]+)(\.md)?\.hbs$/.exec(name);
+    if (match) partials[match[1]] = compile(sources, name);
+  }
+  return partials;
 }
 
 function template(sources: Sources, name: string): string {
