@@ -12,30 +12,36 @@
  * - moto launches no real instances, runs no user data and no health checks, and answers every target as
  *   registered; the boot script is tested against the user data in boot-contract.test.ts.
  * - moto checks no IAM policy (every call is allowed): the instance policy is evaluated in
- *   instance-policy.test.ts instead; and no KMS key policy, bucket policy or ELB log delivery.
+ *   instance-policy.test.ts and step 1b instead; and no KMS key policy, bucket policy or ELB log delivery.
+ * - moto's alarms start in OK and never evaluate a metric (moto/cloudwatch/models.py, FakeAlarm
+ *   state_value = "OK"); AWS's start in INSUFFICIENT_DATA. Step 5 sets an alarm's state by hand.
  * - moto does not validate that an aws:ec2:image parameter names an existing AMI (moto/ssm/models.py,
  *   put_parameter: "is not supported. The parameter will be created"), nor ACM certificate validation.
  * - Where moto answered differently from AWS in a way the provider reads as a change, emulated_aws.py
  *   corrects it (answer_like_aws, each case cited there); the plans below are otherwise moto's.
  */
 import { spawn } from "child_process";
-import { writeFileSync } from "fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 import { refreshPreferenceProblems, RefreshPreferences } from "../managed/aws-rules";
 import { resolveConfig } from "../managed/config-validation";
 import { rolloutAlarmNames, secretParameterName } from "../managed/names";
-import { EmulatedAws, RecordedRequest } from "./support/emulated-aws";
+import { EMULATED_ACCOUNT_ID, EmulatedAws, RecordedRequest } from "./support/emulated-aws";
+import { evaluate } from "./support/iam-eval";
 import { exampleConfigJson, REPO_ROOT, synthProject } from "./support/synth";
 import { tempDir, TerraformDir, TerraformResult, writeCliConfig } from "./support/terraform";
 
 const AMI_1 = "ami-0123456789abcdef0";
 const AMI_2 = "ami-0fedcba9876543210";
 const ROLLOUT = join(REPO_ROOT, "managed", "rollout.sh");
+const TSX = require.resolve("tsx");
 
 jest.setTimeout(900_000);
 
 interface Stack {
   readonly config: string;
+  /** A project folder that `npm run deploy` (managed/deploy.ts) runs in; the example's stacks have none. */
+  readonly project?: string;
   readonly name: string;
   readonly region: string;
   readonly tf: TerraformDir;
@@ -58,23 +64,56 @@ async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
 
 let emu: EmulatedAws;
 let stacks: Stack[] = [];
+let cli: string;
 
-function prepare(configName: string, configJson: Record<string, unknown>, cli: string, root: string): Stack[] {
+/** Terraform, the AWS CLI and the provider all reach the emulated AWS through AWS_ENDPOINT_URL. */
+function awsEnv(region: string): NodeJS.ProcessEnv {
+  return { ...emu.cliEnv(region), TF_CLI_CONFIG_FILE: cli, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1" };
+}
+
+function stackOf(configName: string, config: ReturnType<typeof resolveConfig>, name: string, dir: string, project?: string): Stack {
+  const env = config.environments.find((e) => e.name === name)!;
+  return {
+    config: configName,
+    project,
+    name,
+    region: config.region,
+    tf: new TerraformDir(dir, cli, awsEnv(config.region)),
+    asg: `${config.appName}-${name}`,
+    imageParameter: env.amiSource.mode === "ssm" ? env.amiSource.parameter : undefined,
+    secrets: config.secrets.map((s) => secretParameterName(config.appName, name, s)),
+    deletionProtection: env.deletionProtection,
+  };
+}
+
+/** The stacks of a config synthesized by the test, for terraform and rollout.sh as an ops team runs them. */
+function prepare(configName: string, configJson: Record<string, unknown>, root: string): Stack[] {
   const config = resolveConfig(configJson);
   const dirs = synthProject(join(root, configName), config);
-  return config.environments.map((env) => {
-    const tf = new TerraformDir(dirs[env.name], cli);
-    writeFileSync(join(dirs[env.name], "emulated_override.tf.json"), JSON.stringify(emu.providerOverride(), null, 2));
-    return {
-      config: configName,
-      name: env.name,
-      region: config.region,
-      tf,
-      asg: `${config.appName}-${env.name}`,
-      imageParameter: env.amiSource.mode === "ssm" ? env.amiSource.parameter : undefined,
-      secrets: config.secrets.map((s) => secretParameterName(config.appName, env.name, s)),
-      deletionProtection: env.deletionProtection,
-    };
+  return config.environments.map((env) => stackOf(configName, config, env.name, dirs[env.name]));
+}
+
+/** A project folder (its config, this repository's stacks/ and managed/) for `npm run deploy`. */
+function project(configName: string, configJson: Record<string, unknown>, root: string): Stack[] {
+  const config = resolveConfig(configJson);
+  const dir = join(root, configName);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "immutable.config.json"), JSON.stringify(configJson, null, 2));
+  for (const name of ["stacks", "managed", "node_modules"]) symlinkSync(join(REPO_ROOT, name), join(dir, name));
+  return config.environments.map((env) => stackOf(configName, config, env.name, join(dir, "cdktf.out", "stacks", env.name), dir));
+}
+
+/** `npm run deploy -- <env> ...`, as a developer or CI runs it. */
+function deploy(stack: Stack, args: readonly string[] = []): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", TSX, join("managed", "deploy.ts"), stack.name, "--auto-approve", ...args], {
+      cwd: stack.project, env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
+    child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ status: code ?? -1, output }));
   });
 }
 
@@ -82,8 +121,13 @@ function vars(stack: Stack, ami: string): string[] {
   return stack.imageParameter ? [] : ["-var", `ami_id=${ami}`];
 }
 
-async function apply(stack: Stack, ami: string): Promise<TerraformResult> {
-  return stack.tf.runAsync(["apply", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(stack, ami)]);
+/**
+ * After the first apply, applies skip the refresh: the plans of steps 2, 5 and 6 refresh every resource
+ * and must be empty, so what these applies change is only what the release changes (time: moto answers
+ * every refresh call in one Python process).
+ */
+async function apply(stack: Stack, ami: string, refresh = false): Promise<TerraformResult> {
+  return stack.tf.runAsync(["apply", "-auto-approve", "-input=false", "-no-color", "-lock=false", `-refresh=${refresh}`, ...vars(stack, ami)]);
 }
 
 /** `terraform plan -detailed-exitcode`: 0 no changes, 2 changes. */
@@ -105,7 +149,7 @@ function expectNoChanges(stack: Stack, result: TerraformResult): void {
 function rollout(stack: Stack, args: readonly string[] = []): Promise<{ status: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [ROLLOUT, "--dir", stack.tf.dir, "--poll", "1", ...args], {
-      env: { ...process.env, ...emu.cliEnv(stack.region), GITHUB_ACTIONS: "" },
+      env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -161,7 +205,7 @@ function existingNetwork(region: string): { vpcId: string; publicSubnetIds: stri
 beforeAll(async () => {
   emu = await EmulatedAws.start();
   const root = tempDir("lifecycle");
-  const cli = writeCliConfig(root);
+  cli = writeCliConfig(root);
   const region = "eu-west-1";
   const certificateArn = emu.aws(region, ["acm", "request-certificate", "--domain-name", "shop.example.com"]).CertificateArn;
   emu.aws(region, ["ssm", "put-parameter", "--name", "/shop/image/edge/ami-id", "--type", "String", "--data-type", "aws:ec2:image", "--value", AMI_1]);
@@ -173,13 +217,10 @@ beforeAll(async () => {
     network: { mode: "existing", ...existingNetwork(region) },
     config: { FEATURE_FLAGS: "checkout,search", GREETING: "100% ${literal}" },
     secrets: ["API_TOKEN"],
-    environments: [
-      { name: "qa", minCapacity: 1, maxCapacity: 2 },
-      { name: "edge", minCapacity: 1, maxCapacity: 2, amiSource: "resolve:ssm:/shop/image/edge/ami-id" },
-    ],
+    environments: [{ name: "edge", minCapacity: 1, maxCapacity: 2, amiSource: "resolve:ssm:/shop/image/edge/ami-id" }],
   };
-  stacks = [...prepare("example", exampleConfigJson(), cli, root), ...prepare("variant", variant, cli, root)];
-  await Promise.all(stacks.map(async (s) => expectOk(s, await s.tf.runAsync(["init", "-input=false", "-no-color"]), "init")));
+  stacks = [...prepare("example", exampleConfigJson(), root), ...project("variant", variant, root)];
+  await Promise.all(stacks.filter((s) => !s.project).map(async (s) => expectOk(s, await s.tf.runAsync(["init", "-input=false", "-no-color"]), "init")));
 }, 300_000);
 
 afterAll(async () => {
@@ -189,14 +230,54 @@ afterAll(async () => {
 });
 
 describe("the emulated lifecycle of the example config and a variant (existing VPC, certificate, WAF, resolve:ssm)", () => {
-  it("1. the first apply creates everything, and the group starts on the template's first version without a refresh", async () => {
-    const results = await timed("first apply", () => Promise.all(stacks.map((s) => apply(s, AMI_1))));
-    stacks.forEach((s, i) => expectOk(s, results[i], "the first apply"));
+  it("1. the first deploy creates everything (a project with secrets: the secrets first, then the rest), on the template's first version without a refresh", async () => {
+    const [applied, deployed] = await timed("first apply", () => Promise.all([
+      Promise.all(stacks.filter((s) => !s.project).map((s) => apply(s, AMI_1, true))),
+      firstDeploy(stacks.find((s) => s.project)!),
+    ]));
+    stacks.filter((s) => !s.project).forEach((s, i) => expectOk(s, applied[i], "the first apply"));
+    expect(deployed).toEqual({ status: 0, output: expect.stringContaining("nothing to roll out") });
     for (const s of stacks) {
       expect(groupVersion(s)).toBe("1");
       expect(output(s, "launch_template_version")).toBe("1");
       expect(await starts(s)).toEqual([]);
     }
+  });
+
+  /**
+   * `npm run deploy` of a project that declares a secret: the first run creates the secret parameters
+   * and nothing that launches an instance, and stops (exit 4) with the command that sets each one; once
+   * set, the same command creates the rest.
+   */
+  async function firstDeploy(stack: Stack): Promise<{ status: number; output: string }> {
+    const first = await deploy(stack);
+    expect(first.status).toBe(4);
+    for (const name of stack.secrets) {
+      expect(first.output).toContain(`aws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-${stack.name}-secrets --name ${name} --value "$VALUE"`);
+    }
+    expect(first.output).toContain(`Set the secrets, then run npm run deploy -- ${stack.name} again.`);
+    expect(emu.aws(stack.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", stack.asg]).AutoScalingGroups).toEqual([]);
+    const created = new Set(stack.tf.ok(["state", "list"]).trim().split("\n").map((a) => a.split(".")[0]));
+    expect(created).toContain("aws_ssm_parameter");
+    for (const type of created) expect(["aws_kms_key", "aws_kms_alias", "aws_kms_key_policy", "aws_ssm_parameter"]).toContain(type);
+    for (const name of stack.secrets) {
+      emu.aws(stack.region, ["ssm", "put-parameter", "--overwrite", "--type", "SecureString", "--name", name, "--value", `first-${stack.name}`]);
+    }
+    return deploy(stack);
+  }
+
+  it("1b. every policy of the staging instance role, as AWS returns it, denies production's parameters", () => {
+    const staging = stacks.find((s) => s.config === "example" && s.name === "staging")!;
+    const roles: Array<{ RoleName: string }> = emu.aws(staging.region, ["iam", "list-roles"]).Roles;
+    const [role] = roles.filter((r) => r.RoleName.startsWith("demo-app-staging-") && !r.RoleName.startsWith("demo-app-staging-flow-"));
+    const inline: string[] = emu.aws(staging.region, ["iam", "list-role-policies", "--role-name", role.RoleName]).PolicyNames;
+    const attached: Array<{ PolicyArn: string }> = emu.aws(staging.region, ["iam", "list-attached-role-policies", "--role-name", role.RoleName]).AttachedPolicies;
+    expect(attached).toEqual([]);
+    const policies = inline.map((name) => emu.aws(staging.region, ["iam", "get-role-policy", "--role-name", role.RoleName, "--policy-name", name]).PolicyDocument);
+    const arn = (path: string) => `arn:aws:ssm:${staging.region}:${EMULATED_ACCOUNT_ID}:parameter${path}`;
+    expect(evaluate(policies, { action: "ssm:GetParameter", resource: arn("/demo-app/production/secret/DATABASE_PASSWORD") })).toBe("ExplicitDeny");
+    expect(evaluate(policies, { action: "ssm:GetParametersByPath", resource: arn("/demo-app/production") })).toBe("ExplicitDeny");
+    expect(evaluate(policies, { action: "ssm:GetParametersByPath", resource: arn("/demo-app/staging") })).toBe("Allow");
   });
 
   it("2. the plan right after the apply is empty: no perpetual diff", async () => {
@@ -225,8 +306,6 @@ describe("the emulated lifecycle of the example config and a variant (existing V
         expect(state).toContain(name);
         expect(state).not.toContain(values.get(name)!);
       }
-      // Nothing to change: the out-of-band value is not Terraform's to overwrite.
-      expectNoChanges(s, await plan(s, AMI_1));
     }
     // The rollout's own check agrees that every secret is set now (version 2 or later).
     for (const s of secretStacks.filter((x) => !x.imageParameter)) {
@@ -257,8 +336,6 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       expect(prefs).toMatchObject({ AutoRollback: true, SkipMatching: true, AlarmSpecification: { Alarms: [alarms.errors, alarms.unhealthy] } });
       expect(refreshPreferenceProblems(prefs, { desiredVersion: "2", groupVersion: "1", imageFromSsm: false })).toEqual([]);
     }
-    const plans = await Promise.all(stacks.map((s) => plan(s, AMI_2)));
-    stacks.forEach((s, i) => expectNoChanges(s, plans[i]));
   });
 
   it("5. a bad release: the refresh rolls back, the group still runs the previous version, and the command says so and exits 3", async () => {
@@ -266,6 +343,14 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     const applied = await apply(production, AMI_1);
     expectOk(production, applied, "the apply of the next release");
     expect(output(production, "launch_template_version")).toBe("3");
+    // An alarm already in ALARM: AWS would refuse the refresh, so the rollout does not start one.
+    const before = (await starts(production)).length;
+    emu.aws(production.region, ["cloudwatch", "set-alarm-state", "--alarm-name", "demo-app-production-rollout-5xx", "--state-value", "ALARM", "--state-reason", "test"]);
+    const refused = await rollout(production);
+    expect(refused.status).toBe(1);
+    expect(refused.output).toContain("a rollout alarm is in ALARM before the rollout starts: demo-app-production-rollout-5xx");
+    expect((await starts(production)).length).toBe(before);
+    emu.aws(production.region, ["cloudwatch", "set-alarm-state", "--alarm-name", "demo-app-production-rollout-5xx", "--state-value", "OK", "--state-reason", "test"]);
     await emu.setRefreshOutcome({ group: production.asg, status: "RollbackSuccessful", steps: 1, reason: "alarm demo-app-production-rollout-5xx went into ALARM" });
     const result = await timed("rollout (rolled back)", () => rollout(production));
     expect(result.status).toBe(3);
@@ -286,7 +371,9 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       expect(groupVersion(s)).toBe(version);
       expect(rollouts[i].output).toContain(`(${AMI_1})`);
     }
-    const plans = await Promise.all(stacks.map((s) => plan(s, AMI_1)));
+    // After a release, a rolled-back one and the rollback: nothing to change (and the secrets set out of
+    // band in step 3 are not Terraform's to overwrite).
+    const plans = await timed("plan after the rollouts", () => Promise.all(stacks.map((s) => plan(s, AMI_1))));
     stacks.forEach((s, i) => expectNoChanges(s, plans[i]));
   });
 
@@ -304,7 +391,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
   it("8. destroy removes every environment without deletion protection; production's protection stops the plan before anything goes", async () => {
     const [protectedStacks, others] = [stacks.filter((s) => s.deletionProtection), stacks.filter((s) => !s.deletionProtection)];
     expect(protectedStacks.map((s) => `${s.config}/${s.name}`)).toEqual(["example/production"]);
-    const destroyArgs = (s: Stack) => ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(s, AMI_1)];
+    const destroyArgs = (s: Stack) => ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false", "-refresh=false", ...vars(s, AMI_1)];
     const before = protectedStacks.map((s) => s.tf.ok(["state", "list"]));
     const results = await timed("destroy", () => Promise.all([...others, ...protectedStacks].map((s) => s.tf.runAsync(destroyArgs(s)))));
     others.forEach((s, i) => expectOk(s, results[i], "destroy"));

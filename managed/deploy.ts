@@ -23,7 +23,7 @@ import { loadConfigOrReport } from "./load-config";
 import { secretParameterName } from "./names";
 import { stackDir, synthesize } from "./synth";
 
-export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS]
+export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS] [--replace-all]
        npm run plan -- <environment> [--ami ami-...]      (what a deploy would change; changes nothing)
 
   <environment>      one of the environments in immutable.config.json
@@ -31,6 +31,7 @@ export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--
                      the previous id rolls back
   --auto-approve     apply without asking (CI)
   --timeout SECONDS  how long to wait for the instance refresh (default 3600)
+  --replace-all      replace every instance even without a new version (after a secret's value changed)
 
 Exit codes: 0 rolled out, 1 failed, 2 bad usage, 3 the refresh was rolled back, 4 a secret is not set.
 `;
@@ -44,6 +45,8 @@ export interface DeployOptions {
   readonly timeout?: string;
   /** terraform plan instead of apply and rollout. */
   readonly planOnly: boolean;
+  /** Replace every instance, even if the group already runs the version (rollout.sh --replace-all). */
+  readonly replaceAll: boolean;
 }
 
 export class UsageError extends Error {}
@@ -54,6 +57,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   let timeout: string | undefined;
   let autoApprove = false;
   let planOnly = false;
+  let replaceAll = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -67,6 +71,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
     else if (arg === "--timeout") timeout = value();
     else if (arg === "--auto-approve") autoApprove = true;
     else if (arg === "--plan") planOnly = true;
+    else if (arg === "--replace-all") replaceAll = true;
     else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
     else if (environment === undefined) environment = arg;
     else throw new UsageError(`one environment at a time (got ${environment} and ${arg})`);
@@ -74,7 +79,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   if (environment === undefined) throw new UsageError("which environment? e.g. npm run deploy -- staging");
   if (ami !== undefined && !PATTERNS.amiId.test(ami)) throw new UsageError(`--ami ${JSON.stringify(ami)} is not an AMI id like ami-0123456789abcdef0`);
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout)) throw new UsageError(`--timeout ${JSON.stringify(timeout)} is not a number of seconds`);
-  return { environment, ami, autoApprove, timeout, planOnly };
+  return { environment, ami, autoApprove, timeout, planOnly, replaceAll };
 }
 
 /** The AMI of the newest build of packer/packer-manifest.json in `region` (artifact_id "region:ami-..."). */
@@ -137,7 +142,8 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
   }
   code = terraform("apply", "-input=false", ...approve, ...image);
   if (code !== 0) return code;
-  return run("bash", [join("managed", "rollout.sh"), "--dir", dir, ...(options.timeout ? ["--timeout", options.timeout] : [])]);
+  return run("bash", [join("managed", "rollout.sh"), "--dir", dir, ...(options.timeout ? ["--timeout", options.timeout] : []),
+    ...(options.replaceAll ? ["--replace-all"] : [])]);
 }
 
 function groupExists(dir: string): boolean {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--check-secrets NAME...]
+# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]
 #
 # Rolls the release that the last `terraform apply` of an environment wrote (a new launch template
 # version) out to its instances, by an instance refresh that names that version as its desired
@@ -20,6 +20,8 @@
 # The preferences come from the stack's `instance_refresh` output (managed/rollout.ts, checked
 # against managed/aws-rules.ts).
 #
+# --replace-all            replace every instance even if the group already runs this version (a new
+#                          secret value, read only at boot): the refresh runs with SkipMatching off.
 # --check-secrets NAME...  only check that these SecureString parameters hold a value set out of
 #                          band (Terraform writes version 1, a placeholder); exit 0 or 4.
 #
@@ -34,6 +36,7 @@ timeout=3600
 poll=15
 check_secrets=()
 checking_secrets=false
+replace_all=false
 
 usage() {
   sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --dir) [ $# -ge 2 ] || die 2 "--dir needs a folder"; dir="$2"; shift 2 ;;
     --timeout) if [ $# -lt 2 ] || ! whole_number "$2"; then die 2 "--timeout needs a number of seconds"; fi; timeout="$2"; shift 2 ;;
     --poll) if [ $# -lt 2 ] || ! whole_number "$2"; then die 2 "--poll needs a number of seconds"; fi; poll="$2"; shift 2 ;;
+    --replace-all) replace_all=true; shift ;;
     --check-secrets) checking_secrets=true; shift; check_secrets=("$@"); break ;;
     -h|--help) usage ;;
     *) die 2 "unknown argument $1 (see --help)" ;;
@@ -166,7 +170,10 @@ if [ "$active" != None ] && [ -n "$active" ]; then
 fi
 
 current=$(group_version)
-if [ -z "$image_parameter" ]; then
+if [ "$replace_all" = true ]; then
+  # Every instance, whatever it runs: the preferences' SkipMatching off (the output is compact JSON).
+  input="${input/\"SkipMatching\":true/\"SkipMatching\":false}"
+elif [ -z "$image_parameter" ]; then
   if [ "$current" = "$want" ]; then
     echo "$asg already runs launch template version $want ($(image_of "$want")): nothing to roll out"
     exit 0

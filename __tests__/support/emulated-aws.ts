@@ -1,7 +1,8 @@
 /**
  * The emulated AWS of the lifecycle tests: moto server on a free loopback port (emulated_aws.py, with
- * its recording handler for the instance-refresh calls moto lacks), the provider override that points
- * terraform at it, and the AWS CLI (v1, from the same virtual environment) pointed at it too.
+ * its recording handler for the instance-refresh calls moto lacks), and the environment that points
+ * terraform's AWS provider, the AWS CLI (v1, from the same virtual environment) and the project's own
+ * commands at it (AWS_ENDPOINT_URL: test-only, never in what users get).
  *
  * The Python tools live in a virtual environment: IMMUTABLE_VENV, or .venv in the checkout, which
  * .ci/run fills from requirements-test.txt.
@@ -43,9 +44,6 @@ export interface RefreshOutcome {
   /** Make the next StartInstanceRefresh fail with this error instead. */
   readonly error?: { readonly code: string; readonly message: string };
 }
-
-/** Services the stacks use: the provider's endpoint names. */
-const SERVICES = ["autoscaling", "cloudwatch", "ec2", "elbv2", "iam", "kms", "logs", "s3", "ssm", "sts", "wafv2"] as const;
 
 export class EmulatedAws {
   private constructor(readonly url: string, private readonly child: ChildProcess) {}
@@ -102,28 +100,15 @@ export class EmulatedAws {
     return this.control("refresh-outcome", outcome);
   }
 
-  /** Fake credentials and the skip flags for the provider; a test-only override, never in a project. */
-  providerOverride(): Record<string, unknown> {
-    return {
-      provider: {
-        aws: {
-          access_key: "testing",
-          secret_key: "testing",
-          // The provider asks STS (moto) for the account, as it does against AWS: it formats references
-          // to security groups of other accounts as <account>/<group> and needs to know its own.
-          skip_credentials_validation: true,
-          skip_metadata_api_check: true,
-          s3_use_path_style: true,
-          endpoints: [Object.fromEntries(SERVICES.map((service) => [service, this.url]))],
-        },
-      },
-    };
-  }
-
-  /** Environment for the AWS CLI and any SDK: every service at the emulated endpoint, fake credentials. */
+  /**
+   * Environment for the AWS CLI, the SDKs and the Terraform provider: every service at the emulated
+   * endpoint (AWS_ENDPOINT_URL), fake credentials. The address is 127.0.0.1, the one localhost is
+   * bound to: with an IP address the S3 clients use path-style requests, while virtual-hosted names
+   * (<bucket>.localhost) do not resolve on this machine.
+   */
   cliEnv(region: string): NodeJS.ProcessEnv {
     return {
-      AWS_ENDPOINT_URL: this.url,
+      AWS_ENDPOINT_URL: this.url.replace("//localhost:", "//127.0.0.1:"),
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_DEFAULT_REGION: region,

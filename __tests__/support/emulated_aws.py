@@ -37,6 +37,7 @@ from werkzeug.serving import make_server
 from moto.autoscaling.models import FakeScalingPolicy, autoscaling_backends
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.models.launch_templates import LaunchTemplateBackend
 from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -98,6 +99,21 @@ def answer_like_aws():
     # moto/ec2/models/security_groups.py SecurityGroupRule.description reads only a CIDR range's
     # Description, so a rule that references a security group loses its own; AWS returns it
     # (SecurityGroupRule.Description).
+    # moto/ec2/models/instances.py run_instances takes a `resolve:ssm:<parameter>` image id literally;
+    # EC2 resolves it when the instance starts ("The Systems Manager parameter will resolve to the ID of
+    # the AMI at instance launch", EC2 API reference, ResponseLaunchTemplateData.ImageId).
+    run_instances = InstanceBackend.run_instances
+
+    def resolving_run_instances(self, image_id, *args, **kwargs):
+        if isinstance(image_id, str) and image_id.startswith("resolve:ssm:"):
+            from moto.ssm.models import ssm_backends
+            parameter = ssm_backends[self.account_id][self.region_name].get_parameter(image_id[len("resolve:ssm:"):])
+            if parameter is not None:
+                image_id = parameter.value
+        return run_instances(self, image_id, *args, **kwargs)
+
+    InstanceBackend.run_instances = resolving_run_instances
+
     SecurityGroupRule.description = property(
         lambda self: self.ip_range.get("Description") or (self.source_group or {}).get("Description"))
 
