@@ -5,7 +5,7 @@
  * be named).
  */
 import fc from "fast-check";
-import { REGIONS, RESERVED_DEVICE_NAMES, architectureOf } from "../../managed/aws-rules";
+import { REGIONS, RESERVED_DEVICE_NAMES, architectureOf, reservedAppNameReason, reservedEnvironmentNameReason } from "../../managed/aws-rules";
 import { RESERVED_ENV_NAMES } from "../../managed/names";
 
 export interface EnvAnswer {
@@ -85,9 +85,11 @@ const lowerName = (maxRest: number) =>
   fc.stringMatching(new RegExp(`^[a-z][a-z0-9]{0,${maxRest}}(-[a-z0-9]{1,3})?$`)).filter((n) => !RESERVED_DEVICE_NAMES.has(n));
 
 /** App names up to 16 characters; names of Object.prototype members that are valid names too. */
-const appName = fc.oneof({ weight: 5, arbitrary: lowerName(10) }, { weight: 1, arbitrary: fc.constantFrom("constructor", "prototype", "proto", "a") });
+const appName = fc.oneof({ weight: 5, arbitrary: lowerName(10) }, { weight: 1, arbitrary: fc.constantFrom("constructor", "prototype", "proto", "a") })
+  .filter((n) => !reservedAppNameReason(n));
 /** Environment names up to 12 characters (with a 16-character app name: 29 <= 32 for the ALB name). */
-const envName = fc.oneof({ weight: 4, arbitrary: lowerName(6) }, { weight: 1, arbitrary: fc.constantFrom("staging", "production", "valueof", "proto") });
+const envName = fc.oneof({ weight: 4, arbitrary: lowerName(6) }, { weight: 1, arbitrary: fc.constantFrom("staging", "production", "valueof", "proto") })
+  .filter((n) => !reservedEnvironmentNameReason(n));
 
 const INSTANCE_TYPES = ["t3.small", "t3.micro", "t4g.nano", "m7g.large", "c6in.32xlarge", "m7i-flex.large", "u-6tb1.metal", "mac2-m2.metal", "r5.24xlarge", "x2iedn.metal"];
 
