@@ -1,5 +1,5 @@
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync } from "fs";
+import { execFileSync, spawnSync } from "child_process";
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync, chmodSync, symlinkSync } from "fs";
 import { homedir, hostname, tmpdir } from "os";
 import { join } from "path";
 import * as fc from "fast-check";
@@ -10,21 +10,12 @@ import { expressionLines, splitTemplate, templateExpression } from "../managed/e
 import { escapeHclTemplateText as escapeLiteral } from "../managed/hcl";
 import { backendTf, tfvarsExample, versionsFile } from "../managed/export/layout";
 import { MANIFEST_FILE, sha256 } from "../managed/export/write";
-import { EXAMPLE_CONFIG, REPO, readTree, runExport, terraformCopy, terraformOnlyPath } from "./support/export";
+import { exportProject as project, REPO, readTree, runExport, ssmHttpsExistingVpc, terraformCopy, terraformOnlyPath } from "./support/export";
 import { PlanJson, tempDir } from "./support/terraform";
 
 const AMI = "ami-0123456789abcdef0";
 const STACKS = ["staging", "production"];
-const exampleConfig = () => JSON.parse(readFileSync(EXAMPLE_CONFIG, "utf8"));
-
-/** A temp project folder holding a copy of the example config (optionally changed). */
-function project(change: (config: any) => void = () => undefined): string {
-  const dir = tempDir("export-project");
-  const config = exampleConfig();
-  change(config);
-  writeFileSync(join(dir, "immutable.config.json"), JSON.stringify(config, null, 2));
-  return dir;
-}
+const ROLLOUT_SH = join(REPO, "managed", "rollout.sh");
 
 function expectOk(result: { code: number; stderr: string }): void {
   if (result.code !== 0) throw new Error(`export failed (${result.code}):\n${result.stderr}`);
@@ -150,10 +141,10 @@ describe("export of the example configuration", () => {
   it("writes one self-contained folder per stack", () => {
     for (const stack of STACKS) {
       expect([...readTree(join(json, stack)).keys()]).toEqual([
-        MANIFEST_FILE, ".gitignore", "README.md", "main.tf.json", "outputs.tf.json", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
+        MANIFEST_FILE, ".gitignore", "README.md", "main.tf.json", "outputs.tf.json", "rollout.sh", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
       ]);
       expect([...readTree(join(hcl, stack)).keys()]).toEqual([
-        MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "terraform.tfvars.example", "variables.tf", "versions.tf",
+        MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "rollout.sh", "terraform.tfvars.example", "variables.tf", "versions.tf",
       ]);
     }
   });
@@ -180,7 +171,9 @@ describe("export of the example configuration", () => {
       for (const [name, bytes] of readTree(root)) {
         const text = bytes.toString("utf8");
         const isConfig = /\.tf(\.json)?$/.test(name);
-        for (const needle of isConfig ? forbidden : forbidden.slice(0, 5)) {
+        // rollout.sh is managed/rollout.sh byte for byte, whose usage names both layouts (cdktf.out/stacks/<env>).
+        const needles = isConfig ? forbidden : forbidden.slice(0, name.endsWith("rollout.sh") ? 4 : 5);
+        for (const needle of needles) {
           if (text.includes(needle)) throw new Error(`${name} contains ${JSON.stringify(needle)}`);
         }
         expect(text).not.toMatch(new RegExp(`\\b${hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`));
@@ -198,8 +191,24 @@ describe("export of the example configuration", () => {
     const before = statSync(join(json, "staging", "main.tf.json")).mtimeMs;
     const rerun = runExport(cwd, []);
     expectOk(rerun);
-    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 7 unchanged");
+    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 8 unchanged");
     expect(statSync(join(json, "staging", "main.tf.json")).mtimeMs).toBe(before);
+  });
+
+  it("ships the rollout command: managed/rollout.sh byte for byte, mode 0755, shellcheck clean, listed in the manifest and the README", () => {
+    const source = readFileSync(ROLLOUT_SH);
+    for (const root of [json, hcl]) {
+      for (const stack of STACKS) {
+        const file = join(root, stack, "rollout.sh");
+        expect(readFileSync(file).equals(source)).toBe(true);
+        expect(statSync(file).mode & 0o777).toBe(0o755);
+        const manifest = JSON.parse(readFileSync(join(root, stack, MANIFEST_FILE), "utf8"));
+        expect(manifest.files["rollout.sh"]).toBe(sha256(source));
+        expect(readFileSync(join(root, stack, "README.md"), "utf8")).toMatch(/^\| `rollout\.sh` \| the rollout command: run `\.\/rollout\.sh` after every `terraform apply`/m);
+      }
+    }
+    const lint = spawnSync("shellcheck", ["--severity=style", "--shell=bash", join(json, "production", "rollout.sh")], { encoding: "utf8" });
+    expect({ status: lint.status, output: lint.stdout + lint.stderr }).toEqual({ status: 0, output: "" });
   });
 
   it("writes a README with the stack's real names and procedures", () => {
@@ -253,6 +262,19 @@ describe("export of the example configuration", () => {
       expect(b.configuration.root_module.variables).toEqual(a.configuration.root_module.variables);
     });
 
+    it("rollout.sh runs there as shipped, with bash and terraform and no node", () => {
+      const tf = terraformCopy(join(json, "staging"), path, true);
+      const bin = terraformOnlyPath();
+      for (const tool of ["bash", "sed"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+      const run = (...args: string[]) => spawnSync(join(tf.dir, "rollout.sh"), args, { cwd: tf.dir, env: { ...tf.env, PATH: bin, GITHUB_ACTIONS: "" }, encoding: "utf8" });
+      const help = run("--help");
+      expect({ status: help.status, stderr: help.stderr }).toEqual({
+        status: 2,
+        stderr: expect.stringContaining("rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--check-secrets NAME...]"),
+      });
+      expect(run("--timeout", "soon")).toMatchObject({ status: 2, stderr: "rollout: --timeout needs a number of seconds\n" });
+    });
+
     it("enforces the ami_id validation in HCL", () => {
       const tf = terraformCopy(join(hcl, "staging"), path, true);
       tf.ok(["init", "-input=false", "-no-color"]);
@@ -294,6 +316,23 @@ describe("overwrite refusal", () => {
     expect([...readTree(join(cwd, "terraform")).keys()]).toEqual(["production/README.md"]);
   });
 
+  it("covers rollout.sh like every file: an edit is refused, a lost executable bit is restored", () => {
+    const cwd = project();
+    expectOk(runExport(cwd, ["--stack", "staging"]));
+    const script = join(cwd, "terraform", "staging", "rollout.sh");
+    chmodSync(script, 0o644);
+    const restored = runExport(cwd, ["--stack", "staging"]);
+    expectOk(restored);
+    expect(restored.stdout).toContain("terraform/staging/: 1 written, 7 unchanged");
+    expect(statSync(script).mode & 0o777).toBe(0o755);
+
+    appendFileSync(script, "echo patched\n");
+    const refused = runExport(cwd, ["--stack", "staging"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("terraform/staging/rollout.sh: was edited since the last export");
+    expect(readFileSync(script, "utf8")).toMatch(/echo patched\n$/);
+  });
+
   it("leaves other files alone and replaces only its own unchanged files when the syntax changes", () => {
     const cwd = project();
     expectOk(runExport(cwd, ["--stack", "staging"]));
@@ -303,7 +342,7 @@ describe("overwrite refusal", () => {
     expectOk(result);
     expect(result.stdout).toContain("removed (main.tf.json, outputs.tf.json, variables.tf.json)");
     expect([...readTree(dir).keys()]).toEqual([
-      MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
+      MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "rollout.sh", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
     ]);
     expect(existsSync(join(cwd, "terraform", "production"))).toBe(false);
   });
@@ -313,14 +352,7 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
   it("moves the backend to backend.tf with native locking; both syntaxes validate without node", () => {
     const cwd = project((c) => {
       c.backend = { bucket: "acme-terraform-state", keyPrefix: "demo-app", region: "eu-west-1" };
-      c.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
-      c.amiSource = "resolve:ssm:/demo-app/image/ami-id";
-      c.network = {
-        mode: "existing",
-        vpcId: "vpc-0123456789abcdef0",
-        publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-        privateSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
-      };
+      ssmHttpsExistingVpc(c);
     });
     writeFileSync(join(cwd, "custom.json"), readFileSync(join(cwd, "immutable.config.json")));
     // IMMUTABLE_CONFIG, like main.ts.

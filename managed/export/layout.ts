@@ -1,13 +1,16 @@
 /**
- * One synthesized stack -> the files of its folder (pure): the configuration split the way Terraform
- * modules are laid out (main, variables, outputs, versions, backend), an example tfvars and a README.
+ * One synthesized stack -> the files of its folder (pure but for reading managed/rollout.sh): the
+ * configuration split the way Terraform modules are laid out (main, variables, outputs, versions,
+ * backend), an example tfvars, the rollout command and a README.
  */
+import { readFileSync } from "fs";
+import { join } from "path";
 import { Syntax } from "./args";
 import { ExportError } from "./errors";
 import {
   BlockPaths, Json, JsonObject, OUTPUT_RULES, VARIABLE_RULES, block, hclFile, literalString, providerRules, resourceRules,
 } from "./hcl";
-import { renderReadme, stackFacts } from "./readme";
+import { renderReadme, rolloutFacts, stackFacts } from "./readme";
 import { SynthesizedStack } from "./synth";
 
 import { REQUIRED_TERRAFORM_VERSION } from "../backend";
@@ -39,6 +42,17 @@ export interface ExportedFile {
 /** File name -> file, in a fixed order. */
 export type FileMap = ReadonlyMap<string, ExportedFile>;
 
+/** The rollout command ships next to the configuration it reads, byte for byte managed/rollout.sh. */
+export const ROLLOUT_FILE = "rollout.sh";
+export const ROLLOUT_SOURCE = join(__dirname, "..", ROLLOUT_FILE);
+
+let rolloutScript: string | undefined;
+/** managed/rollout.sh, read once (UTF-8 text: written back, the string is the same bytes). */
+export function rolloutSource(): string {
+  rolloutScript ??= readFileSync(ROLLOUT_SOURCE, "utf8");
+  return rolloutScript;
+}
+
 export function stackFiles(stack: SynthesizedStack, syntax: Syntax): FileMap {
   // Sorted at every level, so that the output does not depend on the order constructs set their keys.
   const { terraform, variable, output, ...main } = sortKeys(stack.config) as JsonObject;
@@ -47,6 +61,7 @@ export function stackFiles(stack: SynthesizedStack, syntax: Syntax): FileMap {
   const variables = orderVariables(asObject(variable ?? {}, "variable"));
   const outputs = sortKeys(asObject(output ?? {}, "output")) as JsonObject;
   const files = new Map<string, string>();
+  const executable = new Set<string>();
 
   if (syntax === "json") {
     files.set("main.tf.json", json(sortKeys(main)));
@@ -68,9 +83,28 @@ export function stackFiles(stack: SynthesizedStack, syntax: Syntax): FileMap {
   if (backendFile) files.set("backend.tf", HEADER + "\n" + backendFile);
   files.set("terraform.tfvars.example", tfvarsExample(variables));
   files.set(".gitignore", GITIGNORE);
+  if (shipsRollout(stack.config, outputs)) {
+    files.set(ROLLOUT_FILE, rolloutSource());
+    executable.add(ROLLOUT_FILE);
+  }
   const requiredVersion = typeof versions.required_version === "string" ? versions.required_version : REQUIRED_TERRAFORM_VERSION;
-  files.set("README.md", renderReadme(stackFacts(stack, syntax, [...files.keys(), "README.md"], requiredVersion)));
-  return new Map([...files].map(([name, contents]) => [name, { contents }]));
+  const rollout = files.has(ROLLOUT_FILE) ? rolloutSource() : undefined;
+  files.set("README.md", renderReadme(stackFacts(stack, syntax, [...files.keys(), "README.md"], requiredVersion, rollout)));
+  return new Map([...files].map(([name, contents]) => [name, { contents, ...(executable.has(name) ? { executable: true } : {}) }]));
+}
+
+/**
+ * A stack with an Auto Scaling group gets the rollout command; it must then publish every output the
+ * command reads, or the command would fail on the first release.
+ */
+function shipsRollout(config: JsonObject, outputs: JsonObject): boolean {
+  const groups = ((config.resource ?? {}) as JsonObject).aws_autoscaling_group;
+  if (groups === undefined || Object.keys(asObject(groups, "aws_autoscaling_group")).length === 0) return false;
+  const missing = rolloutFacts(rolloutSource()).outputs.filter((name) => !(name in outputs));
+  if (missing.length > 0) {
+    throw new ExportError("internal", `the stack has an Auto Scaling group but not the outputs ${ROLLOUT_FILE} reads: ${missing.join(", ")}`);
+  }
+  return true;
 }
 
 function mainBlocks(stack: SynthesizedStack, main: JsonObject): string[] {

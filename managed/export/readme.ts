@@ -1,7 +1,7 @@
 /**
  * The ops README of one exported stack. Everything specific in it (names, parameter paths, refresh
- * settings, variables, outputs) is read from the synthesized configuration, so it stays true when the
- * stacks change.
+ * settings, variables, outputs, what the rollout command reads and calls) is read from the synthesized
+ * configuration and from rollout.sh itself, so it stays true when either changes.
  */
 import { Syntax } from "./args";
 import { Json, JsonObject } from "./hcl";
@@ -14,6 +14,18 @@ export interface VariableFact {
   readonly description?: string;
   readonly required: boolean;
   readonly rules: readonly string[];
+}
+
+/** What the README says about the rollout command, read from the script. */
+export interface RolloutFacts {
+  /** The synopsis on the script's second line. */
+  readonly usage: string;
+  readonly timeoutSeconds?: number;
+  readonly pollSeconds?: number;
+  /** The `terraform output` names it reads. */
+  readonly outputs: readonly string[];
+  /** The AWS CLI operations it calls, as `service operation`. */
+  readonly calls: readonly string[];
 }
 
 export interface StackFacts {
@@ -45,13 +57,37 @@ export interface StackFacts {
   readonly https: boolean;
   readonly configParameters: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   readonly logGroups: readonly string[];
+  readonly rollout?: RolloutFacts;
   readonly hasOutput: (name: string) => boolean;
 }
 
 type Resources = Record<string, Record<string, JsonObject>>;
 
-/** Reads what the README needs out of the stack's Terraform JSON. */
-export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: readonly string[], requiredVersion: string): StackFacts {
+/** Reads what the README says about rollout.sh out of the script. */
+export function rolloutFacts(script: string): RolloutFacts {
+  const lines = script.split("\n");
+  const calls = new Set<string>();
+  for (const line of lines) {
+    if (/^\s*#/.test(line)) continue;
+    // Quoted text is data (messages, queries, the commands it prints for the reader), not a call.
+    const bare = line.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, "");
+    for (const m of bare.matchAll(/(?:^|[\s(])aws ([a-z0-9-]+) ([a-z0-9-]+)/g)) calls.add(`${m[1]} ${m[2]}`);
+  }
+  const number = (name: string) => {
+    const m = new RegExp(`^${name}=(\\d+)$`, "m").exec(script);
+    return m ? Number(m[1]) : undefined;
+  };
+  return {
+    usage: (lines[1] ?? "").replace(/^# ?/, ""),
+    timeoutSeconds: number("timeout"),
+    pollSeconds: number("poll"),
+    outputs: [...new Set([...script.matchAll(/\$\(output ([a-z_]+)\)/g)].map((m) => m[1]))],
+    calls: [...calls].sort(),
+  };
+}
+
+/** Reads what the README needs out of the stack's Terraform JSON (and rollout.sh, when the folder has it). */
+export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: readonly string[], requiredVersion: string, rolloutScript?: string): StackFacts {
   const c = stack.config;
   const resources = (c.resource ?? {}) as unknown as Resources;
   const all = (type: string) => Object.values(resources[type] ?? {});
@@ -136,6 +172,7 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     https: all("aws_lb_listener").some((l) => l.protocol === "HTTPS"),
     configParameters,
     logGroups: all("aws_cloudwatch_log_group").map((g) => g.name).filter((n): n is string => typeof n === "string").sort(),
+    rollout: rolloutScript === undefined ? undefined : rolloutFacts(rolloutScript),
     hasOutput: (name) => outputs.some((o) => o.name === name),
   };
 }
@@ -200,6 +237,7 @@ const FILE_ROLES: Readonly<Record<string, string>> = {
   "versions.tf": "required Terraform and provider versions (the provider is pinned)",
   "backend.tf": "where the state lives",
   "terraform.tfvars.example": "example variable values; copy to `terraform.tfvars`",
+  "rollout.sh": "the rollout command: run `./rollout.sh` after every `terraform apply` (see *Deploy a release*)",
   "README.md": "this file",
   ".gitignore": "keeps Terraform's working files, state and plans out of version control",
 };
