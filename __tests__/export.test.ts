@@ -215,11 +215,37 @@ describe("export of the example configuration", () => {
     const readme = readFileSync(join(json, "production", "README.md"), "utf8");
     for (const expected of [
       "terraform init",
-      `jq -r '.builds[-1].artifact_id | split(":")[1]'`,
-      'terraform apply -var "ami_id=$PREVIOUS"',
+      "AMI_ID=$(grep -o 'eu-west-1:ami-[0-9a-f]*' ../../packer/packer-manifest.json | tail -n 1 | cut -d: -f2)",
+      'terraform plan -var "ami_id=$AMI_ID" -out release.tfplan\nterraform apply release.tfplan\n./rollout.sh\n',
+      // Terraform writes the version; the rollout moves the group.
+      "Terraform never moves `demo-app-production` off the launch template version it runs (`ignore_changes` on the group's `launch_template[0].version`)",
+      // The first deploy: the secret parameters first, then the check, before any instance.
+      'terraform apply -var "ami_id=$AMI_ID" -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n' +
+        "./rollout.sh --check-secrets /demo-app/production/secret/DATABASE_PASSWORD\n",
       "aws ssm put-parameter --region eu-west-1 --name /demo-app/production/secret/DATABASE_PASSWORD --type SecureString --key-id alias/demo-app-production-secrets --overwrite",
-      "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "with the placeholder `SET-OUT-OF-BAND`, through the write-only argument `value_wo`",
+      "`kms:Decrypt` on the key `alias/demo-app-production-secrets`",
+      "hashicorp/terraform-provider-aws#42849",
+      // The rollout's preferences and alarms, from the stack's instance_refresh output.
       "keeps at least 90% of the capacity in service",
+      "`MaxHealthyPercentage` `190`",
+      "`AutoRollback` `true`",
+      "`demo-app-production-rollout-5xx`: Rollout guard: more than 10 HTTP 5xx responses",
+      "`demo-app-production-rollout-unhealthy`: Rollout guard: an unhealthy instance",
+      "| 3 | the refresh was rolled back: AWS put the previous version back, and the group runs it again |",
+      "| 4 | a secret still holds its placeholder |",
+      "`--timeout SECONDS` bounds the wait (default 3600)",
+      "`autoscaling:StartInstanceRefresh`",
+      "export AWS_DEFAULT_REGION=eu-west-1",
+      // Watching, stopping, rolling back.
+      "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "aws cloudwatch describe-alarms --region eu-west-1 --alarm-names demo-app-production-rollout-5xx demo-app-production-rollout-unhealthy",
+      "aws autoscaling rollback-instance-refresh --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      'terraform apply -var "ami_id=$PREVIOUS_AMI"\n./rollout.sh\n',
+      // Deletion protection.
+      "`aws_kms_key.key_key`, `aws_lb.load_balancer_alb` and `aws_s3_bucket.load_balancer_access_logs_bucket` have `prevent_destroy`",
+      "set `\"deletionProtection\": false` on this environment in `immutable.config.json` and run `npm run export`",
       '`/demo-app/production/config/LOG_LEVEL` | ` "warn" `',
       // The literal value, not Terraform's escaped form.
       '`/demo-app/production/config/GREETING` | ` "Hello, ${name}: 100% literal" `',
@@ -232,6 +258,27 @@ describe("export of the example configuration", () => {
     // Plain HTTP: no reason to skip certificate checks.
     expect(readme).toContain('curl -fsS "$(terraform output -raw health_check_url)"');
     expect(readme).not.toContain("--insecure");
+    // Nothing of the provider-driven refresh, nor jq.
+    for (const gone of ["returns once the refresh has *started*", "follows it and starts", "jq ", "instance_refresh block"]) {
+      expect(readme).not.toContain(gone);
+    }
+    // Without deletion protection, destroy is one command.
+    const staging = readFileSync(join(json, "staging", "README.md"), "utf8");
+    expect(staging).toContain("This environment has no deletion protection");
+    expect(staging).toContain('terraform destroy -var "ami_id=$AMI_ID"');
+    expect(staging).not.toContain("prevent_destroy");
+  });
+
+  it("gives no app, stack or environment name that is not the stack's", () => {
+    // The README of another app says nothing of demo-app: every name comes from the synthesized stack.
+    const other = project((c) => {
+      c.appName = "shop";
+      c.environments = [{ name: "qa", instanceType: "t3.small", minCapacity: 1, maxCapacity: 2 }];
+    });
+    expectOk(runExport(other, []));
+    const readme = readFileSync(join(other, "terraform", "qa", "README.md"), "utf8");
+    expect(readme).not.toMatch(/demo-app|production|staging/);
+    expect(readme).toContain("aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name shop-qa");
   });
 
   describe("run by ops with terraform and without node", () => {
@@ -371,6 +418,12 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
       const readme = readFileSync(join(dir, "README.md"), "utf8");
       expect(readme).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
       expect(readme).toContain("aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image");
+      // resolve:ssm: the rollout replaces every instance, and AWS cannot roll it back.
+      expect(readme).toContain("`SkipMatching` `false`: replaces every instance");
+      expect(readme).toContain("`AutoRollback` `false`: no automatic rollback");
+      expect(readme).toContain("aws ssm get-parameter-history --region eu-west-1 --name /demo-app/image/ami-id");
+      expect(readme).not.toContain("rollback-instance-refresh");
+      expect(readme).toContain("terraform apply -target=aws_ssm_parameter.parameters_secret_API_TOKEN -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n");
       // With a certificate for the user's domain, the health check through the ALB name needs --insecure.
       expect(readme).toContain('curl -fsS --insecure "$(terraform output -raw health_check_url)"');
 
