@@ -1,5 +1,5 @@
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync } from "fs";
+import { execFileSync, spawnSync } from "child_process";
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync, chmodSync, symlinkSync } from "fs";
 import { homedir, hostname, tmpdir } from "os";
 import { join } from "path";
 import * as fc from "fast-check";
@@ -10,21 +10,12 @@ import { expressionLines, splitTemplate, templateExpression } from "../managed/e
 import { escapeHclTemplateText as escapeLiteral } from "../managed/hcl";
 import { backendTf, tfvarsExample, versionsFile } from "../managed/export/layout";
 import { MANIFEST_FILE, sha256 } from "../managed/export/write";
-import { EXAMPLE_CONFIG, REPO, readTree, runExport, terraformCopy, terraformOnlyPath } from "./support/export";
+import { exportProject as project, REPO, readTree, runExport, ssmHttpsExistingVpc, terraformCopy, terraformOnlyPath } from "./support/export";
 import { PlanJson, tempDir } from "./support/terraform";
 
 const AMI = "ami-0123456789abcdef0";
 const STACKS = ["staging", "production"];
-const exampleConfig = () => JSON.parse(readFileSync(EXAMPLE_CONFIG, "utf8"));
-
-/** A temp project folder holding a copy of the example config (optionally changed). */
-function project(change: (config: any) => void = () => undefined): string {
-  const dir = tempDir("export-project");
-  const config = exampleConfig();
-  change(config);
-  writeFileSync(join(dir, "immutable.config.json"), JSON.stringify(config, null, 2));
-  return dir;
-}
+const ROLLOUT_SH = join(REPO, "managed", "rollout.sh");
 
 function expectOk(result: { code: number; stderr: string }): void {
   if (result.code !== 0) throw new Error(`export failed (${result.code}):\n${result.stderr}`);
@@ -150,10 +141,10 @@ describe("export of the example configuration", () => {
   it("writes one self-contained folder per stack", () => {
     for (const stack of STACKS) {
       expect([...readTree(join(json, stack)).keys()]).toEqual([
-        MANIFEST_FILE, ".gitignore", "README.md", "main.tf.json", "outputs.tf.json", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
+        MANIFEST_FILE, ".gitignore", "README.md", "main.tf.json", "outputs.tf.json", "rollout.sh", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
       ]);
       expect([...readTree(join(hcl, stack)).keys()]).toEqual([
-        MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "terraform.tfvars.example", "variables.tf", "versions.tf",
+        MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "rollout.sh", "terraform.tfvars.example", "variables.tf", "versions.tf",
       ]);
     }
   });
@@ -180,7 +171,9 @@ describe("export of the example configuration", () => {
       for (const [name, bytes] of readTree(root)) {
         const text = bytes.toString("utf8");
         const isConfig = /\.tf(\.json)?$/.test(name);
-        for (const needle of isConfig ? forbidden : forbidden.slice(0, 5)) {
+        // rollout.sh is managed/rollout.sh byte for byte, whose usage names both layouts (cdktf.out/stacks/<env>).
+        const needles = isConfig ? forbidden : forbidden.slice(0, name.endsWith("rollout.sh") ? 4 : 5);
+        for (const needle of needles) {
           if (text.includes(needle)) throw new Error(`${name} contains ${JSON.stringify(needle)}`);
         }
         expect(text).not.toMatch(new RegExp(`\\b${hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`));
@@ -198,19 +191,61 @@ describe("export of the example configuration", () => {
     const before = statSync(join(json, "staging", "main.tf.json")).mtimeMs;
     const rerun = runExport(cwd, []);
     expectOk(rerun);
-    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 7 unchanged");
+    expect(rerun.stdout).toContain("terraform/staging/: 0 written, 8 unchanged");
     expect(statSync(join(json, "staging", "main.tf.json")).mtimeMs).toBe(before);
+  });
+
+  it("ships the rollout command: managed/rollout.sh byte for byte, mode 0755, shellcheck clean, listed in the manifest and the README", () => {
+    const source = readFileSync(ROLLOUT_SH);
+    for (const root of [json, hcl]) {
+      for (const stack of STACKS) {
+        const file = join(root, stack, "rollout.sh");
+        expect(readFileSync(file).equals(source)).toBe(true);
+        expect(statSync(file).mode & 0o777).toBe(0o755);
+        const manifest = JSON.parse(readFileSync(join(root, stack, MANIFEST_FILE), "utf8"));
+        expect(manifest.files["rollout.sh"]).toBe(sha256(source));
+        expect(readFileSync(join(root, stack, "README.md"), "utf8")).toMatch(/^\| `rollout\.sh` \| the rollout command: run `\.\/rollout\.sh` after every `terraform apply`/m);
+      }
+    }
+    const lint = spawnSync("shellcheck", ["--severity=style", "--shell=bash", join(json, "production", "rollout.sh")], { encoding: "utf8" });
+    expect({ status: lint.status, output: lint.stdout + lint.stderr }).toEqual({ status: 0, output: "" });
   });
 
   it("writes a README with the stack's real names and procedures", () => {
     const readme = readFileSync(join(json, "production", "README.md"), "utf8");
     for (const expected of [
       "terraform init",
-      `jq -r '.builds[-1].artifact_id | split(":")[1]'`,
-      'terraform apply -var "ami_id=$PREVIOUS"',
+      "AMI_ID=$(grep -o 'eu-west-1:ami-[0-9a-f]*' ../../packer/packer-manifest.json | tail -n 1 | cut -d: -f2)",
+      'terraform plan -var "ami_id=$AMI_ID" -out release.tfplan\nterraform apply release.tfplan\n./rollout.sh\n',
+      // Terraform writes the version; the rollout moves the group.
+      "Terraform never moves `demo-app-production` off the launch template version it runs (`ignore_changes` on the group's `launch_template[0].version`)",
+      // The first deploy: the secret parameters first, then the check, before any instance.
+      'terraform apply -var "ami_id=$AMI_ID" -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n' +
+        "./rollout.sh --check-secrets /demo-app/production/secret/DATABASE_PASSWORD\n",
       "aws ssm put-parameter --region eu-west-1 --name /demo-app/production/secret/DATABASE_PASSWORD --type SecureString --key-id alias/demo-app-production-secrets --overwrite",
-      "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "with the placeholder `SET-OUT-OF-BAND`, through the write-only argument `value_wo`",
+      "`kms:Decrypt` on the key `alias/demo-app-production-secrets`",
+      "hashicorp/terraform-provider-aws#42849",
+      // The rollout's preferences and alarms, from the stack's instance_refresh output.
       "keeps at least 90% of the capacity in service",
+      "`MaxHealthyPercentage` `190`",
+      "`AutoRollback` `true`",
+      "`demo-app-production-rollout-5xx`: Rollout guard: more than 10 HTTP 5xx responses",
+      "`demo-app-production-rollout-unhealthy`: Rollout guard: an unhealthy instance",
+      "| 3 | the refresh was rolled back: AWS put the previous version back, and the group runs it again |",
+      "| 4 | a secret still holds its placeholder |",
+      "`--timeout SECONDS` bounds the wait (default 3600)",
+      "`autoscaling:StartInstanceRefresh`",
+      "export AWS_DEFAULT_REGION=eu-west-1",
+      // Watching, stopping, rolling back.
+      "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "aws cloudwatch describe-alarms --region eu-west-1 --alarm-names demo-app-production-rollout-5xx demo-app-production-rollout-unhealthy",
+      "aws autoscaling rollback-instance-refresh --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name demo-app-production",
+      'terraform apply -var "ami_id=$PREVIOUS_AMI"\n./rollout.sh\n',
+      // Deletion protection.
+      "`aws_kms_key.key_key`, `aws_lb.load_balancer_alb` and `aws_s3_bucket.load_balancer_access_logs_bucket` have `prevent_destroy`",
+      "set `\"deletionProtection\": false` on this environment in `immutable.config.json` and run `npm run export`",
       '`/demo-app/production/config/LOG_LEVEL` | ` "warn" `',
       // The literal value, not Terraform's escaped form.
       '`/demo-app/production/config/GREETING` | ` "Hello, ${name}: 100% literal" `',
@@ -223,6 +258,27 @@ describe("export of the example configuration", () => {
     // Plain HTTP: no reason to skip certificate checks.
     expect(readme).toContain('curl -fsS "$(terraform output -raw health_check_url)"');
     expect(readme).not.toContain("--insecure");
+    // Nothing of the provider-driven refresh, nor jq.
+    for (const gone of ["returns once the refresh has *started*", "follows it and starts", "jq ", "instance_refresh block"]) {
+      expect(readme).not.toContain(gone);
+    }
+    // Without deletion protection, destroy is one command.
+    const staging = readFileSync(join(json, "staging", "README.md"), "utf8");
+    expect(staging).toContain("This environment has no deletion protection");
+    expect(staging).toContain('terraform destroy -var "ami_id=$AMI_ID"');
+    expect(staging).not.toContain("prevent_destroy");
+  });
+
+  it("gives no app, stack or environment name that is not the stack's", () => {
+    // The README of another app says nothing of demo-app: every name comes from the synthesized stack.
+    const other = project((c) => {
+      c.appName = "shop";
+      c.environments = [{ name: "qa", instanceType: "t3.small", minCapacity: 1, maxCapacity: 2 }];
+    });
+    expectOk(runExport(other, []));
+    const readme = readFileSync(join(other, "terraform", "qa", "README.md"), "utf8");
+    expect(readme).not.toMatch(/demo-app|production|staging/);
+    expect(readme).toContain("aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name shop-qa");
   });
 
   describe("run by ops with terraform and without node", () => {
@@ -251,6 +307,19 @@ describe("export of the example configuration", () => {
       expect(after(b)).toEqual(after(a));
       expect(b.planned_values.outputs).toEqual(a.planned_values.outputs);
       expect(b.configuration.root_module.variables).toEqual(a.configuration.root_module.variables);
+    });
+
+    it("rollout.sh runs there as shipped, with bash and terraform and no node", () => {
+      const tf = terraformCopy(join(json, "staging"), path, true);
+      const bin = terraformOnlyPath();
+      for (const tool of ["bash", "sed"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+      const run = (...args: string[]) => spawnSync(join(tf.dir, "rollout.sh"), args, { cwd: tf.dir, env: { ...tf.env, PATH: bin, GITHUB_ACTIONS: "" }, encoding: "utf8" });
+      const help = run("--help");
+      expect({ status: help.status, stderr: help.stderr }).toEqual({
+        status: 2,
+        stderr: expect.stringContaining("rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--check-secrets NAME...]"),
+      });
+      expect(run("--timeout", "soon")).toMatchObject({ status: 2, stderr: "rollout: --timeout needs a number of seconds\n" });
     });
 
     it("enforces the ami_id validation in HCL", () => {
@@ -294,6 +363,23 @@ describe("overwrite refusal", () => {
     expect([...readTree(join(cwd, "terraform")).keys()]).toEqual(["production/README.md"]);
   });
 
+  it("covers rollout.sh like every file: an edit is refused, a lost executable bit is restored", () => {
+    const cwd = project();
+    expectOk(runExport(cwd, ["--stack", "staging"]));
+    const script = join(cwd, "terraform", "staging", "rollout.sh");
+    chmodSync(script, 0o644);
+    const restored = runExport(cwd, ["--stack", "staging"]);
+    expectOk(restored);
+    expect(restored.stdout).toContain("terraform/staging/: 1 written, 7 unchanged");
+    expect(statSync(script).mode & 0o777).toBe(0o755);
+
+    appendFileSync(script, "echo patched\n");
+    const refused = runExport(cwd, ["--stack", "staging"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("terraform/staging/rollout.sh: was edited since the last export");
+    expect(readFileSync(script, "utf8")).toMatch(/echo patched\n$/);
+  });
+
   it("leaves other files alone and replaces only its own unchanged files when the syntax changes", () => {
     const cwd = project();
     expectOk(runExport(cwd, ["--stack", "staging"]));
@@ -303,7 +389,7 @@ describe("overwrite refusal", () => {
     expectOk(result);
     expect(result.stdout).toContain("removed (main.tf.json, outputs.tf.json, variables.tf.json)");
     expect([...readTree(dir).keys()]).toEqual([
-      MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
+      MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "rollout.sh", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
     ]);
     expect(existsSync(join(cwd, "terraform", "production"))).toBe(false);
   });
@@ -313,14 +399,7 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
   it("moves the backend to backend.tf with native locking; both syntaxes validate without node", () => {
     const cwd = project((c) => {
       c.backend = { bucket: "acme-terraform-state", keyPrefix: "demo-app", region: "eu-west-1" };
-      c.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
-      c.amiSource = "resolve:ssm:/demo-app/image/ami-id";
-      c.network = {
-        mode: "existing",
-        vpcId: "vpc-0123456789abcdef0",
-        publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-        privateSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
-      };
+      ssmHttpsExistingVpc(c);
     });
     writeFileSync(join(cwd, "custom.json"), readFileSync(join(cwd, "immutable.config.json")));
     // IMMUTABLE_CONFIG, like main.ts.
@@ -339,6 +418,12 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
       const readme = readFileSync(join(dir, "README.md"), "utf8");
       expect(readme).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
       expect(readme).toContain("aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image");
+      // resolve:ssm: the rollout replaces every instance, and AWS cannot roll it back.
+      expect(readme).toContain("`SkipMatching` `false`: replaces every instance");
+      expect(readme).toContain("`AutoRollback` `false`: no automatic rollback");
+      expect(readme).toContain("aws ssm get-parameter-history --region eu-west-1 --name /demo-app/image/ami-id");
+      expect(readme).not.toContain("rollback-instance-refresh");
+      expect(readme).toContain("terraform apply -target=aws_ssm_parameter.parameters_secret_API_TOKEN -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n");
       // With a certificate for the user's domain, the health check through the ALB name needs --insecure.
       expect(readme).toContain('curl -fsS --insecure "$(terraform output -raw health_check_url)"');
 

@@ -1,12 +1,34 @@
 /** Helpers for the export tests: run the command in process, read what it wrote, run terraform without node. */
 import { execFileSync, spawnSync } from "child_process";
-import { cpSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync } from "fs";
+import { cpSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "fs";
 import { join, relative } from "path";
 import { main } from "../../managed/export/run";
 import { TerraformDir, tempDir, writeCliConfig } from "./terraform";
 
 export const REPO = join(__dirname, "..", "..");
 export const EXAMPLE_CONFIG = join(REPO, "immutable.config.json");
+
+/** A temp project folder holding a copy of the example config, changed by `change`. */
+export function exportProject(change: (config: any) => void = () => undefined): string {
+  const dir = tempDir("export-project");
+  const config = JSON.parse(readFileSync(EXAMPLE_CONFIG, "utf8"));
+  change(config);
+  writeFileSync(join(dir, "immutable.config.json"), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+/** The image from SSM (resolve:ssm), HTTPS with a certificate, an existing VPC and two secrets. */
+export function ssmHttpsExistingVpc(config: any): void {
+  config.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+  config.amiSource = "resolve:ssm:/demo-app/image/ami-id";
+  config.network = {
+    mode: "existing",
+    vpcId: "vpc-0123456789abcdef0",
+    publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    privateSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
+  };
+  config.secrets = [...(config.secrets ?? []), "API_TOKEN"];
+}
 
 export interface CommandResult {
   readonly code: number;

@@ -30,7 +30,8 @@ export const USAGE = `Usage: npm run export -- [--hcl] [--out <dir>] [--stack <n
 
 Writes each stack (one per environment) as a self-contained Terraform configuration to <dir>/<stack>/,
 for teams that run Terraform without Node or cdktf: the configuration, versions.tf, backend.tf (S3 state),
-terraform.tfvars.example and a README with the deploy, rollback and secret procedures.
+terraform.tfvars.example, rollout.sh (the rollout command, run after every terraform apply) and a README
+with the deploy, rollout, rollback, secret and destroy procedures.
 
 Options:
   --hcl            write HCL (main.tf, variables.tf, outputs.tf) instead of JSON (*.tf.json)

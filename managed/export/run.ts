@@ -55,7 +55,7 @@ export function runExport(options: ExportOptions, io: ExportIo): ExportResult {
     if (plan.removals.length > 0) parts.push(`${plan.removals.length} removed (${plan.removals.join(", ")})`);
     io.log(`${dir}/: ${parts.join(", ")}`);
   }
-  io.log(`Next: cd ${display(io.cwd, resolve(io.cwd, options.out))}/<stack> and follow its README.md (terraform init, plan, apply).`);
+  io.log(`Next: cd ${display(io.cwd, resolve(io.cwd, options.out))}/<stack> and follow its README.md (terraform init, plan, apply, ./rollout.sh).`);
   return { folders: plans.map((p) => relative(io.cwd, p.dir)) };
 }
 

@@ -1,12 +1,13 @@
 /**
  * Writes exported folders safely: every folder is checked before any file is written, a file is only
  * overwritten when the manifest proves the export wrote it and nobody changed it since, and each file
- * is written to a temporary name and renamed into place.
+ * is written to a temporary name, given its mode (0644, or 0755 for the rollout command) and renamed
+ * into place.
  */
 import { createHash, randomBytes } from "crypto";
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "fs";
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "fs";
 import { join } from "path";
-import { FileMap, json } from "./layout";
+import { ExportedFile, FileMap, json } from "./layout";
 
 export const MANIFEST_FILE = ".export-manifest.json";
 
@@ -23,8 +24,8 @@ export interface Conflict {
 
 export interface FolderPlan {
   readonly dir: string;
-  /** Files whose contents change or that are new. */
-  readonly writes: ReadonlyArray<{ readonly name: string; readonly contents: string }>;
+  /** Files whose contents or mode change, or that are new. */
+  readonly writes: ReadonlyArray<{ readonly name: string; readonly file: ExportedFile }>;
   readonly unchanged: readonly string[];
   /** Files an earlier export wrote, unchanged since, that this export no longer writes (e.g. main.tf.json after --hcl). */
   readonly removals: readonly string[];
@@ -42,7 +43,7 @@ export function sha256(contents: string | Buffer): string {
 
 export function renderManifest(files: FileMap): string {
   const hashes: Record<string, string> = {};
-  for (const name of [...files.keys()].sort()) hashes[name] = sha256(files.get(name)!);
+  for (const name of [...files.keys()].sort()) hashes[name] = sha256(files.get(name)!.contents);
   return json({
     about: "Written by `npm run export` (create-immutable-app): the files it wrote and their sha256. " +
       "It refuses to overwrite a file that is not listed here or whose checksum differs.",
@@ -50,12 +51,17 @@ export function renderManifest(files: FileMap): string {
   });
 }
 
-type Entry = { kind: "missing" } | { kind: "file"; contents: Buffer } | { kind: "other"; what: string };
+type Entry = { kind: "missing" } | { kind: "file"; contents: Buffer; mode: number } | { kind: "other"; what: string };
+
+/** The permission bits an exported file is written with. */
+export function fileMode(file: ExportedFile): number {
+  return file.executable ? 0o755 : 0o644;
+}
 
 function inspect(path: string): Entry {
   try {
     const stat = lstatSync(path);
-    if (stat.isFile()) return { kind: "file", contents: readFileSync(path) };
+    if (stat.isFile()) return { kind: "file", contents: readFileSync(path), mode: stat.mode & 0o777 };
     return { kind: "other", what: stat.isDirectory() ? "a directory" : stat.isSymbolicLink() ? "a symbolic link" : "not a regular file" };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
@@ -91,17 +97,20 @@ export function planFolder(output: FolderOutput, conflicts: Conflict[]): FolderP
   }
   const old = folder.kind === "missing" ? undefined : readManifest(dir, conflicts);
   const known = old?.files ?? {};
-  const writes: Array<{ name: string; contents: string }> = [];
+  const writes: Array<{ name: string; file: ExportedFile }> = [];
   const unchanged: string[] = [];
-  for (const [name, contents] of files) {
+  for (const [name, file] of files) {
     const path = join(dir, name);
     const entry = folder.kind === "missing" ? ({ kind: "missing" } as const) : inspect(path);
-    if (entry.kind === "missing") writes.push({ name, contents });
+    if (entry.kind === "missing") writes.push({ name, file });
     else if (entry.kind === "other") conflicts.push({ path, reason: `is ${entry.what}, not a file the export wrote` });
-    else if (entry.contents.equals(Buffer.from(contents, "utf8"))) unchanged.push(name);
-    else if (!(name in known)) conflicts.push({ path, reason: "was not written by the export" });
+    else if (entry.contents.equals(Buffer.from(file.contents, "utf8"))) {
+      // The same bytes are the export's own, whoever wrote them: a lost executable bit is restored.
+      if (file.executable && (entry.mode & 0o100) === 0) writes.push({ name, file });
+      else unchanged.push(name);
+    } else if (!(name in known)) conflicts.push({ path, reason: "was not written by the export" });
     else if (known[name] !== sha256(entry.contents)) conflicts.push({ path, reason: "was edited since the last export" });
-    else writes.push({ name, contents });
+    else writes.push({ name, file });
   }
   const removals: string[] = [];
   for (const name of Object.keys(known).sort()) {
@@ -125,11 +134,15 @@ export function planFolders(outputs: readonly FolderOutput[]): { plans: FolderPl
   return { plans, conflicts };
 }
 
-/** Writes `contents` to a temporary file next to `path` and renames it into place. */
-export function writeAtomic(path: string, contents: string): void {
+/**
+ * Writes `contents` to a temporary file next to `path`, sets its mode (exactly: chmod, not subject to
+ * the umask) and renames it into place.
+ */
+export function writeAtomic(path: string, contents: string, mode = 0o644): void {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    writeFileSync(temp, contents, { flag: "wx", mode: 0o644 });
+    writeFileSync(temp, contents, { flag: "wx", mode: 0o600 });
+    chmodSync(temp, mode);
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -139,7 +152,7 @@ export function writeAtomic(path: string, contents: string): void {
 
 export function applyPlan(plan: FolderPlan): void {
   mkdirSync(plan.dir, { recursive: true });
-  for (const { name, contents } of plan.writes) writeAtomic(join(plan.dir, name), contents);
+  for (const { name, file } of plan.writes) writeAtomic(join(plan.dir, name), file.contents, fileMode(file));
   for (const name of plan.removals) unlinkSync(join(plan.dir, name));
   // Last: after an interruption, re-running the export on the same input finds its files identical.
   if (plan.manifest !== undefined) writeAtomic(join(plan.dir, MANIFEST_FILE), plan.manifest);
