@@ -315,9 +315,9 @@ describe("export of the example configuration", () => {
       for (const tool of ["bash", "sed"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
       const run = (...args: string[]) => spawnSync(join(tf.dir, "rollout.sh"), args, { cwd: tf.dir, env: { ...tf.env, PATH: bin, GITHUB_ACTIONS: "" }, encoding: "utf8" });
       const help = run("--help");
-      expect({ status: help.status, stderr: help.stderr }).toEqual({
-        status: 2,
-        stderr: expect.stringContaining("rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--check-secrets NAME...]"),
+      expect({ status: help.status, stdout: help.stdout }).toEqual({
+        status: 0,
+        stdout: expect.stringContaining("rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]"),
       });
       expect(run("--timeout", "soon")).toMatchObject({ status: 2, stderr: "rollout: --timeout needs a number of seconds\n" });
     });

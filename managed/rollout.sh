@@ -39,8 +39,8 @@ checking_secrets=false
 replace_all=false
 
 usage() {
-  sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
 }
 die() {
   local code="$1"
@@ -63,9 +63,14 @@ while [ $# -gt 0 ]; do
 done
 [ -d "$dir" ] || die 2 "--dir $dir is not a folder"
 
+# Without state, `terraform output` exits 0 and prints a warning instead of a value: every value is
+# checked for the shape the stack's outputs have.
 output() {
-  terraform -chdir="$dir" output -raw "$1" 2>/dev/null ||
+  local value
+  value=$(terraform -chdir="$dir" output -raw "$1" 2>/dev/null) ||
     die 1 "terraform output $1 failed in $dir: run terraform init and apply there first"
+  [[ "$value" =~ $2 ]] || die 1 "terraform output $1 in $dir is not what an apply of the stack writes: run terraform init and apply there first"
+  printf '%s' "$value"
 }
 
 # Terraform creates each secret parameter once, with a placeholder: that is version 1. A value set
@@ -111,13 +116,13 @@ if [ "$checking_secrets" = true ]; then
   exit 0
 fi
 
-asg=$(output asg_name)
-template=$(output launch_template_id)
-want=$(output launch_template_version)
-input=$(output instance_refresh)
-alarms=$(output rollout_alarms)
-image_parameter=$(output image_parameter)
-secrets=$(output secret_parameters)
+asg=$(output asg_name '^[A-Za-z0-9-]+$')
+template=$(output launch_template_id '^lt-[0-9a-f]+$')
+want=$(output launch_template_version '^[1-9][0-9]*$')
+input=$(output instance_refresh '^\{"AutoScalingGroupName":')
+alarms=$(output rollout_alarms '^[A-Za-z0-9 -]*$')
+image_parameter=$(output image_parameter '^(/[A-Za-z0-9_./-]+)?$')
+secrets=$(output secret_parameters '^[A-Za-z0-9_./ -]*$')
 
 # shellcheck disable=SC2086 # space-separated parameter names, none with spaces
 require_secrets $secrets

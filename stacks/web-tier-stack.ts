@@ -183,7 +183,7 @@ export class WebTierStack extends TerraformStack {
     output("asg_name", group.name, "Auto Scaling group; watch refreshes with aws autoscaling describe-instance-refreshes");
     output("launch_template_id", template.id, "Launch template; one version per release");
     output("launch_template_version", Token.asString(template.latestVersion),
-      "The release this apply wrote; the rollout makes it the group's version (managed/rollout.sh)");
+      "The release this apply wrote; the rollout (rollout.sh) makes it the group's version");
     output("parameter_path", this.parameters.path, "SSM path of this environment's config and secrets");
     const imageFromSsm = env.amiSource.mode === "ssm";
     // The exact --cli-input-json of `aws autoscaling start-instance-refresh` for this release: a JSON

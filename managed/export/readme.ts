@@ -109,7 +109,7 @@ export function rolloutFacts(script: string): RolloutFacts {
     usage: (lines[1] ?? "").replace(/^# ?/, ""),
     timeoutSeconds: number("timeout"),
     pollSeconds: number("poll"),
-    outputs: [...new Set([...script.matchAll(/\$\(output ([a-z_]+)\)/g)].map((m) => m[1]))],
+    outputs: [...new Set([...script.matchAll(/\$\(output ([a-z_]+)[ )]/g)].map((m) => m[1]))],
     calls: [...calls].sort(),
   };
 }
