@@ -60,7 +60,10 @@ export function parsePruneArgs(argv: readonly string[]): PruneOptions | "help" {
 }
 
 /** The script's arguments: the config's app, region and keepImages, then the flags. */
-export function pruneScriptArgs(config: Pick<AppConfig, "appName" | "region" | "image">, options: PruneOptions): string[] {
+export function pruneScriptArgs(
+  config: Pick<AppConfig, "appName" | "region"> & { readonly image: Pick<AppConfig["image"], "keepImages"> },
+  options: PruneOptions,
+): string[] {
   return [
     "--app", config.appName,
     "--region", config.region,

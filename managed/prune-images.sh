@@ -11,22 +11,23 @@
 # --yes      remove without asking (CI); without it the script asks, and refuses when stdin is not a
 #            terminal
 #
-# "In use" means any of these, for the Auto Scaling groups tagged app=NAME (the stacks tag theirs):
-# - the launch template version the group is on: it launches every new instance, and an instance
-#   refresh, automatic rollback or not, returns the group to it ("the configuration that you last
-#   saved on the Auto Scaling group before starting the instance refresh", Auto Scaling User Guide,
-#   instance-refresh-rollback.html);
-# - the template's $Latest and $Default versions: `terraform apply` writes a release as a new latest
-#   (and default) version before the rollout moves the group to it (managed/rollout.sh rolls out the
-#   stack's launch_template_version output, the template's latest_version), so an applied release
-#   that has not been rolled out yet is in use;
-# - the desired configuration of every instance refresh of the group that has not ended (Pending,
-#   InProgress, Cancelling, RollbackInProgress, Baking; DescribeInstanceRefreshes, InstanceRefresh
-#   DesiredConfiguration): what is being rolled out;
-# - a launch configuration's image, for a group that has one instead of a template;
-# and the image of every instance tagged app=NAME that is pending, running, stopping or stopped (a warm
-# pool keeps instances stopped): an instance refresh that was cancelled halfway leaves instances on an
-# image that no version of the group names any more.
+# "In use" means any of these:
+# - for each Auto Scaling group tagged app=NAME (the stacks tag theirs): the launch template version
+#   it is on, which launches every new instance and which an instance refresh, automatic rollback or
+#   not, returns the group to ("the configuration that you last saved on the Auto Scaling group before
+#   starting the instance refresh", Auto Scaling User Guide, instance-refresh-rollback.html); the
+#   desired configuration of each of its instance refreshes that has not ended (Pending, InProgress,
+#   Cancelling, RollbackInProgress, Baking; DescribeInstanceRefreshes, InstanceRefresh.
+#   DesiredConfiguration), which is what is being rolled out; its launch configuration, if it has one;
+# - the $Latest and $Default versions of those groups' templates and of every launch template tagged
+#   app=NAME (the stacks' provider default_tags tag theirs, and any a team adds beside them):
+#   `terraform apply` writes a release as a new latest (and default) version, and only the rollout
+#   moves the group to it (managed/rollout.sh rolls out the stack's launch_template_version output, the
+#   template's latest_version), so an applied release that is not rolled out yet is in use;
+# - the image of every instance that is pending, running, stopping or stopped and was launched from
+#   one of the app's images, whatever its tags (a warm pool keeps instances stopped; a refresh that
+#   was cancelled halfway leaves instances on an image that no version of the group names any more;
+#   and a group made by hand without the tag shows here through its instances).
 # An image given as resolve:ssm:PARAMETER counts as the AMI the parameter holds now.
 # Older versions of a template do not count: every release adds one and none is ever deleted, so they
 # would keep every image ever deployed. Going back further than the group's current version (the
@@ -104,6 +105,17 @@ if [ "$dry_run" = false ] && [ "$yes" = false ] && ! [ -t 0 ]; then
   die 2 "not a terminal, so nothing to ask: pass --yes to remove without asking (CI), or --dry-run to list"
 fi
 
+# Every AMI of the account in the region, with its app tag and snapshots: the app's are the candidates,
+# and a snapshot that any other one uses stays. Name comes before the snapshots, which may be empty.
+# shellcheck disable=SC2016 # JMESPath literals in backticks
+owned=$(aws ec2 describe-images --region "$region" --owners self \
+  --query 'Images[].[CreationDate, ImageId, State, Tags[?Key==`app`].Value | [0] || `-`, Name,
+    join(`,`, BlockDeviceMappings[].Ebs.SnapshotId || `[]`)]' \
+  --output text) || die 1 "cannot list the images of the account"
+# The app's, newest first. The CLI applies --query to each page of a paginated answer, so the
+# filtering and sorting are done here.
+images=$(printf '%s\n' "$owned" | awk -F '\t' -v app="$app" '$4 == app' | LC_ALL=C sort -r -t $'\t' -k1,1 -k2,2 || true)
+
 # Lines "<image>\t<why>", one per reason; bash 3.2 (macOS) has no associative arrays.
 in_use=""
 use() {
@@ -112,6 +124,7 @@ use() {
 }
 
 # Sets $image to the AMI that a launch template's or configuration's ImageId $1 means ("" for none).
+image=""
 resolved=""
 resolve() {
   case "$1" in
@@ -125,20 +138,50 @@ resolve() {
   esac
 }
 
-# Launch template versions a group needs, as parallel arrays; one entry per version with its reasons.
+# The latest and default version of every launch template in the region, in one call: without a
+# template, DescribeLaunchTemplateVersions describes "all the latest or default launch template
+# versions in your account". Rows: template, number, default (True/False), image.
+# shellcheck disable=SC2016 # AWS's names of the versions, not variables
+heads=$(aws ec2 describe-launch-template-versions --region "$region" --versions '$Latest' '$Default' \
+  --query 'LaunchTemplateVersions[].[LaunchTemplateId, VersionNumber, DefaultVersion, LaunchTemplateData.ImageId]' \
+  --output text) || die 1 "cannot list the latest and default launch template versions"
+
+# Sets $number and $data (its ImageId) to version $2 (a number, $Latest or $Default) of template $1;
+# asks AWS only for a version that $heads does not hold.
+number=""
+data=""
+version_of() {
+  local template="$1" version="$2" id n default img found
+  number=""
+  data=""
+  while IFS=$'\t' read -r id n default img; do
+    [ "$id" = "$template" ] || continue
+    # shellcheck disable=SC2016
+    case "$version" in
+      '$Latest') if [ -z "$number" ] || [ "$n" -gt "$number" ]; then number="$n"; data="$img"; fi ;;
+      '$Default') if [ "$default" = True ]; then number="$n"; data="$img"; fi ;;
+      *) if [ "$n" = "$version" ]; then number="$n"; data="$img"; fi ;;
+    esac
+  done <<<"$heads"
+  [ -z "$number" ] || return 0
+  found=$(aws ec2 describe-launch-template-versions --region "$region" --launch-template-id "$template" --versions "$version" \
+    --query 'LaunchTemplateVersions[].[VersionNumber, LaunchTemplateData.ImageId]' --output text) ||
+    die 1 "cannot read version $version of launch template $template"
+  IFS=$'\t' read -r number data <<<"$found"
+  [ -n "$number" ] || die 1 "launch template $template has no version $version"
+}
+
+# The launch template versions in use, as parallel arrays: one entry per version, with its reasons.
 versions_template=()
 versions_number=()
 versions_why=()
 versions_image=()
 versions_via=()
 add_version() {
-  local template="$1" version="$2" why="$3" found number data i
-  found=$(aws ec2 describe-launch-template-versions --region "$region" --launch-template-id "$template" --versions "$version" \
-    --query 'LaunchTemplateVersions[].[VersionNumber,LaunchTemplateData.ImageId]' --output text) ||
-    die 1 "cannot read version $version of launch template $template"
-  IFS=$'\t' read -r number data <<<"$found"
-  [ -n "$number" ] || die 1 "launch template $template has no version $version"
-  for i in "${!versions_number[@]}"; do
+  local template="$1" why="$3" i
+  version_of "$template" "$2"
+  # ${a[@]+...}: bash before 4.4 counts an empty array as unset under set -u.
+  for i in ${versions_number[@]+"${!versions_number[@]}"}; do
     if [ "${versions_template[$i]}" = "$template" ] && [ "${versions_number[$i]}" = "$number" ]; then
       versions_why[i]+=", $why"
       return 0
@@ -152,6 +195,7 @@ add_version() {
   versions_via+=("$resolved")
 }
 
+# The groups of the app: their versions, the desired versions of their refreshes, launch configurations.
 # shellcheck disable=SC2016 # JMESPath literals in backticks, and $Default is AWS's name, not a variable
 groups=$(aws autoscaling describe-auto-scaling-groups --region "$region" --filters "Name=tag:app,Values=$app" \
   --query 'AutoScalingGroups[].[AutoScalingGroupName,
@@ -159,20 +203,12 @@ groups=$(aws autoscaling describe-auto-scaling-groups --region "$region" --filte
     LaunchTemplate.Version || MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.Version || `$Default`,
     LaunchConfigurationName || `-`]' \
   --output text) || die 1 "cannot list the Auto Scaling groups tagged app=$app"
-
+templates=" "
 while IFS=$'\t' read -r group template version configuration; do
   [ -n "$group" ] || continue
-  versions_template=()
-  versions_number=()
-  versions_why=()
-  versions_image=()
-  versions_via=()
   if [ "$template" != - ]; then
-    add_version "$template" "$version" "the group's version"
-    # shellcheck disable=SC2016 # AWS's names of the versions
-    add_version "$template" '$Latest' "the template's latest (the next rollout's)"
-    # shellcheck disable=SC2016
-    add_version "$template" '$Default' "the template's default"
+    add_version "$template" "$version" "the version of group $group"
+    templates+="$template "
   fi
   # shellcheck disable=SC2016 # JMESPath literals in backticks
   refreshes=$(aws autoscaling describe-instance-refreshes --region "$region" --auto-scaling-group-name "$group" \
@@ -188,47 +224,58 @@ while IFS=$'\t' read -r group template version configuration; do
         --query 'LaunchTemplates[0].LaunchTemplateId' --output text) || die 1 "cannot find launch template $desired_name"
     fi
     # A refresh without a desired configuration refreshes to the group's own version, counted above.
-    [ "$desired_id" = - ] || add_version "$desired_id" "$desired_version" "the desired version of instance refresh $refresh ($status)"
+    [ "$desired_id" = - ] || add_version "$desired_id" "$desired_version" "the desired version of instance refresh $refresh of group $group ($status)"
   done <<<"$refreshes"
-  for i in "${!versions_number[@]}"; do
-    use "${versions_image[$i]}" "$group: launch template ${versions_template[$i]} version ${versions_number[$i]}${versions_via[$i]}, ${versions_why[$i]}"
-  done
   if [ "$configuration" != - ]; then
     found=$(aws autoscaling describe-launch-configurations --region "$region" --launch-configuration-names "$configuration" \
       --query 'LaunchConfigurations[0].ImageId' --output text) || die 1 "cannot read launch configuration $configuration of $group"
     resolve "$found"
-    use "$image" "$group: launch configuration $configuration$resolved"
+    use "$image" "launch configuration $configuration$resolved of group $group"
   fi
 done <<<"$groups"
 
-instances=$(aws ec2 describe-instances --region "$region" \
-  --filters "Name=tag:app,Values=$app" "Name=instance-state-name,Values=pending,running,stopping,stopped" \
-  --query 'Reservations[].Instances[].[ImageId,InstanceId,State.Name]' --output text) ||
-  die 1 "cannot list the instances tagged app=$app"
-while IFS=$'\t' read -r image instance state; do
-  [ -n "$image" ] || continue
-  use "$image" "instance $instance ($state)"
-done <<<"$instances"
+# The latest and default versions of those templates and of every launch template tagged app=NAME
+# (the stacks' provider default_tags tag theirs, and any a team adds beside them).
+tagged=$(aws ec2 describe-launch-templates --region "$region" --filters "Name=tag:app,Values=$app" \
+  --query 'LaunchTemplates[].[LaunchTemplateId]' --output text) || die 1 "cannot list the launch templates tagged app=$app"
+for template in $tagged; do
+  case "$templates" in *" $template "*) ;; *) templates+="$template " ;; esac
+done
+for template in $templates; do
+  # shellcheck disable=SC2016 # AWS's names of the versions
+  add_version "$template" '$Latest' "the template's latest (what the next rollout rolls out)"
+  # shellcheck disable=SC2016
+  add_version "$template" '$Default' "the template's default"
+done
+for i in ${versions_number[@]+"${!versions_number[@]}"}; do
+  use "${versions_image[$i]}" "launch template ${versions_template[$i]} version ${versions_number[$i]}${versions_via[$i]}: ${versions_why[$i]}"
+done
 
-# shellcheck disable=SC2016 # JMESPath literals in backticks
-images=$(aws ec2 describe-images --region "$region" --owners self --filters "Name=tag:app,Values=$app" \
-  --query 'Images[].[CreationDate, ImageId, State, Name, join(`,`, BlockDeviceMappings[].Ebs.SnapshotId || `[]`)]' \
-  --output text) || die 1 "cannot list the images tagged app=$app"
-# Every image of the account and its snapshots: a snapshot that another image uses stays.
-# shellcheck disable=SC2016
-owned=$(aws ec2 describe-images --region "$region" --owners self \
-  --query 'Images[].[ImageId, join(` `, BlockDeviceMappings[].Ebs.SnapshotId || `[]`)]' --output text) ||
-  die 1 "cannot list the images of the account"
+# Instances launched from one of the app's images, whatever their tags; 100 image ids a call.
+ids=()
+while IFS=$'\t' read -r _ id _; do
+  [ -z "$id" ] || ids+=("$id")
+done <<<"$images"
+while [ ${#ids[@]} -gt 0 ]; do
+  batch=$(IFS=,; printf '%s' "${ids[*]:0:100}")
+  ids=("${ids[@]:100}")
+  instances=$(aws ec2 describe-instances --region "$region" \
+    --filters "Name=image-id,Values=$batch" "Name=instance-state-name,Values=pending,running,stopping,stopped" \
+    --query 'Reservations[].Instances[].[ImageId,InstanceId,State.Name]' --output text) ||
+    die 1 "cannot list the instances of the app's images"
+  while IFS=$'\t' read -r image instance state; do
+    [ -n "$image" ] || continue
+    use "$image" "instance $instance ($state)"
+  done <<<"$instances"
+done
 
-# Newest first. The CLI applies --query to each page of a paginated answer, so the sorting is done here.
-images=$(printf '%s\n' "$images" | grep -v '^$' | LC_ALL=C sort -r -t $'\t' -k1,1 -k2,2 || true)
 total=$(printf '%s' "$images" | grep -c . || true)
 echo "$app in $region: $total image(s) of this app (owner self, tag app=$app); keeping the newest $keep and every image in use"
 
 remove=()
 remove_snapshots=()
 rank=0
-while IFS=$'\t' read -r created id state name snapshots; do
+while IFS=$'\t' read -r created id state _ name snapshots; do
   [ -n "$id" ] || continue
   [ "$state" != deregistered ] || continue
   reasons=""
@@ -284,15 +331,18 @@ done
 # The image, other than the deregistered ones, that still uses snapshot $1, if any.
 user_of() {
   local image list
-  while IFS=$'\t' read -r image list; do
+  while IFS=$'\t' read -r _ image _ _ _ list; do
     case "$deregistered" in *" $image "*) continue ;; esac
-    case " $list " in *" $1 "*) printf '%s' "$image"; return 0 ;; esac
+    case ",$list," in *",$1,"*) printf '%s' "$image"; return 0 ;; esac
   done <<<"$owned"
 }
 
 deleted=0
+done_snapshots=" "
 for snapshots in "${remove_snapshots[@]}"; do
   for snapshot in ${snapshots//,/ }; do
+    case "$done_snapshots" in *" $snapshot "*) continue ;; esac
+    done_snapshots+="$snapshot "
     other=$(user_of "$snapshot")
     if [ -n "$other" ]; then
       echo "kept snapshot $snapshot: $other uses it too"
