@@ -63,7 +63,7 @@ describe("renderProject", () => {
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) expect(version).toBe(pinned[name]);
     expect(pkg.dependencies).toMatchObject({ cdktf: "0.21.0", "@cdktf/provider-aws": "20.1.0" });
     expect(pkg.devDependencies).toMatchObject({ "cdktf-cli": "0.21.0", typescript: "~5.9.3" });
-    expect(Object.keys(pkg.scripts).sort()).toEqual(["build", "deploy", "export", "image:build", "plan", "security", "synth", "synth:cdktf", "synth:hcl", "test"]);
+    expect(Object.keys(pkg.scripts).sort()).toEqual(["build", "deploy", "export", "image:build", "images:prune", "plan", "security", "synth", "synth:cdktf", "synth:hcl", "test"]);
     expect(pkg.name).toBe("x");
   });
 

@@ -102,6 +102,7 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       // The Packer variables come from immutable.config.json, the one place to change them.
       "image:build": "node --import tsx managed/pkrvars.ts && packer init packer && packer build -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\" packer",
       export: "node --import tsx managed/export.ts",
+      "images:prune": "node --import tsx managed/images-prune.ts",
     },
     dependencies: pick(RUNTIME_DEPENDENCIES),
     devDependencies: pick(dev),

@@ -4,7 +4,7 @@
 Usage: cli-pty.py SCRIPT.json -- command args...
 SCRIPT.json is a list of [pattern, keys]: wait until the (ANSI-stripped) output after the previous
 match contains the regex `pattern`, then type `keys`. Prints the whole transcript, exits with the
-command's exit code (or 124 when a pattern does not appear in time).
+command's exit code (or 124 when a pattern does not appear in time: 20 s, or CLI_PTY_TIMEOUT seconds).
 """
 import json, os, pty, re, select, sys, time
 
@@ -33,7 +33,7 @@ def main():
         raw += data
         return True
     for pattern, keys in script:
-        deadline = time.time() + 20
+        deadline = time.time() + float(os.environ.get("CLI_PTY_TIMEOUT", "20"))
         while True:
             text = ANSI.sub("", raw.decode("utf8", "replace"))
             m = re.search(pattern, text[seen:])

@@ -261,6 +261,11 @@ def member_xml(r):
         fields.append(f"<StatusReason>{escape(r['reason'])}</StatusReason>")
     if r["end"]:
         fields.append(f"<EndTime>{iso(r['end'])}</EndTime>")
+    # InstanceRefresh.DesiredConfiguration: AWS returns the launch template the request named.
+    desired = r["params"].get("DesiredConfiguration", {}).get("LaunchTemplate")
+    if desired:
+        spec = "".join(f"<{k}>{escape(desired[k])}</{k}>" for k in ("LaunchTemplateId", "LaunchTemplateName", "Version") if desired.get(k))
+        fields.append(f"<DesiredConfiguration><LaunchTemplate>{spec}</LaunchTemplate></DesiredConfiguration>")
     if r["status"].startswith("Rollback"):
         fields.append(
             "<RollbackDetails>"
