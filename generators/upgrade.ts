@@ -32,7 +32,7 @@ import { EXIT_CANCELLED, EXIT_CONFLICTS, GeneratorError, UsageError, UsageProble
 import { buildManifest, compareVersions, isOwned, Manifest, MANIFEST_FILE, ManifestOptions, parseManifest, sha256 } from "./manifest";
 import { hasConflictMarkers, merge2, merge3, MergeLabels } from "./merge";
 import { ProjectModel, SCHEMA_REF } from "./model";
-import { readSources } from "./package-files";
+import { readSources, Sources } from "./package-files";
 import { DEFAULT_PACKAGE_MANAGER, installCommand, runScript } from "./package-manager";
 import { RELEASE_0_1_0 } from "./releases";
 import { FileMap, GeneratedFile, json, renderProject } from "./render";
@@ -77,6 +77,8 @@ const CONFIG_MIGRATIONS: ReadonlyArray<{ readonly field: "$schema"; readonly fro
 
 /** Files that tools load by pattern (Packer: every .pkr.hcl and .auto.pkrvars.hcl; jest: every test). */
 const LOADED_BY_PATTERN: readonly RegExp[] = [/^packer\/[^/]+\.pkr\.(hcl|json)$/, /^packer\/[^/]+\.auto\.pkrvars\.(hcl|json)$/, /^__tests__\/.+\.test\.ts$/];
+
+const KEPT_CHANGES = "your changes; nothing new for this file";
 
 export type Action = "replace" | "merge" | "conflict" | "add" | "migrate" | "move-aside" | "keep" | "up-to-date";
 
@@ -164,8 +166,9 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     }
     if (!base) {
       const r = merge2(latin1(c), latin1(t), labels);
+      const what = hash !== undefined ? "changed, and no base to merge with" : `no record of what ${from} wrote here`;
       planned.push({ path, action: "conflict", conflicts: r.conflicts, backup, file: written(Buffer.from(r.text, "latin1")),
-        note: "changed, and no base to merge with (no git history of what was generated): every differing hunk marked" });
+        note: `${what} (no git history of what was generated): every differing hunk marked` });
       continue;
     }
     const r = merge3(latin1(base.contents), latin1(c), latin1(t), labels);
@@ -174,7 +177,7 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
       planned.push({ path, action: "conflict", conflicts: r.conflicts, backup, file: written(merged),
         note: `${r.conflicts} conflict${r.conflicts === 1 ? "" : "s"} between your changes and the new version's; ${base.source}` });
     } else if (merged.equals(c)) {
-      planned.push({ path, action: "keep", note: "your changes; nothing new for this file" });
+      planned.push({ path, action: "keep", note: KEPT_CHANGES });
     } else {
       planned.push({ path, action: "merge", backup, file: written(merged), note: `your changes and the new version's; ${base.source}` });
     }
@@ -448,17 +451,21 @@ function listing(planned: readonly PlannedFile[]): string {
     .map((p) => `  ${p.action.padEnd(width)}  ${p.path}${p.note ? ` (${p.note})` : ""}\n`).join("");
 }
 
-/** The subcommand; argv is what follows `upgrade`. Returns the exit code; errors go to cli.ts's run. */
-export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<number> {
-  const flags = parseUpgradeArgs(argv);
-  const sources = deps.sources ?? readSources();
-  const out = (text: string): void => deps.stdout.write(text);
-  if (flags.help) {
-    out(sources.help.usage);
-    return 0;
-  }
-  const colour = palette(colourEnabled(deps.env ?? {}, deps.stdout.isTTY));
-  const dir = deps.cwd;
+interface Prepared {
+  readonly from: string;
+  readonly to: string;
+  readonly options: ManifestOptions;
+  readonly planned: readonly PlannedFile[];
+  /** What the write step writes, in the order it moves the files (the manifest last). */
+  readonly writes: FileMap;
+  readonly moveAside: ReadonlyMap<string, string>;
+  readonly backups: ReadonlySet<string>;
+  /** Why git gave no bases, when bases were wanted and it gave none. */
+  readonly noBase?: string;
+}
+
+/** Everything up to the write: reads the project (and its git history), writes nothing. */
+async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Prepared> {
   const to = sources.packageJson.version;
 
   const configBytes = readFile(dir, CONFIG_FILE);
@@ -478,7 +485,7 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
     if (!(error instanceof ConfigError)) throw error;
     // The generator's field-by-field messages, against the file the values came from.
     throw new UsageProblems(error.problems.map((p) => ({ subject: CONFIG_FILE, message: `${p.field}: ${p.message}` })),
-      `${CONFIG_FILE} is not valid for create-immutable-app ${to}; nothing was written; fix these fields, then run upgrade again`);
+      `${CONFIG_FILE} is not valid for create-immutable-app ${to}; nothing was written`);
   }
 
   const old = oldVersion(dir, manifestBytes?.toString("utf8"), config.appName);
@@ -495,6 +502,18 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
   for (const path of new Set([...theirs.keys(), ...old.previous.keys()])) {
     const c = readFile(dir, path);
     if (c !== undefined) current.set(path, c);
+  }
+  if (!old.manifest) {
+    // Without a manifest only a 0.1.0 project is known: by its $schema, or by a file as only 0.1.0 wrote it.
+    const only010 = [...old.previous].filter(([path, hash]) => hash !== undefined && sha256(theirs.get(path)?.contents ?? "") !== hash);
+    const recognized = (JSON.parse(configText.replace(/^\uFEFF/, "")) as { $schema?: unknown }).$schema === RELEASE_0_1_0.schemaRef ||
+      only010.some(([path, hash]) => {
+        const c = current.get(path);
+        return c instanceof Buffer && sha256(c) === hash;
+      });
+    if (!recognized) {
+      throw new UsageError(MANIFEST_FILE, `is missing, and this is not a project create-immutable-app ${old.version} generated (the last version without one): restore ${MANIFEST_FILE} from git, then run upgrade again`);
+    }
   }
   const labels = conflictLabels(old.version, to);
   const unresolved = [...current].filter(([, c]) => c !== "special" && hasConflictMarkers(c.toString("latin1"), labels)).map(([p]) => p);
@@ -514,7 +533,7 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
     if (tBytes ? hash !== undefined && sha256(tBytes) === hash : hash !== undefined) continue;
     wanted.set(path, hash);
   }
-  const git = await gitBases(dir, deps.git ?? defaultGit, wanted, old.manifest !== undefined);
+  const git = await gitBases(dir, gitFn, wanted, old.manifest !== undefined);
   const planned = planUpgrade({
     from: old.version, to, theirs, previous: old.previous, current, bases: git.bases,
     recoverable: (path) => {
@@ -537,16 +556,35 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
   const writes = new Map<string, GeneratedFile>();
   for (const p of [...planned].sort((a, b) => (a.path < b.path ? -1 : 1))) if (p.file) writes.set(p.path, p.file);
   if (manifestBytes?.toString("utf8") !== manifestText) writes.set(MANIFEST_FILE, { contents: manifestText });
-  const moveAside = new Map(planned.filter((p) => p.action === "move-aside").map((p) => [p.path, p.to!]));
-  const backups = new Set(planned.filter((p) => p.backup).map((p) => p.path));
+  return {
+    from: old.version, to, options: old.options, planned, writes,
+    moveAside: new Map(planned.filter((p) => p.action === "move-aside").map((p) => [p.path, p.to!])),
+    backups: new Set(planned.filter((p) => p.backup).map((p) => p.path)),
+    noBase: wanted.size > 0 ? git.none : undefined,
+  };
+}
+
+/** The subcommand; argv is what follows `upgrade`. Returns the exit code; errors go to cli.ts's run. */
+export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const flags = parseUpgradeArgs(argv);
+  const sources = deps.sources ?? readSources();
+  const out = (text: string): void => deps.stdout.write(text);
+  if (flags.help) {
+    out(sources.help.usage);
+    return 0;
+  }
+  const colour = palette(colourEnabled(deps.env ?? {}, deps.stdout.isTTY));
+  const dir = deps.cwd;
+  const { from, to, options, planned, writes, moveAside, backups, noBase } = await prepare(dir, sources, deps.git ?? defaultGit);
   const conflicts = planned.filter((p) => p.action === "conflict");
   const code = conflicts.length > 0 ? EXIT_CONFLICTS : 0;
 
   const upToDate = planned.filter((p) => p.action === "up-to-date").length;
-  const head = old.version === to ? `create-immutable-app ${to}` : `create-immutable-app ${old.version} -> ${to}`;
-  const baseLine = git.none !== undefined && wanted.size > 0 ? `No base for the files you changed (${git.none}): where both sides changed a file, every differing hunk is marked.\n` : "";
+  const head = from === to ? `create-immutable-app ${to}` : `create-immutable-app ${from} -> ${to}`;
+  const baseLine = noBase !== undefined ? `No base for the files you changed (${noBase}): where both sides changed a file, every differing hunk is marked.\n` : "";
   if (writes.size === 0 && moveAside.size === 0 && code === 0) {
-    out(`${head}: already up to date (${upToDate} files checked; your changes in ${planned.filter((p) => p.action === "keep" && theirs.has(p.path)).length} kept).\n`);
+    const yours = planned.filter((p) => p.action === "keep" && p.note === KEPT_CHANGES).length;
+    out(`${head}: already up to date (${upToDate + yours} files checked${yours > 0 ? `; your changes in ${yours} of them kept` : ""}).\n`);
     const kept = planned.filter((p) => p.action === "keep");
     if (kept.length > 0) out(listing(kept));
     return 0;
@@ -566,16 +604,21 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
       return EXIT_CANCELLED;
     }
   }
-  // As in the generator: a signal waits for the synchronous write to finish.
-  const release = deps.deferSignals?.(() => undefined);
+  // As in the generator: a signal waits for the synchronous write to finish, then is reported.
+  let signalled: string | undefined;
+  const release = deps.deferSignals?.((signal) => {
+    signalled ??= signal;
+  });
+  let written;
   try {
-    writeFiles(dir, writes, { force: true, onStep: deps.onStep, backup: (path) => backups.has(path), moveAside });
+    written = writeFiles(dir, writes, { force: true, onStep: deps.onStep, backup: (path) => backups.has(path), moveAside });
+    if (release) await new Promise((resolve) => setImmediate(resolve));
   } finally {
     release?.();
   }
-  const backedUp = planned.filter((p) => p.backup && p.file).map((p) => p.path);
-  if (backedUp.length > 0) out(`Your version of ${backedUp.join(", ")} is kept as <file>.orig (git HEAD does not hold it).\n`);
-  const pm = old.options.packageManager;
+  if (signalled) deps.stderr.write(`\n${signalled} arrived during the write; the upgrade was written completely first.\n`);
+  for (const [path, backup] of written.backups) out(`Your version of ${path} is kept as ${backup} (it is not in git HEAD).\n`);
+  const pm = options.packageManager;
   const steps = [
     ...(writes.has("package.json") ? [`${installCommand(pm)}   # package.json changed`] : []),
     `${runScript(pm, "test")}`,
