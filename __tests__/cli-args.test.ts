@@ -2,7 +2,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { editDistance, FLAG_SPECS, parseArgs } from "../generators/args";
-import { EXIT_CANCELLED, EXIT_CODES, UsageError } from "../generators/errors";
+import { EXIT_CANCELLED, EXIT_CODES, EXIT_CONFLICTS, UsageError } from "../generators/errors";
 import { installCommand, PACKAGE_MANAGERS, runScript } from "../generators/package-manager";
 import { REPO } from "./support/cli";
 import { literal } from "./support/safety";
@@ -124,7 +124,7 @@ describe("help/usage.txt", () => {
   });
 
   it("documents every exit code the CLI and bin/ use", () => {
-    const codes = [0, ...Object.values(EXIT_CODES), EXIT_CANCELLED];
+    const codes = [0, ...Object.values(EXIT_CODES), EXIT_CONFLICTS, EXIT_CANCELLED];
     const bin = readFileSync(join(REPO, "bin", "create-immutable-app.js"), "utf8");
     for (const m of bin.matchAll(/process\.exit\((\d+)\)/g)) codes.push(Number(m[1]));
     expect(codes).toContain(70);

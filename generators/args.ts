@@ -261,3 +261,38 @@ export function editDistance(a: string, b: string): number {
   }
   return d[a.length][b.length];
 }
+
+/** The flags of `create-immutable-app upgrade`, a subset of FLAG_SPECS (help/usage.txt documents them). */
+export const UPGRADE_FLAGS = ["dry-run", "yes", "help"] as const satisfies readonly FlagName[];
+
+export interface UpgradeFlags {
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly help: boolean;
+}
+
+/** argv after `upgrade`. The answers come from the project's immutable.config.json, so no answer flag is accepted. */
+export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
+  const seen = new Set<string>();
+  for (const arg of argv) {
+    const short = /^-([a-zA-Z])$/.exec(arg)?.[1];
+    const name = short !== undefined ? SHORT.get(short) : arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name === undefined) {
+      if (arg.startsWith("-") && arg !== "-") throw new UsageError(shown(arg), "is not an option of upgrade (see --help)");
+      throw new UsageError(shown(arg), "upgrade takes no directory: run it in the project's root directory (where immutable.config.json is)");
+    }
+    if ((UPGRADE_FLAGS as readonly string[]).includes(name)) {
+      if (seen.has(name)) throw new UsageError(`--${name}`, "is given more than once");
+      seen.add(name);
+      continue;
+    }
+    const bare = name.split("=")[0];
+    if ((UPGRADE_FLAGS as readonly string[]).includes(bare)) throw new UsageError(`--${bare}`, "takes no value");
+    if (Object.hasOwn(FLAG_SPECS, bare) || (bare.startsWith("no-") && Object.hasOwn(FLAG_SPECS, bare.slice(3)))) {
+      throw new UsageError(`--${bare}`, "is not an option of upgrade, which takes only --dry-run, --yes and --help (the answers come from immutable.config.json: change them there)");
+    }
+    const near = UPGRADE_FLAGS.find((f) => editDistance(bare.toLowerCase(), f) <= 2);
+    throw new UsageError(shown(`--${bare}`), `is not an option of upgrade${near ? ` (did you mean --${near}?)` : ""} (see --help)`);
+  }
+  return { dryRun: seen.has("dry-run"), yes: seen.has("yes"), help: seen.has("help") };
+}

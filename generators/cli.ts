@@ -16,6 +16,7 @@ import { defaultSpawn, GIT_BY_HAND, initGit, installDependencies, Output, SpawnF
 import { isPromptExit, Prompter } from "./prompter";
 import { renderProject } from "./render";
 import { confirmationSummary, nextSteps, printCreated, shellWord } from "./summary";
+import { GitFn, upgrade } from "./upgrade";
 import { checkTarget, planWrite, writeFiles } from "./write";
 
 export interface CliDeps {
@@ -42,6 +43,8 @@ export interface CliDeps {
    * steps; returns the unregister function. Without it a signal ends the process as usual.
    */
   readonly deferSignals?: (onSignal: (signal: string) => void) => () => void;
+  /** Reads the project's history for `upgrade` (file contents, so the whole output). @default the real git */
+  readonly git?: GitFn;
 }
 
 /** Answers files larger than this are refused before they are read. */
@@ -68,6 +71,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
 }
 
 async function generate(argv: readonly string[], deps: CliDeps): Promise<number> {
+  // `create-immutable-app upgrade ...`: only as the first argument (`./upgrade` is a directory of that name).
+  if (argv[0] === "upgrade") return upgrade(argv.slice(1), deps);
   const env = deps.env ?? {};
   const out = (text: string): void => deps.stdout.write(text);
   const colour = palette(colourEnabled(env, deps.stdout.isTTY));

@@ -7,6 +7,9 @@ export type ErrorCategory = "usage" | "external" | "internal";
 
 export const EXIT_CODES: Readonly<Record<ErrorCategory, number>> = { usage: 2, external: 1, internal: 70 };
 
+/** Exit code of `upgrade` when files were written with conflicts to resolve (or would be, with --dry-run). */
+export const EXIT_CONFLICTS = 3;
+
 /** Exit code after Ctrl-C (128 + SIGINT). */
 export const EXIT_CANCELLED = 130;
 
@@ -31,8 +34,9 @@ export class UsageError extends GeneratorError {
 
 /** Several usage problems reported at once (every bad answer, not only the first). */
 export class UsageProblems extends GeneratorError {
-  constructor(readonly problems: ReadonlyArray<{ readonly subject: string; readonly message: string }>) {
-    super("usage", `invalid answers (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+  /** @param heading what was invalid (@default "invalid answers") */
+  constructor(readonly problems: ReadonlyArray<{ readonly subject: string; readonly message: string }>, heading = "invalid answers") {
+    super("usage", `${heading} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
       problems.map((p) => `  - ${p.subject}: ${p.message}`).join("\n"));
     this.name = "UsageProblems";
   }

@@ -9,6 +9,7 @@ import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourc
 import { CHECKOV_CONFIG_FILE, checkovSkips, renderCheckovConfig } from "../managed/checkov";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
+import { buildManifest, MANIFEST_FILE } from "./manifest";
 import { ProjectModel } from "./model";
 import { packageManagerView } from "./package-manager";
 import { Sources } from "./package-files";
@@ -61,6 +62,9 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
     files.set("app/package.json", { contents: json(appPackageJson(model)) });
     files.set("app/server.js", { contents: template(sources, "app/server.js") });
   }
+  // Last: the record of everything above, for `upgrade` (manifest.ts).
+  const options = { dockerfile: model.dockerfile, packageManager: model.packageManager };
+  files.set(MANIFEST_FILE, { contents: json(buildManifest(files, sources.packageJson.version, options)) });
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

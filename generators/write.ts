@@ -9,11 +9,12 @@
  *   A replaced file whose contents differ is first copied to `<file>.orig` (`.orig.1`, `.orig.2`, ...
  *   when that exists: an earlier backup is never overwritten).
  * A target that is a symlink, or any path that would pass through a symlink or leave the target, is
- * refused before anything is written.
+ * refused before anything is written. Files are moved in the map's order (upgrade moves its manifest
+ * last, so that a run killed during the moves still reads as the old version and can be run again).
  */
 import {
-  chmodSync, closeSync, constants, copyFileSync, fsyncSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  renameSync, rmSync, statSync, Stats, writeSync,
+  chmodSync, closeSync, constants, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
+  renameSync, rmSync, statSync, Stats, unlinkSync, writeSync,
 } from "fs";
 import { basename, dirname, join, posix } from "path";
 import { GeneratorError, UsageError } from "./errors";
@@ -24,6 +25,17 @@ export interface WriteOptions {
   readonly force: boolean;
   /** Called at named steps ("temp-created", "file-written:<n>", "files-written", "moved", ...). */
   readonly onStep?: (step: string) => void;
+  /**
+   * Which replaced files keep their old contents as `<file>.orig` (only files whose contents change).
+   * @default every one
+   */
+  readonly backup?: (path: string) => boolean;
+  /**
+   * Existing files to rename (old path -> new path) before the files are moved: a rename, never a
+   * deletion, and never onto an existing path. Upgrade moves obsolete files aside with it.
+   * @default none
+   */
+  readonly moveAside?: ReadonlyMap<string, string>;
 }
 
 export interface WritePlan {
@@ -125,7 +137,9 @@ function notEmpty(targetDir: string, others: readonly string[], replaced: readon
 }
 
 /** Checks the target against the map; reads the disk, writes nothing. Throws a usage error on conflicts. */
-export function planWrite(targetDir: string, files: FileMap, force: boolean): WritePlan {
+export function planWrite(
+  targetDir: string, files: FileMap, force: boolean, backup: (path: string) => boolean = () => true, moveAside: ReadonlyMap<string, string> = new Map(),
+): WritePlan {
   for (const path of files.keys()) checkRelativePath(path);
   const state = inspectTarget(targetDir);
   if (state.mode !== "non-empty") return { targetDir, mode: state.mode, replaced: [], backups: new Map() };
@@ -157,13 +171,33 @@ export function planWrite(targetDir: string, files: FileMap, force: boolean): Wr
       }
     }
   }
+  for (const [from, to] of moveAside) {
+    checkRelativePath(from);
+    checkRelativePath(to);
+    const [source, destination] = [lstatOrUndefined(join(targetDir, from)), lstatOrUndefined(join(targetDir, to))];
+    if (!source?.isFile() || symlinkOnTheWay(targetDir, from)) problems.add(`${from} is not a regular file to move aside`);
+    if (destination !== undefined || files.has(to) || symlinkOnTheWay(targetDir, to)) problems.add(`${to} exists; ${from} cannot be moved there`);
+  }
   if (problems.size > 0) {
     throw new UsageError("[dir]", `cannot write into ${targetDir} (nothing was written):\n${[...problems].map((p) => `    ${p}`).join("\n")}`);
   }
   if (!force) {
     throw notEmpty(targetDir, entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`))), replaced);
   }
-  return { targetDir, mode: "merge", replaced, backups: planBackups(targetDir, files, replaced) };
+  return { targetDir, mode: "merge", replaced, backups: planBackups(targetDir, files, replaced.filter(backup)) };
+}
+
+/** A directory on the way to `path` (inside the target) is a symbolic link or not a directory. */
+function symlinkOnTheWay(targetDir: string, path: string): boolean {
+  const segments = path.split("/");
+  let current = targetDir;
+  for (const segment of segments.slice(0, -1)) {
+    current = join(current, segment);
+    const stat = lstatOrUndefined(current);
+    if (stat === undefined) return false;
+    if (!stat.isDirectory()) return true;
+  }
+  return false;
 }
 
 /** `<file>.orig`, or the first free `<file>.orig.N`, for each replaced file whose contents change. */
@@ -226,7 +260,8 @@ function isAlive(pid: number): boolean {
  */
 export function writeFiles(targetDir: string, files: FileMap, options: WriteOptions): WriteResult {
   const step = options.onStep ?? (() => undefined);
-  const plan = planWrite(targetDir, files, options.force);
+  const moveAside = options.moveAside ?? new Map<string, string>();
+  const plan = planWrite(targetDir, files, options.force, options.backup, moveAside);
   const parent = dirname(targetDir);
   sweepStaleTemps(targetDir);
   let temp: string;
@@ -271,6 +306,19 @@ export function writeFiles(targetDir: string, files: FileMap, options: WriteOpti
       throw error;
     }
     if (plan.backups.size > 0) step("backups-made");
+    // link + unlink: the new name never replaces a file, and the contents are never without a name.
+    for (const [from, to] of moveAside) {
+      mkdirSync(dirname(join(targetDir, to)), { recursive: true });
+      try {
+        linkSync(join(targetDir, from), join(targetDir, to));
+      } catch (error) {
+        // File systems without hard links: a copy that refuses to overwrite, then the unlink.
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") throw error;
+        copyFileSync(join(targetDir, from), join(targetDir, to), constants.COPYFILE_EXCL);
+      }
+      unlinkSync(join(targetDir, from));
+    }
+    if (moveAside.size > 0) step("moved-aside");
     let m = 0;
     for (const path of files.keys()) {
       const destination = join(targetDir, path);

@@ -94,6 +94,7 @@ export async function runCli(
     onStep: options.onStep,
     sources: options.sources ?? packageSources(),
     deferSignals: options.deferSignals,
+    git: options.git,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
