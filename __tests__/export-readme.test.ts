@@ -47,7 +47,7 @@ describe("rolloutFacts of managed/rollout.sh", () => {
 
   it("reads its usage, its defaults, the outputs it reads and the AWS operations it calls", () => {
     expect(rolloutFacts(script)).toEqual({
-      usage: "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--check-secrets NAME...]",
+      usage: "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]",
       timeoutSeconds: 3600,
       pollSeconds: 15,
       outputs: ["asg_name", "launch_template_id", "launch_template_version", "instance_refresh", "rollout_alarms", "image_parameter", "secret_parameters"],
