@@ -12,7 +12,13 @@ import type { Architecture } from "./aws-rules";
 export type AmiSource =
   /** Terraform variable `ami_id` (validated); rollback = apply the previous id. */
   | { readonly mode: "variable" }
-  /** `resolve:ssm:<parameter>`: EC2 resolves the parameter (data type aws:ec2:image) at launch. */
+  /**
+   * `resolve:ssm:<parameter>`: EC2 resolves the parameter (data type aws:ec2:image) at launch. AWS
+   * cannot roll back an instance refresh of a template whose image is an SSM parameter
+   * (RefreshPreferences.AutoRollback), so a failed rollout stops where it is: roll back by putting the
+   * previous AMI id back into the parameter and deploying again. Every instance that starts (scaling,
+   * replacement) takes whatever the parameter holds then.
+   */
   | { readonly mode: "ssm"; readonly parameter: string };
 
 export type NetworkConfig = NewVpcNetwork | ExistingVpcNetwork;
