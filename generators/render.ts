@@ -95,6 +95,8 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       // terraform plan / apply of one environment, then its rollout by instance refresh (managed/deploy.ts).
       plan: "node --import tsx managed/deploy.ts --plan",
       deploy: "node --import tsx managed/deploy.ts",
+      // Once per account, with administrator credentials: CI's roles (managed/bootstrap.ts).
+      bootstrap: "node --import tsx managed/bootstrap.ts",
       // checkov on every synthesized stack, with the skips of .checkov.yaml (managed/security.ts).
       security: "node --import tsx managed/security.ts",
       test: "tsc --noEmit && jest",
@@ -257,6 +259,11 @@ function compile(sources: Sources, name: string): Handlebars.TemplateDelegate {
   const key = `${sources.root}:${name}`;
   let fn = compiled.get(key);
   if (!fn) {
+    // templates/partials/<name>.md.hbs is `{{> <name>}}` in any template, from the same sources.
+    for (const [path, text] of sources.templates) {
+      const partial = /^partials\/(.+?)(\.[a-z]+)?\.hbs$/.exec(path);
+      if (partial) hbs.registerPartial(partial[1], text);
+    }
     fn = hbs.compile(template(sources, name), { noEscape: true, strict: true });
     compiled.set(key, fn);
   }
