@@ -5,12 +5,12 @@
  */
 import Handlebars from "handlebars";
 import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../managed/config";
-import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
-import { CHECKOV_CONFIG_FILE, renderCheckovConfig } from "../managed/checkov";
+import { CI_SESSION_SECONDS, configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
+import { CHECKOV_CONFIG_FILE, CHECKOV_VERSION, renderCheckovConfig } from "../managed/checkov";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { ProjectModel } from "./model";
-import { packageManagerView } from "./package-manager";
+import { PackageManager, packageManagerView, runScript } from "./package-manager";
 import { Sources } from "./package-files";
 
 export interface GeneratedFile {
@@ -49,6 +49,7 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
   files.set("README.md", { contents: render("README.md.hbs") });
   files.set(".github/workflows/ci.yml", { contents: render("ci.yml.hbs") });
   files.set(".github/workflows/drift.yml", { contents: render("drift.yml.hbs") });
+  files.set(".github/workflows/images-prune.yml", { contents: render("images-prune.yml.hbs") });
   files.set(".gitignore", { contents: template(sources, "gitignore") });
   files.set(CHECKOV_CONFIG_FILE, { contents: renderCheckovConfig(config) });
   for (const [name, text] of sources.templates) {
@@ -154,6 +155,7 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
   const { config } = model;
   const app = config.appName;
   const firstEnv = config.environments[0].name;
+  const branch = config.github?.branch ?? DEFAULTS.github.branch;
   const environments = config.environments.map((env, i) => {
     const amiParameter = env.amiSource.mode === "ssm" ? env.amiSource.parameter : "";
     const previous = i > 0 ? config.environments[i - 1].amiSource : undefined;
@@ -161,6 +163,8 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     const bakePublishes = amiParameter !== "" && amiParameter === config.image.amiParameter;
     return {
       name: env.name,
+      /** The job of its deploy in ci.yml (and of its plan in drift.yml, as drift-<name>). */
+      job: `deploy-${env.name}`,
       previous: i > 0 ? config.environments[i - 1].name : "",
       instanceType: env.instanceType,
       min: env.minCapacity,
@@ -184,6 +188,10 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
       /** health_check_url is https://<ALB DNS name>/..., which the certificate (for the user's domain) does not cover. */
       https: env.certificateArn !== undefined,
       refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
+      /** CI's deploy of this environment: the baked image by --ami, or none for resolve:ssm. */
+      deployCommand: amiParameter !== ""
+        ? runScript(model.packageManager, "deploy", env.name, "--auto-approve")
+        : runScript(model.packageManager, "deploy", env.name, "--ami", "\"$AMI_ID\"", "--auto-approve"),
     };
   });
   const ssmEnvironments = environments.filter((e) => e.ssm);
@@ -226,7 +234,30 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     exampleSecret: secretParameterName(app, firstEnv, config.secrets[0] ?? "EXAMPLE_SECRET"),
     firstKmsAlias: kmsAliasName(app, firstEnv),
     pm: packageManagerView(model.packageManager),
+    /** The branch whose pushes bake and deploy: github.branch, or its default before there is a github block. */
+    branch,
+    /** The jobs that assume a role run only for this (never for a pull request). */
+    onBranch: `(github.event_name == 'push' || github.event_name == 'workflow_dispatch') && github.ref == 'refs/heads/${branch}'`,
+    ciSessionSeconds: CI_SESSION_SECONDS,
+    checkovVersion: CHECKOV_VERSION,
+    ci: ciSetup(model.packageManager),
+    /** Commands the workflows' shared steps run, whatever job (and context) they are in. */
+    commands: {
+      bootstrap: runScript(model.packageManager, "bootstrap"),
+      synth: runScript(model.packageManager, "synth"),
+    },
   };
+}
+
+/** How a CI job gets the package manager and caches its downloads. */
+function ciSetup(pm: PackageManager): Record<string, unknown> {
+  switch (pm) {
+    case "npm": return { corepack: false, bun: false, cachePath: "" };
+    // pnpm and Yarn (Berry) come with Node.js through corepack; setup-node's own cache needs them first.
+    case "pnpm": return { corepack: true, bun: false, cachePath: "~/.local/share/pnpm/store", lockfileHash: "hashFiles('pnpm-lock.yaml')" };
+    case "yarn": return { corepack: true, bun: false, cachePath: "~/.yarn/berry/cache", lockfileHash: "hashFiles('yarn.lock')" };
+    case "bun": return { corepack: false, bun: true, cachePath: "~/.bun/install/cache", lockfileHash: "hashFiles('bun.lock', 'bun.lockb')" };
+  }
 }
 
 /**
@@ -252,6 +283,7 @@ hbs.registerHelper("gha", (expr: string) => `\${{ ${expr} }}`);
 // A YAML/JSON double-quoted scalar: JSON string syntax is valid in both.
 hbs.registerHelper("quote", (value: unknown) => JSON.stringify(String(value)));
 hbs.registerHelper("join", (list: Array<{ name: string }>, sep: string) => list.map((x) => x.name).join(sep));
+hbs.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map(String).join(""));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 

@@ -183,3 +183,11 @@ export function permissionsBoundaryArn(partition: string, accountId: string, app
 
 /** The issuer of GitHub Actions' OIDC tokens, and the host part of its IAM provider's ARN. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * How long a CI role's session may last, in seconds: a deploy job waits up to an hour for the instance
+ * refresh (managed/rollout.sh, --timeout 3600) after terraform apply, and a bake takes long too. The
+ * roles allow it (max_session_duration; IAM allows up to 12 hours) and the workflows ask for it
+ * (configure-aws-credentials' role-duration-seconds).
+ */
+export const CI_SESSION_SECONDS = 7200;

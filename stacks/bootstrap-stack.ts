@@ -11,7 +11,7 @@ import { partitionOf } from "../managed/aws-rules";
 import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
 import { escapeTfStringMap } from "../managed/escape";
 import {
-  bakeRoleName, CI_IAM_PATH, deployRoleName, driftRoleName, GITHUB_OIDC_HOST, MANAGED_BY, permissionsBoundaryName,
+  bakeRoleName, CI_IAM_PATH, CI_SESSION_SECONDS, deployRoleName, driftRoleName, GITHUB_OIDC_HOST, MANAGED_BY, permissionsBoundaryName,
 } from "../managed/names";
 import {
   bakePolicy, boundaryPolicy, CiPolicyContext, deployPolicies, driftPolicy, GITHUB_OIDC_AUDIENCE, githubSubject, githubTrustPolicy,
@@ -25,12 +25,6 @@ export interface BootstrapStackProps {
   readonly config: AppConfig;
 }
 
-/**
- * Deploy jobs run up to an hour waiting for the instance refresh (managed/rollout.sh, --timeout 3600)
- * after terraform apply; a bake takes long too. Sessions may last up to this (IAM's maximum is 12
- * hours; the workflow asks for as much with role-duration-seconds).
- */
-export const CI_SESSION_SECONDS = 7200;
 
 /**
  * What CI needs in the account, created once by someone with administrator credentials
