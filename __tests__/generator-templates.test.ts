@@ -9,7 +9,7 @@ import { Testing } from "cdktf";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
-import { FileMap, manualRefreshPreferences, renderProject } from "../generators/render";
+import { FileMap, manualRefreshPreferences, renderProject, renderTemplate } from "../generators/render";
 import { WebTierStack } from "../stacks/web-tier-stack";
 import { resolveConfig } from "../managed/config-validation";
 import { packageSources } from "./support/cli";
@@ -286,6 +286,37 @@ describe("the deploy step, by the deploy's exit code", () => {
       expect(noRole.output).toContain(`::error::set the ${variable === "AWS_ROLE_ARN" ? "variable AWS_ROLE_ARN on the GitHub environment staging" : `repository variable ${variable}`}`);
       expect(runStep(guard, { files: configured, env: { ROLE_ARN: "arn:aws:iam::123456789012:role/github-actions/x" } }).code).toBe(0);
     }
+  });
+});
+
+describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> ci-bootstrap}})", () => {
+  const partial = async (argv: string[], file?: Record<string, unknown>): Promise<string> => {
+    const answers = await resolveAnswers({
+      flags: parseArgs(["shop", "--yes", ...argv]), interactive: false,
+      file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
+    });
+    return renderTemplate(buildModel(answers, "/tmp"), packageSources(), "partials/ci-bootstrap.md.hbs");
+  };
+
+  it("says who bootstraps with which credentials, each role with its subject and variable, reviewers, an existing provider and removal", async () => {
+    const text = await partial(["--github-repo", "acme/shop", "--environments", "staging,production"]);
+    expect(text).toMatch(/administrator rights in the AWS account runs it once, from a checkout, with their own\s+credentials/);
+    expect(text).toContain("npm run bootstrap -- --plan\nnpm run bootstrap\n");
+    for (const env of ["staging", "production"]) {
+      expect(text).toContain(`| \`shop-${env}-deploy\` | jobs of the GitHub environment \`${env}\` (\`repo:<owner>/<repo>:environment:${env}\`) | \`AWS_ROLE_ARN\` (environment \`${env}\`) |`);
+    }
+    expect(text).toContain("| `shop-bake` | pushes to `main` (`repo:<owner>/<repo>:ref:refs/heads/main`) | `AWS_BAKE_ROLE_ARN` (repository) |");
+    expect(text).toMatch(/\*\*Repository variables\*\*[^\n]*\n?[^\n]*`AWS_BAKE_ROLE_ARN`/);
+    expect(text).toMatch(/Required reviewers/);
+    expect(text).toMatch(/`github\.oidcProviderArn`/);
+    expect(text).toContain("`npm run bootstrap -- --destroy` (`terraform destroy` of the bootstrap\nstack)");
+    expect(text).toMatch(/the OIDC provider only if this stack\s+created it/);
+    expect(text).toMatch(/`Resource: "\*"`/);
+    expect(text).not.toMatch(/&(amp|lt|gt|quot|#x27|#x3D|#x60);/);
+  });
+
+  it("speaks the project's package manager", async () => {
+    expect(await partial(["--use-pnpm"])).toContain("pnpm run bootstrap --destroy");
   });
 });
 

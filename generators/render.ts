@@ -260,6 +260,11 @@ function ciSetup(pm: PackageManager): Record<string, unknown> {
   }
 }
 
+/** One template or partial of `sources`, rendered with the project's view (a partial as `{{> name}}` renders it). */
+export function renderTemplate(model: ProjectModel, sources: Sources, name: string): string {
+  return compile(sources, name)(templateView(model));
+}
+
 /**
  * Preferences of an instance refresh started by hand (a new image behind an SSM parameter, a new secret
  * value): the group's own settings, except that skip matching is off, because the launch template has
