@@ -29,7 +29,7 @@ describe("renderProject", () => {
     for (const path of copied) expect(files.get(path)!.contents).toEqual(sources.copied.get(path)!.contents);
     const generated = Object.fromEntries([...files].filter(([path]) => !sources.copied.has(path)).map(([path, f]) => [path, f.contents.toString()]));
     expect(Object.keys(generated)).toEqual([
-      ".github/workflows/ci.yml", ".github/workflows/drift.yml", ".github/workflows/images-prune.yml", ".gitignore", "README.md", "__tests__/config.test.ts",
+      ".checkov.yaml", ".github/workflows/ci.yml", ".github/workflows/drift.yml", ".github/workflows/images-prune.yml", ".gitignore", "README.md", "__tests__/config.test.ts",
       "__tests__/stacks.test.ts", "cdktf.json", "immutable.config.json", "package.json", "packer/demo-app.auto.pkrvars.hcl", "tsconfig.json",
     ]);
     // Copied files change whenever stacks/ or packer/ do; the snapshot records only which are copied.
