@@ -156,8 +156,9 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
   const networkStatements: Statement[] = [
     // New resources of the environment: only with its tags in the request.
     allow("Ec2CreateTagged", [...EC2_CREATE_ACTIONS, "ec2:RunInstances"], [...EC2_CREATED, "instance", "volume"].map(ec2), created),
-    // Tag-on-create needs ec2:CreateTags, limited to those create calls (EC2 User Guide,
-    // supported-iam-actions-tagging.html: the ec2:CreateAction condition key).
+    // Tag-on-create needs ec2:CreateTags, limited to those create calls by the ec2:CreateAction
+    // condition key (EC2 User Guide, supported-iam-actions-tagging.html; not re-read here: the ELB and
+    // ECS guides read for this document the same pattern with their own CreateAction keys).
     allow("Ec2TagOnCreate", "ec2:CreateTags", [...EC2_CREATED, "instance", "volume"].map(ec2),
       { StringEquals: { "ec2:CreateAction": [...EC2_CREATE_ACTIONS, "ec2:RunInstances"].map((a) => a.replace(/^ec2:/, "")) } }),
     // Everything else on the environment's own resources, found by their tags: the resources a create
@@ -192,7 +193,8 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // The load balancer and its listeners carry its name in their ARNs.
     allow("ElbOwnLoadBalancer", "elasticloadbalancing:*", [lb, arn(ctx, "elasticloadbalancing", `listener/app/${prefix}/*`),
       arn(ctx, "elasticloadbalancing", `listener-rule/app/${prefix}/*`)]),
-    // Target groups: a name prefix of 6 characters (stacks/load-balancer.ts), so by tags.
+    // Target groups: a name prefix of 6 characters (stacks/load-balancer.ts), so by tags. Creating with
+    // tags also needs elasticloadbalancing:AddTags (ELB User Guide, tagging-resources-during-creation.html).
     allow("ElbCreateTaggedTargetGroups", ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"], targetGroups, created),
     allow("ElbChangeOwnTargetGroups", "elasticloadbalancing:*", targetGroups, own),
     allow("AutoScalingOwnGroup", "autoscaling:*", arn(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${prefix}`)),
@@ -209,10 +211,12 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
   if (env.waf) {
     platform.push(
       allow("WafOwnAcl", "wafv2:*", [arn(ctx, "wafv2", `regional/webacl/${prefix}/*`), arn(ctx, "wafv2", "regional/managedruleset/*/*"), lb]),
-      // WAF's delivery of logs to CloudWatch Logs: log-delivery calls and the log resource policy,
-      // which take no resource narrower than *.
-      allow("WafLogDeliveryAnywhere", ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries",
-        "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"], "*"),
+      // WAF's logs are "vended" logs: setting up their delivery needs logs:CreateLogDelivery (on all
+      // resources), and logs:PutResourcePolicy and DescribeResourcePolicies with a wildcard log-group
+      // ARN, "instead of specifying only a single log group name" (CloudWatch Logs User Guide,
+      // AWS-logs-infrastructure-CWL.html, "User permissions").
+      allow("WafLogDeliveryAnywhere", ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries"], "*"),
+      allow("WafLogResourcePolicy", ["logs:PutResourcePolicy", "logs:DescribeResourcePolicies"], arn(ctx, "logs", "log-group:*")),
     );
   }
 
