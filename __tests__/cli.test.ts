@@ -299,7 +299,7 @@ describe("create-immutable-app (in-process)", () => {
 
   it("asks the questions on a TTY and writes the answers", async () => {
     const prompter = scriptedPrompter([
-      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", false, false, true,
+      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", "acme/shop", false, false, true,
     ]);
     const r = await runCli([], { cwd, prompter });
     expect(r.stderr).toBe("");
@@ -322,13 +322,14 @@ describe("create-immutable-app (in-process)", () => {
     expect(config).toMatchObject({
       appName: "shop", region: "eu-west-1", appPort: 3000, healthCheckPath: "/healthz", config: { LOG_LEVEL: "debug" },
       secrets: ["DB_PASSWORD"], environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
+      github: { repository: "acme/shop" },
     });
   });
 
   describe("the summary to confirm", () => {
     /** Every question answered by its default: name from [dir], then install and git as given. */
     const defaults = (confirm: boolean, log: PromptLog[] = []) => scriptedPrompter([
-      "", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", confirm,
+      "", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", confirm,
     ], log);
 
     it("comes last, through the prompter, and says what goes where", async () => {
