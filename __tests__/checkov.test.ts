@@ -19,16 +19,19 @@ jest.setTimeout(300_000);
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 const CONFIGS: Record<string, Record<string, unknown>> = {
   example: exampleConfigJson(),
-  // HTTPS, WAF and VPC endpoints everywhere, production-like defaults in both environments.
+  // HTTPS, WAF and VPC endpoints everywhere, production-like defaults in both environments; CI's
+  // bootstrap stack with a new OIDC provider.
   hardened: {
-    ...exampleConfigJson(), certificateArn: CERT, waf: true,
+    ...exampleConfigJson(), certificateArn: CERT, waf: true, github: { repository: "acme/demo-app" },
     network: { mode: "new", cidr: "10.30.0.0/16", azCount: 3, vpcEndpoints: true },
     environments: [{ name: "production" }, { name: "prod" }],
   },
-  // An existing VPC, the image from SSM, Amazon Linux, remote state.
+  // An existing VPC, the image from SSM, Amazon Linux, remote state; CI's bootstrap stack with the
+  // account's existing OIDC provider.
   existing: {
     ...exampleConfigJson(), amiSource: "resolve:ssm:/demo-app/image/ami-id", image: { baseOs: "al2023" },
     backend: { bucket: "acme-terraform-state" },
+    github: { repository: "acme/demo-app", oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
     network: {
       mode: "existing", vpcId: "vpc-0123456789abcdef0",
       publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
@@ -67,6 +70,16 @@ describe("checkov on every synthesized stack", () => {
     // It really scanned the stacks: every environment's resources.
     const summary = (Array.isArray(result.report) ? result.report : [result.report]).map((r: any) => r.summary);
     expect(summary.reduce((n: number, s: any) => n + s.passed, 0)).toBeGreaterThan(60 * config.environments.length);
+    if (config.github) {
+      // The bootstrap stack alone: checkov's IAM checks (policies, roles, the OIDC trust) judged it.
+      const root = scratch(`checkov-${name}-bootstrap`);
+      synthProject(root, config);
+      scannableCopies(join(root, "cdktf.out"), ["bootstrap"], join(root, "scan"));
+      const bootstrap = runCheckov(checkov, join(root, "scan"), "terraform_json", configFile(config));
+      expect(failedChecks(bootstrap.report)).toEqual([]);
+      const counts = (Array.isArray(bootstrap.report) ? bootstrap.report : [bootstrap.report]).map((r: any) => r.summary);
+      expect(counts.reduce((n: number, s: any) => n + s.passed, 0)).toBeGreaterThan(40);
+    }
   });
 
   it("the HCL export of the example: 0 failed checks", () => {

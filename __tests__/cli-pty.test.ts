@@ -30,6 +30,7 @@ function drive(cwd: string, script: Array<[string, string]>, args: string[], env
 const DEFAULTS_AFTER_NAME: Array<[string, string]> = [
   "AWS region", "Environments", "Instance type", "Minimum instances", "Maximum instances", "Port the app listens on",
   "Health-check path", "Container image", "Dockerfile", "ACM certificate", "Network", "VPC CIDR", "Config value", "Secret names",
+  "GitHub repository",
 ].map((question) => [question, ENTER]);
 
 describe("interactive run in a pseudo-terminal", () => {
@@ -57,6 +58,7 @@ describe("interactive run in a pseudo-terminal", () => {
       ["Config value", "LOG_LEVEL=debug" + ENTER],
       ["Config value", ENTER],
       ["Secret names", "DB_PASSWORD" + ENTER],
+      ["GitHub repository", "acme/shop" + ENTER],
       ["Create the project\\? \\(Y/n\\)", ENTER],
     ], ["shop", "--no-install", "--no-git"]);
     expect(transcript).toMatch(/Summary\n {2}App name {6}shop, in eu-west-1\n/);
@@ -66,7 +68,7 @@ describe("interactive run in a pseudo-terminal", () => {
     expect(config).toMatchObject({
       appName: "shop", region: "eu-west-1", appPort: 3000,
       network: { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-00000001", "subnet-00000002"] },
-      config: { LOG_LEVEL: "debug" }, secrets: ["DB_PASSWORD"],
+      config: { LOG_LEVEL: "debug" }, secrets: ["DB_PASSWORD"], github: { repository: "acme/shop" },
       environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 3 }, { name: "production", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 3 }],
     });
     expect(treeSnapshot(join(cwd, "shop"))).toHaveProperty("Dockerfile");

@@ -74,8 +74,10 @@ describe("create-immutable-app (in-process)", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const ci = readFileSync(ciPath, "utf8");
-    expect(ci).toMatch(/deploy-qa:\n\s+needs: \[[^\]]*deploy-staging\]/);
-    expect(ci).toMatch(/deploy-production:\n\s+needs: \[[^\]]*deploy-qa\]/);
+    expect(ci).toMatch(/deploy-qa:\n\s+needs: \[bake, deploy-staging\]/);
+    expect(ci).toMatch(/deploy-production:\n\s+needs: \[bake, deploy-qa\]/);
+    expect(ci).toContain("npm run deploy -- qa --auto-approve 2>&1 | tee deploy.log");
+    expect(ci).toContain("Deploy qa (the image behind /shop/image/qa/ami-id)");
     expect(readFileSync(join(project, ".github", "workflows", "drift.yml"), "utf8")).toContain("drift-qa:");
     expect(readFileSync(join(project, "README.md"), "utf8")).not.toMatch(/has no `backend` yet/);
     // The config itself stays as edited; no other directory appears.
@@ -294,7 +296,7 @@ describe("create-immutable-app (in-process)", () => {
 
   it("asks the questions on a TTY and writes the answers", async () => {
     const prompter = scriptedPrompter([
-      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", false, false, true,
+      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", "acme/shop", false, false, true,
     ]);
     const r = await runCli([], { cwd, prompter });
     expect(r.stderr).toBe("");
@@ -317,13 +319,14 @@ describe("create-immutable-app (in-process)", () => {
     expect(config).toMatchObject({
       appName: "shop", region: "eu-west-1", appPort: 3000, healthCheckPath: "/healthz", config: { LOG_LEVEL: "debug" },
       secrets: ["DB_PASSWORD"], environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
+      github: { repository: "acme/shop" },
     });
   });
 
   describe("the summary to confirm", () => {
     /** Every question answered by its default: name from [dir], then install and git as given. */
     const defaults = (confirm: boolean, log: PromptLog[] = []) => scriptedPrompter([
-      "", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", confirm,
+      "", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", confirm,
     ], log);
 
     it("comes last, through the prompter, and says what goes where", async () => {

@@ -72,7 +72,7 @@ describe("resolveAnswers", () => {
   it("asks about the install with the chosen package manager's command", async () => {
     const log: PromptLog[] = [];
     await resolve(["--name", "shop", "--use-pnpm"], {
-      prompts: ["", "", "", "", "", "", "", "", false, "", "new", "", "", "", true, true],
+      prompts: ["", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", true, true],
       log,
     });
     expect(log.map((q) => q.message)).toContain("Install dependencies now (pnpm install)?");
@@ -88,8 +88,8 @@ describe("resolveAnswers", () => {
     const log: PromptLog[] = [];
     const a = await resolve(["shop", "--region", "eu-west-1"], {
       file: { appPort: 3000, healthCheckPath: "/ready" },
-      // Asked: name, environments, instance type, min, max, image, dockerfile, certificate, network, config, secrets, install, git.
-      prompts: ["", "staging", "t3.micro", "1", "2", "", false, "", "new", "10.5.0.0/16", "LOG_LEVEL=debug", "", "", false, false],
+      // Asked: name, environments, instance type, min, max, image, dockerfile, certificate, network, config, secrets, GitHub repository, install, git.
+      prompts: ["", "staging", "t3.micro", "1", "2", "", false, "", "new", "10.5.0.0/16", "LOG_LEVEL=debug", "", "", "", false, false],
       log,
     });
     expect(a.region).toBe("eu-west-1");
@@ -112,7 +112,7 @@ describe("resolveAnswers", () => {
 
   it("asks for an existing VPC's ids when the user picks it", async () => {
     const a = await resolve(["--name", "shop"], {
-      prompts: ["", "", "", "", "", "", "", "", false, "", "existing", "vpc-0123456789abcdef0", "subnet-00000001,subnet-00000002", "subnet-00000003, subnet-00000004", "", "", true, true],
+      prompts: ["", "", "", "", "", "", "", "", false, "", "existing", "vpc-0123456789abcdef0", "subnet-00000001,subnet-00000002", "subnet-00000003, subnet-00000004", "", "", "", true, true],
     });
     expect(a.network).toEqual({ mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-00000001", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] });
   });

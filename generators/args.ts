@@ -33,6 +33,7 @@ export const FLAG_SPECS = {
   "private-subnets": { kind: "list" },
   config: { kind: "repeat" },
   secret: { kind: "repeat" },
+  "github-repo": { kind: "string" },
   "config-file": { kind: "string" },
   install: { kind: "boolean", negatable: true },
   git: { kind: "boolean", negatable: true },
@@ -70,6 +71,8 @@ export interface Flags {
   /** `--config KEY=VALUE`, in order. */
   readonly config?: ReadonlyArray<readonly [string, string]>;
   readonly secrets?: readonly string[];
+  /** `--github-repo owner/name`: the repository whose workflows deploy (the bootstrap stack trusts it). */
+  readonly githubRepo?: string;
   /** The answers file and the flag it was given with (`--config-file`, or `--config` without `=`). */
   readonly configFile?: { readonly path: string; readonly flag: string };
   readonly install?: boolean;
@@ -209,6 +212,7 @@ export function parseArgs(argv: readonly string[]): Flags {
     privateSubnets: get("private-subnets"),
     config: pairs.length > 0 ? pairs : undefined,
     secrets: secrets.length > 0 ? secrets : undefined,
+    githubRepo: get("github-repo"),
     configFile,
     install: get("install"),
     git: get("git"),

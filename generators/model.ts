@@ -46,6 +46,7 @@ const FIELD_ANSWERS: ReadonlyArray<readonly [RegExp, AnswerKey, string]> = [
   [/^network/, "network", "--vpc-cidr"],
   [/^config\b/, "config", "--config"],
   [/^secrets\b/, "secrets", "--secret"],
+  [/^github\.repository$/, "githubRepo", "--github-repo"],
 ];
 
 /** The config object the answers describe; fields of the answers file without a question pass through. */
@@ -72,6 +73,10 @@ export function configFromAnswers(a: Answers): Record<string, unknown> {
     config: a.config,
     secrets: a.secrets,
     image: isRecord(fileImage) ? { ...fileImage, containerImage: a.image } : rest.image,
+    // The file's other github fields (branch, oidcProviderArn) stay; the flag or prompt sets the repository.
+    ...(a.githubRepo !== undefined && a.sources.githubRepo !== "file"
+      ? { github: { ...(isRecord(rest.github) ? rest.github : {}), repository: a.githubRepo } }
+      : {}),
     environments: envs,
   };
 }

@@ -4,14 +4,14 @@
  * changes with the answers, from this package's own templates; values are escaped for their target.
  */
 import Handlebars from "handlebars";
-import { CONFIG_FILE, DEFAULTS, EnvironmentConfig } from "../managed/config";
-import { configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
-import { CHECKOV_CONFIG_FILE, checkovSkips, renderCheckovConfig } from "../managed/checkov";
+import { CONFIG_FILE, DEFAULTS } from "../managed/config";
+import { CI_SESSION_SECONDS, configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
+import { CHECKOV_CONFIG_FILE, CHECKOV_VERSION, checkovSkips, renderCheckovConfig } from "../managed/checkov";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { buildManifest, MANIFEST_FILE } from "./manifest";
 import { ProjectModel } from "./model";
-import { packageManagerView } from "./package-manager";
+import { PackageManager, packageManagerView, runScript } from "./package-manager";
 import { Sources } from "./package-files";
 
 export interface GeneratedFile {
@@ -46,11 +46,11 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
   files.set(pkrvarsFile(config), { contents: renderPkrVars(packerVarsOf(config, PROJECT_VERSION)) });
 
   const view = templateView(model);
-  const partials = partialsOf(sources);
-  const render = (name: string): string => compile(sources, name)(view, { partials });
+  const render = (name: string): string => compile(sources, name)(view);
   files.set("README.md", { contents: render("README.md.hbs") });
   files.set(".github/workflows/ci.yml", { contents: render("ci.yml.hbs") });
   files.set(".github/workflows/drift.yml", { contents: render("drift.yml.hbs") });
+  files.set(".github/workflows/images-prune.yml", { contents: render("images-prune.yml.hbs") });
   files.set(".gitignore", { contents: template(sources, "gitignore") });
   files.set(CHECKOV_CONFIG_FILE, { contents: renderCheckovConfig(config) });
   for (const [name, text] of sources.templates) {
@@ -100,6 +100,8 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       // terraform plan / apply of one environment, then its rollout by instance refresh (managed/deploy.ts).
       plan: "node --import tsx managed/deploy.ts --plan",
       deploy: "node --import tsx managed/deploy.ts",
+      // Once per account, with administrator credentials: CI's roles (managed/bootstrap.ts).
+      bootstrap: "node --import tsx managed/bootstrap.ts",
       // checkov on every synthesized stack, with the skips of .checkov.yaml (managed/security.ts).
       security: "node --import tsx managed/security.ts",
       test: "tsc --noEmit && jest",
@@ -158,6 +160,7 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
   const { config } = model;
   const app = config.appName;
   const firstEnv = config.environments[0].name;
+  const branch = config.github?.branch ?? DEFAULTS.github.branch;
   const environments = config.environments.map((env, i) => {
     const amiParameter = env.amiSource.mode === "ssm" ? env.amiSource.parameter : "";
     const previous = i > 0 ? config.environments[i - 1].amiSource : undefined;
@@ -165,6 +168,8 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     const bakePublishes = amiParameter !== "" && amiParameter === config.image.amiParameter;
     return {
       name: env.name,
+      /** The job of its deploy in ci.yml (and of its plan in drift.yml, as drift-<name>). */
+      job: `deploy-${env.name}`,
       previous: i > 0 ? config.environments[i - 1].name : "",
       instanceType: env.instanceType,
       min: env.minCapacity,
@@ -187,9 +192,12 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
       promotedBefore: amiParameter !== "" && previousParameter === amiParameter,
       /** health_check_url is https://<ALB DNS name>/..., which the certificate (for the user's domain) does not cover. */
       https: env.certificateArn !== undefined,
-      refreshPreferences: JSON.stringify(manualRefreshPreferences(env)),
       natGateways: env.natGateways,
       waf: env.waf,
+      /** CI's deploy of this environment: the baked image by --ami, or none for resolve:ssm. */
+      deployCommand: amiParameter !== ""
+        ? runScript(model.packageManager, "deploy", env.name, "--auto-approve")
+        : runScript(model.packageManager, "deploy", env.name, "--ami", "\"$AMI_ID\"", "--auto-approve"),
     };
   });
   const ssmEnvironments = environments.filter((e) => e.ssm);
@@ -236,24 +244,35 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     bootstrap: config.github !== undefined,
     keepImages: config.image.keepImages,
     checkovSkips: checkovSkips(config),
+    /** The branch whose pushes bake and deploy: github.branch, or its default before there is a github block. */
+    branch,
+    /** The jobs that assume a role run only for this (never for a pull request). */
+    onBranch: `(github.event_name == 'push' || github.event_name == 'workflow_dispatch') && github.ref == 'refs/heads/${branch}'`,
+    ciSessionSeconds: CI_SESSION_SECONDS,
+    checkovVersion: CHECKOV_VERSION,
+    ci: ciSetup(model.packageManager),
+    /** Commands the workflows' shared steps run, whatever job (and context) they are in. */
+    commands: {
+      bootstrap: runScript(model.packageManager, "bootstrap"),
+      synth: runScript(model.packageManager, "synth"),
+    },
   };
 }
 
-/**
- * Preferences of an instance refresh started by hand (a new image behind an SSM parameter, a new secret
- * value): the group's own settings, except that skip matching is off, because the launch template has
- * not changed and every instance would match it; and no auto rollback, which AWS supports neither
- * without a desired configuration nor with an SSM parameter as the image.
- */
-export function manualRefreshPreferences(env: EnvironmentConfig): Record<string, unknown> {
-  return {
-    MinHealthyPercentage: env.minHealthyPercentage,
-    MaxHealthyPercentage: 200,
-    InstanceWarmup: env.instanceWarmupSeconds,
-    SkipMatching: false,
-    ScaleInProtectedInstances: "Refresh",
-    StandbyInstances: "Terminate",
-  };
+/** How a CI job gets the package manager and caches its downloads. */
+function ciSetup(pm: PackageManager): Record<string, unknown> {
+  switch (pm) {
+    case "npm": return { corepack: false, bun: false, cachePath: "" };
+    // pnpm and Yarn (Berry) come with Node.js through corepack; setup-node's own cache needs them first.
+    case "pnpm": return { corepack: true, bun: false, cachePath: "~/.local/share/pnpm/store", lockfileHash: "hashFiles('pnpm-lock.yaml')" };
+    case "yarn": return { corepack: true, bun: false, cachePath: "~/.yarn/berry/cache", lockfileHash: "hashFiles('yarn.lock')" };
+    case "bun": return { corepack: false, bun: true, cachePath: "~/.bun/install/cache", lockfileHash: "hashFiles('bun.lock', 'bun.lockb')" };
+  }
+}
+
+/** One template or partial of `sources`, rendered with the project's view (a partial as `{{> name}}` renders it). */
+export function renderTemplate(model: ProjectModel, sources: Sources, name: string): string {
+  return compile(sources, name)(templateView(model));
 }
 
 const hbs = Handlebars.create();
@@ -262,6 +281,7 @@ hbs.registerHelper("gha", (expr: string) => `\${{ ${expr} }}`);
 // A YAML/JSON double-quoted scalar: JSON string syntax is valid in both.
 hbs.registerHelper("quote", (value: unknown) => JSON.stringify(String(value)));
 hbs.registerHelper("join", (list: Array<{ name: string }>, sep: string) => list.map((x) => x.name).join(sep));
+hbs.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map(String).join(""));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
@@ -269,20 +289,15 @@ function compile(sources: Sources, name: string): Handlebars.TemplateDelegate {
   const key = `${sources.root}:${name}`;
   let fn = compiled.get(key);
   if (!fn) {
+    // templates/partials/<name>.md.hbs is `{{> <name>}}` in any template, from the same sources.
+    for (const [path, text] of sources.templates) {
+      const partial = /^partials\/(.+?)(\.[a-z]+)?\.hbs$/.exec(path);
+      if (partial) hbs.registerPartial(partial[1], text);
+    }
     fn = hbs.compile(template(sources, name), { noEscape: true, strict: true });
     compiled.set(key, fn);
   }
   return fn;
-}
-
-/** templates/partials/<name>.md.hbs (or .hbs) as the partial {{> <name>}}. */
-function partialsOf(sources: Sources): Record<string, Handlebars.TemplateDelegate> {
-  const partials: Record<string, Handlebars.TemplateDelegate> = {};
-  for (const name of sources.templates.keys()) {
-    const match = /^partials\/([a-z0-9-]+)(\.md)?\.hbs$/.exec(name);
-    if (match) partials[match[1]] = compile(sources, name);
-  }
-  return partials;
 }
 
 function template(sources: Sources, name: string): string {

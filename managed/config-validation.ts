@@ -81,6 +81,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
   const github = readGitHub(r, o.github, region);
   const natGateways = network.mode === "new" ? network.natGateways : undefined;
   const environments = readEnvironments(r, o.environments, appName, { certificateArn, amiSource, region, natGateways, waf });
+  if (github) checkCiScopes(r, environments);
   const image = readImage(r, o.image, appName, environments);
   checkImageParameters(r, appName, amiSource, environments, o.image);
 
@@ -533,4 +534,17 @@ function readGitHub(r: Reader, value: Json, region: string): GitHubConfig | unde
   }
   const branch = r.matching("github.branch", o.branch, PATTERNS.gitBranch, "a branch name like main", DEFAULTS.github.branch)!;
   return { repository: repository ?? "", oidcProviderArn, branch };
+}
+
+/**
+ * A deploy role manages its environment's resources by the name prefix `<app>-<env>-` (stacks/ci-policies.ts):
+ * with environments `staging` and `staging-eu`, staging's role would match staging-eu's resources too.
+ */
+function checkCiScopes(r: Reader, environments: readonly EnvironmentConfig[]): void {
+  environments.forEach((env, i) => {
+    const wider = environments.find((other) => env.name.startsWith(`${other.name}-`));
+    if (wider) {
+      r.fail(`environments[${i}].name`, `${quote(env.name)} starts with ${quote(`${wider.name}-`)}: ${wider.name}'s deploy role, which manages the names ${wider.name}-*, would reach ${env.name}'s resources too; rename one (e.g. ${env.name.replace(`${wider.name}-`, "")}-${wider.name})`);
+    }
+  });
 }

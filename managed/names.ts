@@ -145,3 +145,49 @@ export const MANAGED_BY = "create-immutable-app";
  */
 export const RESERVED_ENV_NAMES =
   /^(APP_NAME|APP_ENV|AWS_REGION|APP_PORT|APP_DOCKER_ENV_ARGS|PATH|HOME|LD_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*)$/;
+
+/**
+ * The IAM path of everything the bootstrap stack creates for CI (roles, the permissions boundaries).
+ * The environments' own roles live at the default path `/`, so `role/<app>-<env>-*`, the pattern a
+ * deploy role may manage, never matches a CI role (a role's ARN includes its path).
+ */
+export const CI_IAM_PATH = "/github-actions/";
+
+/** The role that bakes images (pushes to the configured branch only). */
+export function bakeRoleName(app: string): string {
+  return `${app}-bake`;
+}
+
+/** The read-only role of the scheduled drift plan (the configured branch, no GitHub environment). */
+export function driftRoleName(app: string): string {
+  return `${app}-drift`;
+}
+
+/** The role that deploys one environment (its GitHub environment only). */
+export function deployRoleName(app: string, env: string): string {
+  return `${resourcePrefix(app, env)}-deploy`;
+}
+
+/**
+ * The managed policy every role an environment's stack creates must carry as its permissions boundary,
+ * at CI_IAM_PATH: the deploy role may create roles only with it.
+ */
+export function permissionsBoundaryName(app: string, env: string): string {
+  return `${resourcePrefix(app, env)}-boundary`;
+}
+
+/** The boundary's ARN, from the account id (a Terraform local in the stacks). */
+export function permissionsBoundaryArn(partition: string, accountId: string, app: string, env: string): string {
+  return `arn:${partition}:iam::${accountId}:policy${CI_IAM_PATH}${permissionsBoundaryName(app, env)}`;
+}
+
+/** The issuer of GitHub Actions' OIDC tokens, and the host part of its IAM provider's ARN. */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * How long a CI role's session may last, in seconds: a deploy job waits up to an hour for the instance
+ * refresh (managed/rollout.sh, --timeout 3600) after terraform apply, and a bake takes long too. The
+ * roles allow it (max_session_duration; IAM allows up to 12 hours) and the workflows ask for it
+ * (configure-aws-credentials' role-duration-seconds).
+ */
+export const CI_SESSION_SECONDS = 7200;

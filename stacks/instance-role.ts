@@ -14,6 +14,12 @@ export interface InstanceRoleProps {
   /** The environment's key, which encrypts its secrets. */
   readonly keyArn: string;
   readonly logGroupArn: string;
+  /**
+   * ARN of the managed policy the role carries as its permissions boundary (the bootstrap stack's, when
+   * CI deploys: the deploy role may create roles only with it).
+   * @default none
+   */
+  readonly permissionsBoundary?: string;
 }
 
 /** The instance role's one policy, by statement id: what each grant is for. */
@@ -39,6 +45,7 @@ export class InstanceRole extends Construct {
     this.role = new IamRole(this, "role", {
       namePrefix: `${namePrefix}-`,
       description: `Instances of ${namePrefix}`,
+      permissionsBoundary: props.permissionsBoundary,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],

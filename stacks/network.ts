@@ -28,7 +28,13 @@ export interface NetworkProps {
   /** One NAT gateway, or one per zone (a new VPC only). */
   readonly natGateways: NatGateways;
   /** Flow logs of a new VPC go to this log group, encrypted with this key. */
-  readonly flowLogs: { readonly logGroupName: string; readonly retentionDays: number; readonly keyArn: string };
+  readonly flowLogs: {
+    readonly logGroupName: string;
+    readonly retentionDays: number;
+    readonly keyArn: string;
+    /** ARN of the flow-log role's permissions boundary (see InstanceRoleProps.permissionsBoundary). @default none */
+    readonly permissionsBoundary?: string;
+  };
   /**
    * Created before the log group, so that CloudWatch Logs may use the key ("If you attempt to
    * associate a KMS key with the log group but the KMS key does not exist ... you receive an
@@ -155,6 +161,7 @@ export class Network extends Construct {
     const role = new IamRole(this, "flow-logs-role", {
       namePrefix: `${props.namePrefix}-flow-`,
       description: `VPC flow logs of ${props.namePrefix}`,
+      permissionsBoundary: props.flowLogs.permissionsBoundary,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{

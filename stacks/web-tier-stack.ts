@@ -3,11 +3,12 @@ import { TerraformElement, TerraformOutput, TerraformStack, TerraformVariable, T
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { AppConfig, EnvironmentConfig } from "../managed/config";
-import { PATTERNS } from "../managed/aws-rules";
+import { partitionOf, PATTERNS } from "../managed/aws-rules";
 import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
 import { escapeTfStringMap } from "../managed/escape";
 import {
-  flowLogGroupName, kmsAliasName, logGroupName, MANAGED_BY, parameterPath, resourcePrefix, rolloutAlarmNames, wafLogGroupName,
+  flowLogGroupName, kmsAliasName, logGroupName, MANAGED_BY, parameterPath, permissionsBoundaryArn, resourcePrefix, rolloutAlarmNames,
+  wafLogGroupName,
 } from "../managed/names";
 import { refreshPreferences } from "../managed/rollout";
 import { EncryptionKey } from "./encryption-key";
@@ -82,13 +83,15 @@ export class WebTierStack extends TerraformStack {
       preventDestroy: env.deletionProtection,
     });
     const accountId = this.key.accountId;
+    // With CI (config.github), the deploy role may create roles only with the bootstrap stack's boundary.
+    const permissionsBoundary = config.github ? permissionsBoundaryArn(partitionOf(region), accountId, app, env.name) : undefined;
     this.network = new Network(this, "network", {
       network: config.network,
       namePrefix: prefix,
       region,
       accountId,
       natGateways: env.natGateways,
-      flowLogs: { logGroupName: flowLogGroupName(app, env.name), retentionDays: env.logRetentionDays, keyArn: this.key.key.arn },
+      flowLogs: { logGroupName: flowLogGroupName(app, env.name), retentionDays: env.logRetentionDays, keyArn: this.key.key.arn, permissionsBoundary },
       keyPolicy: this.key.policy,
     });
     this.loadBalancer = new LoadBalancer(this, "load-balancer", {
@@ -134,6 +137,7 @@ export class WebTierStack extends TerraformStack {
       parameterPath: this.parameters.path,
       keyArn: this.key.key.arn,
       logGroupArn: this.logGroup.arn,
+      permissionsBoundary,
     });
     this.fleet = new Fleet(this, "fleet", {
       appName: app,

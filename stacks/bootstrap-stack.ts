@@ -1,0 +1,156 @@
+import { Construct } from "constructs";
+import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { AppConfig, GitHubConfig } from "../managed/config";
+import { partitionOf } from "../managed/aws-rules";
+import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
+import { escapeTfStringMap } from "../managed/escape";
+import {
+  bakeRoleName, CI_IAM_PATH, CI_SESSION_SECONDS, deployRoleName, driftRoleName, GITHUB_OIDC_HOST, MANAGED_BY, permissionsBoundaryName,
+} from "../managed/names";
+import {
+  bakePolicy, boundaryPolicy, CiPolicyContext, deployPolicies, driftPolicy, GITHUB_OIDC_AUDIENCE, githubSubject, githubTrustPolicy,
+} from "./ci-policies";
+
+/** The stack's name: `cdktf.out/stacks/bootstrap`, `terraform/bootstrap` on export (managed/aws-rules.ts reserves it). */
+export const BOOTSTRAP_STACK = "bootstrap";
+
+export interface BootstrapStackProps {
+  /** The validated configuration, with its github block. */
+  readonly config: AppConfig;
+}
+
+
+/**
+ * What CI needs in the account, created once by someone with administrator credentials
+ * (`npm run bootstrap`): the GitHub OIDC provider (or the existing one), a bake role for pushes to the
+ * configured branch, a read-only drift role for the scheduled plan on that branch, and one deploy role
+ * per environment, each trusted only for its GitHub environment; and, per environment, the permissions
+ * boundary that every role the environment's stack creates carries. Roles and their rights:
+ * stacks/ci-policies.ts.
+ *
+ * The account id is a variable (`npm run bootstrap` passes the caller's), not a data source, so that
+ * the plan is complete offline and every trust policy can be read in it.
+ */
+export class BootstrapStack extends TerraformStack {
+  public readonly accountId: TerraformVariable;
+  /** Created only when github.oidcProviderArn is empty. */
+  public readonly oidcProvider?: IamOpenidConnectProvider;
+  public readonly providerArn: string;
+  public readonly bakeRole: IamRole;
+  public readonly driftRole: IamRole;
+  public readonly deployRoles: Readonly<Record<string, IamRole>>;
+  public readonly boundaries: Readonly<Record<string, IamPolicy>>;
+
+  constructor(scope: Construct, props: BootstrapStackProps) {
+    const github = props.config.github;
+    if (!github) throw new Error("the bootstrap stack needs github.repository in immutable.config.json");
+    super(scope, BOOTSTRAP_STACK);
+    const { config } = props;
+    const app = config.appName;
+    const partition = partitionOf(config.region);
+
+    configureBackend(this, BOOTSTRAP_STACK, config.backend);
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    // environment=bootstrap: no deploy role's tag conditions (environment=<env>) match these resources.
+    const tags = { ...escapeTfStringMap(config.tags), app, environment: BOOTSTRAP_STACK, "managed-by": MANAGED_BY };
+    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags }] });
+
+    this.accountId = new TerraformVariable(this, "account_id", {
+      type: "string",
+      description: "The AWS account the roles are created in (npm run bootstrap passes the caller's, from aws sts get-caller-identity)",
+      validation: [{ condition: "${can(regex(\"^[0-9]{12}$\", var.account_id))}", errorMessage: "The account_id value must be 12 digits." }],
+    });
+    const accountId = this.accountId.stringValue;
+    // IAM allows one provider per URL in an account (CreateOpenIDConnectProvider: "You cannot register
+    // the same provider multiple times in a single Amazon Web Services account"): create it, or use the
+    // one github.oidcProviderArn names. Its ARN is arn:<partition>:iam::<account>:oidc-provider/<host>.
+    const providerArn = github.oidcProviderArn || `arn:${partition}:iam::${accountId}:oidc-provider/${GITHUB_OIDC_HOST}`;
+    if (!github.oidcProviderArn) {
+      this.oidcProvider = new IamOpenidConnectProvider(this, "github", {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIdList: [GITHUB_OIDC_AUDIENCE],
+        // No thumbprint: "AWS secures communication with some OIDC identity providers (IdPs) through our
+        // library of trusted root certificate authorities (CAs) instead of using a certificate
+        // thumbprint" (IAM API Reference, CreateOpenIDConnectProvider), GitHub's among them; the
+        // provider's thumbprint_list is optional (hashicorp/aws 5.100.0).
+      });
+    }
+    this.providerArn = providerArn;
+    const dependsOn = this.oidcProvider ? [this.oidcProvider] : [];
+    const ctx: CiPolicyContext = { config, partition, accountId };
+
+    const role = (id: string, name: string, subject: string, description: string): IamRole => {
+      const r = new IamRole(this, id, {
+        name,
+        path: CI_IAM_PATH,
+        description,
+        maxSessionDuration: CI_SESSION_SECONDS,
+        assumeRolePolicy: JSON.stringify(githubTrustPolicy(providerArn, subject)),
+        dependsOn,
+      });
+      if (github.oidcProviderArn) {
+        // The existing provider must be the account's own: a role cannot trust another account's provider.
+        r.addOverride("lifecycle.precondition", [{
+          condition: `\${var.account_id == "${github.oidcProviderArn.split(":")[4]}"}`,
+          error_message: `github.oidcProviderArn is a provider of account ${github.oidcProviderArn.split(":")[4]}, not of the account_id given.`,
+        }]);
+      }
+      return r;
+    };
+    const inline = (id: string, target: IamRole, name: string, policy: unknown): IamRolePolicy =>
+      new IamRolePolicy(this, id, { name, role: target.id, policy: JSON.stringify(policy) });
+
+    const branch = { branch: github.branch };
+    this.bakeRole = role("bake", bakeRoleName(app), githubSubject(github.repository, branch),
+      `Bakes ${app}'s images: GitHub Actions on pushes to ${github.branch} of ${github.repository}`);
+    inline("bake-policy", this.bakeRole, "bake", bakePolicy(ctx));
+    this.driftRole = role("drift", driftRoleName(app), githubSubject(github.repository, branch),
+      `Plans ${app}'s environments read-only: the scheduled drift check on ${github.branch} of ${github.repository}`);
+    inline("drift-policy", this.driftRole, "read", driftPolicy(ctx));
+
+    const deployRoles: Record<string, IamRole> = {};
+    const boundaries: Record<string, IamPolicy> = {};
+    for (const env of config.environments) {
+      const id = env.name.replace(/-/g, "_");
+      boundaries[env.name] = new IamPolicy(this, `boundary_${id}`, {
+        name: permissionsBoundaryName(app, env.name),
+        path: CI_IAM_PATH,
+        description: `Permissions boundary of the roles ${app} ${env.name} creates (instance role, flow-log role)`,
+        policy: JSON.stringify(boundaryPolicy(ctx, env)),
+      });
+      const deploy = role(`deploy_${id}`, deployRoleName(app, env.name), githubSubject(github.repository, { environment: env.name }),
+        `Deploys ${app} ${env.name}: GitHub Actions jobs of the ${env.name} environment of ${github.repository}`);
+      // Managed policies, one per concern: together they exceed the 10,240 characters IAM allows for a
+      // role's inline policies (IAM User Guide, reference_iam-quotas.html).
+      for (const [part, policy] of Object.entries(deployPolicies(ctx, env))) {
+        const managed = new IamPolicy(this, `deploy_${id}_${part}`, {
+          name: `${deployRoleName(app, env.name)}-${part}`,
+          path: CI_IAM_PATH,
+          description: `${app} ${env.name} deploy: ${part}`,
+          policy: JSON.stringify(policy),
+        });
+        new IamRolePolicyAttachment(this, `deploy_${id}_${part}_attachment`, { role: deploy.name, policyArn: managed.arn });
+      }
+      deployRoles[env.name] = deploy;
+    }
+    this.deployRoles = deployRoles;
+    this.boundaries = boundaries;
+    this.addOutputs(github);
+  }
+
+  private addOutputs(github: GitHubConfig): void {
+    new TerraformOutput(this, "oidc_provider_arn", { value: this.providerArn, description: "The account's GitHub OIDC provider the roles trust" });
+    new TerraformOutput(this, "bake_role_arn", { value: this.bakeRole.arn, description: "Repository variable AWS_BAKE_ROLE_ARN" });
+    new TerraformOutput(this, "drift_role_arn", { value: this.driftRole.arn, description: "Repository variable AWS_DRIFT_ROLE_ARN" });
+    new TerraformOutput(this, "deploy_role_arns", {
+      value: Object.fromEntries(Object.entries(this.deployRoles).map(([env, r]) => [env, r.arn])),
+      description: `Per GitHub environment of ${github.repository}: its variable AWS_ROLE_ARN`,
+    });
+  }
+}
