@@ -68,7 +68,6 @@ describe("every aws command a generated project prints", () => {
   it.each(projects)("%s: README and workflows", async (_name, argv, file) => {
     const files = await render(argv, file);
     const lines = [...readmeLines(files), ...workflowLines(files)];
-    if (process.env.DEBUG_AWS_LINES) console.log(lines);
     expect(lines.length).toBeGreaterThan(2);
     const { vectors, stderr } = runLines(lines, {});
     expect(stderr).toBe("");

@@ -104,15 +104,16 @@ function insertAfter(text: string, line: string, added: string, stable: string):
   return replaceLine(text, line, `${line}\n${added}`, stable, 0);
 }
 
-/** The team's resource: an uploads bucket in every environment's stack (stacks/app.ts). */
-function editApp(text: string, stable: string): string {
-  const importLine = 'import { WebTierStack } from "./web-tier-stack";';
+/**
+ * The team's resource: an uploads bucket in every environment's stack, where the stack's comment says
+ * to add one (stacks/web-tier-stack.ts), on lines the new version left as they were.
+ */
+function editStack(text: string, stable: string): string {
+  const importLine = 'import { AwsProvider } from "@cdktf/provider-aws/lib/provider";';
   const withImport = insertAfter(text, importLine, 'import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";', stable);
-  return replaceLine(withImport, "  return config.environments.map((environment) => new WebTierStack(app, { config, environment }));", [
-    "  const stacks = config.environments.map((environment) => new WebTierStack(app, { config, environment }));",
-    "  // Ours: an uploads bucket beside each environment's web tier.",
-    "  for (const stack of stacks) new S3Bucket(stack, \"team-uploads\", { bucketPrefix: `${config.appName}-uploads-` });",
-    "  return stacks;",
+  return insertAfter(withImport, "    const app = config.appName;", [
+    "    // Ours: an uploads bucket beside the web tier.",
+    "    new S3Bucket(this, \"team-uploads\", { bucketPrefix: `${app}-uploads-` });",
   ].join("\n"), stable);
 }
 
@@ -145,7 +146,7 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   beforeAll(async () => {
     fresh = await generated("debug");
     dir = project010({ git: true });
-    writeFileSync(join(dir, "stacks/app.ts"), editApp(read(dir, "stacks/app.ts"), read(fresh, "stacks/app.ts")));
+    writeFileSync(join(dir, "stacks/web-tier-stack.ts"), editStack(read(dir, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts")));
     writeFileSync(join(dir, ".github/workflows/ci.yml"), editCi(read(dir, ".github/workflows/ci.yml"), read(fresh, ".github/workflows/ci.yml")));
     teamScript = editInstallScript(read(dir, "packer/scripts/install-app.sh"), read(fresh, "packer/scripts/install-app.sh"));
     writeFileSync(join(dir, "packer/scripts/install-app.sh"), teamScript.text);
@@ -184,12 +185,12 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   });
 
   it("keeps the team's edits and brings the new version's files: merged where both changed a file", () => {
-    expect(result.stdout).toMatch(/^  merge +stacks\/app\.ts \(your changes and the new version's; base from git [0-9a-f]{7}\)$/m);
+    expect(result.stdout).toMatch(/^  merge +stacks\/web-tier-stack\.ts \(your changes and the new version's; base from git [0-9a-f]{7}\)$/m);
     expect(result.stdout).toMatch(/^  merge +\.github\/workflows\/ci\.yml /m);
-    expect(read(dir, "stacks/app.ts")).toBe(editApp(read(fresh, "stacks/app.ts"), read(fresh, "stacks/app.ts")));
+    expect(read(dir, "stacks/web-tier-stack.ts")).toBe(editStack(read(fresh, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts")));
     expect(read(dir, ".github/workflows/ci.yml")).toBe(editCi(read(fresh, ".github/workflows/ci.yml"), read(fresh, ".github/workflows/ci.yml")));
     // Every other file this version writes arrives as it is (the machinery, the fixed stacks and image).
-    const merged = new Set(["stacks/app.ts", ".github/workflows/ci.yml", "packer/scripts/install-app.sh", "immutable.config.json", MANIFEST_FILE]);
+    const merged = new Set(["stacks/web-tier-stack.ts", ".github/workflows/ci.yml", "packer/scripts/install-app.sh", "immutable.config.json", MANIFEST_FILE]);
     for (const [path, hash] of Object.entries(treeSnapshot(fresh))) {
       if (!merged.has(path)) expect([path, afterUpgrade[path]]).toEqual([path, hash]);
     }
@@ -222,7 +223,7 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
     expect(manifest.version).toBe(VERSION);
     expect(manifest.obsolete["stacks/config.ts"]).toBe(sha256(FIXTURE.files["stacks/config.ts"].contents));
     expect(Object.keys(manifest.obsolete)).not.toContain("stacks/fleet.ts");
-    expect(manifest.files["stacks/app.ts"]).toBe(sha256(read(fresh, "stacks/app.ts")));
+    expect(manifest.files["stacks/web-tier-stack.ts"]).toBe(sha256(read(fresh, "stacks/web-tier-stack.ts")));
   });
 
   it("refuses to run again while the clash is unresolved; once resolved, a second run changes nothing", async () => {
@@ -330,14 +331,14 @@ describe("upgrade of a 0.1.0 project without git (and so without a base)", () =>
   let dir: string;
   let fresh: string;
   let before: Record<string, string>;
-  let teamApp: string;
+  let teamStack: string;
   let result: { code: number; stdout: string; stderr: string };
 
   beforeAll(async () => {
     fresh = await generated("info");
     dir = project010({ git: false });
-    teamApp = editApp(read(dir, "stacks/app.ts"), read(fresh, "stacks/app.ts"));
-    writeFileSync(join(dir, "stacks/app.ts"), teamApp);
+    teamStack = editStack(read(dir, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts"));
+    writeFileSync(join(dir, "stacks/web-tier-stack.ts"), teamStack);
     before = treeSnapshot(dir);
   });
 
@@ -361,18 +362,18 @@ describe("upgrade of a 0.1.0 project without git (and so without a base)", () =>
     expect(result.stdout).toMatch(/^  replace +stacks\/fleet\.ts \(untouched since generated\)$/m);
     expect(read(dir, "stacks/fleet.ts")).toBe(read(fresh, "stacks/fleet.ts"));
     // The team's stack file and the files 0.1.0 rendered from the answers: no base, so both sides, marked.
-    for (const path of ["stacks/app.ts", "README.md", "package.json"]) {
-      const why = path === "stacks/app.ts" ? "changed, and no base to merge with" : "no record of what 0.1.0 wrote here";
+    for (const path of ["stacks/web-tier-stack.ts", "README.md", "package.json"]) {
+      const why = path === "stacks/web-tier-stack.ts" ? "changed, and no base to merge with" : "no record of what 0.1.0 wrote here";
       expect(result.stdout).toMatch(new RegExp(`^  conflict +${escapeRegExp(path)} \\(${why} \\(no git history of what was generated\\): every differing hunk marked\\)$`, "m"));
       const text = read(dir, path);
       expect(text).toMatch(/^<<<<<<< ours \(your project\)$/m);
       expect(text).not.toMatch(/^\|\|\|\|\|\|\| /m);
-      const ours = path === "stacks/app.ts" ? teamApp : FIXTURE.files[path].contents;
+      const ours = path === "stacks/web-tier-stack.ts" ? teamStack : FIXTURE.files[path].contents;
       expect(resolved(text, "ours")).toBe(ours);
       expect(resolved(text, "theirs")).toBe(read(fresh, path));
       expect(read(dir, `${path}.orig`)).toBe(ours);
     }
-    expect(result.stdout).toContain("Your version of stacks/app.ts is kept as stacks/app.ts.orig (it is not in git HEAD).\n");
+    expect(result.stdout).toContain("Your version of stacks/web-tier-stack.ts is kept as stacks/web-tier-stack.ts.orig (it is not in git HEAD).\n");
     for (const path of Object.keys(before)) expect([path, existsSync(join(dir, path))]).toEqual([path, true]);
   });
 });

@@ -24,10 +24,15 @@ export interface CheckResult {
 }
 
 export function checkWithCli(vectors: readonly string[][]): CheckResult[] {
-  // A region, as a reader's configuration (or the workflow's AWS_REGION) gives one; no credentials.
+  // A region, as a reader's configuration (or the workflow's AWS_REGION) gives one, and fake
+  // credentials: nothing is sent, and the CLI must not go looking for real ones (the instance
+  // metadata service, config files).
   const result = spawnSync(venvTool("python"), [CHECKER], {
-    input: JSON.stringify(vectors), encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? "us-east-1" },
+    input: JSON.stringify(vectors), encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 120_000,
+    env: {
+      ...process.env, AWS_DEFAULT_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    },
   });
   if (result.status !== 0) throw new Error(`aws_cli_check.py failed (${result.status}):\n${result.stderr}`);
   return JSON.parse(result.stdout);

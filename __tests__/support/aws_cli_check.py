@@ -17,6 +17,12 @@ takes those, a printed command should not rely on it); it records the operation 
 and returns 0, so that nothing is sent and no credentials are needed. A vector whose command is not
 an AWS operation (a customization that calls no API, or a name the CLI does not know) never reaches
 the handler and is reported as such.
+
+Some commands are customizations that build a client of their own and call an operation through it
+(`aws ecr get-login-password` calls ecr GetAuthorizationToken): they never emit calling-command. For
+those, a `before-call` handler (botocore emits it after the client has validated the parameters
+against the input shape, just before it would sign and send the request) records the operation and
+stops the call, so nothing reaches the network either.
 """
 import contextlib
 import io
@@ -33,6 +39,10 @@ from awscli.clidriver import create_clidriver  # noqa: E402
 from botocore.validate import ParamValidator  # noqa: E402
 
 
+class Stopped(Exception):
+    """Raised in place of sending a customization's request."""
+
+
 class Checker:
     """One CLI driver for every vector: the CLI loads its command tables and models once."""
 
@@ -40,6 +50,14 @@ class Checker:
         self.driver = create_clidriver()
         self.result = None
         self.driver.session.register("calling-command", self.stand_in)
+        self.driver.session.register("before-call", self.client_call)
+
+    def client_call(self, model, params, **_):
+        """A customization's own client call: record it (its parameters passed the client's validation) and stop."""
+        if self.result["operation"] is None:
+            self.result.update(service=model.service_model.service_name, operation=model.name, params=params.get("body"),
+                               customization=True)
+        raise Stopped()
 
     def stand_in(self, event_name, call_parameters, **_):
         result = self.result
@@ -74,6 +92,9 @@ class Checker:
                 code = exit.code
         result["exit"] = code
         result["stderr"] = stderr.getvalue()
+        if result.get("customization"):
+            # The CLI reports the raised Stopped as an error (exit 255): the call was stopped, not refused.
+            result["exit"], result["stderr"] = 0, ""
         if result["operation"] is None:
             result["problems"].append("the command reached no AWS operation")
         return result
