@@ -56,9 +56,11 @@ function readmeLines(files: FileMap): string[] {
 }
 
 describe("every aws command a generated project prints", () => {
-  const projects: Array<[string, string[], Record<string, unknown>?]> = [
-    ["default", []],
-    ["secrets, GitHub, a Dockerfile", ["--secret", "API_TOKEN", "--github-repo", "acme/shop", "--dockerfile"]],
+  // Every row has all three values: jest-each takes a test function declaring more parameters than
+  // its row has values for a callback test, and waits for `done`.
+  const projects: Array<[string, string[], Record<string, unknown> | undefined]> = [
+    ["default", [], undefined],
+    ["secrets, GitHub, a Dockerfile", ["--secret", "API_TOKEN", "--github-repo", "acme/shop", "--dockerfile"], undefined],
     ["resolve:ssm with a backend and a certificate", [], {
       amiSource: "resolve:ssm:/shop/image/ami-id", backend: { bucket: "shop-terraform-state" },
       certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",

@@ -117,9 +117,9 @@ function editStack(text: string, stable: string): string {
   ].join("\n"), stable);
 }
 
-/** The team's CI step. */
+/** The team's CI change: pull requests that only touch docs/ skip CI. */
 function editCi(text: string, stable: string): string {
-  return insertAfter(text, "      - run: npm test", "      - run: npm run lint --if-present", stable);
+  return insertAfter(text, "  pull_request:", '    paths-ignore: ["docs/**"]', stable);
 }
 
 const TEAM_LINE_MARK = "# changed by the team";

@@ -28,6 +28,9 @@ export function checkovSkips(config: AppConfig): CheckovSkip[] {
     { id: "CKV_AWS_145", reason: "load balancer access logs support SSE-S3 only (ELB User Guide, enable-access-logging.html); the bucket uses SSE-S3" },
     { id: "CKV2_AWS_62", reason: "nothing consumes events of the access-log bucket" },
   ];
+  if (config.network.mode === "new") {
+    skips.push({ id: "CKV2_AWS_12", reason: "the new VPC's default security group is left as AWS makes it and holds nothing; emptying it would give every deploy role rights on untagged security groups account-wide (stacks/network.ts)" });
+  }
   if (envs.some((e) => !e.certificateArn)) {
     const without = envs.filter((e) => !e.certificateArn).map((e) => e.name).join(", ");
     const reason = `${without} has no certificateArn, so its load balancer serves plain HTTP until one is set (the default, for a first deploy without a domain)`;

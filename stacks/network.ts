@@ -1,7 +1,6 @@
 import { Construct } from "constructs";
 import { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -83,8 +82,11 @@ export class Network extends Construct {
       enableDnsSupport: true,
       tags: name("vpc"),
     });
-    // AWS opens the default group to itself; nothing uses it, so it is emptied (CIS 5.4).
-    new DefaultSecurityGroup(this, "default-sg", { vpcId: vpc.id, tags: name("default-closed") });
+    // The VPC's default security group (AWS creates it, untagged, open to its own members) is left
+    // alone: nothing here is placed in it, every resource has a group of its own. Emptying it
+    // (aws_default_security_group) would give each environment's deploy role the right to tag and
+    // revoke rules of untagged security groups account-wide, another app's or environment's included
+    // (IAM cannot name a group before it exists); checkov's CKV2_AWS_12 is skipped for it.
     const igw = new InternetGateway(this, "igw", { vpcId: vpc.id, tags: name("igw") });
 
     const publicRoutes = new RouteTable(this, "public-routes", {

@@ -17,6 +17,9 @@ export interface ParametersProps {
 /** What a secret parameter holds until someone sets the real value out of band. */
 export const SECRET_PLACEHOLDER = "SET-OUT-OF-BAND";
 
+/** What a secret parameter keeps from its creation on (see Parameters). */
+export const SECRET_FIXED_ATTRIBUTES = ["description", "key_id", "tier", "allowed_pattern", "data_type"] as const;
+
 /**
  * The environment's configuration in SSM Parameter Store: plain values as String parameters, secrets as
  * SecureString parameters encrypted with the environment's own key.
@@ -28,6 +31,13 @@ export const SECRET_PLACEHOLDER = "SET-OUT-OF-BAND";
  * `value_wo_version` stays 1: Terraform writes the placeholder again only if that number changes.
  * (Terraform's principal still needs kms:Decrypt on the key: the provider reads with decryption and
  * discards the result; hashicorp/terraform-provider-aws#42849.)
+ *
+ * Nothing else of a secret parameter is ever updated in place: the provider's update
+ * (resourceParameterUpdate, same file) calls PutParameter for any change but tags and sends
+ * `Value: d.Get("value")`, which is empty for a value_wo parameter unless value_wo_version changed
+ * too, so a changed description, key or tier would fail the apply (or, with a new version, put the
+ * placeholder over the real value). `ignore_changes` keeps those attributes as they were created; to
+ * change one, replace the parameter (`terraform apply -replace=...`) and set its value again.
  */
 export class Parameters extends Construct {
   public readonly configParameters: SsmParameter[];
@@ -58,6 +68,7 @@ export class Parameters extends Construct {
         keyId: props.keyArn,
         valueWo: SECRET_PLACEHOLDER,
         valueWoVersion: 1,
+        lifecycle: { ignoreChanges: [...SECRET_FIXED_ATTRIBUTES] },
       }));
   }
 }

