@@ -24,7 +24,7 @@
  *   works with AWS too. moto does not check that an aws:ec2:image parameter holds an existing AMI.
  * - DescribeLaunchTemplateVersions without a template (the latest and default versions of every
  *   template, which the script asks for in one call) stops at MaxResults, 15 by default, and moto
- *   returns no NextToken (responses/launch_templates.py), where AWS pages: the test has 4 templates.
+ *   returns no NextToken (responses/launch_templates.py), where AWS pages: the test has 5 templates.
  * - moto has no instance-refresh API: the recording handler of emulated_aws.py answers it, including
  *   the DesiredConfiguration of a refresh; the refresh here is told to stay InProgress.
  * - moto's default AMIs (owner alias "amazon", moto/ec2/resources/amis.json) exist in every region:
@@ -52,6 +52,7 @@ let emu: EmulatedAws;
 let images: {
   remove: string[];
   groupVersion: string;
+  previousRelease: string;
   refreshDesired: string;
   latestViaSsm: string;
   instance: string;
@@ -117,6 +118,7 @@ beforeAll(async () => {
   };
   const oldest = bake(APP);
   const groupVersion = bake(APP);
+  const previousRelease = bake(APP);
   const refreshDesired = bake(APP);
   const latestViaSsm = bake(APP);
   const instance = bake(APP);
@@ -128,7 +130,7 @@ beforeAll(async () => {
   const secondNewest = bake(APP);
   await sleep(1100);
   const newest = bake(APP);
-  images = { remove: [oldest, middle], groupVersion, refreshDesired, latestViaSsm, instance, taggedTemplate, newest, secondNewest };
+  images = { remove: [oldest, middle], groupVersion, previousRelease, refreshDesired, latestViaSsm, instance, taggedTemplate, newest, secondNewest };
 
   const described = aws(["ec2", "describe-images", "--owners", "self", "--query", "Images[].[ImageId, BlockDeviceMappings[].Ebs.SnapshotId]"]);
   snapshotOf = Object.fromEntries(described.map(([id, snapshots]: [string, string[]]) => [id, snapshots]));
@@ -165,6 +167,13 @@ beforeAll(async () => {
 
   // An instance of one of the app's images with no tag at all: kept through the instance itself.
   aws(["ec2", "run-instances", "--image-id", instance, "--instance-type", "t3.small"]);
+
+  // An environment that lags behind: it runs the second-newest image, and its previous release (its
+  // rollback target) is one of the oldest images.
+  const prod = template("shop-prod-", previousRelease);
+  version(prod, secondNewest);
+  aws(["ec2", "modify-launch-template", "--launch-template-id", prod, "--default-version", "2"]);
+  group("shop-prod", prod, "2");
 
   // A template of the app that no group uses (one a team added beside the stack's): the provider's
   // default_tags give it the app tag.
@@ -230,41 +239,43 @@ describe("prune-images.sh against the emulated AWS", () => {
   it("--dry-run lists the images it would remove, and changes nothing", () => {
     expect(dryRun.stderr).toBe("");
     expect(dryRun.status).toBe(0);
-    expect(dryRun.stdout).toMatch(/^shop in eu-west-2: 9 image\(s\) of this app \(owner self, tag app=shop\); keeping the newest 2 and every image in use$/m);
+    expect(dryRun.stdout).toMatch(/^shop in eu-west-2: 10 image\(s\) of this app \(owner self, tag app=shop\); keeping the newest 2 and every image in use$/m);
     expect(listedForRemoval(dryRun.stdout).sort()).toEqual([...images.remove].sort());
     for (const image of images.remove) {
       expect(dryRun.stdout).toContain(`older than the newest 2, not in use; snapshots: ${snapshotOf[image].join(",")}`);
     }
     expect(dryRun.stdout).toMatch(/^dry run: would deregister 2 image\(s\) and delete their snapshots; nothing was changed$/m);
-    expect(appImages()).toHaveLength(9);
+    expect(appImages()).toHaveLength(10);
     expect(ownedSnapshots()).toEqual(snapshotsBefore);
   });
 
   it("--dry-run says why each kept image is kept", () => {
     const out = dryRun.stdout;
     expect(keptBecause(out, images.newest)).toMatch(/: newest \(1 of 2\); in use: launch template lt-\w+ version 2: the version of group shop-edge, the template's latest \(what the next rollout rolls out\), the template's default$/);
-    expect(keptBecause(out, images.secondNewest)).toMatch(/: newest \(2 of 2\)$/);
+    expect(keptBecause(out, images.secondNewest)).toMatch(
+      /: newest \(2 of 2\); in use: launch template lt-\w+ version 2: the version of group shop-prod, the template's latest \(what the next rollout rolls out\), the template's default$/);
+    expect(keptBecause(out, images.previousRelease)).toMatch(/: in use: launch template lt-\w+ version 1: the version before group shop-prod's \(its rollback target\)$/);
     expect(keptBecause(out, images.groupVersion)).toMatch(/: in use: launch template lt-\w+ version 1: the version of group shop-qa, the template's default$/);
     expect(keptBecause(out, images.latestViaSsm)).toMatch(
       /: in use: launch template lt-\w+ version 2 \(image from resolve:ssm:\/shop\/image\/ami-id\): the template's latest \(what the next rollout rolls out\)$/);
     expect(keptBecause(out, images.refreshDesired)).toMatch(
-      /: in use: launch template lt-\w+ version 1: the desired version of instance refresh [0-9a-f-]+ of group shop-edge \(InProgress\)$/);
+      /: in use: launch template lt-\w+ version 1: the version before group shop-edge's \(its rollback target\), the desired version of instance refresh [0-9a-f-]+ of group shop-edge \(InProgress\)$/);
     expect(keptBecause(out, images.instance)).toMatch(/: in use: instance i-\w+ \(running\)$/);
     expect(keptBecause(out, images.taggedTemplate)).toMatch(/: in use: launch template lt-\w+ version 1: the template's latest \(what the next rollout rolls out\), the template's default$/);
     // Only this app's images are listed: not the other app's, not an untagged one, not moto's defaults.
     expect(out).not.toContain(otherApp);
     expect(out).not.toContain(untagged);
-    expect(out.split("\n").filter((l) => /^ {2}(keep|remove) /.test(l))).toHaveLength(9);
+    expect(out.split("\n").filter((l) => /^ {2}(keep|remove) /.test(l))).toHaveLength(10);
   });
 
   it("npm run images:prune hands the script the config's app, region and keepImages", () => {
     const dir = tempDir("prune-config");
     const config = join(dir, "immutable.config.json");
-    writeFileSync(config, JSON.stringify({ appName: APP, region: REGION, image: { keepImages: 9 } }));
+    writeFileSync(config, JSON.stringify({ appName: APP, region: REGION, image: { keepImages: 10 } }));
     const result = run(process.execPath, ["--import", "tsx", ENTRY, "--dry-run"], { IMMUTABLE_CONFIG: config });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("shop in eu-west-2: 9 image(s) of this app (owner self, tag app=shop); keeping the newest 9 and every image in use");
+    expect(result.stdout).toContain("shop in eu-west-2: 10 image(s) of this app (owner self, tag app=shop); keeping the newest 10 and every image in use");
     expect(result.stdout).toContain("nothing to remove");
   });
 
@@ -278,7 +289,7 @@ describe("prune-images.sh against the emulated AWS", () => {
     expect(transcript).toMatch(/^nothing removed$/m);
     expect(result.status).toBe(0);
     expect(listedForRemoval(transcript)).toEqual(listedForRemoval(dryRun.stdout));
-    expect(appImages()).toHaveLength(9);
+    expect(appImages()).toHaveLength(10);
   });
 
   it("--yes deregisters exactly what the dry run listed, with their snapshots, and keeps the rest", () => {
@@ -290,7 +301,7 @@ describe("prune-images.sh against the emulated AWS", () => {
     expect(removedSnapshots).toHaveLength(2);
     expect(result.stdout).toMatch(/^removed 2 image\(s\) and 2 snapshot\(s\)$/m);
 
-    const kept = [images.groupVersion, images.refreshDesired, images.latestViaSsm, images.instance, images.taggedTemplate, images.secondNewest, images.newest];
+    const kept = [images.groupVersion, images.previousRelease, images.refreshDesired, images.latestViaSsm, images.instance, images.taggedTemplate, images.secondNewest, images.newest];
     expect(appImages()).toEqual([...kept].sort());
     const snapshotsAfter = ownedSnapshots();
     expect(snapshotsAfter).toEqual(snapshotsBefore.filter((s) => !removedSnapshots.includes(s)));
@@ -305,7 +316,7 @@ describe("prune-images.sh against the emulated AWS", () => {
     expect(result.status).toBe(0);
     expect(listedForRemoval(result.stdout)).toEqual([]);
     expect(result.stdout).toMatch(/^nothing to remove$/m);
-    expect(appImages()).toHaveLength(7);
+    expect(appImages()).toHaveLength(8);
   });
 });
 

@@ -29,10 +29,12 @@
 #   was cancelled halfway leaves instances on an image that no version of the group names any more;
 #   and a group made by hand without the tag shows here through its instances).
 # An image given as resolve:ssm:PARAMETER counts as the AMI the parameter holds now.
+# - the version just before each group's version: that environment's previous release, the image its
+#   documented rollback (deploy the previous AMI id again) goes back to, however many bakes ago it was
+#   made (production can lag behind many images that only staging ran).
 # Older versions of a template do not count: every release adds one and none is ever deleted, so they
-# would keep every image ever deployed. Going back further than the group's current version (the
-# documented rollback: deploy the previous AMI id again) is what the newest N are kept for; raise N
-# (image.keepImages) when an environment may need to go back further than that.
+# would keep every image ever deployed. Going back further than one release is what the newest N are
+# kept for; raise N (image.keepImages) when an environment may need to go back further than that.
 # Only images in state available are ranked and removed; pending ones (a bake under way) and any other
 # state are kept and not counted. Disabled AMIs are not listed by DescribeImages and are left alone.
 # Ties in CreationDate (AWS reports whole seconds) are broken by image id.
@@ -150,8 +152,9 @@ heads=$(aws ec2 describe-launch-template-versions --region "$region" --versions 
 # asks AWS only for a version that $heads does not hold.
 number=""
 data=""
+# With a third argument "optional", a version that does not exist (deleted) returns 1 instead.
 version_of() {
-  local template="$1" version="$2" id n default img found
+  local template="$1" version="$2" optional="${3:-}" id n default img found
   number=""
   data=""
   while IFS=$'\t' read -r id n default img; do
@@ -164,11 +167,25 @@ version_of() {
     esac
   done <<<"$heads"
   [ -z "$number" ] || return 0
-  found=$(aws ec2 describe-launch-template-versions --region "$region" --launch-template-id "$template" --versions "$version" \
-    --query 'LaunchTemplateVersions[].[VersionNumber, LaunchTemplateData.ImageId]' --output text) ||
+  # An optional version (a number) is asked for as a range (MinVersion/MaxVersion of
+  # DescribeLaunchTemplateVersions), so that a number the template no longer has comes back as no
+  # version, not as an error. The reference calls MinVersion "the version number after which to
+  # describe": whether that bound is inclusive it does not say, so the range starts one lower and the
+  # query keeps only the number asked for.
+  local select=(--versions "$version") only="[]"
+  if [ "$optional" = optional ]; then
+    select=(--max-version "$version")
+    [ "$version" -le 1 ] || select+=(--min-version "$((version - 1))")
+    only="[?VersionNumber==\`$version\`]"
+  fi
+  found=$(aws ec2 describe-launch-template-versions --region "$region" --launch-template-id "$template" "${select[@]}" \
+    --query "LaunchTemplateVersions$only.[VersionNumber, LaunchTemplateData.ImageId]" --output text) ||
     die 1 "cannot read version $version of launch template $template"
   IFS=$'\t' read -r number data <<<"$found"
-  [ -n "$number" ] || die 1 "launch template $template has no version $version"
+  if [ -z "$number" ]; then
+    [ "$optional" = optional ] && return 1
+    die 1 "launch template $template has no version $version"
+  fi
 }
 
 # The launch template versions in use, as parallel arrays: one entry per version, with its reasons.
@@ -179,7 +196,7 @@ versions_image=()
 versions_via=()
 add_version() {
   local template="$1" why="$3" i
-  version_of "$template" "$2"
+  version_of "$template" "$2" "${4:-}" || return 0
   # ${a[@]+...}: bash before 4.4 counts an empty array as unset under set -u.
   for i in ${versions_number[@]+"${!versions_number[@]}"}; do
     if [ "${versions_template[$i]}" = "$template" ] && [ "${versions_number[$i]}" = "$number" ]; then
@@ -209,6 +226,10 @@ while IFS=$'\t' read -r group template version configuration; do
   if [ "$template" != - ]; then
     add_version "$template" "$version" "the version of group $group"
     templates+="$template "
+    # The release before it (a deleted version is no rollback target, and is skipped).
+    if [ "$number" -gt 1 ]; then
+      add_version "$template" "$((number - 1))" "the version before group $group's (its rollback target)" optional
+    fi
   fi
   # shellcheck disable=SC2016 # JMESPath literals in backticks
   refreshes=$(aws autoscaling describe-instance-refreshes --region "$region" --auto-scaling-group-name "$group" \
