@@ -377,6 +377,32 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     stacks.forEach((s, i) => expectNoChanges(s, plans[i]));
   });
 
+  it("6b. a group put on the new version by hand, its instances still on the old one: the rollout replaces them instead of calling it done", async () => {
+    const staging = stacks.find((s) => s.config === "example" && s.name === "staging")!;
+    expectOk(staging, await apply(staging, AMI_2), "the apply of a new image");
+    const want = output(staging, "launch_template_version");
+    const instancesOf = () => emu.aws(staging.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", staging.asg])
+      .AutoScalingGroups[0].Instances.map((i: any) => i.LaunchTemplate.Version);
+    // What an operator might do in the console: name the version on the group, which launches no instance.
+    emu.aws(staging.region, ["autoscaling", "update-auto-scaling-group", "--auto-scaling-group-name", staging.asg,
+      "--launch-template", `LaunchTemplateId=${output(staging, "launch_template_id")},Version=${want}`]);
+    expect(groupVersion(staging)).toBe(want);
+    const before = instancesOf();
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.filter((v: string) => v !== want)).toEqual(before);
+    const startsBefore = (await starts(staging)).length;
+    const result = await rollout(staging);
+    expect({ status: result.status, output: result.output }).toMatchObject({ status: 0 });
+    expect(result.output).toMatch(new RegExp(`is on launch template version ${want}, but instances i-\\w+.* are not: replacing them`));
+    expect(result.output).not.toContain("nothing to roll out");
+    const recorded = await starts(staging);
+    expect(recorded.length).toBe(startsBefore + 1);
+    expect(preferencesOf(recorded[recorded.length - 1])).toMatchObject({ SkipMatching: true });
+    expect(instancesOf().every((v: string) => v === want)).toBe(true);
+    expect((await rollout(staging)).output).toContain("nothing to roll out");
+    expectNoChanges(staging, await plan(staging, AMI_2));
+  });
+
   it("7. resolve:ssm: a new image in the parameter is rolled out without a rollback (AWS cannot roll back to one)", async () => {
     const edge = stacks.find((s) => s.imageParameter)!;
     emu.aws(edge.region, ["ssm", "put-parameter", "--overwrite", "--name", edge.imageParameter!, "--type", "String", "--data-type", "aws:ec2:image", "--value", AMI_2]);

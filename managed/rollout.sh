@@ -180,8 +180,17 @@ if [ "$replace_all" = true ]; then
   input="${input/\"SkipMatching\":true/\"SkipMatching\":false}"
 elif [ -z "$image_parameter" ]; then
   if [ "$current" = "$want" ]; then
-    echo "$asg already runs launch template version $want ($(image_of "$want")): nothing to roll out"
-    exit 0
+    # The group names the version; its instances may not all run it (a refresh cancelled halfway, a
+    # version set on the group by hand). DescribeAutoScalingGroups gives each instance the launch
+    # template version it was launched with (Instance.LaunchTemplate).
+    stale=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg" \
+      --query "AutoScalingGroups[0].Instances[?LaunchTemplate.Version!='$want'].InstanceId" --output text) ||
+      die 1 "cannot describe the instances of $asg"
+    if [ -z "$stale" ] || [ "$stale" = None ]; then
+      echo "$asg already runs launch template version $want ($(image_of "$want")): nothing to roll out"
+      exit 0
+    fi
+    echo "$asg is on launch template version $want, but instances $stale are not: replacing them"
   fi
 else
   # resolve:ssm: the template may be unchanged while the image behind the parameter is new.

@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape
 
 from werkzeug.serving import make_server
 
-from moto.autoscaling.models import FakeScalingPolicy, autoscaling_backends
+from moto.autoscaling.models import FakeScalingPolicy, InstanceState, autoscaling_backends
 from moto.autoscaling.responses import AutoScalingResponse
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models.instances import InstanceBackend
@@ -68,6 +68,38 @@ def answer_like_aws():
 
     AutoScalingResponse.create_auto_scaling_group = keep_warmup(AutoScalingResponse.create_auto_scaling_group)
     AutoScalingResponse.update_auto_scaling_group = keep_warmup(AutoScalingResponse.update_auto_scaling_group)
+
+    # moto/autoscaling/models.py InstanceState.launch_template reports, for every instance of a group,
+    # the template's *default* version, whatever the instance was launched from; AWS reports the
+    # version each instance was launched with (DescribeAutoScalingGroups, Instance.LaunchTemplate), which
+    # is how managed/rollout.sh tells instances still on an older version. Here an instance keeps the
+    # group's version at its launch (a number, $Latest and $Default resolved), and a successful refresh
+    # moves the group's instances to the desired version (Emulated.apply_desired: AWS replaced them).
+    def version_number(template, version):
+        if version == "$Latest":
+            return str(template.latest_version_number)
+        if version in (None, "$Default"):
+            return str(template.default_version_number)
+        return str(version)
+
+    init_state = InstanceState.__init__
+
+    def init_instance_state(self, *args, **kwargs):
+        init_state(self, *args, **kwargs)
+        group = self.auto_scaling_group
+        template = getattr(group, "ec2_launch_template", None) if group is not None else None
+        self.launched_version = version_number(template, group.launch_template_version) if template is not None else None
+
+    def launched_template(self):
+        group = self.auto_scaling_group
+        if group is None or group.ec2_launch_template is None:
+            return None
+        template = group.ec2_launch_template
+        return {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name,
+                "Version": getattr(self, "launched_version", None) or version_number(template, group.launch_template_version)}
+
+    InstanceState.__init__ = init_instance_state
+    InstanceState.launch_template = property(launched_template)
 
     # moto/autoscaling/models.py FakeScalingPolicy keeps no Enabled flag and answers an empty
     # PredictiveScalingConfiguration for every policy; AWS: "Enabled ... The default is true"
@@ -218,6 +250,9 @@ class Refreshes:
         group = autoscaling_backends[DEFAULT_ACCOUNT_ID][refresh["region"]].autoscaling_groups[refresh["group"]]
         spec = {k: v for k, v in desired.items() if k in ("LaunchTemplateId", "LaunchTemplateName", "Version")}
         group._set_launch_configuration(None, spec, None)
+        # Every instance now runs the desired version: the refresh replaced the ones that did not.
+        for state in group.instance_states:
+            state.launched_version = str(group.launch_template_version)
 
     def describe(self, params):
         group_name = params.get("AutoScalingGroupName", "")
