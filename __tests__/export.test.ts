@@ -302,9 +302,9 @@ describe("export of the example configuration", () => {
       const a = plans.get(`${stack}/json`);
       const b = plans.get(`${stack}/hcl`);
       if (!a || !b) throw new Error("the plans above failed");
-      const after = (p: PlanJson) => Object.fromEntries(p.resource_changes.map((r) => [r.address, r.change.after]));
-      expect(Object.keys(after(b)).sort()).toEqual(Object.keys(after(a)).sort());
-      expect(after(b)).toEqual(after(a));
+      const valuesAfter = (p: PlanJson) => Object.fromEntries(p.resource_changes.map((r) => [r.address, r.change.after]));
+      expect(Object.keys(valuesAfter(b)).sort()).toEqual(Object.keys(valuesAfter(a)).sort());
+      expect(valuesAfter(b)).toEqual(valuesAfter(a));
       expect(b.planned_values.outputs).toEqual(a.planned_values.outputs);
       expect(b.configuration.root_module.variables).toEqual(a.configuration.root_module.variables);
     });

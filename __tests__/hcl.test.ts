@@ -81,7 +81,7 @@ describe("hclString round trip through HashiCorp's parser", () => {
       fc.asyncProperty(fc.array(tricky, { minLength: 20, maxLength: 40 }), async (strings) => {
         const source = strings.map((s, i) => `v${i} = ${hclString(s)}\n`).join("");
         const parsed = await parse("roundtrip.hcl", source);
-        strings.forEach((s, i) => expect(parsed[`v${i}`]).toBe(asTerraformJson(s)));
+        for (const [i, s] of strings.entries()) expect(parsed[`v${i}`]).toBe(asTerraformJson(s));
       }),
       { numRuns: 20 },
     );

@@ -235,7 +235,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       Promise.all(stacks.filter((s) => !s.project).map((s) => apply(s, AMI_1, true))),
       firstDeploy(stacks.find((s) => s.project)!),
     ]));
-    stacks.filter((s) => !s.project).forEach((s, i) => expectOk(s, applied[i], "the first apply"));
+    for (const [i, s] of stacks.filter((s) => !s.project).entries()) expectOk(s, applied[i], "the first apply");
     expect(deployed).toEqual({ status: 0, output: expect.stringContaining("nothing to roll out") });
     for (const s of stacks) {
       expect(groupVersion(s)).toBe("1");
@@ -282,7 +282,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
 
   it("2. the plan right after the apply is empty: no perpetual diff", async () => {
     const results = await timed("plan after apply", () => Promise.all(stacks.map((s) => plan(s, AMI_1))));
-    stacks.forEach((s, i) => expectNoChanges(s, results[i]));
+    for (const [i, s] of stacks.entries()) expectNoChanges(s, results[i]);
   });
 
   it("3. a secret set out of band never reaches the state, through a refresh and an apply", async () => {
@@ -298,7 +298,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     }
     const refreshed = await timed("refresh with secrets set", () => Promise.all(secretStacks.map((s) =>
       s.tf.runAsync(["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(s, AMI_1)]))));
-    secretStacks.forEach((s, i) => expectOk(s, refreshed[i], "the refresh-only apply"));
+    for (const [i, s] of secretStacks.entries()) expectOk(s, refreshed[i], "the refresh-only apply");
     for (const s of secretStacks) {
       const state = s.tf.ok(["state", "pull"]);
       for (const name of s.secrets) {
@@ -315,7 +315,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
 
   it("4. a new image: a new template version, the group stays on its version until the refresh with that desired configuration succeeds", async () => {
     const results = await timed("apply a new image", () => Promise.all(stacks.map((s) => apply(s, AMI_2))));
-    stacks.forEach((s, i) => expectOk(s, results[i], "the apply of a new image"));
+    for (const [i, s] of stacks.entries()) expectOk(s, results[i], "the apply of a new image");
     const variableStacks = stacks.filter((s) => !s.imageParameter);
     for (const s of variableStacks) {
       expect(output(s, "launch_template_version")).toBe("2");
@@ -363,7 +363,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
   it("6. the documented rollback: the previous image again is a new version rolled out the same way", async () => {
     const variableStacks = stacks.filter((s) => !s.imageParameter);
     const results = await timed("apply the previous image", () => Promise.all(variableStacks.map((s) => apply(s, AMI_1))));
-    variableStacks.forEach((s, i) => expectOk(s, results[i], "the rollback apply"));
+    for (const [i, s] of variableStacks.entries()) expectOk(s, results[i], "the rollback apply");
     const rollouts = await timed("rollout of the rollback", () => Promise.all(variableStacks.map((s) => rollout(s))));
     for (const [i, s] of variableStacks.entries()) {
       expect({ stack: s.name, status: rollouts[i].status, output: rollouts[i].output }).toMatchObject({ status: 0 });
@@ -374,7 +374,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     // After a release, a rolled-back one and the rollback: nothing to change (and the secrets set out of
     // band in step 3 are not Terraform's to overwrite).
     const plans = await timed("plan after the rollouts", () => Promise.all(stacks.map((s) => plan(s, AMI_1))));
-    stacks.forEach((s, i) => expectNoChanges(s, plans[i]));
+    for (const [i, s] of stacks.entries()) expectNoChanges(s, plans[i]);
   });
 
   it("6b. a group put on the new version by hand, its instances still on the old one: the rollout replaces them instead of calling it done", async () => {
@@ -420,7 +420,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     const destroyArgs = (s: Stack) => ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false", "-refresh=false", ...vars(s, AMI_1)];
     const before = protectedStacks.map((s) => s.tf.ok(["state", "list"]));
     const results = await timed("destroy", () => Promise.all([...others, ...protectedStacks].map((s) => s.tf.runAsync(destroyArgs(s)))));
-    others.forEach((s, i) => expectOk(s, results[i], "destroy"));
+    for (const [i, s] of others.entries()) expectOk(s, results[i], "destroy");
     for (const s of others) {
       expect(s.tf.ok(["state", "list"]).trim()).toBe("");
       expect(emu.aws(s.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", s.asg]).AutoScalingGroups).toEqual([]);

@@ -23,8 +23,10 @@ const onStep = crashAt || pauseAt
 
 function deferSignals(onSignal) {
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
-  signals.forEach((s) => process.on(s, onSignal));
-  return () => signals.forEach((s) => process.off(s, onSignal));
+  for (const s of signals) process.on(s, onSignal);
+  return () => {
+    for (const s of signals) process.off(s, onSignal);
+  };
 }
 
 run(process.argv.slice(2), {

@@ -61,7 +61,10 @@ export function lcsMatches(a: readonly string[], b: readonly string[]): Int32Arr
   const ids = new Map<string, number>();
   const id = (line: string): number => {
     let v = ids.get(line);
-    if (v === undefined) ids.set(line, (v = ids.size));
+    if (v === undefined) {
+      v = ids.size;
+      ids.set(line, v);
+    }
     return v;
   };
   const x = Array.from({ length: n }, (_, i) => id(a[start + i]));

@@ -2,7 +2,8 @@
  * What runs after the files are on disk: the package manager's install (with a progress display) and
  * `git init`. A failure or an interruption here keeps every file and tells the user how to finish.
  */
-import { spawn as nodeSpawn } from "child_process";
+import { ChildProcessByStdio, spawn as nodeSpawn } from "child_process";
+import { Readable } from "stream";
 import { installArgv, installCommand, PackageManager } from "./package-manager";
 
 export interface SpawnResult {
@@ -28,7 +29,7 @@ export const defaultSpawn: SpawnFn = (command, args, options) => new Promise((re
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString("utf8")).slice(-4000);
   };
-  let child;
+  let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     child = nodeSpawn(command, [...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_fund: "false", npm_config_audit: "false" } });
   } catch (error) {

@@ -19,7 +19,7 @@
  * Exit codes: 0 done (or already up to date), 3 written with conflicts to resolve (--dry-run: would
  * be), 2 usage (nothing written), 1 disk or git failure, 130 "no" at the confirmation.
  */
-import { spawn as nodeSpawn } from "child_process";
+import { ChildProcessWithoutNullStreams, spawn as nodeSpawn } from "child_process";
 import { lstatSync, readFileSync } from "fs";
 import { join, posix } from "path";
 import { CONFIG_FILE } from "../managed/config";
@@ -51,7 +51,7 @@ export type GitFn = (args: readonly string[], options: { readonly cwd: string; r
 export const defaultGit: GitFn = (args, options) => new Promise((resolve) => {
   const out: Buffer[] = [];
   let err = "";
-  let child;
+  let child: ChildProcessWithoutNullStreams;
   try {
     // Reads only; no optional index refresh (GIT_OPTIONAL_LOCKS=0), no prompts, plain messages.
     child = nodeSpawn("git", [...args], {
@@ -348,7 +348,7 @@ function readFile(dir: string, path: string): Buffer | "special" | undefined {
   let current = dir;
   for (let i = 0; i < segments.length; i++) {
     current = join(current, segments[i]);
-    let stat;
+    let stat: ReturnType<typeof lstatSync>;
     try {
       stat = lstatSync(current);
     } catch (error) {
@@ -478,7 +478,7 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   const configText = configBytes.toString("utf8");
   const migration = migrateConfig(configText);
   const configFile = JSON.parse(migration.text.replace(/^\uFEFF/, "")) as Record<string, unknown>;
-  let config;
+  let config: ReturnType<typeof resolveConfig>;
   try {
     config = resolveConfig(configFile);
   } catch (error) {
@@ -609,7 +609,7 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
   const release = deps.deferSignals?.((signal) => {
     signalled ??= signal;
   });
-  let written;
+  let written: ReturnType<typeof writeFiles>;
   try {
     written = writeFiles(dir, writes, { force: true, onStep: deps.onStep, backup: (path) => backups.has(path), moveAside });
     if (release) await new Promise((resolve) => setImmediate(resolve));

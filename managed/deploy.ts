@@ -160,7 +160,7 @@ function secretTargets(dir: string): string[] {
 }
 
 function main(argv: readonly string[]): number {
-  let options;
+  let options: ReturnType<typeof parseDeployArgs>;
   try {
     options = parseDeployArgs(argv);
     if (options === "help") {

@@ -74,7 +74,7 @@ export function pruneScriptArgs(
 }
 
 function main(argv: readonly string[]): number {
-  let options;
+  let options: ReturnType<typeof parsePruneArgs>;
   try {
     options = parsePruneArgs(argv);
   } catch (error) {

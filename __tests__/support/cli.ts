@@ -17,7 +17,8 @@ export const BIN = join(REPO, "bin", "create-immutable-app.js");
 let sources: Sources | undefined;
 /** This package's sources, read once per test file. */
 export function packageSources(): Sources {
-  return (sources ??= readSources(REPO));
+  sources ??= readSources(REPO);
+  return sources;
 }
 
 export class Capture {

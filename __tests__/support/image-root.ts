@@ -37,7 +37,7 @@ export interface ImageRootOptions {
   readonly packerDir?: string;
 }
 
-const DRIVER = String.raw`#!/bin/bash
+const DRIVER = `#!/bin/bash
 # Runs "$@" as root in a chroot on an overlay of the fixture and the host's root; called in a new
 # mount namespace, so every mount below disappears with the command.
 set -euo pipefail

@@ -25,7 +25,7 @@ export interface ExportResult {
 
 export function runExport(options: ExportOptions, io: ExportIo): ExportResult {
   const configFile = resolve(io.cwd, options.config ?? io.env.IMMUTABLE_CONFIG ?? CONFIG_FILE);
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(configFile);
   } catch (error) {
