@@ -173,3 +173,22 @@ describe("kms:Decrypt only through SSM, for the app's environments' parameters",
     expect(stagingDeploy({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...viaSsm, ...parameter("production") } })).toBe("ImplicitDeny");
   });
 });
+
+describe("S3: the environment's own buckets' configuration and the state objects, no s3:*", () => {
+  const bucket = "arn:aws:s3:::demo-app-staging-access-logs-0123";
+  it("configures, empties and deletes its access-log bucket, and reads or writes none of its objects", () => {
+    for (const action of ["s3:CreateBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"]) {
+      expect([action, stagingDeploy({ action, resource: bucket })]).toEqual([action, "Allow"]);
+    }
+    expect(stagingDeploy({ action: "s3:DeleteObjectVersion", resource: `${bucket}/AWSLogs/x` })).toBe("Allow");
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:PutBucketAcl", "s3:PutReplicationConfiguration", "s3:PutBucketWebsite"]) {
+      expect([action, stagingDeploy({ action, resource: action.includes("Object") ? `${bucket}/x` : bucket })]).toEqual([action, "ImplicitDeny"]);
+    }
+  });
+
+  it("writes its own state object and lock, not another environment's", () => {
+    expect(stagingDeploy({ action: "s3:PutObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/staging.tfstate" })).toBe("Allow");
+    expect(stagingDeploy({ action: "s3:PutObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/production.tfstate" })).toBe("ImplicitDeny");
+    expect(stagingDeploy({ action: "s3:DeleteObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/staging.tfstate" })).toBe("ImplicitDeny");
+  });
+});

@@ -297,9 +297,18 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     allow("KmsOwnAlias", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", kmsAliasName(app, env.name))),
     allow("SsmOwnParameters", ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource",
       "ssm:RemoveTagsFromResource"], parameterArn(ctx, `${parameterPath(app, env.name)}*`)),
-    // The access-log bucket is `<app>-<env>-<suffix>` (bucket_prefix).
-    allow("S3OwnBuckets", "s3:*", [arn(ctx, "s3", `${prefix}-*`, { region: false, account: false }),
-      arn(ctx, "s3", `${prefix}-*/*`, { region: false, account: false })]),
+    // The access-log bucket is `<app>-<env>-<suffix>` (bucket_prefix), with the resources of
+    // stacks/access-logs.ts: the bucket, its policy, public access block, ownership controls,
+    // encryption, versioning and lifecycle. What the provider reads of a bucket is s3:GetBucket* plus
+    // the configuration reads that are not so named; force_destroy empties it (object versions).
+    // Not s3:*: no object reads or writes, no ACLs, replication or website. Unverified until a real
+    // deploy, like the other sets (the emulated apply checks no permission).
+    allow("S3OwnBuckets", ["s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
+      "s3:PutBucketTagging", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
+      "s3:PutBucketVersioning", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration",
+      "s3:PutEncryptionConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration"],
+    arn(ctx, "s3", `${prefix}-*`, { region: false, account: false })),
+    allow("S3EmptyOwnBuckets", ["s3:DeleteObject", "s3:DeleteObjectVersion"], arn(ctx, "s3", `${prefix}-*/*`, { region: false, account: false })),
   ];
   if (images.read.length > 0) {
     // The launch template resolves the image parameter; the rollout reads it (managed/rollout.sh).
