@@ -280,7 +280,9 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
       "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", "key/*"), own),
     // An existing key (it has tags: every stack key is created with them) of another environment or
     // app: nothing at all. A key being created has no aws:ResourceTag yet (Null), so CreateKey's own
-    // TagResource is not denied.
+    // TagResource is not denied. What remains: a key of the account with no environment tag at all
+    // (none of this app's) looks like a key being created, so this role could tag it as its own; a
+    // key whose key policy does not allow IAM policies is out of its reach anyway.
     {
       Sid: "KmsDenyOtherEnvironmentsKeys", Effect: "Deny", Action: "kms:*", Resource: arn(ctx, "kms", "key/*"),
       Condition: { Null: { "aws:ResourceTag/environment": "false" }, StringNotEquals: { "aws:ResourceTag/environment": env.name } },
