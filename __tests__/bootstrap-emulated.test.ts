@@ -62,7 +62,11 @@ describe("the bootstrap stack on the emulated AWS", () => {
     const provider = emu.aws(region, ["iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn", providers[0]]);
     expect(provider.ClientIDList).toEqual(["sts.amazonaws.com"]);
     const roles = emu.aws(region, ["iam", "list-roles", "--path-prefix", "/github-actions/"]).Roles;
-    expect(roles.map((r: any) => r.RoleName).sort()).toEqual(["demo-app-bake", "demo-app-drift", "demo-app-production-deploy", "demo-app-staging-deploy"]);
+    expect(roles.map((r: any) => r.RoleName).sort()).toEqual(["demo-app-bake", "demo-app-drift", "demo-app-packer-build", "demo-app-production-deploy", "demo-app-staging-deploy"]);
+    // Packer's build instance profile, with its role: the bake role passes it and creates none.
+    const profile = emu.aws(region, ["iam", "get-instance-profile", "--instance-profile-name", "demo-app-packer-build"]).InstanceProfile;
+    expect(profile.Path).toBe("/github-actions/");
+    expect(profile.Roles.map((r: any) => r.RoleName)).toEqual(["demo-app-packer-build"]);
     const policies = emu.aws(region, ["iam", "list-policies", "--scope", "Local", "--path-prefix", "/github-actions/"]).Policies.map((p: any) => p.Arn);
     for (const env of ["staging", "production"]) expect(policies).toContain(permissionsBoundaryArn("aws", EMULATED_ACCOUNT_ID, "demo-app", env));
     const outputs = JSON.parse(await terraform(tf, ["output", "-json"]));

@@ -50,7 +50,9 @@ describe("the bootstrap stack, planned offline", () => {
   });
 
   it("trusts each role for one subject and the audience, with StringEquals: the bake and drift roles the branch, each deploy role its environment", () => {
-    const byRole = trusts(created);
+    const { "demo-app-packer-build": build, ...byRole } = trusts(created);
+    // Packer's build instance role: EC2 only, no GitHub subject.
+    expect(build).toEqual([{ Sid: "Ec2", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     expect(Object.keys(byRole).sort()).toEqual(["demo-app-bake", "demo-app-drift", "demo-app-production-deploy", "demo-app-staging-deploy"]);
     const subjects: Record<string, string> = {
       "demo-app-bake": "repo:acme/demo-app:ref:refs/heads/main",
@@ -67,7 +69,10 @@ describe("the bootstrap stack, planned offline", () => {
         Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subjects[role] } },
       }]);
     }
-    for (const role of resourcesOf(created, "aws_iam_role")) expect(role.values).toMatchObject({ path: "/github-actions/", max_session_duration: 7200 });
+    for (const role of resourcesOf(created, "aws_iam_role")) {
+      expect(role.values.path).toBe("/github-actions/");
+      if (role.values.name !== "demo-app-packer-build") expect(role.values.max_session_duration).toBe(7200);
+    }
   });
 
   it("gives each deploy role its four policies and each environment a boundary at /github-actions/", () => {
@@ -85,13 +90,27 @@ describe("the bootstrap stack, planned offline", () => {
     expect(resourcesOf(created, "aws_iam_role_policy_attachment")).toHaveLength(8);
     // Inline policies of a role: 10,240 characters together (same page).
     for (const p of resourcesOf(created, "aws_iam_role_policy")) expect(p.values.policy.length).toBeLessThanOrEqual(10240);
-    expect(Object.keys(created.planned_values.outputs ?? {}).sort()).toEqual(["bake_role_arn", "deploy_role_arns", "drift_role_arn", "oidc_provider_arn"]);
+    expect(Object.keys(created.planned_values.outputs ?? {}).sort()).toEqual(["bake_role_arn", "deploy_role_arns", "drift_role_arn", "oidc_provider_arn", "packer_instance_profile"]);
+  });
+
+  it("creates the build instance's role and profile itself, at /github-actions/, with Session Manager and ECR pull only", () => {
+    const [profile] = resourcesOf(created, "aws_iam_instance_profile");
+    expect(profile.values).toMatchObject({ name: "demo-app-packer-build", path: "/github-actions/" });
+    expect(resourcesOf(created, "aws_iam_instance_profile")).toHaveLength(1);
+    const inline = resourcesOf(created, "aws_iam_role_policy").find((p) => p.values.name === "build-instance");
+    const actions = JSON.parse(inline!.values.policy).Statement.flatMap((st: any) => asList(st.Action)).sort();
+    expect(actions).toEqual(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer",
+      "ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel"]);
+    expect(created.planned_values.outputs?.packer_instance_profile).toMatchObject({ value: "demo-app-packer-build" });
   });
 
   it("uses an existing provider instead, of the same account only", () => {
     const { plan, tf } = planBootstrap(withGitHub({ repository: "acme/demo-app", oidcProviderArn: EXISTING }));
     expect(resourcesOf(plan, "aws_iam_openid_connect_provider")).toEqual([]);
-    for (const statements of Object.values(trusts(plan))) expect(statements[0].Principal).toEqual({ Federated: EXISTING });
+    const { "demo-app-packer-build": _build, ...github } = trusts(plan);
+    expect(Object.keys(github)).toHaveLength(4);
+    for (const statements of Object.values(github)) expect(statements[0].Principal).toEqual({ Federated: EXISTING });
     const other = tf.run(["plan", "-input=false", "-no-color", "-lock=false", "-var", "account_id=210987654321"]);
     expect(other.status).not.toBe(0);
     expect(other.stderr).toMatch(/github\.oidcProviderArn is a provider of account 123456789012, not of the\s+account_id given/);
@@ -155,7 +174,7 @@ describe("what the roles may do", () => {
   it("names every statement on Resource * after it (…Anywhere) and puts no condition-less write there but Packer's documented set", () => {
     const anywhere = all.flatMap(([role, list]) => list.filter((s) => asList(s.Resource).includes("*")).map((s) => `${role}:${s.Sid}`));
     expect(anywhere.sort()).toEqual([
-      "bake:EcrLoginAnywhere", "bake:PackerBuildAnywhere", "boundary:SessionManagerAnywhere", "deploy:Ec2ChangeOwn",
+      "bake:EcrLoginAnywhere", "bake:PackerDescribeAnywhere", "bake:PackerTemporaryAccessAnywhere", "boundary:SessionManagerAnywhere", "deploy:Ec2ChangeOwn",
       "deploy:KmsCreateTaggedKeyAnywhere", "deploy:ReadAnywhere", "deploy:WafLogDeliveryAnywhere", "drift:ReadAnywhere",
     ]);
     // The one * that is no list or describe call and has no condition is Packer's (its docs give * too)
@@ -207,12 +226,17 @@ describe("what the roles may do", () => {
     ]);
   });
 
-  it("lets the bake role manage only Packer's temporary role and profile, publish only the image parameter", () => {
+  it("lets the bake role pass only the bootstrap's build role, to EC2, create or change no IAM role, publish only the image parameter", () => {
     const withParameter = resolveConfig(withGitHub({ repository: "acme/demo-app" }, { amiSource: "resolve:ssm:/demo-app/image/ami-id" }));
     const bake = statements(bakePolicy({ ...ctx, config: withParameter }));
     const byId = Object.fromEntries(bake.map((s) => [s.Sid, s]));
-    expect(byId.PackerTemporaryProfile.Resource).toEqual(["arn:aws:iam::123456789012:role/packer-*", "arn:aws:iam::123456789012:instance-profile/packer-*"]);
-    expect(byId.PackerPassTemporaryRole.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+    expect(byId.PackerPassBuildRole).toEqual({
+      Sid: "PackerPassBuildRole", Effect: "Allow", Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/github-actions/demo-app-packer-build",
+      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+    });
+    const iam = bake.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("iam:")).sort();
+    expect(iam).toEqual(["iam:GetInstanceProfile", "iam:GetRole", "iam:PassRole"]);
+    for (const action of bake.flatMap((s) => asList(s.Action))) expect(action).not.toMatch(/^ec2:Modify(Image|Snapshot)Attribute$|GetPasswordData/);
     expect(byId.PublishImage).toMatchObject({ Action: "ssm:PutParameter", Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/demo-app/image/ami-id" });
     expect(statements(bakePolicy(ctx)).find((s) => s.Sid === "PublishImage")).toBeUndefined();
   });
@@ -270,13 +294,20 @@ describe("npm run bootstrap", () => {
     const config = resolveConfig(withGitHub({ repository: "acme/demo-app" }));
     const arn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/github-actions/${name}`;
     const text = githubVariablesText(config, {
-      oidc_provider_arn: EXISTING, bake_role_arn: arn("demo-app-bake"), drift_role_arn: arn("demo-app-drift"),
+      oidc_provider_arn: EXISTING, bake_role_arn: arn("demo-app-bake"), drift_role_arn: arn("demo-app-drift"), packer_instance_profile: "demo-app-packer-build",
       deploy_role_arns: { staging: arn("demo-app-staging-deploy"), production: arn("demo-app-production-deploy") },
     });
     expect(text).toContain(`gh variable set AWS_BAKE_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-bake")}`);
     expect(text).toContain(`gh variable set AWS_DRIFT_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-drift")}`);
+    expect(text).toContain("gh variable set PACKER_INSTANCE_PROFILE --repo acme/demo-app --body demo-app-packer-build");
     expect(text).toContain(`gh variable set AWS_ROLE_ARN --env staging --repo acme/demo-app --body ${arn("demo-app-staging-deploy")}`);
     expect(text).toContain(`gh variable set AWS_ROLE_ARN --env production --repo acme/demo-app --body ${arn("demo-app-production-deploy")}`);
     expect(text).toMatch(/Required reviewers/);
+    // The environment subject names no branch: each environment gets a deployment branch policy of main.
+    for (const env of ["staging", "production"]) {
+      expect(text).toContain(`gh api -X PUT repos/acme/demo-app/environments/${env} -F 'deployment_branch_policy[protected_branches]=false' -F 'deployment_branch_policy[custom_branch_policies]=true'`);
+      expect(text).toContain(`gh api -X POST repos/acme/demo-app/environments/${env}/deployment-branch-policies -f name=main -f type=branch`);
+    }
+    expect(text).toMatch(/names no branch/);
   });
 });

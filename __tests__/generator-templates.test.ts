@@ -274,6 +274,20 @@ describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> c
     expect(text).not.toMatch(/&(amp|lt|gt|quot|#x27|#x3D|#x60);/);
   });
 
+  it("requires a deployment branch policy (the environment subject names no branch), names the build profile, and says what stays open", async () => {
+    const text = await partial(["--github-repo", "acme/shop", "--environments", "staging,production"]);
+    expect(text).toContain("**The deployment branch policy is required, not optional.**");
+    expect(text).toMatch(/without the branch[\s\S]*trusts that environment's jobs from \*any\* branch/);
+    expect(text).toMatch(/AWS cannot\s+check it/);
+    expect(text).toMatch(/`AWS_DRIFT_ROLE_ARN` and `PACKER_INSTANCE_PROFILE`/);
+    expect(text).toContain("instance profile `shop-packer-build`");
+    // No promise the bake role can no longer keep, and the drift role's reach said plainly.
+    expect(text).not.toMatch(/packer-\*/);
+    expect(text).toMatch(/can read production's secrets with it/);
+    expect(text).toMatch(/pinned by major tag/);
+    expect(text).toMatch(/"instead of specifying only a single log\s+group name"/);
+  });
+
   it("speaks the project's package manager", async () => {
     expect(await partial(["--use-pnpm"])).toContain("pnpm run bootstrap --destroy");
   });

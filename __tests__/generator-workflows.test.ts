@@ -155,6 +155,30 @@ describe("generated workflows", () => {
     expect(deployJobs).toBe(environments.length);
   });
 
+  it.each(PROJECTS)("%s: credentials as late as possible: every install, setup and packer init before configure-aws-credentials; the bake passes the bootstrap's profile", async (_what, argv, answersFile) => {
+    const files = await render(argv as string[], answersFile);
+    const yaml = require("js-yaml") as { load(text: string): any };
+    const install = /^(npm ci|pnpm install|yarn install|bun install|corepack enable)|node --import tsx managed\/pkrvars\.ts|packer init/m;
+    for (const path of WORKFLOWS) {
+      const workflow = yaml.load(files.get(path)!.contents.toString());
+      for (const [name, job] of Object.entries<any>(workflow.jobs)) {
+        const steps: any[] = job.steps;
+        const assume = steps.findIndex((st) => st.uses === "aws-actions/configure-aws-credentials@v4");
+        if (assume < 0) continue;
+        steps.forEach((st, i) => {
+          const installs = (typeof st.run === "string" && install.test(st.run)) || /^(actions\/setup-node|oven-sh\/setup-bun|hashicorp\/setup-(packer|terraform)|actions\/cache|docker\/setup-)/.test(st.uses ?? "");
+          if (installs) expect([path, name, i, st.run ?? st.uses, i < assume]).toEqual([path, name, i, st.run ?? st.uses, true]);
+        });
+      }
+      if (path.endsWith("ci.yml")) {
+        const bake = workflow.jobs.bake.steps.find((st: any) => st.name === "Bake the AMI");
+        expect(bake.env.PACKER_INSTANCE_PROFILE).toBe("${{ vars.PACKER_INSTANCE_PROFILE }}");
+        expect(bake.run).toContain('-var "iam_instance_profile=$PACKER_INSTANCE_PROFILE"');
+        expect(bake.run).toMatch(/\[ -n "\$PACKER_INSTANCE_PROFILE" \] \|\| \{ echo "::error::set the repository variable PACKER_INSTANCE_PROFILE/);
+      }
+    }
+  });
+
   it("the linter does report a broken workflow", () => {
     const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n";
     expect(lint(broken, "broken.yml").length).toBeGreaterThan(0);

@@ -73,11 +73,11 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     }
   });
 
-  it("declares exactly the variables PackerVars sets, plus git_sha for the command line", () => {
+  it("declares exactly the variables PackerVars sets, plus git_sha and iam_instance_profile for the command line (CI)", () => {
     const fromRenderer = Object.keys(
       Object.fromEntries(renderPkrVars({ ...exampleVars, architecture: "x86_64", subnet_id: "" }).split("\n").map((line) => [line.split(/\s*=/)[0], 1])),
     ).filter((name) => /^[a-z_]+$/.test(name));
-    expect(Object.keys(variables).sort()).toEqual([...fromRenderer, "git_sha"].sort());
+    expect(Object.keys(variables).sort()).toEqual([...fromRenderer, "git_sha", "iam_instance_profile"].sort());
   });
 
   it("validates every variable that has no safe default, with an error message that is a sentence", () => {
@@ -123,14 +123,17 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     }
   });
 
-  it("gives the build instance a temporary role with Session Manager and ECR read only", () => {
-    const doc = source.temporary_iam_instance_profile_policy_document[0];
+  it("gives the build instance the bootstrap's profile when iam_instance_profile is set, else a temporary role with Session Manager and ECR read only", () => {
+    expect(source.iam_instance_profile).toBe('${var.iam_instance_profile == "" ? null : var.iam_instance_profile}');
+    const dynamic = source.dynamic.temporary_iam_instance_profile_policy_document[0];
+    expect(dynamic.for_each).toBe('${var.iam_instance_profile == "" ? [1] : []}');
+    const doc = dynamic.content[0];
     expect(doc.Version).toBe("2012-10-17");
     const actions = doc.Statement.flatMap((s: any) => s.Action);
     expect(doc.Statement.every((s: any) => s.Effect === "Allow")).toBe(true);
     expect(actions).toEqual(expect.arrayContaining(["ssm:UpdateInstanceInformation", "ssmmessages:OpenDataChannel", "ecr:BatchGetImage"]));
     for (const action of actions) expect(action).toMatch(/^(ssm:UpdateInstanceInformation|ssmmessages:\w+|ecr:(GetAuthorizationToken|BatchGetImage|GetDownloadUrlForLayer))$/);
-    expect(source).not.toHaveProperty("iam_instance_profile");
+    expect(source).not.toHaveProperty("temporary_iam_instance_profile_policy_document");
   });
 
   it("names the AMI after app, version and time, and tags AMI, snapshots and build instance alike", () => {

@@ -57,6 +57,7 @@ export function missingRepositoryMessage(): string {
 
 export interface BootstrapOutputs {
   readonly bake_role_arn: string;
+  readonly packer_instance_profile: string;
   readonly drift_role_arn: string;
   readonly deploy_role_arns: Readonly<Record<string, string>>;
   readonly oidc_provider_arn: string;
@@ -65,6 +66,7 @@ export interface BootstrapOutputs {
 /** The GitHub variables to set, where, and the `gh` commands that set them. */
 export function githubVariablesText(config: AppConfig, outputs: BootstrapOutputs): string {
   const repo = config.github!.repository;
+  const branch = config.github!.branch;
   const lines = [
     `CI roles of ${config.appName}, trusted by ${outputs.oidc_provider_arn}:`,
     `  bake   ${outputs.bake_role_arn}   (pushes to ${config.github!.branch})`,
@@ -75,11 +77,20 @@ export function githubVariablesText(config: AppConfig, outputs: BootstrapOutputs
     `Repository variables (Settings > Secrets and variables > Actions > Variables):`,
     `  gh variable set AWS_BAKE_ROLE_ARN --repo ${repo} --body ${outputs.bake_role_arn}`,
     `  gh variable set AWS_DRIFT_ROLE_ARN --repo ${repo} --body ${outputs.drift_role_arn}`,
-    `Environment variables, one per environment (Settings > Environments > <name>; create the environment first):`,
-    ...config.environments.map((e) => `  gh variable set AWS_ROLE_ARN --env ${e.name} --repo ${repo} --body ${outputs.deploy_role_arns[e.name]}`),
+    `  gh variable set PACKER_INSTANCE_PROFILE --repo ${repo} --body ${outputs.packer_instance_profile}`,
+    `Environments, one per environment: create each, limited to the branch ${branch}, then set its variable`,
+    `(Settings > Environments > <name> > Deployment branches and tags: Selected branches, ${branch}):`,
+    ...config.environments.flatMap((e) => [
+      `  gh api -X PUT repos/${repo}/environments/${e.name} -F 'deployment_branch_policy[protected_branches]=false' -F 'deployment_branch_policy[custom_branch_policies]=true'`,
+      `  gh api -X POST repos/${repo}/environments/${e.name}/deployment-branch-policies -f name=${branch} -f type=branch`,
+      `  gh variable set AWS_ROLE_ARN --env ${e.name} --repo ${repo} --body ${outputs.deploy_role_arns[e.name]}`,
+    ]),
     "",
+    `A deploy role trusts its environment's jobs from any branch: the token's subject`,
+    `(repo:${repo}:environment:<name>) names no branch, so only the deployment branch policy above keeps`,
+    `a job of another branch out of the environment. AWS cannot check it; keep it.`,
     `Then protect the environments that need it (Settings > Environments > production > Required reviewers),`,
-    `and the branch ${config.github!.branch} (the bake and drift roles trust every push to it).`,
+    `and the branch ${branch} (the bake and drift roles trust every push to it).`,
   ];
   return lines.join("\n");
 }

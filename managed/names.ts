@@ -153,6 +153,14 @@ export const RESERVED_ENV_NAMES =
  */
 export const CI_IAM_PATH = "/github-actions/";
 
+/**
+ * The role and instance profile of Packer's build instance, created by the bootstrap stack (at
+ * CI_IAM_PATH): the bake role may pass this role and no other, and creates none.
+ */
+export function packerBuildRoleName(app: string): string {
+  return `${app}-packer-build`;
+}
+
 /** The role that bakes images (pushes to the configured branch only). */
 export function bakeRoleName(app: string): string {
   return `${app}-bake`;

@@ -86,28 +86,37 @@ source "amazon-ebs" "app" {
   ssh_interface           = "session_manager"
   temporary_key_pair_type = "ed25519"
 
+  # The build instance's role. In CI: the instance profile the bootstrap stack made (variable
+  # iam_instance_profile, set from the repository variable PACKER_INSTANCE_PROFILE), the only role the
+  # bake role may pass; it creates none. A local build without it gets Packer's temporary profile,
+  # created with the caller's own (administrator's) credentials and deleted after the build.
+  iam_instance_profile = var.iam_instance_profile == "" ? null : var.iam_instance_profile
+
   # Exists only while the build runs: Session Manager for the tunnel, ECR read for a private image.
-  temporary_iam_instance_profile_policy_document {
-    Version = "2012-10-17"
-    Statement {
-      Effect = "Allow"
-      Action = [
-        "ssm:UpdateInstanceInformation",
-        "ssmmessages:CreateControlChannel",
-        "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel",
-        "ssmmessages:OpenDataChannel",
-      ]
-      Resource = ["*"]
-    }
-    Statement {
-      Effect = "Allow"
-      Action = [
-        "ecr:GetAuthorizationToken",
-        "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
-      ]
-      Resource = ["*"]
+  dynamic "temporary_iam_instance_profile_policy_document" {
+    for_each = var.iam_instance_profile == "" ? [1] : []
+    content {
+      Version = "2012-10-17"
+      Statement {
+        Effect = "Allow"
+        Action = [
+          "ssm:UpdateInstanceInformation",
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ]
+        Resource = ["*"]
+      }
+      Statement {
+        Effect = "Allow"
+        Action = [
+          "ecr:GetAuthorizationToken",
+          "ecr:BatchGetImage",
+          "ecr:GetDownloadUrlForLayer",
+        ]
+        Resource = ["*"]
+      }
     }
   }
 

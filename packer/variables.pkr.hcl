@@ -131,6 +131,17 @@ variable "subnet_id" {
   }
 }
 
+variable "iam_instance_profile" {
+  description = "Instance profile of the build instance (CI: the bootstrap stack's output packer_instance_profile). Empty: Packer creates a temporary one, which needs iam:CreateRole and iam:PassRole."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.iam_instance_profile == "" || can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", var.iam_instance_profile))
+    error_message = "The iam_instance_profile must be empty or an instance profile name such as my-app-packer-build."
+  }
+}
+
 variable "tags" {
   description = "Extra tags on the AMI, its snapshots and the build instance. The build's own tags (app, version, git_sha, ...) win on a clash."
   type        = map(string)

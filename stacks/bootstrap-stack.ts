@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -11,10 +12,12 @@ import { partitionOf } from "../managed/aws-rules";
 import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
 import { escapeTfStringMap } from "../managed/escape";
 import {
-  bakeRoleName, CI_IAM_PATH, CI_SESSION_SECONDS, deployRoleName, driftRoleName, GITHUB_OIDC_HOST, MANAGED_BY, permissionsBoundaryName,
+  bakeRoleName, CI_IAM_PATH, CI_SESSION_SECONDS, deployRoleName, driftRoleName, GITHUB_OIDC_HOST, MANAGED_BY, packerBuildRoleName,
+  permissionsBoundaryName,
 } from "../managed/names";
 import {
   bakePolicy, boundaryPolicy, CiPolicyContext, deployPolicies, driftPolicy, GITHUB_OIDC_AUDIENCE, githubSubject, githubTrustPolicy,
+  packerBuildInstancePolicy,
 } from "./ci-policies";
 
 /** The stack's name: `cdktf.out/stacks/bootstrap`, `terraform/bootstrap` on export (managed/aws-rules.ts reserves it). */
@@ -43,6 +46,9 @@ export class BootstrapStack extends TerraformStack {
   public readonly oidcProvider?: IamOpenidConnectProvider;
   public readonly providerArn: string;
   public readonly bakeRole: IamRole;
+  /** The role and instance profile of Packer's build instance: the only role the bake role may pass. */
+  public readonly packerBuildRole: IamRole;
+  public readonly packerBuildProfile: IamInstanceProfile;
   public readonly driftRole: IamRole;
   public readonly deployRoles: Readonly<Record<string, IamRole>>;
   public readonly boundaries: Readonly<Record<string, IamPolicy>>;
@@ -110,6 +116,26 @@ export class BootstrapStack extends TerraformStack {
     this.bakeRole = role("bake", bakeRoleName(app), githubSubject(github.repository, branch),
       `Bakes ${app}'s images: GitHub Actions on pushes to ${github.branch} of ${github.repository}`);
     inline("bake-policy", this.bakeRole, "bake", bakePolicy(ctx));
+    // Packer's build instance gets this profile (packer/app.pkr.hcl, iam_instance_profile, which CI sets
+    // from the repository variable PACKER_INSTANCE_PROFILE): made here, by an administrator, so that the
+    // bake role needs no iam:CreateRole, iam:PutRolePolicy or iam:CreateInstanceProfile, with which it
+    // could make and pass a role with any rights.
+    const buildName = packerBuildRoleName(app);
+    this.packerBuildRole = new IamRole(this, "packer_build", {
+      name: buildName,
+      path: CI_IAM_PATH,
+      description: `Packer's build instance of ${app}'s images: Session Manager and ECR pull only`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "Ec2", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    inline("packer-build-policy", this.packerBuildRole, "build-instance", packerBuildInstancePolicy(ctx));
+    this.packerBuildProfile = new IamInstanceProfile(this, "packer_build_profile", {
+      name: buildName,
+      path: CI_IAM_PATH,
+      role: this.packerBuildRole.name,
+    });
     this.driftRole = role("drift", driftRoleName(app), githubSubject(github.repository, branch),
       `Plans ${app}'s environments read-only: the scheduled drift check on ${github.branch} of ${github.repository}`);
     inline("drift-policy", this.driftRole, "read", driftPolicy(ctx));
@@ -147,6 +173,10 @@ export class BootstrapStack extends TerraformStack {
   private addOutputs(github: GitHubConfig): void {
     new TerraformOutput(this, "oidc_provider_arn", { value: this.providerArn, description: "The account's GitHub OIDC provider the roles trust" });
     new TerraformOutput(this, "bake_role_arn", { value: this.bakeRole.arn, description: "Repository variable AWS_BAKE_ROLE_ARN" });
+    new TerraformOutput(this, "packer_instance_profile", {
+      value: this.packerBuildProfile.name,
+      description: "Repository variable PACKER_INSTANCE_PROFILE: the instance profile of Packer's build instance",
+    });
     new TerraformOutput(this, "drift_role_arn", { value: this.driftRole.arn, description: "Repository variable AWS_DRIFT_ROLE_ARN" });
     new TerraformOutput(this, "deploy_role_arns", {
       value: Object.fromEntries(Object.entries(this.deployRoles).map(([env, r]) => [env, r.arn])),

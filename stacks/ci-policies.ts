@@ -18,9 +18,9 @@
  * DeleteRolePolicy); the AWS CLI reference of add-role-to-instance-profile ("The caller of this operation
  * must be granted the PassRole permission on the IAM role"); EC2 User Guide, permission-to-pass-iam-roles.html
  * (iam:PassRole scoped to role ARNs); Packer's Amazon plugin docs (docs/builders/index.mdx, "IAM Task or
- * Instance Role": the minimal EC2 set, and the IAM set "when you're creating a temporary instance
- * profile") and builder/common/step_iam_instance_profile.go (the temporary role and profile are named
- * `packer-<uuid>` and tagged with the build's tags); Terraform's S3 backend docs (s3:ListBucket on the
+ * Instance Role": the minimal EC2 set) and builder/common/step_iam_instance_profile.go (a given
+ * iam_instance_profile is read with iam:GetInstanceProfile; the temporary role and profile, which CI no
+ * longer uses, would need iam:CreateRole and iam:PutRolePolicy); Terraform's S3 backend docs (s3:ListBucket on the
  * bucket, s3:GetObject and s3:PutObject on the key; with use_lockfile also s3:DeleteObject on `<key>.tflock`).
  * Not found in the docs read here, so unverified until a real deploy: which resource types EC2 checks for
  * each multi-resource call (the create/own split below follows the EC2 User Guide's pattern of
@@ -30,7 +30,7 @@
 import { AppConfig, EnvironmentConfig } from "../managed/config";
 import { s3StateKey } from "../managed/backend";
 import {
-  GITHUB_OIDC_HOST, kmsAliasName, parameterPath, permissionsBoundaryArn, resourcePrefix, wafLogGroupName,
+  CI_IAM_PATH, GITHUB_OIDC_HOST, kmsAliasName, packerBuildRoleName, parameterPath, permissionsBoundaryArn, resourcePrefix, wafLogGroupName,
 } from "../managed/names";
 
 export interface Statement {
@@ -104,10 +104,23 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
       arn(ctx, "iam", `instance-profile/${names}-*`, { region: false })]),
     allow("ReadOwnParameters", ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource"],
       [parameterArn(ctx, path.replace(/\/$/, "")), parameterArn(ctx, `${path}*`)]),
-    // The provider reads SecureString parameters with decryption even for write-only values
-    // (stacks/parameters.ts, hashicorp/terraform-provider-aws#42849): kms:Decrypt, through SSM only.
-    allow("ReadOwnKeys", ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:Decrypt"],
+    allow("ReadOwnKeys", ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
       arn(ctx, "kms", "key/*"), tags("ResourceTag", app, env?.name)),
+    // The provider reads SecureString parameters with decryption even for write-only values
+    // (stacks/parameters.ts, hashicorp/terraform-provider-aws#42849), so a plan needs kms:Decrypt: only
+    // when SSM asks for it (kms:ViaService) and only for the environments' own parameters (the
+    // encryption context SSM sends, PARAMETER_ARN, as in the boundary), never for a ciphertext handed
+    // to KMS directly. KMS Developer Guide, condition keys kms:ViaService and
+    // kms:EncryptionContext:context-key (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html);
+    // Systems Manager User Guide, "Any principal that retrieves the decrypted value must have
+    // kms:Decrypt permission on that key, whichever Parameter Store operation they call"
+    // (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html).
+    // The drift role, for every environment, can still read each environment's secrets through SSM:
+    // see the README's CI section.
+    allow("DecryptOwnParametersThroughSsm", "kms:Decrypt", arn(ctx, "kms", "key/*"), {
+      StringEquals: { ...tags("ResourceTag", app, env?.name)!.StringEquals, "kms:ViaService": `ssm.${config.region}.amazonaws.com` },
+      StringLike: { "kms:EncryptionContext:PARAMETER_ARN": (env ? [env] : config.environments).map((e) => parameterArn(ctx, `${parameterPath(app, e.name)}*`)) },
+    }),
     allow("ReadOwnBuckets", ["s3:GetBucket*", "s3:GetLifecycleConfiguration", "s3:GetEncryptionConfiguration", "s3:GetAccelerateConfiguration",
       "s3:GetReplicationConfiguration", "s3:ListBucket"], arn(ctx, "s3", `${names}-*`, { region: false, account: false })),
     allow("ReadOwnLogsAlarmsAcls", ["logs:ListTagsForResource", "logs:ListTagsLogGroup", "cloudwatch:ListTagsForResource", "wafv2:Get*", "wafv2:ListTagsForResource"], [
@@ -194,9 +207,24 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     allow("ElbOwnLoadBalancer", "elasticloadbalancing:*", [lb, arn(ctx, "elasticloadbalancing", `listener/app/${prefix}/*`),
       arn(ctx, "elasticloadbalancing", `listener-rule/app/${prefix}/*`)]),
     // Target groups: a name prefix of 6 characters (stacks/load-balancer.ts), so by tags. Creating with
-    // tags also needs elasticloadbalancing:AddTags (ELB User Guide, tagging-resources-during-creation.html).
-    allow("ElbCreateTaggedTargetGroups", ["elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:AddTags"], targetGroups, created),
+    // tags also needs elasticloadbalancing:AddTags, which the elasticloadbalancing:CreateAction condition
+    // key limits to the create call: "Users are not permitted to tag any existing resources" (ELB User
+    // Guide, https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/tagging-resources-during-creation.html).
+    // An AddTags held only to aws:RequestTag would let this role put environment=<env> on another
+    // environment's target group and then change it as its own.
+    allow("ElbCreateTaggedTargetGroups", "elasticloadbalancing:CreateTargetGroup", targetGroups, created),
+    allow("ElbTagOnCreate", "elasticloadbalancing:AddTags", targetGroups,
+      { StringEquals: { ...created!.StringEquals, "elasticloadbalancing:CreateAction": "CreateTargetGroup" } }),
     allow("ElbChangeOwnTargetGroups", "elasticloadbalancing:*", targetGroups, own),
+    // The app and environment tags of an existing load balancer or target group never change: no
+    // AddTags or RemoveTags naming them outside a create call, on its own resources included, so that
+    // none is handed to another environment either (aws:TagKeys, Service Authorization Reference,
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).
+    {
+      Sid: "ElbDenyRetaggingOwnership", Effect: "Deny", Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+      Resource: arn(ctx, "elasticloadbalancing", "*"),
+      Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] }, Null: { "elasticloadbalancing:CreateAction": "true" } },
+    },
     allow("AutoScalingOwnGroup", "autoscaling:*", arn(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${prefix}`)),
     allow("CloudWatchOwnAlarms", ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
       arn(ctx, "cloudwatch", `alarm:${prefix}-*`)),
@@ -227,25 +255,62 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // Roles of the environment only with its boundary, so that none can do more than the boundary allows.
     allow("IamCreateBoundedRoles", ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"], role,
       { StringEquals: { "iam:PermissionsBoundary": boundary } }),
-    allow("IamChangeOwnRoles", ["iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
-      "iam:UpdateAssumeRolePolicy"], role),
+    // No iam:UpdateAssumeRolePolicy: the roles' trust (EC2, VPC Flow Logs) is set when they are
+    // created; changing it would let this role make one of its environment's roles assumable by anyone
+    // it names, itself included. A stack change to a trust policy fails the deploy: run it with
+    // administrator credentials, or replace the role.
+    allow("IamChangeOwnRoles", ["iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription"], role),
     allow("IamOwnInstanceProfiles", ["iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:AddRoleToInstanceProfile",
       "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile"],
     arn(ctx, "iam", `instance-profile/${prefix}-*`, { region: false })),
     // The instance role to EC2 (instance profile, launch template), the flow-log role to VPC Flow Logs.
     allow("IamPassOwnRoles", "iam:PassRole", role,
       { StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"] } }),
-    // CreateKey takes no resource (the key does not exist yet): only with the environment's tags.
+    // CreateKey takes no resource (the key does not exist yet): only with the environment's tags. Its
+    // Tags need kms:TagResource "in an IAM policy that isn't restricted to particular KMS keys" (KMS
+    // Developer Guide, https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html and
+    // https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html): on *, with the
+    // request's tags; KMS has no CreateAction key, so the Deny statements below keep that TagResource
+    // off every existing key of another environment, and off the app and environment tags of any
+    // existing key ("Changing a tag or alias can allow or deny permission to the customer managed
+    // key", same page).
     allow("KmsCreateTaggedKeyAnywhere", ["kms:CreateKey", "kms:TagResource"], "*", created),
     allow("KmsOwnKeys", ["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ScheduleKeyDeletion",
       "kms:CancelKeyDeletion", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource", "kms:Encrypt", "kms:GenerateDataKey",
       "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", "key/*"), own),
+    // An existing key (it has tags: every stack key is created with them) of another environment or
+    // app: nothing at all. A key being created has no aws:ResourceTag yet (Null), so CreateKey's own
+    // TagResource is not denied. What remains: a key of the account with no environment tag at all
+    // (none of this app's) looks like a key being created, so this role could tag it as its own; a
+    // key whose key policy does not allow IAM policies is out of its reach anyway.
+    {
+      Sid: "KmsDenyOtherEnvironmentsKeys", Effect: "Deny", Action: "kms:*", Resource: arn(ctx, "kms", "key/*"),
+      Condition: { Null: { "aws:ResourceTag/environment": "false" }, StringNotEquals: { "aws:ResourceTag/environment": env.name } },
+    },
+    {
+      Sid: "KmsDenyOtherAppsKeys", Effect: "Deny", Action: "kms:*", Resource: arn(ctx, "kms", "key/*"),
+      Condition: { Null: { "aws:ResourceTag/app": "false" }, StringNotEquals: { "aws:ResourceTag/app": app } },
+    },
+    // An existing key's app and environment tags never change, its own included.
+    {
+      Sid: "KmsDenyRetaggingOwnership", Effect: "Deny", Action: ["kms:TagResource", "kms:UntagResource"], Resource: arn(ctx, "kms", "key/*"),
+      Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] }, Null: { "aws:ResourceTag/environment": "false" } },
+    },
     allow("KmsOwnAlias", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", kmsAliasName(app, env.name))),
     allow("SsmOwnParameters", ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource",
       "ssm:RemoveTagsFromResource"], parameterArn(ctx, `${parameterPath(app, env.name)}*`)),
-    // The access-log bucket is `<app>-<env>-<suffix>` (bucket_prefix).
-    allow("S3OwnBuckets", "s3:*", [arn(ctx, "s3", `${prefix}-*`, { region: false, account: false }),
-      arn(ctx, "s3", `${prefix}-*/*`, { region: false, account: false })]),
+    // The access-log bucket is `<app>-<env>-<suffix>` (bucket_prefix), with the resources of
+    // stacks/access-logs.ts: the bucket, its policy, public access block, ownership controls,
+    // encryption, versioning and lifecycle. What the provider reads of a bucket is s3:GetBucket* plus
+    // the configuration reads that are not so named; force_destroy empties it (object versions).
+    // Not s3:*: no object reads or writes, no ACLs, replication or website. Unverified until a real
+    // deploy, like the other sets (the emulated apply checks no permission).
+    allow("S3OwnBuckets", ["s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
+      "s3:PutBucketTagging", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
+      "s3:PutBucketVersioning", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration",
+      "s3:PutEncryptionConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration"],
+    arn(ctx, "s3", `${prefix}-*`, { region: false, account: false })),
+    allow("S3EmptyOwnBuckets", ["s3:DeleteObject", "s3:DeleteObjectVersion"], arn(ctx, "s3", `${prefix}-*/*`, { region: false, account: false })),
   ];
   if (images.read.length > 0) {
     // The launch template resolves the image parameter; the rollout reads it (managed/rollout.sh).
@@ -282,37 +347,103 @@ function allImageParameters(config: AppConfig): string[] {
 }
 
 /**
- * The bake role: Packer's amazon-ebs build with a temporary instance profile and Session Manager
+ * The role of Packer's build instance (iam_instance_profile in packer/app.pkr.hcl), which the bootstrap
+ * stack creates so that the bake role creates no role: Session Manager's agent for Packer's tunnel
+ * (ssh_interface = "session_manager"), and ECR pull from the account's repositories of the app for a
+ * private container image (packer/scripts/install-app.sh). The same Session Manager set as the
+ * environments' boundary.
+ */
+export function packerBuildInstancePolicy(ctx: CiPolicyContext): PolicyDocument {
+  const app = ctx.config.appName;
+  return doc([
+    allow("SessionManagerAgentAnywhere", ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], "*"),
+    // GetAuthorizationToken takes no resource (Service Authorization Reference, list_amazonelasticcontainerregistry.html).
+    allow("EcrLoginAnywhere", "ecr:GetAuthorizationToken", "*"),
+    allow("EcrPullAppImage", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+      [arn(ctx, "ecr", `repository/${app}`), arn(ctx, "ecr", `repository/${app}/*`)]),
+  ]);
+}
+
+/** The ARNs of the build instance's role and profile (created by the bootstrap stack, at CI_IAM_PATH). */
+export function packerBuildArns(ctx: CiPolicyContext): { role: string; profile: string } {
+  const name = packerBuildRoleName(ctx.config.appName);
+  return {
+    role: arn(ctx, "iam", `role${CI_IAM_PATH}${name}`, { region: false }),
+    profile: arn(ctx, "iam", `instance-profile${CI_IAM_PATH}${name}`, { region: false }),
+  };
+}
+
+/** The actions of Packer's amazon-ebs build that create something and may tag it on creation. */
+const PACKER_TAGGED_ON_CREATE = ["RunInstances"];
+
+/**
+ * The bake role: Packer's amazon-ebs build with the bootstrap's instance profile and Session Manager
  * (packer/app.pkr.hcl), the AMI id published to image.amiParameter, the app image pushed to ECR
  * (with --dockerfile), and `npm run images:prune` (managed/prune-images.sh).
+ *
+ * It creates no IAM role or instance profile and changes none: a role that may iam:CreateRole and
+ * iam:PutRolePolicy and iam:PassRole the result can give itself any right (IAM User Guide,
+ * id_roles_use_passrole.html: "ensure that the permissions of the role that the user passes do not
+ * exceed what you want the user to have";
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html). It passes the one
+ * role the bootstrap made, to EC2 only
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/permission-to-pass-iam-roles.html: "specify
+ * the ARNs of specific IAM roles with iam:PassRole").
+ *
+ * EC2: Packer's documented minimal set (the plugin's docs/builders/index.mdx, "IAM Task or Instance
+ * Role") less what amazon-ebs does not call here: ec2:ModifyImageAttribute and
+ * ec2:ModifySnapshotAttribute only share an AMI (ami_users, ami_groups, snapshot_users: unused),
+ * ec2:GetPasswordData is for Windows, the volume attach/detach and RegisterImage/CreateSnapshot calls are
+ * the other builders'. The build instance and its volumes are created only with app=<app> (run_tags,
+ * run_volume_tags) and stopped, imaged and terminated only with it; tags on creation only through
+ * RunInstances (ec2:CreateAction; EC2 User Guide, supported-iam-actions-tagging.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
+ * Unverified until a real bake: that amazon-ebs sends run_tags and run_volume_tags in RunInstances'
+ * TagSpecifications, which the tag conditions below rely on.
  */
 export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
   const { config } = ctx;
   const app = config.appName;
-  const packerRole = arn(ctx, "iam", "role/packer-*", { region: false });
   const images = allImageParameters(config);
+  const build = packerBuildArns(ctx);
+  const ec2 = (type: string) => arn(ctx, "ec2", `${type}/*`);
+  // AMI and snapshot ARNs carry no account (Service Authorization Reference, list_amazonec2.html).
+  const image = arn(ctx, "ec2", "image/*", { account: false });
+  const snapshot = arn(ctx, "ec2", "snapshot/*", { account: false });
+  const ownApp = tags("ResourceTag", app);
   const statements: Statement[] = [
-    // Packer's documented minimal set for the Amazon plugin, Resource "*" as Packer documents it: the
-    // build instance, its temporary key pair and security group, the volumes, snapshots and the AMI.
-    // The prune's Describe calls (images, instances, launch templates and versions) are among them or
-    // in ec2:Describe*.
-    allow("PackerBuildAnywhere", [
-      "ec2:AttachVolume", "ec2:AuthorizeSecurityGroupIngress", "ec2:CopyImage", "ec2:CreateImage", "ec2:CreateKeyPair",
-      "ec2:CreateSecurityGroup", "ec2:CreateSnapshot", "ec2:CreateTags", "ec2:CreateVolume", "ec2:DeleteKeyPair",
-      "ec2:DeleteSecurityGroup", "ec2:DeleteSnapshot", "ec2:DeleteVolume", "ec2:DeregisterImage", "ec2:Describe*",
-      "ec2:DetachVolume", "ec2:GetPasswordData", "ec2:ModifyImageAttribute", "ec2:ModifyInstanceAttribute",
-      "ec2:ModifySnapshotAttribute", "ec2:RegisterImage", "ec2:RunInstances", "ec2:StopInstances", "ec2:TerminateInstances",
-      "autoscaling:Describe*",
-    ], "*"),
-    // The temporary instance profile (temporary_iam_instance_profile_policy_document): Packer's list,
-    // on the `packer-<uuid>` role and profile it creates, tagged with the build's tags.
-    allow("PackerTemporaryProfile", ["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-      "iam:TagRole", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile",
-      "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"], [packerRole, arn(ctx, "iam", "instance-profile/packer-*", { region: false })]),
-    allow("PackerPassTemporaryRole", "iam:PassRole", packerRole, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+    // Describe calls take no resource narrower than *; the prune's Describe calls are among them.
+    allow("PackerDescribeAnywhere", ["ec2:Describe*", "autoscaling:Describe*"], "*"),
+    // Packer's temporary key pair and security group (ids unknown before it creates them, and
+    // untagged): Packer documents these on *.
+    allow("PackerTemporaryAccessAnywhere", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
+      "ec2:AuthorizeSecurityGroupIngress"], "*"),
+    // The build instance and its volumes: created only with the app's tag.
+    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], tags("RequestTag", app)),
+    // What the launch refers to: the base image (Canonical's or Amazon's), the subnet, the temporary
+    // group and key pair, the network interface it creates.
+    allow("PackerLaunchFrom", "ec2:RunInstances", [image, ec2("subnet"), ec2("security-group"), ec2("key-pair"), ec2("network-interface")]),
+    allow("PackerTagOnLaunch", "ec2:CreateTags", [ec2("instance"), ec2("volume")],
+      { StringEquals: { "ec2:CreateAction": PACKER_TAGGED_ON_CREATE } }),
+    allow("PackerOwnBuildInstance", ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateImage"],
+      ec2("instance"), ownApp),
+    allow("PackerOwnVolumes", "ec2:DeleteVolume", ec2("volume"), ownApp),
+    // The AMI and its snapshots, new (CreateImage; CopyImage for encrypt_boot), then tagged by Packer
+    // with the app's tags (tags, snapshot_tags): CreateTags on images and snapshots only with app=<app>.
+    allow("PackerCreateImage", ["ec2:CreateImage", "ec2:CopyImage"], [image, snapshot]),
+    allow("PackerTagImages", "ec2:CreateTags", [image, snapshot], tags("RequestTag", app)),
+    // The prune deregisters the app's images and deletes their snapshots; encrypt_boot's unencrypted
+    // intermediate copy is deregistered by Packer before it is tagged, hence also untagged images.
+    allow("DeregisterOwnImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], ownApp),
+    allow("DeregisterUntaggedImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], { Null: { "aws:ResourceTag/app": "true" } }),
+    // The bootstrap's build role, to EC2 only; Packer reads the profile first (step_iam_instance_profile.go:
+    // GetInstanceProfile unless skip_profile_validation).
+    allow("PackerPassBuildRole", "iam:PassRole", build.role, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
+    allow("PackerReadBuildProfile", ["iam:GetInstanceProfile", "iam:GetRole"], [build.profile, build.role]),
     // ssh_interface = "session_manager": a port-forwarding session to the build instance (tagged with
     // the run tags, app=<app> among them), ended by Packer.
-    allow("PackerSession", "ssm:StartSession", arn(ctx, "ec2", "instance/*"), tags("ResourceTag", app)),
+    allow("PackerSession", "ssm:StartSession", arn(ctx, "ec2", "instance/*"), ownApp),
     allow("PackerSessionDocument", "ssm:StartSession", arn(ctx, "ssm", "document/AWS-StartPortForwardingSession", { account: false })),
     allow("PackerEndSession", ["ssm:TerminateSession", "ssm:ResumeSession"], arn(ctx, "ssm", "session/*")),
     // With --dockerfile the bake pushes the app image to ECR. GetAuthorizationToken takes no resource.

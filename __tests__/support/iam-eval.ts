@@ -11,7 +11,7 @@ export interface Request {
   readonly action: string;
   readonly resource: string;
   /** Condition keys of the request context, e.g. "kms:ViaService". */
-  readonly context?: Readonly<Record<string, string | boolean>>;
+  readonly context?: Readonly<Record<string, string | boolean | readonly string[]>>;
 }
 
 export type Decision = "Allow" | "ExplicitDeny" | "ImplicitDeny";
@@ -42,8 +42,13 @@ const matchesAny = (patterns: string[], value: string, caseInsensitive: boolean)
 function conditionHolds(condition: Statement["Condition"], context: Request["context"] = {}): boolean {
   for (const [operator, keys] of Object.entries(condition ?? {})) {
     for (const [key, expected] of Object.entries(keys)) {
-      const actual = context[key];
+      const raw = context[key];
       const values = list(expected as string | string[]).map(String);
+      // A multi-valued key (aws:TagKeys) only with a set operator, as IAM requires.
+      if (Array.isArray(raw) && !operator.startsWith("ForAnyValue:") && !operator.startsWith("ForAllValues:")) {
+        throw new Error(`iam-eval: ${key} is multi-valued: ${operator} needs ForAnyValue: or ForAllValues:`);
+      }
+      const actual = raw as string | boolean | undefined;
       let holds: boolean;
       switch (operator) {
         case "StringEquals":
@@ -60,6 +65,16 @@ function conditionHolds(condition: Statement["Condition"], context: Request["con
         case "Bool":
           holds = actual !== undefined && values.includes(String(actual));
           break;
+        case "Null":
+          // "true": the key is absent from the request context; "false": it is present.
+          holds = values.includes(String(raw === undefined));
+          break;
+        case "ForAnyValue:StringEquals": {
+          // At least one of the request's values matches; an absent key matches nothing.
+          const many = raw === undefined ? [] : list(raw as string | string[]).map(String);
+          holds = many.some((v) => values.includes(v));
+          break;
+        }
         default:
           throw new Error(`iam-eval: condition operator ${operator} is not supported`);
       }
