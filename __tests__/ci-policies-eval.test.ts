@@ -141,6 +141,31 @@ describe("a deploy role cannot take over another environment's resources by tagg
   });
 });
 
+describe("a deploy role has no rights on untagged security groups (another app's, or a VPC's default group)", () => {
+  const group = `arn:aws:ec2:${region}:${ACCOUNT}:security-group/sg-0123456789abcdef0`;
+  it.each(["ec2:CreateTags", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"])("%s: denied", (action) => {
+    expect(stagingDeploy({ action, resource: group, context: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "staging" } })).not.toBe("Allow");
+    expect(stagingDeploy({ action, resource: group })).not.toBe("Allow");
+  });
+  it("but its own environment's groups, by their tags", () => {
+    expect(stagingDeploy({ action: "ec2:RevokeSecurityGroupIngress", resource: group, context: tagsOf("ResourceTag", "staging") })).toBe("Allow");
+    expect(stagingDeploy({ action: "ec2:AuthorizeSecurityGroupIngress", resource: group, context: { ...tagsOf("ResourceTag", "staging"), ...tagsOf("RequestTag", "staging") } })).toBe("Allow");
+  });
+
+  it("a create call is allowed only on the resource it creates: not on another environment's VPC, subnet or group it names", () => {
+    const ownRequest = tagsOf("RequestTag", "staging");
+    const rule = `arn:aws:ec2:${region}:${ACCOUNT}:security-group-rule/sgr-0123456789abcdef0`;
+    expect(stagingDeploy({ action: "ec2:AuthorizeSecurityGroupIngress", resource: rule, context: ownRequest })).toBe("Allow");
+    for (const [action, type] of [["ec2:AuthorizeSecurityGroupIngress", "security-group"], ["ec2:CreateSubnet", "vpc"], ["ec2:CreateRouteTable", "vpc"],
+      ["ec2:CreateNatGateway", "subnet"], ["ec2:CreateSecurityGroup", "vpc"], ["ec2:RunInstances", "subnet"]]) {
+      const parent = `arn:aws:ec2:${region}:${ACCOUNT}:${type}/${type}-0123456789abcdef0`;
+      expect([action, type, stagingDeploy({ action, resource: parent, context: { ...ownRequest, ...tagsOf("ResourceTag", "production") } })]).toEqual([action, type, "ImplicitDeny"]);
+      expect([action, type, stagingDeploy({ action, resource: parent, context: ownRequest })]).toEqual([action, type, "ImplicitDeny"]);
+      expect([action, type, stagingDeploy({ action, resource: parent, context: { ...ownRequest, ...tagsOf("ResourceTag", "staging") } })]).toEqual([action, type, "Allow"]);
+    }
+  });
+});
+
 describe("the deploy role cannot rewrite who may assume its environment's roles", () => {
   it("has no iam:UpdateAssumeRolePolicy, even on its own environment's roles", () => {
     expect(stagingDeploy({ action: "iam:UpdateAssumeRolePolicy", resource: `arn:aws:iam::${ACCOUNT}:role/demo-app-staging-instance` })).toBe("ImplicitDeny");

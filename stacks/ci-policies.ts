@@ -70,17 +70,51 @@ function parameterArn(ctx: CiPolicyContext, name: string): string {
   return arn(ctx, "ssm", `parameter${name.startsWith("/") ? "" : "/"}${name}`);
 }
 
+/** Resource types that the same calls create, together: [calls, types] (fewer statements, same rights). */
+function groupByActions(creates: Readonly<Record<string, readonly string[]>>): Array<[string[], string[]]> {
+  const byActions = new Map<string, [string[], string[]]>();
+  for (const [type, actions] of Object.entries(creates)) {
+    const key = actions.join();
+    const entry = byActions.get(key) ?? [[...actions], []];
+    entry[1].push(type);
+    byActions.set(key, entry);
+  }
+  return [...byActions.values()];
+}
+
 /** Conditions on the stacks' default tags: of the resource acted on, or of the request that creates one. */
 function tags(kind: "ResourceTag" | "RequestTag", app: string, env?: string): Statement["Condition"] {
   return { StringEquals: { [`aws:${kind}/app`]: app, ...(env ? { [`aws:${kind}/environment`]: env } : {}) } };
 }
 
-/** The EC2 resource types the stacks create (every one tagged at creation through default_tags). */
-const EC2_CREATED = ["vpc", "subnet", "internet-gateway", "route-table", "security-group", "security-group-rule", "natgateway",
-  "elastic-ip", "launch-template", "vpc-endpoint", "vpc-flow-log"] as const;
-const EC2_CREATE_ACTIONS = ["ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateInternetGateway", "ec2:CreateRouteTable",
-  "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:CreateNatGateway",
-  "ec2:AllocateAddress", "ec2:CreateLaunchTemplate", "ec2:CreateVpcEndpoint", "ec2:CreateFlowLogs"];
+/**
+ * The EC2 resource types the stacks create (every one tagged at creation through default_tags), each
+ * with the calls that create it. A create call is also authorized against the resources it refers to
+ * (CreateSubnet against its VPC, AuthorizeSecurityGroupIngress against its group, CreateNatGateway
+ * against its subnet and address: the Resource types column of the IAM Service Authorization Reference
+ * for EC2, list_amazonec2.html), and aws:RequestTag is in the context of those too. So each type is
+ * allowed only for the calls that create it: were CreateSubnet allowed on vpc/* with the request's
+ * tags, this role could add subnets to any VPC, and AuthorizeSecurityGroupIngress on security-group/*
+ * would open any group of the account. The referred-to resources are matched by Ec2ChangeOwn, by
+ * their tags.
+ */
+const EC2_CREATES: Readonly<Record<string, readonly string[]>> = {
+  vpc: ["ec2:CreateVpc"],
+  subnet: ["ec2:CreateSubnet"],
+  "internet-gateway": ["ec2:CreateInternetGateway"],
+  "route-table": ["ec2:CreateRouteTable"],
+  "security-group": ["ec2:CreateSecurityGroup"],
+  "security-group-rule": ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"],
+  natgateway: ["ec2:CreateNatGateway"],
+  "elastic-ip": ["ec2:AllocateAddress"],
+  "launch-template": ["ec2:CreateLaunchTemplate"],
+  "vpc-endpoint": ["ec2:CreateVpcEndpoint"],
+  "vpc-flow-log": ["ec2:CreateFlowLogs"],
+  instance: ["ec2:RunInstances"],
+  volume: ["ec2:RunInstances"],
+};
+const EC2_CREATED = Object.keys(EC2_CREATES);
+const EC2_CREATE_ACTIONS = [...new Set(Object.values(EC2_CREATES).flat())];
 
 /**
  * Reads that a plan (and the rollout) makes. With `env`, one environment's; without, every environment
@@ -168,25 +202,23 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
 
   const networkStatements: Statement[] = [
     // New resources of the environment: only with its tags in the request.
-    allow("Ec2CreateTagged", [...EC2_CREATE_ACTIONS, "ec2:RunInstances"], [...EC2_CREATED, "instance", "volume"].map(ec2), created),
+    ...groupByActions(EC2_CREATES).map(([actions, types], i) => allow(`Ec2CreateTagged${i + 1}`, actions, types.map(ec2), created)),
     // Tag-on-create needs ec2:CreateTags, limited to those create calls by the ec2:CreateAction
     // condition key (EC2 User Guide, supported-iam-actions-tagging.html; not re-read here: the ELB and
     // ECS guides read for this document the same pattern with their own CreateAction keys).
-    allow("Ec2TagOnCreate", "ec2:CreateTags", [...EC2_CREATED, "instance", "volume"].map(ec2),
-      { StringEquals: { "ec2:CreateAction": [...EC2_CREATE_ACTIONS, "ec2:RunInstances"].map((a) => a.replace(/^ec2:/, "")) } }),
+    allow("Ec2TagOnCreate", "ec2:CreateTags", EC2_CREATED.map(ec2),
+      { StringEquals: { "ec2:CreateAction": EC2_CREATE_ACTIONS.map((a) => a.replace(/^ec2:/, "")) } }),
     // Everything else on the environment's own resources, found by their tags: the resources a create
     // call refers to (the VPC of a subnet, the subnet of a NAT gateway, the route table of a route),
     // changes and deletion.
     allow("Ec2ChangeOwn", [
-      ...EC2_CREATE_ACTIONS, "ec2:RunInstances", "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+      ...EC2_CREATE_ACTIONS, "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
       "ec2:Delete*", "ec2:Modify*", "ec2:Associate*", "ec2:Disassociate*", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
       "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:UpdateSecurityGroupRuleDescriptions*",
       "ec2:CreateLaunchTemplateVersion", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
     ], "*", own),
-    // AWS creates every VPC's default security group, untagged; aws_default_security_group tags it and
-    // removes its rules. No condition key names a group "default", so an untagged group may be claimed.
-    allow("Ec2ClaimUntaggedDefaultGroup", ["ec2:CreateTags", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
-      ec2("security-group"), { Null: { "aws:ResourceTag/app": "true" } }),
+    // Nothing on untagged security groups: the VPC's default group is not managed (stacks/network.ts),
+    // and no condition key could tell it from another app's untagged group.
     // An instance launch (the group's template check, see the header) names an ENI, which the
     // template does not tag, and the app's image, which the bake tags app=<app> only.
     allow("Ec2LaunchInterfaces", "ec2:RunInstances", ec2("network-interface")),
