@@ -174,7 +174,7 @@ describe("what the roles may do", () => {
   it("names every statement on Resource * after it (…Anywhere) and puts no condition-less write there but Packer's documented set", () => {
     const anywhere = all.flatMap(([role, list]) => list.filter((s) => asList(s.Resource).includes("*")).map((s) => `${role}:${s.Sid}`));
     expect(anywhere.sort()).toEqual([
-      "bake:EcrLoginAnywhere", "bake:PackerDescribeAnywhere", "bake:PackerTemporaryAccessAnywhere", "boundary:SessionManagerAnywhere", "deploy:Ec2ChangeOwn",
+      "bake:EcrLoginAnywhere", "bake:PackerDescribeAnywhere", "bake:PackerTemporaryKeysAnywhere", "boundary:SessionManagerAnywhere", "deploy:Ec2ChangeOwn",
       "deploy:KmsCreateTaggedKeyAnywhere", "deploy:ReadAnywhere", "deploy:WafLogDeliveryAnywhere", "drift:ReadAnywhere",
     ]);
     // The one * that is no list or describe call and has no condition is Packer's (its docs give * too)

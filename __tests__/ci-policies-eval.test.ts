@@ -74,6 +74,26 @@ describe("the bake role's EC2 rights are the app's build instance and images", (
     }
   });
 
+  it("reaches no environment's instance or security group: the build instance is the app's instance without an environment tag", () => {
+    const envInstance = { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "production" };
+    for (const action of ["ec2:TerminateInstances", "ec2:StopInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateImage"]) {
+      expect([action, bake({ action, resource: instance, context: envInstance })]).toEqual([action, "ImplicitDeny"]);
+    }
+    expect(bake({ action: "ssm:StartSession", resource: instance, context: envInstance })).toBe("ImplicitDeny");
+    expect(bake({ action: "ssm:StartSession", resource: instance, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("Allow");
+    expect(bake({ action: "ec2:RunInstances", resource: instance, context: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "production" } })).toBe("ImplicitDeny");
+    const group = `arn:aws:ec2:${region}:${ACCOUNT}:security-group/sg-0123456789abcdef0`;
+    const envGroup = { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "production" };
+    expect(bake({ action: "ec2:RunInstances", resource: group, context: envGroup })).toBe("ImplicitDeny");
+    expect(bake({ action: "ec2:RunInstances", resource: group })).toBe("Allow");
+    for (const action of ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"]) {
+      expect([action, bake({ action, resource: group, context: envGroup })]).toEqual([action, "ImplicitDeny"]);
+      expect([action, bake({ action, resource: group, context: { "aws:ResourceTag/app": "other-app" } })]).toEqual([action, "ImplicitDeny"]);
+      // Packer's temporary group carries no tag.
+      expect([action, bake({ action, resource: group })]).toEqual([action, "Allow"]);
+    }
+  });
+
   it("shares no image or snapshot (no ami_users), and deregisters no other app's image", () => {
     expect(bake({ action: "ec2:ModifyImageAttribute", resource: image, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("ImplicitDeny");
     expect(bake({ action: "ec2:ModifySnapshotAttribute", resource: `arn:aws:ec2:${region}::snapshot/snap-0123`, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("ImplicitDeny");

@@ -31,7 +31,10 @@
 # An image given as resolve:ssm:PARAMETER counts as the AMI the parameter holds now.
 # - the version just before each group's version: that environment's previous release, the image its
 #   documented rollback (deploy the previous AMI id again) goes back to, however many bakes ago it was
-#   made (production can lag behind many images that only staging ran).
+#   made (production can lag behind many images that only staging ran). That is the version number
+#   before the group's: when that version changed something else (user data, instance type) and not
+#   the image, the image before it is kept only if it is among the newest N; and for an image given
+#   as resolve:ssm, the parameter's previous value is the rollback target, which this cannot see.
 # Older versions of a template do not count: every release adds one and none is ever deleted, so they
 # would keep every image ever deployed. Going back further than one release is what the newest N are
 # kept for; raise N (image.keepImages) when an environment may need to go back further than that.

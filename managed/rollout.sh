@@ -182,9 +182,10 @@ elif [ -z "$image_parameter" ]; then
   if [ "$current" = "$want" ]; then
     # The group names the version; its instances may not all run it (a refresh cancelled halfway, a
     # version set on the group by hand). DescribeAutoScalingGroups gives each instance the launch
-    # template version it was launched with (Instance.LaunchTemplate).
+    # template version it was launched with (Instance.LaunchTemplate); only those in service count
+    # (one terminating or in standby is on its way out).
     stale=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg" \
-      --query "AutoScalingGroups[0].Instances[?LaunchTemplate.Version!='$want'].InstanceId" --output text) ||
+      --query "AutoScalingGroups[0].Instances[?LifecycleState=='InService' && LaunchTemplate.Version!='$want'].InstanceId" --output text) ||
       die 1 "cannot describe the instances of $asg"
     if [ -z "$stale" ] || [ "$stale" = None ]; then
       echo "$asg already runs launch template version $want ($(image_of "$want")): nothing to roll out"

@@ -70,6 +70,9 @@ function parameterArn(ctx: CiPolicyContext, name: string): string {
   return arn(ctx, "ssm", `parameter${name.startsWith("/") ? "" : "/"}${name}`);
 }
 
+/** A condition that the resource (or the request) carries no environment tag: Packer's, not an environment's. */
+const BUILD_ONLY = (kind: "ResourceTag" | "RequestTag"): NonNullable<Statement["Condition"]> => ({ Null: { [`aws:${kind}/environment`]: "true" } });
+
 /** Resource types that the same calls create, together: [calls, types] (fewer statements, same rights). */
 function groupByActions(creates: Readonly<Record<string, readonly string[]>>): Array<[string[], string[]]> {
   const byActions = new Map<string, [string[], string[]]>();
@@ -448,19 +451,28 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
     // Describe calls take no resource narrower than *; the prune's Describe calls are among them.
     allow("PackerDescribeAnywhere", ["ec2:Describe*", "autoscaling:Describe*"], "*"),
     // Packer's temporary key pair and security group (ids unknown before it creates them, and
-    // untagged): Packer documents these on *.
-    allow("PackerTemporaryAccessAnywhere", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
-      "ec2:AuthorizeSecurityGroupIngress"], "*"),
+    // untagged): Packer documents these on *. Opening and deleting a group, though, only where the group
+    // carries neither an app's nor an environment's tag (AuthorizeSecurityGroupIngress and
+    // DeleteSecurityGroup take aws:ResourceTag on security-group, list_amazonec2.html): never an
+    // environment's load balancer or app group. A team's own untagged groups stay within reach.
+    allow("PackerTemporaryKeysAnywhere", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair", "ec2:CreateSecurityGroup"], "*"),
+    allow("PackerTemporaryGroup", ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], [ec2("security-group"), ec2("security-group-rule")],
+      { Null: { "aws:ResourceTag/app": "true", "aws:ResourceTag/environment": "true" } }),
     // The build instance and its volumes: created only with the app's tag.
-    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], tags("RequestTag", app)),
+    // No environment tag: the build instance is never one of an environment's (whose instances carry
+    // environment=<env> from the stacks' default tags), and the rights below that act on the app's
+    // instances reach only build instances.
+    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], { ...tags("RequestTag", app), ...BUILD_ONLY("RequestTag") }),
     // What the launch refers to: the base image (Canonical's or Amazon's), the subnet, the temporary
     // group and key pair, the network interface it creates.
-    allow("PackerLaunchFrom", "ec2:RunInstances", [image, ec2("subnet"), ec2("security-group"), ec2("key-pair"), ec2("network-interface")]),
+    allow("PackerLaunchFrom", "ec2:RunInstances", [image, ec2("subnet"), ec2("key-pair"), ec2("network-interface")]),
+    // Not into an environment's security group (its app group would put the build beside production).
+    allow("PackerLaunchIntoBuildGroup", "ec2:RunInstances", ec2("security-group"), BUILD_ONLY("ResourceTag")),
     allow("PackerTagOnLaunch", "ec2:CreateTags", [ec2("instance"), ec2("volume")],
       { StringEquals: { "ec2:CreateAction": PACKER_TAGGED_ON_CREATE } }),
     allow("PackerOwnBuildInstance", ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateImage"],
-      ec2("instance"), ownApp),
-    allow("PackerOwnVolumes", "ec2:DeleteVolume", ec2("volume"), ownApp),
+      ec2("instance"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
+    allow("PackerOwnVolumes", "ec2:DeleteVolume", ec2("volume"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
     // The AMI and its snapshots, new (CreateImage; CopyImage for encrypt_boot), then tagged by Packer
     // with the app's tags (tags, snapshot_tags): CreateTags on images and snapshots only with app=<app>.
     allow("PackerCreateImage", ["ec2:CreateImage", "ec2:CopyImage"], [image, snapshot]),
@@ -475,7 +487,7 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
     allow("PackerReadBuildProfile", ["iam:GetInstanceProfile", "iam:GetRole"], [build.profile, build.role]),
     // ssh_interface = "session_manager": a port-forwarding session to the build instance (tagged with
     // the run tags, app=<app> among them), ended by Packer.
-    allow("PackerSession", "ssm:StartSession", arn(ctx, "ec2", "instance/*"), ownApp),
+    allow("PackerSession", "ssm:StartSession", arn(ctx, "ec2", "instance/*"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
     allow("PackerSessionDocument", "ssm:StartSession", arn(ctx, "ssm", "document/AWS-StartPortForwardingSession", { account: false })),
     allow("PackerEndSession", ["ssm:TerminateSession", "ssm:ResumeSession"], arn(ctx, "ssm", "session/*")),
     // With --dockerfile the bake pushes the app image to ECR. GetAuthorizationToken takes no resource.
