@@ -1,4 +1,4 @@
-import { relative } from "path";
+import { relative } from "node:path";
 import { loadConfigOrReport } from "./managed/load-config";
 import { synthesize } from "./managed/synth";
 

@@ -2,15 +2,15 @@
  * The pure parts of the benchmark (bench/): statistics, formatting, generated configs, the barrel
  * rewrite of the baseline, options, the report and the profile summary. No timing is asserted here.
  */
-import { readdirSync, readFileSync } from "fs";
-import { join } from "path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseBarrelIndex, rewriteToBarrel } from "../bench/lib/barrel";
 import { baselineTsconfig } from "../bench/lib/projects";
 import { configWithStacks, environmentNames } from "../bench/lib/configs";
-import { CpuProfile, locationOf, summarizeProfile } from "../bench/lib/cpuprofile";
+import { type CpuProfile, locationOf, summarizeProfile } from "../bench/lib/cpuprofile";
 import { parseOptions, SECTIONS, UsageError } from "../bench/lib/options";
 import { extractNotes, NOTES_BEGIN, NOTES_END, renderReport, verdicts } from "../bench/lib/report";
-import { Results, toMeasured } from "../bench/lib/results";
+import { type Results, toMeasured } from "../bench/lib/results";
 import { linearFit, ratio, summarize } from "../bench/lib/stats";
 import { formatMiB, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "../bench/lib/table";
 import { resolveConfig } from "../managed/config-validation";
@@ -31,20 +31,34 @@ describe("statistics", () => {
   });
 
   it("fits a line exactly through collinear points", () => {
-    const fit = linearFit([[1, 420], [10, 600], [50, 1400]]);
+    const fit = linearFit([
+      [1, 420],
+      [10, 600],
+      [50, 1400],
+    ]);
     expect(fit.slope).toBeCloseTo(20, 10);
     expect(fit.intercept).toBeCloseTo(400, 10);
   });
 
   it("fits the least-squares line through scattered points", () => {
     // y = x + noise that cancels: (0,1), (1,1), (2,3), (3,3) -> slope 0.8, intercept 0.8
-    const fit = linearFit([[0, 1], [1, 1], [2, 3], [3, 3]]);
+    const fit = linearFit([
+      [0, 1],
+      [1, 1],
+      [2, 3],
+      [3, 3],
+    ]);
     expect(fit.slope).toBeCloseTo(0.8, 10);
     expect(fit.intercept).toBeCloseTo(0.8, 10);
   });
 
   it("needs two distinct x values for a slope", () => {
-    expect(() => linearFit([[10, 1], [10, 2]])).toThrow(/two distinct/);
+    expect(() =>
+      linearFit([
+        [10, 1],
+        [10, 2],
+      ]),
+    ).toThrow(/two distinct/);
   });
 
   it("gives ours/baseline, and nothing for a zero baseline", () => {
@@ -57,13 +71,13 @@ describe("formatting", () => {
   it("pads columns, right-aligns numbers and escapes pipes", () => {
     const table = markdownTable(
       [{ header: "command" }, { header: "time", align: "right" }],
-      [["a|b", "1.00 s"], ["npm run synth", "12.3 s"]],
+      [
+        ["a|b", "1.00 s"],
+        ["npm run synth", "12.3 s"],
+      ],
     );
     expect(table).toBe(
-      "| command       |   time |\n" +
-      "| ------------- | -----: |\n" +
-      "| a\\|b          | 1.00 s |\n" +
-      "| npm run synth | 12.3 s |\n",
+      "| command       |   time |\n" + "| ------------- | -----: |\n" + "| a\\|b          | 1.00 s |\n" + "| npm run synth | 12.3 s |\n",
     );
   });
 
@@ -135,7 +149,11 @@ describe("baseline: deep imports rewritten to the barrel", () => {
   );
 
   it("reads the namespaces of the package index", () => {
-    expect([...namespaces]).toEqual([["launch-template", "launchTemplate"], ["provider", "provider"], ["lb", "lb"]]);
+    expect([...namespaces]).toEqual([
+      ["launch-template", "launchTemplate"],
+      ["provider", "provider"],
+      ["lb", "lb"],
+    ]);
   });
 
   it("replaces named, renamed, multi-line and namespace imports, keeping the other lines", () => {
@@ -148,23 +166,25 @@ describe("baseline: deep imports rewritten to the barrel", () => {
       "import * as lbs from '@cdktf/provider-aws/lib/lb';",
       'import { x } from "./local";',
       "",
-      "const launchTemplate = new LaunchTemplate(scope, \"t\", {} as Cfg);",
+      'const launchTemplate = new LaunchTemplate(scope, "t", {} as Cfg);',
       "",
     ].join("\n");
     const result = rewriteToBarrel(source, namespaces);
     expect(result.rewritten).toBe(3);
-    expect(result.source).toBe([
-      'import { Construct } from "constructs";',
-      'import { launchTemplate as aws_launchTemplate, provider as aws_provider, lb as aws_lb } from "@cdktf/provider-aws";',
-      "import LaunchTemplate = aws_launchTemplate.LaunchTemplate;",
-      "import Cfg = aws_launchTemplate.LaunchTemplateConfig;",
-      "import AwsProvider = aws_provider.AwsProvider;",
-      "import lbs = aws_lb;",
-      'import { x } from "./local";',
-      "",
-      "const launchTemplate = new LaunchTemplate(scope, \"t\", {} as Cfg);",
-      "",
-    ].join("\n"));
+    expect(result.source).toBe(
+      [
+        'import { Construct } from "constructs";',
+        'import { launchTemplate as aws_launchTemplate, provider as aws_provider, lb as aws_lb } from "@cdktf/provider-aws";',
+        "import LaunchTemplate = aws_launchTemplate.LaunchTemplate;",
+        "import Cfg = aws_launchTemplate.LaunchTemplateConfig;",
+        "import AwsProvider = aws_provider.AwsProvider;",
+        "import lbs = aws_lb;",
+        'import { x } from "./local";',
+        "",
+        'const launchTemplate = new LaunchTemplate(scope, "t", {} as Cfg);',
+        "",
+      ].join("\n"),
+    );
   });
 
   it("leaves a file without provider imports as it is", () => {
@@ -221,17 +241,36 @@ describe("options", () => {
 });
 
 describe("report", () => {
-  const sample = (wallMs: number, rssMiB: number) => ({ wallMs, cpuMs: wallMs * 1.1, maxRssKib: rssMiB * 1024, treeRssKib: rssMiB * 1024 + 10 * 1024 });
+  const sample = (wallMs: number, rssMiB: number) => ({
+    wallMs,
+    cpuMs: wallMs * 1.1,
+    maxRssKib: rssMiB * 1024,
+    treeRssKib: rssMiB * 1024 + 10 * 1024,
+  });
   const m = (command: string, wallMs: number, rssMiB: number) => toMeasured(command, [sample(wallMs, rssMiB)]);
   const results: Results = {
     date: "2026-01-02T03:04:05.000Z",
     load: { start: 0.5, end: 1.25 },
-    machine: { cpus: 2, cpuModel: "cpu", memoryGiB: 24, os: "linux", node: "v20", npm: "11", terraform: "1.11.4", packages: { "cdktf-cli": "0.21.0", "ts-node": "10.9.2" } },
+    machine: {
+      cpus: 2,
+      cpuModel: "cpu",
+      memoryGiB: 24,
+      os: "linux",
+      node: "v20",
+      npm: "11",
+      terraform: "1.11.4",
+      packages: { "cdktf-cli": "0.21.0", "ts-node": "10.9.2" },
+    },
     runs: 1,
     warmup: 0,
     quick: true,
     sections: ["scaffold", "synth", "baseline", "scaling"],
-    commands: { oursNpmSynth: "node --import tsx main.ts", oursApp: "node --import tsx main.ts", baselineNpmSynth: "cdktf synth", baselineApp: "npx ts-node main.ts" },
+    commands: {
+      oursNpmSynth: "node --import tsx main.ts",
+      oursApp: "node --import tsx main.ts",
+      baselineNpmSynth: "cdktf synth",
+      baselineApp: "npx ts-node main.ts",
+    },
     scaffold: { measured: m("create-immutable-app", 150, 60), files: 52 },
     synth: {
       pairs: [
@@ -244,7 +283,10 @@ describe("report", () => {
     },
     scaling: {
       command: "node --import tsx main.ts",
-      points: [{ stacks: 1, measured: m("1", 400, 150) }, { stacks: 50, measured: m("50", 1400, 180) }],
+      points: [
+        { stacks: 1, measured: m("1", 400, 150) },
+        { stacks: 50, measured: m("50", 1400, 180) },
+      ],
       wallFit: { slope: 1000 / 49, intercept: 380 },
       cpuFit: { slope: 1100 / 49, intercept: 420 },
       rssFit: { slope: 600, intercept: 150 },

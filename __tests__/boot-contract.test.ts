@@ -2,12 +2,12 @@
  * Both sides of the boot contract at once: the boot.env that the stacks' user_data writes, read by the
  * image's boot script (packer/files/configure-app.sh) against the parameters the stacks create.
  */
-import { existsSync, readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { bootEnvFile, configDir, configParameterName, secretParameterName, serviceUnitName } from "../managed/names";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
-import { renderUserData, UserDataProps } from "../managed/user-data";
-import { ConfigureSandbox, FakeSsmPage, PACKER_DIR, parseSystemdEnvFile, run } from "./support/packer";
+import { renderUserData, type UserDataProps } from "../managed/user-data";
+import { ConfigureSandbox, type FakeSsmPage, PACKER_DIR, parseSystemdEnvFile, run } from "./support/packer";
 
 const APP = "shop";
 const ENV = "prod";
@@ -48,7 +48,7 @@ describe("user_data's boot.env read by the image's boot script", () => {
   });
 
   it("config values and set secrets reach the app's environment literally", () => {
-    const props = { ...base, config: { GREETING: "Hello, ${name}: 100% \"literal\"", LOG_LEVEL: "warn" }, secrets: ["DATABASE_PASSWORD"] };
+    const props = { ...base, config: { GREETING: 'Hello, ${name}: 100% "literal"', LOG_LEVEL: "warn" }, secrets: ["DATABASE_PASSWORD"] };
     const { box, result } = boot(props, "s3cr3t value");
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -69,18 +69,23 @@ describe("user_data's boot.env read by the image's boot script", () => {
 });
 
 describe("user_data and the image agree on where things are", () => {
-  it.each(["shop", "docker", "systemd"])("%s: boot.env is written where the boot script reads it, and the unit enabled is one the image has", (app) => {
-    const userData = renderUserData({ ...base, appName: app, config: {}, secrets: [] });
-    expect(userData).toContain(`\ninstall -d -m 0755 ${configDir(app)}\n`);
-    expect(/^cat > (\S+) <<'BOOT_ENV'$/m.exec(userData)?.[1]).toBe(bootEnvFile(app));
-    const enabled = /^systemctl enable --now (\S+)$/m.exec(userData)?.[1];
-    expect(enabled).toBe(serviceUnitName(app));
-    // The image installs the template; the unit user_data enables is its instance for this app.
-    const template = enabled!.replace(/@[^.]+\./, "@.");
-    expect(existsSync(join(PACKER_DIR, "files", template))).toBe(true);
-    // The boot script's own default (no test override): it looks for boot.env at that same path.
-    const result = run("bash", ["--norc", join(PACKER_DIR, "files", "configure-app.sh"), app], { env: { PATH: process.env.PATH } });
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain(`${bootEnvFile(app)} is missing: the launch template's user_data writes it before starting ${enabled}`);
-  });
+  it.each(["shop", "docker", "systemd"])(
+    "%s: boot.env is written where the boot script reads it, and the unit enabled is one the image has",
+    (app) => {
+      const userData = renderUserData({ ...base, appName: app, config: {}, secrets: [] });
+      expect(userData).toContain(`\ninstall -d -m 0755 ${configDir(app)}\n`);
+      expect(/^cat > (\S+) <<'BOOT_ENV'$/m.exec(userData)?.[1]).toBe(bootEnvFile(app));
+      const enabled = /^systemctl enable --now (\S+)$/m.exec(userData)?.[1];
+      expect(enabled).toBe(serviceUnitName(app));
+      // The image installs the template; the unit user_data enables is its instance for this app.
+      const template = enabled!.replace(/@[^.]+\./, "@.");
+      expect(existsSync(join(PACKER_DIR, "files", template))).toBe(true);
+      // The boot script's own default (no test override): it looks for boot.env at that same path.
+      const result = run("bash", ["--norc", join(PACKER_DIR, "files", "configure-app.sh"), app], { env: { PATH: process.env.PATH } });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain(
+        `${bootEnvFile(app)} is missing: the launch template's user_data writes it before starting ${enabled}`,
+      );
+    },
+  );
 });

@@ -39,7 +39,8 @@ const vars = ["-var", `account_id=${EMULATED_ACCOUNT_ID}`];
  */
 async function terraform(tf: TerraformDir, args: readonly string[], allowed: readonly number[] = [0]): Promise<string> {
   const r = await tf.runAsync(args);
-  if (!allowed.includes(r.status)) throw new Error(`terraform ${args.join(" ")} exited ${r.status}:\n${r.stdout.slice(-6000)}\n${r.stderr}`);
+  if (!allowed.includes(r.status))
+    throw new Error(`terraform ${args.join(" ")} exited ${r.status}:\n${r.stdout.slice(-6000)}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -62,13 +63,22 @@ describe("the bootstrap stack on the emulated AWS", () => {
     const provider = emu.aws(region, ["iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn", providers[0]]);
     expect(provider.ClientIDList).toEqual(["sts.amazonaws.com"]);
     const roles = emu.aws(region, ["iam", "list-roles", "--path-prefix", "/github-actions/"]).Roles;
-    expect(roles.map((r: any) => r.RoleName).sort()).toEqual(["demo-app-bake", "demo-app-drift", "demo-app-packer-build", "demo-app-production-deploy", "demo-app-staging-deploy"]);
+    expect(roles.map((r: any) => r.RoleName).sort()).toEqual([
+      "demo-app-bake",
+      "demo-app-drift",
+      "demo-app-packer-build",
+      "demo-app-production-deploy",
+      "demo-app-staging-deploy",
+    ]);
     // Packer's build instance profile, with its role: the bake role passes it and creates none.
     const profile = emu.aws(region, ["iam", "get-instance-profile", "--instance-profile-name", "demo-app-packer-build"]).InstanceProfile;
     expect(profile.Path).toBe("/github-actions/");
     expect(profile.Roles.map((r: any) => r.RoleName)).toEqual(["demo-app-packer-build"]);
-    const policies = emu.aws(region, ["iam", "list-policies", "--scope", "Local", "--path-prefix", "/github-actions/"]).Policies.map((p: any) => p.Arn);
-    for (const env of ["staging", "production"]) expect(policies).toContain(permissionsBoundaryArn("aws", EMULATED_ACCOUNT_ID, "demo-app", env));
+    const policies = emu
+      .aws(region, ["iam", "list-policies", "--scope", "Local", "--path-prefix", "/github-actions/"])
+      .Policies.map((p: any) => p.Arn);
+    for (const env of ["staging", "production"])
+      expect(policies).toContain(permissionsBoundaryArn("aws", EMULATED_ACCOUNT_ID, "demo-app", env));
     const outputs = JSON.parse(await terraform(tf, ["output", "-json"]));
     expect(outputs.deploy_role_arns.value).toEqual({
       staging: `arn:aws:iam::${EMULATED_ACCOUNT_ID}:role/github-actions/demo-app-staging-deploy`,
@@ -80,8 +90,16 @@ describe("the bootstrap stack on the emulated AWS", () => {
 
   it("with github.oidcProviderArn, uses the account's provider, creates none, and destroy leaves it", async () => {
     const region = resolveConfig(config).region;
-    const arn = emu.aws(region, ["iam", "create-open-id-connect-provider", "--url", "https://token.actions.githubusercontent.com",
-      "--client-id-list", "sts.amazonaws.com", "--thumbprint-list", "ffffffffffffffffffffffffffffffffffffffff"]).OpenIDConnectProviderArn;
+    const arn = emu.aws(region, [
+      "iam",
+      "create-open-id-connect-provider",
+      "--url",
+      "https://token.actions.githubusercontent.com",
+      "--client-id-list",
+      "sts.amazonaws.com",
+      "--thumbprint-list",
+      "ffffffffffffffffffffffffffffffffffffffff",
+    ]).OpenIDConnectProviderArn;
     const tf = prepare({ ...config, github: { repository: "acme/demo-app", oidcProviderArn: arn } });
     await applyThenPlan(tf);
     const state = await terraform(tf, ["state", "list"]);

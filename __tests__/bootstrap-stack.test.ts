@@ -4,36 +4,48 @@
  * boundary the environments' stacks set, and `npm run bootstrap`'s own behaviour. The emulated-AWS
  * apply is in bootstrap-emulated.test.ts.
  */
-import { writeFileSync } from "fs";
-import { join } from "path";
-import { AppConfig } from "../managed/config";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AppConfig } from "../managed/config";
 import { ConfigError, resolveConfig } from "../managed/config-validation";
 import { bootstrap, githubVariablesText, missingRepositoryMessage, parseBootstrapArgs } from "../managed/bootstrap";
 import { permissionsBoundaryName } from "../managed/names";
-import { bakePolicy, boundaryPolicy, deployPolicies, driftPolicy, PolicyDocument, Statement } from "../stacks/ci-policies";
+import { bakePolicy, boundaryPolicy, deployPolicies, driftPolicy, type PolicyDocument, type Statement } from "../stacks/ci-policies";
 import { exampleConfigJson, readSynth, synthProject } from "./support/synth";
-import { PlanJson, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
+import { type PlanJson, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
 jest.setTimeout(300_000);
 
 const ACCOUNT = "123456789012";
 const EXISTING = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
-const withGitHub = (github: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> =>
-  ({ ...exampleConfigJson(), backend: { bucket: "acme-terraform-state" }, github, ...extra });
+const withGitHub = (github: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  ...exampleConfigJson(),
+  backend: { bucket: "acme-terraform-state" },
+  github,
+  ...extra,
+});
 
-function planBootstrap(configJson: Record<string, unknown>, account = ACCOUNT): { plan: PlanJson; tf: TerraformDir; dirs: Record<string, string> } {
+function planBootstrap(
+  configJson: Record<string, unknown>,
+  account = ACCOUNT,
+): { plan: PlanJson; tf: TerraformDir; dirs: Record<string, string> } {
   const root = tempDir("bootstrap-tf");
   const dirs = synthProject(root, resolveConfig(configJson));
   const tf = new TerraformDir(dirs.bootstrap, writeCliConfig(root));
   tf.makeOffline();
   // A plan needs no backend: the S3 one is replaced by local state for the offline test.
-  writeFileSync(join(dirs.bootstrap, "backend_override.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "test.tfstate" } } } }));
+  writeFileSync(
+    join(dirs.bootstrap, "backend_override.tf.json"),
+    JSON.stringify({ terraform: { backend: { local: { path: "test.tfstate" } } } }),
+  );
   return { plan: tf.plan({ account_id: account }), tf, dirs };
 }
 
 /** Every trust statement of every role: its principal and conditions. */
 function trusts(plan: PlanJson): Record<string, any[]> {
-  return Object.fromEntries(resourcesOf(plan, "aws_iam_role").map((r) => [r.values.name, JSON.parse(r.values.assume_role_policy).Statement]));
+  return Object.fromEntries(
+    resourcesOf(plan, "aws_iam_role").map((r) => [r.values.name, JSON.parse(r.values.assume_role_policy).Statement]),
+  );
 }
 
 describe("the bootstrap stack, planned offline", () => {
@@ -53,7 +65,12 @@ describe("the bootstrap stack, planned offline", () => {
     const { "demo-app-packer-build": build, ...byRole } = trusts(created);
     // Packer's build instance role: EC2 only, no GitHub subject.
     expect(build).toEqual([{ Sid: "Ec2", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
-    expect(Object.keys(byRole).sort()).toEqual(["demo-app-bake", "demo-app-drift", "demo-app-production-deploy", "demo-app-staging-deploy"]);
+    expect(Object.keys(byRole).sort()).toEqual([
+      "demo-app-bake",
+      "demo-app-drift",
+      "demo-app-production-deploy",
+      "demo-app-staging-deploy",
+    ]);
     const subjects: Record<string, string> = {
       "demo-app-bake": "repo:acme/demo-app:ref:refs/heads/main",
       "demo-app-drift": "repo:acme/demo-app:ref:refs/heads/main",
@@ -61,13 +78,20 @@ describe("the bootstrap stack, planned offline", () => {
       "demo-app-production-deploy": "repo:acme/demo-app:environment:production",
     };
     for (const [role, statements] of Object.entries(byRole)) {
-      expect(statements).toEqual([{
-        Sid: "GitHubActionsOidc",
-        Effect: "Allow",
-        Principal: { Federated: EXISTING },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subjects[role] } },
-      }]);
+      expect(statements).toEqual([
+        {
+          Sid: "GitHubActionsOidc",
+          Effect: "Allow",
+          Principal: { Federated: EXISTING },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: {
+            StringEquals: {
+              "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+              "token.actions.githubusercontent.com:sub": subjects[role],
+            },
+          },
+        },
+      ]);
     }
     for (const role of resourcesOf(created, "aws_iam_role")) {
       expect(role.values.path).toBe("/github-actions/");
@@ -76,11 +100,20 @@ describe("the bootstrap stack, planned offline", () => {
   });
 
   it("gives each deploy role its four policies and each environment a boundary at /github-actions/", () => {
-    const policies = resourcesOf(created, "aws_iam_policy").map((p) => p.values.name).sort();
+    const policies = resourcesOf(created, "aws_iam_policy")
+      .map((p) => p.values.name)
+      .sort();
     expect(policies).toEqual([
-      "demo-app-production-boundary", "demo-app-production-deploy-data", "demo-app-production-deploy-network", "demo-app-production-deploy-platform",
-      "demo-app-production-deploy-read", "demo-app-staging-boundary", "demo-app-staging-deploy-data", "demo-app-staging-deploy-network",
-      "demo-app-staging-deploy-platform", "demo-app-staging-deploy-read",
+      "demo-app-production-boundary",
+      "demo-app-production-deploy-data",
+      "demo-app-production-deploy-network",
+      "demo-app-production-deploy-platform",
+      "demo-app-production-deploy-read",
+      "demo-app-staging-boundary",
+      "demo-app-staging-deploy-data",
+      "demo-app-staging-deploy-network",
+      "demo-app-staging-deploy-platform",
+      "demo-app-staging-deploy-read",
     ]);
     for (const p of resourcesOf(created, "aws_iam_policy")) {
       expect(p.values.path).toBe("/github-actions/");
@@ -90,7 +123,13 @@ describe("the bootstrap stack, planned offline", () => {
     expect(resourcesOf(created, "aws_iam_role_policy_attachment")).toHaveLength(8);
     // Inline policies of a role: 10,240 characters together (same page).
     for (const p of resourcesOf(created, "aws_iam_role_policy")) expect(p.values.policy.length).toBeLessThanOrEqual(10240);
-    expect(Object.keys(created.planned_values.outputs ?? {}).sort()).toEqual(["bake_role_arn", "deploy_role_arns", "drift_role_arn", "oidc_provider_arn", "packer_instance_profile"]);
+    expect(Object.keys(created.planned_values.outputs ?? {}).sort()).toEqual([
+      "bake_role_arn",
+      "deploy_role_arns",
+      "drift_role_arn",
+      "oidc_provider_arn",
+      "packer_instance_profile",
+    ]);
   });
 
   it("creates the build instance's role and profile itself, at /github-actions/, with Session Manager and ECR pull only", () => {
@@ -98,10 +137,20 @@ describe("the bootstrap stack, planned offline", () => {
     expect(profile.values).toMatchObject({ name: "demo-app-packer-build", path: "/github-actions/" });
     expect(resourcesOf(created, "aws_iam_instance_profile")).toHaveLength(1);
     const inline = resourcesOf(created, "aws_iam_role_policy").find((p) => p.values.name === "build-instance");
-    const actions = JSON.parse(inline!.values.policy).Statement.flatMap((st: any) => asList(st.Action)).sort();
-    expect(actions).toEqual(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer",
-      "ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
-      "ssmmessages:OpenDataChannel"]);
+    const actions = JSON.parse(inline!.values.policy)
+      .Statement.flatMap((st: any) => asList(st.Action))
+      .sort();
+    expect(actions).toEqual([
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetAuthorizationToken",
+      "ecr:GetDownloadUrlForLayer",
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]);
     expect(created.planned_values.outputs?.packer_instance_profile).toMatchObject({ value: "demo-app-packer-build" });
   });
 
@@ -125,17 +174,33 @@ describe("the bootstrap stack, planned offline", () => {
 /** Every assume-role policy of every stack (the environments' and the bootstrap's) of a config. */
 function assumeRolePolicies(configJson: Record<string, unknown>): Array<{ stack: string; role: string; statements: any[] }> {
   const dirs = synthProject(tempDir("bootstrap-trust"), resolveConfig(configJson));
-  return Object.entries(dirs).flatMap(([stack, dir]) => Object.entries<any>(readSynth(dir).resource?.aws_iam_role ?? {})
-    .map(([role, body]) => ({ stack, role, statements: JSON.parse(body.assume_role_policy).Statement })));
+  return Object.entries(dirs).flatMap(([stack, dir]) =>
+    Object.entries<any>(readSynth(dir).resource?.aws_iam_role ?? {}).map(([role, body]) => ({
+      stack,
+      role,
+      statements: JSON.parse(body.assume_role_policy).Statement,
+    })),
+  );
 }
 
 describe("no role trusts a wildcard subject", () => {
   it.each([
     ["a new provider, the default branch", withGitHub({ repository: "acme/demo-app" })],
-    ["an existing provider, another branch, an existing VPC and WAF", withGitHub({ repository: "Acme-Org/demo.app_2", oidcProviderArn: EXISTING, branch: "release/1.x" }, {
-      waf: true,
-      network: { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-00000001", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] },
-    })],
+    [
+      "an existing provider, another branch, an existing VPC and WAF",
+      withGitHub(
+        { repository: "Acme-Org/demo.app_2", oidcProviderArn: EXISTING, branch: "release/1.x" },
+        {
+          waf: true,
+          network: {
+            mode: "existing",
+            vpcId: "vpc-0123456789abcdef0",
+            publicSubnetIds: ["subnet-00000001", "subnet-00000002"],
+            privateSubnetIds: ["subnet-00000003", "subnet-00000004"],
+          },
+        },
+      ),
+    ],
   ])("%s: every federated trust is StringEquals on aud and sub, without * or ?; every service trust names its service", (_what, config) => {
     const all = assumeRolePolicies(config);
     expect(all.map((r) => r.stack)).toContain("bootstrap");
@@ -168,22 +233,37 @@ describe("what the roles may do", () => {
   const staging = config.environments[0];
   const deploy = Object.values(deployPolicies(ctx, staging)).flatMap(statements);
   const all: Array<[string, Statement[]]> = [
-    ["deploy", deploy], ["bake", statements(bakePolicy(ctx))], ["drift", statements(driftPolicy(ctx))], ["boundary", statements(boundaryPolicy(ctx, staging))],
+    ["deploy", deploy],
+    ["bake", statements(bakePolicy(ctx))],
+    ["drift", statements(driftPolicy(ctx))],
+    ["boundary", statements(boundaryPolicy(ctx, staging))],
   ];
 
   it("names every statement on Resource * after it (…Anywhere) and puts no condition-less write there but Packer's documented set", () => {
     const anywhere = all.flatMap(([role, list]) => list.filter((s) => asList(s.Resource).includes("*")).map((s) => `${role}:${s.Sid}`));
     expect(anywhere.sort()).toEqual([
-      "bake:EcrLoginAnywhere", "bake:PackerDescribeAnywhere", "bake:PackerTemporaryKeysAnywhere", "boundary:SessionManagerAnywhere", "deploy:Ec2ChangeOwn",
-      "deploy:KmsCreateTaggedKeyAnywhere", "deploy:ReadAnywhere", "deploy:WafLogDeliveryAnywhere", "drift:ReadAnywhere",
+      "bake:EcrLoginAnywhere",
+      "bake:PackerDescribeAnywhere",
+      "bake:PackerTemporaryKeysAnywhere",
+      "boundary:SessionManagerAnywhere",
+      "deploy:Ec2ChangeOwn",
+      "deploy:KmsCreateTaggedKeyAnywhere",
+      "deploy:ReadAnywhere",
+      "deploy:WafLogDeliveryAnywhere",
+      "drift:ReadAnywhere",
     ]);
     // The one * that is no list or describe call and has no condition is Packer's (its docs give * too)
     // and WAF's log delivery; Ec2ChangeOwn and CreateKey are held to the environment's tags.
     const byId = Object.fromEntries(deploy.map((s) => [s.Sid, s]));
-    expect(byId.Ec2ChangeOwn.Condition).toEqual({ StringEquals: { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "staging" } });
-    expect(byId.KmsCreateTaggedKeyAnywhere.Condition).toEqual({ StringEquals: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "staging" } });
+    expect(byId.Ec2ChangeOwn.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "staging" },
+    });
+    expect(byId.KmsCreateTaggedKeyAnywhere.Condition).toEqual({
+      StringEquals: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "staging" },
+    });
     for (const action of asList(byId.ReadAnywhere.Action)) expect(action).toMatch(/:(Describe|List)/);
-    for (const s of statements(driftPolicy(ctx))) for (const action of asList(s.Action)) expect(action).toMatch(/:(Describe|List|Get)|^kms:Decrypt$/);
+    for (const s of statements(driftPolicy(ctx)))
+      for (const action of asList(s.Action)) expect(action).toMatch(/:(Describe|List|Get)|^kms:Decrypt$/);
   });
 
   it("lets a deploy role create and change roles only with its environment's boundary, and pass them only to EC2 and VPC Flow Logs", () => {
@@ -191,7 +271,9 @@ describe("what the roles may do", () => {
     const iam = deploy.filter((s) => asList(s.Action).some((a) => a.startsWith("iam:")));
     for (const s of iam) {
       const actions = asList(s.Action);
-      if (actions.some((a) => ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"].includes(a))) {
+      if (
+        actions.some((a) => ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"].includes(a))
+      ) {
         expect(s.Condition).toEqual({ StringEquals: { "iam:PermissionsBoundary": boundary } });
       }
       if (actions.includes("iam:PassRole")) {
@@ -218,11 +300,23 @@ describe("what the roles may do", () => {
   });
 
   it("keeps the boundary to what the instance role and the flow-log role are given", () => {
-    const actions = statements(boundaryPolicy(ctx, staging)).flatMap((s) => asList(s.Action)).sort();
+    const actions = statements(boundaryPolicy(ctx, staging))
+      .flatMap((s) => asList(s.Action))
+      .sort();
     expect(actions).toEqual([
-      "kms:Decrypt", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents",
-      "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:UpdateInstanceInformation",
-      "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+      "kms:Decrypt",
+      "logs:CreateLogStream",
+      "logs:DescribeLogGroups",
+      "logs:DescribeLogStreams",
+      "logs:PutLogEvents",
+      "ssm:GetParameter",
+      "ssm:GetParameters",
+      "ssm:GetParametersByPath",
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
     ]);
   });
 
@@ -231,13 +325,23 @@ describe("what the roles may do", () => {
     const bake = statements(bakePolicy({ ...ctx, config: withParameter }));
     const byId = Object.fromEntries(bake.map((s) => [s.Sid, s]));
     expect(byId.PackerPassBuildRole).toEqual({
-      Sid: "PackerPassBuildRole", Effect: "Allow", Action: "iam:PassRole", Resource: "arn:aws:iam::123456789012:role/github-actions/demo-app-packer-build",
+      Sid: "PackerPassBuildRole",
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: "arn:aws:iam::123456789012:role/github-actions/demo-app-packer-build",
       Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
     });
-    const iam = bake.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("iam:")).sort();
+    const iam = bake
+      .flatMap((s) => asList(s.Action))
+      .filter((a) => a.startsWith("iam:"))
+      .sort();
     expect(iam).toEqual(["iam:GetInstanceProfile", "iam:GetRole", "iam:PassRole"]);
-    for (const action of bake.flatMap((s) => asList(s.Action))) expect(action).not.toMatch(/^ec2:Modify(Image|Snapshot)Attribute$|GetPasswordData/);
-    expect(byId.PublishImage).toMatchObject({ Action: "ssm:PutParameter", Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/demo-app/image/ami-id" });
+    for (const action of bake.flatMap((s) => asList(s.Action)))
+      expect(action).not.toMatch(/^ec2:Modify(Image|Snapshot)Attribute$|GetPasswordData/);
+    expect(byId.PublishImage).toMatchObject({
+      Action: "ssm:PutParameter",
+      Resource: "arn:aws:ssm:eu-west-1:123456789012:parameter/demo-app/image/ami-id",
+    });
     expect(statements(bakePolicy(ctx)).find((s) => s.Sid === "PublishImage")).toBeUndefined();
   });
 });
@@ -270,7 +374,9 @@ describe("the environments' roles with CI", () => {
 describe("npm run bootstrap", () => {
   it("stops with exit 2 and names github.repository when the config has none", () => {
     const errors: string[] = [];
-    const spy = jest.spyOn(console, "error").mockImplementation((m: string) => { errors.push(m); });
+    const spy = jest.spyOn(console, "error").mockImplementation((m: string) => {
+      errors.push(m);
+    });
     try {
       expect(bootstrap({ mode: "apply", autoApprove: false }, resolveConfig(exampleConfigJson()))).toBe(2);
     } finally {
@@ -294,19 +400,28 @@ describe("npm run bootstrap", () => {
     const config = resolveConfig(withGitHub({ repository: "acme/demo-app" }));
     const arn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/github-actions/${name}`;
     const text = githubVariablesText(config, {
-      oidc_provider_arn: EXISTING, bake_role_arn: arn("demo-app-bake"), drift_role_arn: arn("demo-app-drift"), packer_instance_profile: "demo-app-packer-build",
+      oidc_provider_arn: EXISTING,
+      bake_role_arn: arn("demo-app-bake"),
+      drift_role_arn: arn("demo-app-drift"),
+      packer_instance_profile: "demo-app-packer-build",
       deploy_role_arns: { staging: arn("demo-app-staging-deploy"), production: arn("demo-app-production-deploy") },
     });
     expect(text).toContain(`gh variable set AWS_BAKE_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-bake")}`);
     expect(text).toContain(`gh variable set AWS_DRIFT_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-drift")}`);
     expect(text).toContain("gh variable set PACKER_INSTANCE_PROFILE --repo acme/demo-app --body demo-app-packer-build");
     expect(text).toContain(`gh variable set AWS_ROLE_ARN --env staging --repo acme/demo-app --body ${arn("demo-app-staging-deploy")}`);
-    expect(text).toContain(`gh variable set AWS_ROLE_ARN --env production --repo acme/demo-app --body ${arn("demo-app-production-deploy")}`);
+    expect(text).toContain(
+      `gh variable set AWS_ROLE_ARN --env production --repo acme/demo-app --body ${arn("demo-app-production-deploy")}`,
+    );
     expect(text).toMatch(/Required reviewers/);
     // The environment subject names no branch: each environment gets a deployment branch policy of main.
     for (const env of ["staging", "production"]) {
-      expect(text).toContain(`gh api -X PUT repos/acme/demo-app/environments/${env} -F 'deployment_branch_policy[protected_branches]=false' -F 'deployment_branch_policy[custom_branch_policies]=true'`);
-      expect(text).toContain(`gh api -X POST repos/acme/demo-app/environments/${env}/deployment-branch-policies -f name=main -f type=branch`);
+      expect(text).toContain(
+        `gh api -X PUT repos/acme/demo-app/environments/${env} -F 'deployment_branch_policy[protected_branches]=false' -F 'deployment_branch_policy[custom_branch_policies]=true'`,
+      );
+      expect(text).toContain(
+        `gh api -X POST repos/acme/demo-app/environments/${env}/deployment-branch-policies -f name=main -f type=branch`,
+      );
     }
     expect(text).toMatch(/names no branch/);
   });

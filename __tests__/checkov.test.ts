@@ -3,10 +3,10 @@
  * and the HCL export: 0 failed checks with the project's skips (managed/checkov.ts, rendered into
  * .checkov.yaml), and each skip is one that some stack really needs.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
-import { AppConfig } from "../managed/config";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AppConfig } from "../managed/config";
 import { resolveConfig } from "../managed/config-validation";
 import { checkovSkips, CHECKOV_CONFIG_FILE, renderCheckovConfig } from "../managed/checkov";
 import { runExport } from "../managed/export/run";
@@ -22,18 +22,24 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
   // HTTPS, WAF and VPC endpoints everywhere, production-like defaults in both environments; CI's
   // bootstrap stack with a new OIDC provider.
   hardened: {
-    ...exampleConfigJson(), certificateArn: CERT, waf: true, github: { repository: "acme/demo-app" },
+    ...exampleConfigJson(),
+    certificateArn: CERT,
+    waf: true,
+    github: { repository: "acme/demo-app" },
     network: { mode: "new", cidr: "10.30.0.0/16", azCount: 3, vpcEndpoints: true },
     environments: [{ name: "production" }, { name: "prod" }],
   },
   // An existing VPC, the image from SSM, Amazon Linux, remote state; CI's bootstrap stack with the
   // account's existing OIDC provider.
   existing: {
-    ...exampleConfigJson(), amiSource: "resolve:ssm:/demo-app/image/ami-id", image: { baseOs: "al2023" },
+    ...exampleConfigJson(),
+    amiSource: "resolve:ssm:/demo-app/image/ami-id",
+    image: { baseOs: "al2023" },
     backend: { bucket: "acme-terraform-state" },
     github: { repository: "acme/demo-app", oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
     network: {
-      mode: "existing", vpcId: "vpc-0123456789abcdef0",
+      mode: "existing",
+      vpcId: "vpc-0123456789abcdef0",
       publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
       privateSubnetIds: ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
     },

@@ -9,21 +9,32 @@
 import { resolveConfig } from "../managed/config-validation";
 import { bakePolicy, deployPolicies, driftPolicy } from "../stacks/ci-policies";
 import { exampleConfigJson } from "./support/synth";
-import { Decision, evaluate, PolicyDocument, Request } from "./support/iam-eval";
+import { type Decision, evaluate, type PolicyDocument, type Request } from "./support/iam-eval";
 
 const ACCOUNT = "123456789012";
-const config = resolveConfig({ ...exampleConfigJson(), backend: { bucket: "acme-terraform-state" }, github: { repository: "acme/demo-app" }, waf: true });
+const config = resolveConfig({
+  ...exampleConfigJson(),
+  backend: { bucket: "acme-terraform-state" },
+  github: { repository: "acme/demo-app" },
+  waf: true,
+});
 const ctx = { config, partition: "aws", accountId: ACCOUNT };
 const [staging, production] = config.environments;
 const region = config.region;
 
-const as = (policies: PolicyDocument[]) => (request: Request): Decision => evaluate(policies, request);
+const as =
+  (policies: PolicyDocument[]) =>
+  (request: Request): Decision =>
+    evaluate(policies, request);
 const bake = as([bakePolicy(ctx) as unknown as PolicyDocument]);
 const deployOf = (env: typeof staging) => as(Object.values(deployPolicies(ctx, env)) as unknown as PolicyDocument[]);
 const stagingDeploy = deployOf(staging);
 const drift = as([driftPolicy(ctx) as unknown as PolicyDocument]);
 
-const tagsOf = (kind: "ResourceTag" | "RequestTag", env: string, app = "demo-app") => ({ [`aws:${kind}/app`]: app, [`aws:${kind}/environment`]: env });
+const tagsOf = (kind: "ResourceTag" | "RequestTag", env: string, app = "demo-app") => ({
+  [`aws:${kind}/app`]: app,
+  [`aws:${kind}/environment`]: env,
+});
 
 describe("the bake role cannot escalate through IAM", () => {
   const buildRole = `arn:aws:iam::${ACCOUNT}:role/github-actions/demo-app-packer-build`;
@@ -44,13 +55,24 @@ describe("the bake role cannot escalate through IAM", () => {
 
   it("passes the bootstrap's build role to EC2 only, and no other role to anything", () => {
     expect(bake({ action: "iam:PassRole", resource: buildRole, context: { "iam:PassedToService": "ec2.amazonaws.com" } })).toBe("Allow");
-    expect(bake({ action: "iam:PassRole", resource: buildRole, context: { "iam:PassedToService": "lambda.amazonaws.com" } })).toBe("ImplicitDeny");
-    for (const other of [`arn:aws:iam::${ACCOUNT}:role/packer-0123`, `arn:aws:iam::${ACCOUNT}:role/github-actions/demo-app-bake`,
-      `arn:aws:iam::${ACCOUNT}:role/demo-app-production-instance`, `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`]) {
-      expect([other, bake({ action: "iam:PassRole", resource: other, context: { "iam:PassedToService": "ec2.amazonaws.com" } })]).toEqual([other, "ImplicitDeny"]);
+    expect(bake({ action: "iam:PassRole", resource: buildRole, context: { "iam:PassedToService": "lambda.amazonaws.com" } })).toBe(
+      "ImplicitDeny",
+    );
+    for (const other of [
+      `arn:aws:iam::${ACCOUNT}:role/packer-0123`,
+      `arn:aws:iam::${ACCOUNT}:role/github-actions/demo-app-bake`,
+      `arn:aws:iam::${ACCOUNT}:role/demo-app-production-instance`,
+      `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`,
+    ]) {
+      expect([other, bake({ action: "iam:PassRole", resource: other, context: { "iam:PassedToService": "ec2.amazonaws.com" } })]).toEqual([
+        other,
+        "ImplicitDeny",
+      ]);
     }
     // Packer validates the profile before it launches (step_iam_instance_profile.go).
-    expect(bake({ action: "iam:GetInstanceProfile", resource: `arn:aws:iam::${ACCOUNT}:instance-profile/github-actions/demo-app-packer-build` })).toBe("Allow");
+    expect(
+      bake({ action: "iam:GetInstanceProfile", resource: `arn:aws:iam::${ACCOUNT}:instance-profile/github-actions/demo-app-packer-build` }),
+    ).toBe("Allow");
   });
 });
 
@@ -62,8 +84,16 @@ describe("the bake role's EC2 rights are the app's build instance and images", (
     expect(bake({ action: "ec2:RunInstances", resource: instance, context: { "aws:RequestTag/app": "demo-app" } })).toBe("Allow");
     expect(bake({ action: "ec2:RunInstances", resource: instance, context: { "aws:RequestTag/app": "other" } })).toBe("ImplicitDeny");
     expect(bake({ action: "ec2:RunInstances", resource: instance })).toBe("ImplicitDeny");
-    expect(bake({ action: "ec2:CreateTags", resource: instance, context: { "ec2:CreateAction": "RunInstances", "aws:RequestTag/app": "demo-app" } })).toBe("Allow");
-    expect(bake({ action: "ec2:CreateTags", resource: instance, context: { "aws:RequestTag/app": "demo-app", "aws:ResourceTag/app": "other" } })).toBe("ImplicitDeny");
+    expect(
+      bake({
+        action: "ec2:CreateTags",
+        resource: instance,
+        context: { "ec2:CreateAction": "RunInstances", "aws:RequestTag/app": "demo-app" },
+      }),
+    ).toBe("Allow");
+    expect(
+      bake({ action: "ec2:CreateTags", resource: instance, context: { "aws:RequestTag/app": "demo-app", "aws:ResourceTag/app": "other" } }),
+    ).toBe("ImplicitDeny");
   });
 
   it("stops, images and terminates only the app's instances", () => {
@@ -81,22 +111,39 @@ describe("the bake role's EC2 rights are the app's build instance and images", (
     }
     expect(bake({ action: "ssm:StartSession", resource: instance, context: envInstance })).toBe("ImplicitDeny");
     expect(bake({ action: "ssm:StartSession", resource: instance, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("Allow");
-    expect(bake({ action: "ec2:RunInstances", resource: instance, context: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "production" } })).toBe("ImplicitDeny");
+    expect(
+      bake({
+        action: "ec2:RunInstances",
+        resource: instance,
+        context: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "production" },
+      }),
+    ).toBe("ImplicitDeny");
     const group = `arn:aws:ec2:${region}:${ACCOUNT}:security-group/sg-0123456789abcdef0`;
     const envGroup = { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "production" };
     expect(bake({ action: "ec2:RunInstances", resource: group, context: envGroup })).toBe("ImplicitDeny");
     expect(bake({ action: "ec2:RunInstances", resource: group })).toBe("Allow");
     for (const action of ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"]) {
       expect([action, bake({ action, resource: group, context: envGroup })]).toEqual([action, "ImplicitDeny"]);
-      expect([action, bake({ action, resource: group, context: { "aws:ResourceTag/app": "other-app" } })]).toEqual([action, "ImplicitDeny"]);
+      expect([action, bake({ action, resource: group, context: { "aws:ResourceTag/app": "other-app" } })]).toEqual([
+        action,
+        "ImplicitDeny",
+      ]);
       // Packer's temporary group carries no tag.
       expect([action, bake({ action, resource: group })]).toEqual([action, "Allow"]);
     }
   });
 
   it("shares no image or snapshot (no ami_users), and deregisters no other app's image", () => {
-    expect(bake({ action: "ec2:ModifyImageAttribute", resource: image, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("ImplicitDeny");
-    expect(bake({ action: "ec2:ModifySnapshotAttribute", resource: `arn:aws:ec2:${region}::snapshot/snap-0123`, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("ImplicitDeny");
+    expect(bake({ action: "ec2:ModifyImageAttribute", resource: image, context: { "aws:ResourceTag/app": "demo-app" } })).toBe(
+      "ImplicitDeny",
+    );
+    expect(
+      bake({
+        action: "ec2:ModifySnapshotAttribute",
+        resource: `arn:aws:ec2:${region}::snapshot/snap-0123`,
+        context: { "aws:ResourceTag/app": "demo-app" },
+      }),
+    ).toBe("ImplicitDeny");
     expect(bake({ action: "ec2:DeregisterImage", resource: image, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("Allow");
     expect(bake({ action: "ec2:DeregisterImage", resource: image, context: { "aws:ResourceTag/app": "other" } })).toBe("ImplicitDeny");
     expect(bake({ action: "ec2:CreateTags", resource: image, context: { "aws:RequestTag/app": "other" } })).toBe("ImplicitDeny");
@@ -108,41 +155,88 @@ describe("a deploy role cannot take over another environment's resources by tagg
   const key = `arn:aws:kms:${region}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
   it("staging's deploy role cannot AddTags environment=staging onto a production-tagged target group", () => {
-    expect(stagingDeploy({
-      action: "elasticloadbalancing:AddTags", resource: targetGroup,
-      context: { ...tagsOf("ResourceTag", "production"), ...tagsOf("RequestTag", "staging"), "aws:TagKeys": ["app", "environment"] },
-    })).not.toBe("Allow");
+    expect(
+      stagingDeploy({
+        action: "elasticloadbalancing:AddTags",
+        resource: targetGroup,
+        context: { ...tagsOf("ResourceTag", "production"), ...tagsOf("RequestTag", "staging"), "aws:TagKeys": ["app", "environment"] },
+      }),
+    ).not.toBe("Allow");
     // Without the tag keys in the request either (the ownership-tag Deny aside, no Allow matches).
-    expect(stagingDeploy({ action: "elasticloadbalancing:AddTags", resource: targetGroup, context: { ...tagsOf("ResourceTag", "production"), ...tagsOf("RequestTag", "staging") } }))
-      .toBe("ImplicitDeny");
+    expect(
+      stagingDeploy({
+        action: "elasticloadbalancing:AddTags",
+        resource: targetGroup,
+        context: { ...tagsOf("ResourceTag", "production"), ...tagsOf("RequestTag", "staging") },
+      }),
+    ).toBe("ImplicitDeny");
   });
 
   it("tags a target group in CreateTargetGroup only, with its own environment's tags", () => {
-    const create = { ...tagsOf("RequestTag", "staging"), "aws:TagKeys": ["app", "environment"], "elasticloadbalancing:CreateAction": "CreateTargetGroup" };
-    expect(stagingDeploy({ action: "elasticloadbalancing:CreateTargetGroup", resource: targetGroup, context: tagsOf("RequestTag", "staging") })).toBe("Allow");
+    const create = {
+      ...tagsOf("RequestTag", "staging"),
+      "aws:TagKeys": ["app", "environment"],
+      "elasticloadbalancing:CreateAction": "CreateTargetGroup",
+    };
+    expect(
+      stagingDeploy({ action: "elasticloadbalancing:CreateTargetGroup", resource: targetGroup, context: tagsOf("RequestTag", "staging") }),
+    ).toBe("Allow");
     expect(stagingDeploy({ action: "elasticloadbalancing:AddTags", resource: targetGroup, context: create })).toBe("Allow");
-    expect(stagingDeploy({ action: "elasticloadbalancing:AddTags", resource: targetGroup, context: { ...create, ...tagsOf("RequestTag", "production") } })).toBe("ImplicitDeny");
+    expect(
+      stagingDeploy({
+        action: "elasticloadbalancing:AddTags",
+        resource: targetGroup,
+        context: { ...create, ...tagsOf("RequestTag", "production") },
+      }),
+    ).toBe("ImplicitDeny");
   });
 
   it("cannot move its own target group's or load balancer's app and environment tags, nor remove them", () => {
     const lb = `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:loadbalancer/app/demo-app-staging/0123`;
     for (const resource of [targetGroup, lb]) {
       for (const action of ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"]) {
-        expect([resource, action, stagingDeploy({ action, resource, context: { ...tagsOf("ResourceTag", "staging"), "aws:TagKeys": ["environment"] } })])
-          .toEqual([resource, action, "ExplicitDeny"]);
+        expect([
+          resource,
+          action,
+          stagingDeploy({ action, resource, context: { ...tagsOf("ResourceTag", "staging"), "aws:TagKeys": ["environment"] } }),
+        ]).toEqual([resource, action, "ExplicitDeny"]);
       }
       // Other tags of its own resources, as default_tags change: allowed.
-      expect(stagingDeploy({ action: "elasticloadbalancing:AddTags", resource, context: { ...tagsOf("ResourceTag", "staging"), "aws:TagKeys": ["team"] } })).toBe("Allow");
+      expect(
+        stagingDeploy({
+          action: "elasticloadbalancing:AddTags",
+          resource,
+          context: { ...tagsOf("ResourceTag", "staging"), "aws:TagKeys": ["team"] },
+        }),
+      ).toBe("Allow");
     }
   });
 
   it("staging's deploy role cannot tag, administer or use a production-tagged KMS key: explicit Deny", () => {
-    for (const action of ["kms:TagResource", "kms:UntagResource", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:Decrypt", "kms:CreateAlias"]) {
-      expect([action, stagingDeploy({ action, resource: key, context: { ...tagsOf("ResourceTag", "production"), ...tagsOf("RequestTag", "staging"), "aws:TagKeys": ["environment"] } })])
-        .toEqual([action, "ExplicitDeny"]);
+    for (const action of [
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:PutKeyPolicy",
+      "kms:ScheduleKeyDeletion",
+      "kms:Decrypt",
+      "kms:CreateAlias",
+    ]) {
+      expect([
+        action,
+        stagingDeploy({
+          action,
+          resource: key,
+          context: { ...tagsOf("ResourceTag", "production"), ...tagsOf("RequestTag", "staging"), "aws:TagKeys": ["environment"] },
+        }),
+      ]).toEqual([action, "ExplicitDeny"]);
     }
-    expect(stagingDeploy({ action: "kms:TagResource", resource: key, context: { ...tagsOf("ResourceTag", "staging", "other-app"), ...tagsOf("RequestTag", "staging") } }))
-      .toBe("ExplicitDeny");
+    expect(
+      stagingDeploy({
+        action: "kms:TagResource",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "staging", "other-app"), ...tagsOf("RequestTag", "staging") },
+      }),
+    ).toBe("ExplicitDeny");
   });
 
   it("creates a key with its own environment's tags only, and keeps an existing key's ownership tags", () => {
@@ -151,8 +245,16 @@ describe("a deploy role cannot take over another environment's resources by tagg
     expect(stagingDeploy({ action: "kms:CreateKey", resource: "*", context: tagsOf("RequestTag", "production") })).toBe("ImplicitDeny");
     // CreateKey's own TagResource: no key yet, so no aws:ResourceTag.
     expect(stagingDeploy({ action: "kms:TagResource", resource: key, context: create })).toBe("Allow");
-    expect(stagingDeploy({ action: "kms:TagResource", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...create } })).toBe("ExplicitDeny");
-    expect(stagingDeploy({ action: "kms:TagResource", resource: key, context: { ...tagsOf("ResourceTag", "staging"), "aws:TagKeys": ["team"] } })).toBe("Allow");
+    expect(stagingDeploy({ action: "kms:TagResource", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...create } })).toBe(
+      "ExplicitDeny",
+    );
+    expect(
+      stagingDeploy({
+        action: "kms:TagResource",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "staging"), "aws:TagKeys": ["team"] },
+      }),
+    ).toBe("Allow");
     expect(stagingDeploy({ action: "kms:PutKeyPolicy", resource: key, context: tagsOf("ResourceTag", "staging") })).toBe("Allow");
   });
 
@@ -163,32 +265,64 @@ describe("a deploy role cannot take over another environment's resources by tagg
 
 describe("a deploy role has no rights on untagged security groups (another app's, or a VPC's default group)", () => {
   const group = `arn:aws:ec2:${region}:${ACCOUNT}:security-group/sg-0123456789abcdef0`;
-  it.each(["ec2:CreateTags", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"])("%s: denied", (action) => {
-    expect(stagingDeploy({ action, resource: group, context: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "staging" } })).not.toBe("Allow");
+  it.each([
+    "ec2:CreateTags",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:DeleteSecurityGroup",
+  ])("%s: denied", (action) => {
+    expect(
+      stagingDeploy({ action, resource: group, context: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "staging" } }),
+    ).not.toBe("Allow");
     expect(stagingDeploy({ action, resource: group })).not.toBe("Allow");
   });
   it("but its own environment's groups, by their tags", () => {
-    expect(stagingDeploy({ action: "ec2:RevokeSecurityGroupIngress", resource: group, context: tagsOf("ResourceTag", "staging") })).toBe("Allow");
-    expect(stagingDeploy({ action: "ec2:AuthorizeSecurityGroupIngress", resource: group, context: { ...tagsOf("ResourceTag", "staging"), ...tagsOf("RequestTag", "staging") } })).toBe("Allow");
+    expect(stagingDeploy({ action: "ec2:RevokeSecurityGroupIngress", resource: group, context: tagsOf("ResourceTag", "staging") })).toBe(
+      "Allow",
+    );
+    expect(
+      stagingDeploy({
+        action: "ec2:AuthorizeSecurityGroupIngress",
+        resource: group,
+        context: { ...tagsOf("ResourceTag", "staging"), ...tagsOf("RequestTag", "staging") },
+      }),
+    ).toBe("Allow");
   });
 
   it("a create call is allowed only on the resource it creates: not on another environment's VPC, subnet or group it names", () => {
     const ownRequest = tagsOf("RequestTag", "staging");
     const rule = `arn:aws:ec2:${region}:${ACCOUNT}:security-group-rule/sgr-0123456789abcdef0`;
     expect(stagingDeploy({ action: "ec2:AuthorizeSecurityGroupIngress", resource: rule, context: ownRequest })).toBe("Allow");
-    for (const [action, type] of [["ec2:AuthorizeSecurityGroupIngress", "security-group"], ["ec2:CreateSubnet", "vpc"], ["ec2:CreateRouteTable", "vpc"],
-      ["ec2:CreateNatGateway", "subnet"], ["ec2:CreateSecurityGroup", "vpc"], ["ec2:RunInstances", "subnet"]]) {
+    for (const [action, type] of [
+      ["ec2:AuthorizeSecurityGroupIngress", "security-group"],
+      ["ec2:CreateSubnet", "vpc"],
+      ["ec2:CreateRouteTable", "vpc"],
+      ["ec2:CreateNatGateway", "subnet"],
+      ["ec2:CreateSecurityGroup", "vpc"],
+      ["ec2:RunInstances", "subnet"],
+    ]) {
       const parent = `arn:aws:ec2:${region}:${ACCOUNT}:${type}/${type}-0123456789abcdef0`;
-      expect([action, type, stagingDeploy({ action, resource: parent, context: { ...ownRequest, ...tagsOf("ResourceTag", "production") } })]).toEqual([action, type, "ImplicitDeny"]);
+      expect([
+        action,
+        type,
+        stagingDeploy({ action, resource: parent, context: { ...ownRequest, ...tagsOf("ResourceTag", "production") } }),
+      ]).toEqual([action, type, "ImplicitDeny"]);
       expect([action, type, stagingDeploy({ action, resource: parent, context: ownRequest })]).toEqual([action, type, "ImplicitDeny"]);
-      expect([action, type, stagingDeploy({ action, resource: parent, context: { ...ownRequest, ...tagsOf("ResourceTag", "staging") } })]).toEqual([action, type, "Allow"]);
+      expect([
+        action,
+        type,
+        stagingDeploy({ action, resource: parent, context: { ...ownRequest, ...tagsOf("ResourceTag", "staging") } }),
+      ]).toEqual([action, type, "Allow"]);
     }
   });
 });
 
 describe("the deploy role cannot rewrite who may assume its environment's roles", () => {
   it("has no iam:UpdateAssumeRolePolicy, even on its own environment's roles", () => {
-    expect(stagingDeploy({ action: "iam:UpdateAssumeRolePolicy", resource: `arn:aws:iam::${ACCOUNT}:role/demo-app-staging-instance` })).toBe("ImplicitDeny");
+    expect(
+      stagingDeploy({ action: "iam:UpdateAssumeRolePolicy", resource: `arn:aws:iam::${ACCOUNT}:role/demo-app-staging-instance` }),
+    ).toBe("ImplicitDeny");
     expect(stagingDeploy({ action: "iam:DeleteRole", resource: `arn:aws:iam::${ACCOUNT}:role/demo-app-staging-instance` })).toBe("Allow");
   });
 });
@@ -196,44 +330,106 @@ describe("the deploy role cannot rewrite who may assume its environment's roles"
 describe("kms:Decrypt only through SSM, for the app's environments' parameters", () => {
   const key = `arn:aws:kms:${region}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
   const viaSsm = { "kms:ViaService": `ssm.${region}.amazonaws.com` };
-  const parameter = (env: string) => ({ "kms:EncryptionContext:PARAMETER_ARN": `arn:aws:ssm:${region}:${ACCOUNT}:parameter/demo-app/${env}/secret/DB_PASSWORD` });
+  const parameter = (env: string) => ({
+    "kms:EncryptionContext:PARAMETER_ARN": `arn:aws:ssm:${region}:${ACCOUNT}:parameter/demo-app/${env}/secret/DB_PASSWORD`,
+  });
 
   it("the drift role decrypts a parameter of an environment through SSM, and nothing else", () => {
-    expect(drift({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "production"), ...viaSsm, ...parameter("production") } })).toBe("Allow");
+    expect(
+      drift({
+        action: "kms:Decrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "production"), ...viaSsm, ...parameter("production") },
+      }),
+    ).toBe("Allow");
     // A ciphertext handed to KMS directly, or through another service.
-    expect(drift({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "production"), ...parameter("production") } })).toBe("ImplicitDeny");
-    expect(drift({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "production"), "kms:ViaService": `s3.${region}.amazonaws.com`, ...parameter("production") } }))
-      .toBe("ImplicitDeny");
+    expect(
+      drift({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "production"), ...parameter("production") } }),
+    ).toBe("ImplicitDeny");
+    expect(
+      drift({
+        action: "kms:Decrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "production"), "kms:ViaService": `s3.${region}.amazonaws.com`, ...parameter("production") },
+      }),
+    ).toBe("ImplicitDeny");
     // Another app's parameter, or one outside the environments' paths.
-    expect(drift({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "production"), ...viaSsm,
-      "kms:EncryptionContext:PARAMETER_ARN": `arn:aws:ssm:${region}:${ACCOUNT}:parameter/other-app/production/secret/X` } })).toBe("ImplicitDeny");
-    expect(drift({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "production", "other-app"), ...viaSsm, ...parameter("production") } }))
-      .toBe("ImplicitDeny");
-    expect(drift({ action: "kms:Encrypt", resource: key, context: { ...tagsOf("ResourceTag", "production"), ...viaSsm, ...parameter("production") } })).toBe("ImplicitDeny");
+    expect(
+      drift({
+        action: "kms:Decrypt",
+        resource: key,
+        context: {
+          ...tagsOf("ResourceTag", "production"),
+          ...viaSsm,
+          "kms:EncryptionContext:PARAMETER_ARN": `arn:aws:ssm:${region}:${ACCOUNT}:parameter/other-app/production/secret/X`,
+        },
+      }),
+    ).toBe("ImplicitDeny");
+    expect(
+      drift({
+        action: "kms:Decrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "production", "other-app"), ...viaSsm, ...parameter("production") },
+      }),
+    ).toBe("ImplicitDeny");
+    expect(
+      drift({
+        action: "kms:Encrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "production"), ...viaSsm, ...parameter("production") },
+      }),
+    ).toBe("ImplicitDeny");
   });
 
   it("a deploy role decrypts only its own environment's parameters, through SSM", () => {
-    expect(stagingDeploy({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...viaSsm, ...parameter("staging") } })).toBe("Allow");
-    expect(stagingDeploy({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...parameter("staging") } })).toBe("ImplicitDeny");
-    expect(stagingDeploy({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...viaSsm, ...parameter("production") } })).toBe("ImplicitDeny");
+    expect(
+      stagingDeploy({
+        action: "kms:Decrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "staging"), ...viaSsm, ...parameter("staging") },
+      }),
+    ).toBe("Allow");
+    expect(
+      stagingDeploy({ action: "kms:Decrypt", resource: key, context: { ...tagsOf("ResourceTag", "staging"), ...parameter("staging") } }),
+    ).toBe("ImplicitDeny");
+    expect(
+      stagingDeploy({
+        action: "kms:Decrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "staging"), ...viaSsm, ...parameter("production") },
+      }),
+    ).toBe("ImplicitDeny");
   });
 });
 
 describe("S3: the environment's own buckets' configuration and the state objects, no s3:*", () => {
   const bucket = "arn:aws:s3:::demo-app-staging-access-logs-0123";
   it("configures, empties and deletes its access-log bucket, and reads or writes none of its objects", () => {
-    for (const action of ["s3:CreateBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:PutLifecycleConfiguration", "s3:DeleteBucket"]) {
+    for (const action of [
+      "s3:CreateBucket",
+      "s3:PutBucketPolicy",
+      "s3:GetBucketPolicy",
+      "s3:PutLifecycleConfiguration",
+      "s3:DeleteBucket",
+    ]) {
       expect([action, stagingDeploy({ action, resource: bucket })]).toEqual([action, "Allow"]);
     }
     expect(stagingDeploy({ action: "s3:DeleteObjectVersion", resource: `${bucket}/AWSLogs/x` })).toBe("Allow");
     for (const action of ["s3:GetObject", "s3:PutObject", "s3:PutBucketAcl", "s3:PutReplicationConfiguration", "s3:PutBucketWebsite"]) {
-      expect([action, stagingDeploy({ action, resource: action.includes("Object") ? `${bucket}/x` : bucket })]).toEqual([action, "ImplicitDeny"]);
+      expect([action, stagingDeploy({ action, resource: action.includes("Object") ? `${bucket}/x` : bucket })]).toEqual([
+        action,
+        "ImplicitDeny",
+      ]);
     }
   });
 
   it("writes its own state object and lock, not another environment's", () => {
     expect(stagingDeploy({ action: "s3:PutObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/staging.tfstate" })).toBe("Allow");
-    expect(stagingDeploy({ action: "s3:PutObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/production.tfstate" })).toBe("ImplicitDeny");
-    expect(stagingDeploy({ action: "s3:DeleteObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/staging.tfstate" })).toBe("ImplicitDeny");
+    expect(stagingDeploy({ action: "s3:PutObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/production.tfstate" })).toBe(
+      "ImplicitDeny",
+    );
+    expect(stagingDeploy({ action: "s3:DeleteObject", resource: "arn:aws:s3:::acme-terraform-state/demo-app/staging.tfstate" })).toBe(
+      "ImplicitDeny",
+    );
   });
 });

@@ -1,6 +1,6 @@
 /** argv -> flags: every question's flag, the --config naming clash, and usage errors naming the flag. */
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { editDistance, FLAG_SPECS, parseArgs } from "../generators/args";
 import { EXIT_CANCELLED, EXIT_CODES, EXIT_CONFLICTS, UsageError } from "../generators/errors";
 import { installCommand, PACKAGE_MANAGERS, runScript } from "../generators/package-manager";
@@ -20,16 +20,66 @@ function usageError(argv: string[]): UsageError {
 describe("parseArgs", () => {
   it("reads every answer flag, in both --flag value and --flag=value forms", () => {
     const flags = parseArgs([
-      "shop", "--name", "shop", "--region=eu-west-1", "--environments", "staging, production", "--instance-type", "t3.micro",
-      "--min", "1", "--max=3", "--port", "3000", "--health-path", "/healthz", "--image", "ghcr.io/acme/shop:1.0",
-      "--certificate-arn", "arn:x", "--vpc-cidr", "10.1.0.0/16", "--config", "LOG_LEVEL=debug", "--config", "GREETING=a=b",
-      "--secret", "DB_PASSWORD", "--secret", "API_TOKEN", "--no-install", "--git", "--dockerfile", "-y", "--dry-run", "--force",
+      "shop",
+      "--name",
+      "shop",
+      "--region=eu-west-1",
+      "--environments",
+      "staging, production",
+      "--instance-type",
+      "t3.micro",
+      "--min",
+      "1",
+      "--max=3",
+      "--port",
+      "3000",
+      "--health-path",
+      "/healthz",
+      "--image",
+      "ghcr.io/acme/shop:1.0",
+      "--certificate-arn",
+      "arn:x",
+      "--vpc-cidr",
+      "10.1.0.0/16",
+      "--config",
+      "LOG_LEVEL=debug",
+      "--config",
+      "GREETING=a=b",
+      "--secret",
+      "DB_PASSWORD",
+      "--secret",
+      "API_TOKEN",
+      "--no-install",
+      "--git",
+      "--dockerfile",
+      "-y",
+      "--dry-run",
+      "--force",
     ]);
     expect(flags).toMatchObject({
-      dir: "shop", name: "shop", region: "eu-west-1", environments: ["staging", "production"], instanceType: "t3.micro",
-      min: 1, max: 3, port: 3000, healthPath: "/healthz", image: "ghcr.io/acme/shop:1.0", certificateArn: "arn:x",
-      vpcCidr: "10.1.0.0/16", config: [["LOG_LEVEL", "debug"], ["GREETING", "a=b"]], secrets: ["DB_PASSWORD", "API_TOKEN"],
-      install: false, git: true, dockerfile: true, yes: true, dryRun: true, force: true,
+      dir: "shop",
+      name: "shop",
+      region: "eu-west-1",
+      environments: ["staging", "production"],
+      instanceType: "t3.micro",
+      min: 1,
+      max: 3,
+      port: 3000,
+      healthPath: "/healthz",
+      image: "ghcr.io/acme/shop:1.0",
+      certificateArn: "arn:x",
+      vpcCidr: "10.1.0.0/16",
+      config: [
+        ["LOG_LEVEL", "debug"],
+        ["GREETING", "a=b"],
+      ],
+      secrets: ["DB_PASSWORD", "API_TOKEN"],
+      install: false,
+      git: true,
+      dockerfile: true,
+      yes: true,
+      dryRun: true,
+      force: true,
     });
   });
 
@@ -106,7 +156,12 @@ describe("did you mean", () => {
 });
 
 describe("package manager flags", () => {
-  it.each([["--use-npm", "npm"], ["--use-pnpm", "pnpm"], ["--use-yarn", "yarn"], ["--use-bun", "bun"]])("%s chooses %s", (flag, pm) => {
+  it.each([
+    ["--use-npm", "npm"],
+    ["--use-pnpm", "pnpm"],
+    ["--use-yarn", "yarn"],
+    ["--use-bun", "bun"],
+  ])("%s chooses %s", (flag, pm) => {
     expect(parseArgs([flag]).packageManager).toBe(pm);
   });
 
@@ -135,7 +190,9 @@ describe("help/usage.txt", () => {
 
   it("shows each package manager's commands as the CLI runs them", () => {
     for (const pm of PACKAGE_MANAGERS) {
-      expect(usage).toMatch(new RegExp(`^ {2}--use-${pm} +${literal(installCommand(pm))}, ${literal(runScript(pm, "deploy", "<env>"))}$`, "m"));
+      expect(usage).toMatch(
+        new RegExp(`^ {2}--use-${pm} +${literal(installCommand(pm))}, ${literal(runScript(pm, "deploy", "<env>"))}$`, "m"),
+      );
     }
   });
 

@@ -3,9 +3,9 @@
  * process is SIGKILLed at named steps (CREATE_IMMUTABLE_APP_CRASH_AT), or paused there and sent
  * SIGINT. Nothing but our own temp directory may remain, and the next run removes it.
  */
-import { spawn } from "child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "fs";
-import { join } from "path";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { tempDir } from "./support/terraform";
 import { BIN, ensureCliBuilt, runBin, treeSnapshot } from "./support/cli";
 
@@ -68,12 +68,15 @@ describe("interrupted scaffolding", () => {
     // Should the install run after all, it must not reach the registry: this npm fails at once.
     const bin = join(cwd, "..", `${Date.now()}-fake-bin`);
     mkdirSync(bin);
-    writeFileSync(join(bin, "npm"), "#!/bin/sh\necho ran >> \"$0.log\"\nexit 3\n", { mode: 0o755 });
+    writeFileSync(join(bin, "npm"), '#!/bin/sh\necho ran >> "$0.log"\nexit 3\n', { mode: 0o755 });
     const child = spawn(process.execPath, [BIN, "app", "--yes", "--install", "--no-git"], {
       cwd,
       env: {
-        ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_config_user_agent: "",
-        CREATE_IMMUTABLE_APP_PAUSE_AT: "file-written:5", CREATE_IMMUTABLE_APP_PAUSE_MS: "2000",
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        npm_config_user_agent: "",
+        CREATE_IMMUTABLE_APP_PAUSE_AT: "file-written:5",
+        CREATE_IMMUTABLE_APP_PAUSE_MS: "2000",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -89,7 +92,9 @@ describe("interrupted scaffolding", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     // The signal arrives mid-write; it is handled once the write is complete, not lost.
     expect(code).toBe(130);
-    expect(stderr).toMatch(/Interrupted \(SIGINT\) after the project was written completely\.\nThe project in app is complete; its dependencies are not installed\.\nTo finish: cd app && npm install\n$/);
+    expect(stderr).toMatch(
+      /Interrupted \(SIGINT\) after the project was written completely\.\nThe project in app is complete; its dependencies are not installed\.\nTo finish: cd app && npm install\n$/,
+    );
     expect(expectNothingOrComplete(join(cwd, "app"))).toBe("complete");
     expect(existsSync(join(bin, "npm.log"))).toBe(false);
   }, 90_000);

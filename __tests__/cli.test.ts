@@ -1,9 +1,9 @@
 /** The whole CLI in-process: exit codes, messages naming the flag, an untouched disk on bad input. */
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "fs";
-import { join } from "path";
-import { SpawnFn } from "../generators/post-steps";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SpawnFn } from "../generators/post-steps";
 import { tempDir } from "./support/terraform";
-import { ensureCliBuilt, packageSources, PromptLog, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
+import { ensureCliBuilt, packageSources, type PromptLog, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 
 describe("create-immutable-app (in-process)", () => {
   let cwd: string;
@@ -22,18 +22,20 @@ describe("create-immutable-app (in-process)", () => {
 
   it("next steps: short, exactly the five commands, then README.md", async () => {
     const r = await runCli(["shop", "--yes", "--no-install", "--no-git", "--secret", "DB_PASSWORD"], { cwd });
-    expect(r.stdout.slice(r.stdout.indexOf("Next steps:"))).toBe([
-      "Next steps:",
-      "",
-      "  cd shop",
-      "  npm install                 # the install was skipped (--no-install)",
-      "  npm run synth               # Terraform JSON for each environment in cdktf.out/stacks/<env>/",
-      "  npm run image:build         # bake the AMI (needs AWS credentials and packer)",
-      "  npm run deploy -- staging   # terraform apply, then the instance refresh; waits for it",
-      "",
-      "  README.md has the rest: config, secrets, rollback, CI, handing off to ops.",
-      "",
-    ].join("\n"));
+    expect(r.stdout.slice(r.stdout.indexOf("Next steps:"))).toBe(
+      [
+        "Next steps:",
+        "",
+        "  cd shop",
+        "  npm install                 # the install was skipped (--no-install)",
+        "  npm run synth               # Terraform JSON for each environment in cdktf.out/stacks/<env>/",
+        "  npm run image:build         # bake the AMI (needs AWS credentials and packer)",
+        "  npm run deploy -- staging   # terraform apply, then the instance refresh; waits for it",
+        "",
+        "  README.md has the rest: config, secrets, rollback, CI, handing off to ops.",
+        "",
+      ].join("\n"),
+    );
   });
 
   it.each([
@@ -42,7 +44,11 @@ describe("create-immutable-app (in-process)", () => {
     ["bun", ["bun install", "bun run synth", "bun run image:build", "bun run deploy qa"]],
   ])("next steps in %s's syntax, for the first environment", async (pm, commands) => {
     const r = await runCli(["shop", "--yes", "--no-install", "--no-git", `--use-${pm}`, "--environments", "qa,prod"], { cwd });
-    const lines = r.stdout.slice(r.stdout.indexOf("Next steps:")).split("\n").filter((l) => l.includes(" # ")).map((l) => l.split("#")[0].trim());
+    const lines = r.stdout
+      .slice(r.stdout.indexOf("Next steps:"))
+      .split("\n")
+      .filter((l) => l.includes(" # "))
+      .map((l) => l.split("#")[0].trim());
     expect(lines).toEqual(commands);
   });
 
@@ -64,10 +70,22 @@ describe("create-immutable-app (in-process)", () => {
     const command = /```sh\n(npx create-immutable-app upgrade[^\n]*)\n```/.exec(readFileSync(join(project, "README.md"), "utf8"))![1];
     const configPath = join(project, "immutable.config.json");
     const config = JSON.parse(readFileSync(configPath, "utf8"));
-    writeFileSync(configPath, JSON.stringify({
-      ...config, backend: { bucket: "shop-terraform-state" },
-      environments: [...config.environments.slice(0, 1), { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" }, ...config.environments.slice(1)],
-    }, null, 2) + "\n");
+    writeFileSync(
+      configPath,
+      `${JSON.stringify(
+        {
+          ...config,
+          backend: { bucket: "shop-terraform-state" },
+          environments: [
+            ...config.environments.slice(0, 1),
+            { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" },
+            ...config.environments.slice(1),
+          ],
+        },
+        null,
+        2,
+      )}\n`,
+    );
 
     ensureCliBuilt();
     const r = runBin(command.split(" ").slice(2), { cwd: project });
@@ -173,8 +191,16 @@ describe("create-immutable-app (in-process)", () => {
       ["not JSON", "{ appName: x }", /--config-file a\.json: is not valid JSON/],
       ["a list", "[1, 2]", /--config-file a\.json: must hold a JSON object .* got a list/],
       ["null", "null", /got null/],
-      ["the wrong shape", JSON.stringify({ appName: 7, environments: "prod", colour: "red" }), /--config-file a\.json: colour: is not a known field[\s\S]*--config-file a\.json: appName: must be a string[\s\S]*environments: must be a list/],
-      ["huge", Buffer.alloc(1024 * 1024 + 1, 0x20), /--config-file a\.json: is 1048577 bytes; an answers file may be at most 1048576 bytes/],
+      [
+        "the wrong shape",
+        JSON.stringify({ appName: 7, environments: "prod", colour: "red" }),
+        /--config-file a\.json: colour: is not a known field[\s\S]*--config-file a\.json: appName: must be a string[\s\S]*environments: must be a list/,
+      ],
+      [
+        "huge",
+        Buffer.alloc(1024 * 1024 + 1, 0x20),
+        /--config-file a\.json: is 1048577 bytes; an answers file may be at most 1048576 bytes/,
+      ],
     ])("refuses a file that is %s, naming the flag, writing nothing", async (_what, contents, message) => {
       write("a.json", contents);
       const before = treeSnapshot(cwd);
@@ -194,11 +220,13 @@ describe("create-immutable-app (in-process)", () => {
 
   describe("after writing", () => {
     const calls: string[] = [];
-    const fake = (fail: Record<string, boolean>): SpawnFn => async (command, args, options) => {
-      calls.push(`${command} ${args.join(" ")} @${options.cwd}`);
-      const key = `${command} ${args[0]}`;
-      return fail[key] ? { code: 1, output: `${key} exploded` } : { code: 0, output: "" };
-    };
+    const fake =
+      (fail: Record<string, boolean>): SpawnFn =>
+      async (command, args, options) => {
+        calls.push(`${command} ${args.join(" ")} @${options.cwd}`);
+        const key = `${command} ${args[0]}`;
+        return fail[key] ? { code: 1, output: `${key} exploded` } : { code: 0, output: "" };
+      };
     beforeEach(() => {
       calls.length = 0;
     });
@@ -223,7 +251,11 @@ describe("create-immutable-app (in-process)", () => {
       ["pnpm/9.1.0 npm/? node/v20.11.0 linux x64", ["--use-npm"], "npm install"],
       [undefined, ["--use-bun"], "bun install"],
     ])("installs with the package manager that ran it (%s), unless a flag chooses (%j)", async (userAgent, argv, install) => {
-      const r = await runCli(["shop", "--yes", "--install", "--no-git", ...argv], { cwd, spawn: fake({}), env: { NO_COLOR: "1", npm_config_user_agent: userAgent } });
+      const r = await runCli(["shop", "--yes", "--install", "--no-git", ...argv], {
+        cwd,
+        spawn: fake({}),
+        env: { NO_COLOR: "1", npm_config_user_agent: userAgent },
+      });
       expect(r.code).toBe(0);
       expect(calls).toEqual([`${install} @${join(cwd, "shop")}`]);
       expect(r.stdout).toContain(`Installing dependencies (${install}): finished in`);
@@ -239,36 +271,44 @@ describe("create-immutable-app (in-process)", () => {
 
     describe("Ctrl-C during the install", () => {
       /** A spawn that is interrupted while it runs: the signal arrives, the command stops when aborted. */
-      const interruptible = (signals: { fire?: (s: string) => void }, stopped: string[]): SpawnFn => (command, args, options) => {
-        calls.push(`${command} ${args.join(" ")}`);
-        return new Promise((resolve) => {
-          options.signal?.addEventListener("abort", () => {
-            stopped.push(command);
-            resolve({ code: null, output: "" });
+      const interruptible =
+        (signals: { fire?: (s: string) => void }, stopped: string[]): SpawnFn =>
+        (command, args, options) => {
+          calls.push(`${command} ${args.join(" ")}`);
+          return new Promise((resolve) => {
+            options.signal?.addEventListener("abort", () => {
+              stopped.push(command);
+              resolve({ code: null, output: "" });
+            });
+            setImmediate(() => signals.fire!("SIGINT"));
           });
-          setImmediate(() => signals.fire!("SIGINT"));
-        });
-      };
+        };
       const deferSignals = (signals: { fire?: (s: string) => void }) => (onSignal: (s: string) => void) => {
         signals.fire = onSignal;
-        return () => { signals.fire = undefined; };
+        return () => {
+          signals.fire = undefined;
+        };
       };
 
       it("stops it, says what is on disk and the one command that finishes, and exits 130", async () => {
         const signals: { fire?: (s: string) => void } = {};
         const stopped: string[] = [];
         const r = await runCli(["shop", "--yes", "--install", "--no-git", "--use-pnpm"], {
-          cwd, spawn: interruptible(signals, stopped), deferSignals: deferSignals(signals),
+          cwd,
+          spawn: interruptible(signals, stopped),
+          deferSignals: deferSignals(signals),
         });
         expect(r.code).toBe(130);
         expect(stopped).toEqual(["pnpm"]);
-        expect(r.stderr).toBe([
-          "",
-          "Interrupted (SIGINT) during the install (pnpm install).",
-          "The project in shop is complete; its dependencies are not installed.",
-          "To finish: cd shop && pnpm install",
-          "",
-        ].join("\n"));
+        expect(r.stderr).toBe(
+          [
+            "",
+            "Interrupted (SIGINT) during the install (pnpm install).",
+            "The project in shop is complete; its dependencies are not installed.",
+            "To finish: cd shop && pnpm install",
+            "",
+          ].join("\n"),
+        );
         expect(r.stdout).toContain("Installing dependencies (pnpm install): interrupted after");
         expect(r.stdout).not.toMatch(/Next steps/);
         expect(existsSync(join(cwd, "shop", "stacks", "web-tier-stack.ts"))).toBe(true);
@@ -277,10 +317,16 @@ describe("create-immutable-app (in-process)", () => {
 
       it("skips git too and puts it into the same command", async () => {
         const signals: { fire?: (s: string) => void } = {};
-        const r = await runCli(["shop", "--yes", "--install", "--git"], { cwd, spawn: interruptible(signals, []), deferSignals: deferSignals(signals) });
+        const r = await runCli(["shop", "--yes", "--install", "--git"], {
+          cwd,
+          spawn: interruptible(signals, []),
+          deferSignals: deferSignals(signals),
+        });
         expect(r.code).toBe(130);
         expect(calls).toEqual(["npm install"]);
-        expect(r.stderr).toMatch(/The project in shop is complete; its dependencies are not installed; git is not set up\.\nTo finish: cd shop && npm install && git init -q && git add -A && git commit -q -m "Initial commit"\n$/);
+        expect(r.stderr).toMatch(
+          /The project in shop is complete; its dependencies are not installed; git is not set up\.\nTo finish: cd shop && npm install && git init -q && git add -A && git commit -q -m "Initial commit"\n$/,
+        );
       });
     });
 
@@ -296,38 +342,63 @@ describe("create-immutable-app (in-process)", () => {
 
   it("asks the questions on a TTY and writes the answers", async () => {
     const prompter = scriptedPrompter([
-      "shop", "eu-west-1", "staging", "t3.micro", "1", "2", "3000", "/healthz", "", false, "", "new", "", "LOG_LEVEL=debug", "", "DB_PASSWORD", "acme/shop", false, false, true,
+      "shop",
+      "eu-west-1",
+      "staging",
+      "t3.micro",
+      "1",
+      "2",
+      "3000",
+      "/healthz",
+      "",
+      false,
+      "",
+      "new",
+      "",
+      "LOG_LEVEL=debug",
+      "",
+      "DB_PASSWORD",
+      "acme/shop",
+      false,
+      false,
+      true,
     ]);
     const r = await runCli([], { cwd, prompter });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain([
-      "Summary",
-      "  App name      shop, in eu-west-1",
-      "  Environments  staging: t3.micro, 1 to 2 instances",
-      "  App           port 3000, health check /healthz",
-      "  Image         public.ecr.aws/nginx/nginx-unprivileged:alpine",
-      "  HTTPS         no (plain HTTP)",
-      "  Network       a new VPC, 10.0.0.0/16 over 2 zones",
-      "  Config        LOG_LEVEL (SSM String parameters)",
-      "  Secrets       DB_PASSWORD (names only; values are set out of band)",
-      "  Then          nothing (no install, no git)",
-      "",
-      `Writes ${Object.values(treeSnapshot(join(cwd, "shop"))).filter((v) => v !== "dir").length} files to ${join(cwd, "shop")} (a new directory)`,
-    ].join("\n"));
+    expect(r.stdout).toContain(
+      [
+        "Summary",
+        "  App name      shop, in eu-west-1",
+        "  Environments  staging: t3.micro, 1 to 2 instances",
+        "  App           port 3000, health check /healthz",
+        "  Image         public.ecr.aws/nginx/nginx-unprivileged:alpine",
+        "  HTTPS         no (plain HTTP)",
+        "  Network       a new VPC, 10.0.0.0/16 over 2 zones",
+        "  Config        LOG_LEVEL (SSM String parameters)",
+        "  Secrets       DB_PASSWORD (names only; values are set out of band)",
+        "  Then          nothing (no install, no git)",
+        "",
+        `Writes ${Object.values(treeSnapshot(join(cwd, "shop"))).filter((v) => v !== "dir").length} files to ${join(cwd, "shop")} (a new directory)`,
+      ].join("\n"),
+    );
     const config = JSON.parse(readFileSync(join(cwd, "shop", "immutable.config.json"), "utf8"));
     expect(config).toMatchObject({
-      appName: "shop", region: "eu-west-1", appPort: 3000, healthCheckPath: "/healthz", config: { LOG_LEVEL: "debug" },
-      secrets: ["DB_PASSWORD"], environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
+      appName: "shop",
+      region: "eu-west-1",
+      appPort: 3000,
+      healthCheckPath: "/healthz",
+      config: { LOG_LEVEL: "debug" },
+      secrets: ["DB_PASSWORD"],
+      environments: [{ name: "staging", instanceType: "t3.micro", minCapacity: 1, maxCapacity: 2 }],
       github: { repository: "acme/shop" },
     });
   });
 
   describe("the summary to confirm", () => {
     /** Every question answered by its default: name from [dir], then install and git as given. */
-    const defaults = (confirm: boolean, log: PromptLog[] = []) => scriptedPrompter([
-      "", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", confirm,
-    ], log);
+    const defaults = (confirm: boolean, log: PromptLog[] = []) =>
+      scriptedPrompter(["", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", confirm], log);
 
     it("comes last, through the prompter, and says what goes where", async () => {
       const log: PromptLog[] = [];
@@ -354,7 +425,11 @@ describe("create-immutable-app (in-process)", () => {
       writeFileSync(join(cwd, "shop", "README.md"), "mine\n");
       const before = treeSnapshot(cwd);
       const r = await runCli(["shop", "--force", "--no-install", "--no-git"], { cwd, prompter: defaults(false) });
-      expect(r.stdout).toMatch(new RegExp(`Writes \\d+ files to ${join(cwd, "shop")}, beside its files \\(--force\\): 1 replaced, old contents kept as <file>\\.orig`));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `Writes \\d+ files to ${join(cwd, "shop")}, beside its files \\(--force\\): 1 replaced, old contents kept as <file>\\.orig`,
+        ),
+      );
       expect(treeSnapshot(cwd)).toEqual(before);
     });
 
@@ -396,7 +471,14 @@ describe("create-immutable-app (in-process)", () => {
 
     it.each([
       ["a file", () => writeFileSync(join(cwd, "shop"), "x\n"), /\[dir\]: .*shop exists and is not a directory/],
-      ["a symlink", () => { mkdirSync(join(cwd, "real")); symlinkSync(join(cwd, "real"), join(cwd, "shop")); }, /\[dir\]: .*shop is a symbolic link/],
+      [
+        "a symlink",
+        () => {
+          mkdirSync(join(cwd, "real"));
+          symlinkSync(join(cwd, "real"), join(cwd, "shop"));
+        },
+        /\[dir\]: .*shop is a symbolic link/,
+      ],
     ])("refuses %s before the questions", async (_what, make, message) => {
       make();
       const log: PromptLog[] = [];
@@ -445,7 +527,9 @@ describe("create-immutable-app (in-process)", () => {
       mkdirSync(dir);
       const r = await runCli([".", "--yes"], { cwd: dir });
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^create-immutable-app: --name: is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/);
+      expect(r.stderr).toMatch(
+        /^create-immutable-app: --name: is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/,
+      );
       expect(treeSnapshot(dir)).toEqual({});
     });
 
@@ -460,7 +544,12 @@ describe("create-immutable-app (in-process)", () => {
 
   it("exits 130 with nothing written when the user presses Ctrl-C at a prompt", async () => {
     const exit = Object.assign(new Error("User force closed the prompt"), { name: "ExitPromptError" });
-    const prompter = { ...scriptedPrompter([]), input: async () => { throw exit; } };
+    const prompter = {
+      ...scriptedPrompter([]),
+      input: async () => {
+        throw exit;
+      },
+    };
     const r = await runCli([], { cwd, prompter });
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/Cancelled; nothing was written/);
@@ -478,7 +567,10 @@ describe("create-immutable-app (in-process)", () => {
     it("next-step commands cyan on a TTY, their comments still in one column", async () => {
       const r = await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd, env: { TERM: "xterm" }, stdoutIsTTY: true });
       expect(r.stdout).toContain(`${ESC}36mnpm run synth${ESC}39m`);
-      const comments = r.stdout.split("\n").filter((l) => l.includes("# ")).map((l) => l.replace(/\u001b\[\d+m/g, "").indexOf("#"));
+      const comments = r.stdout
+        .split("\n")
+        .filter((l) => l.includes("# "))
+        .map((l) => l.replace(/\u001b\[\d+m/g, "").indexOf("#"));
       expect(new Set(comments).size).toBe(1);
     });
 

@@ -1,8 +1,8 @@
 import { ConfigError, checkConfig, resolveConfig } from "../managed/config-validation";
 import { formatCidr, overlaps, parseCidr, subnet } from "../managed/cidr";
 import { escapeTfString } from "../managed/escape";
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { RESERVED_ENV_NAMES } from "../managed/names";
 import { DEFAULTS } from "../managed/config";
 import { architectureOf } from "../managed/aws-rules";
@@ -27,11 +27,20 @@ describe("defaults", () => {
     expect(config.environments.map((e) => e.name)).toEqual(["staging", "production"]);
     expect(config.environments.map((e) => e.deletionProtection)).toEqual([false, true]);
     expect(config.environments.map((e) => e.logRetentionDays)).toEqual([30, 90]);
-    expect(config.environments[0]).toMatchObject({ minCapacity: 2, maxCapacity: 4, desiredCapacity: 2, minHealthyPercentage: 90, maxHealthyPercentage: 190 });
+    expect(config.environments[0]).toMatchObject({
+      minCapacity: 2,
+      maxCapacity: 4,
+      desiredCapacity: 2,
+      minHealthyPercentage: 90,
+      maxHealthyPercentage: 190,
+    });
     expect(config.environments.map((e) => e.natGateways)).toEqual(["single", "per-az"]);
     expect(config.environments.map((e) => e.waf)).toEqual([false, false]);
     expect(config.network).toEqual({
-      mode: "new", cidr: "10.0.0.0/16", azCount: 2, vpcEndpoints: false,
+      mode: "new",
+      cidr: "10.0.0.0/16",
+      azCount: 2,
+      vpcEndpoints: false,
       availabilityZones: ["us-east-1a", "us-east-1b"],
       publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"],
       privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"],
@@ -58,7 +67,12 @@ describe("each class of mistake names its field", () => {
     ["app name with ${", { appName: "a${b}" }, "appName", /lower-case/],
     ["app name too long once prefixed", { appName: "a".repeat(21) }, "appName", /21 characters/],
     ["reserved device name", { appName: "con" }, "appName", /reserved/],
-    ["unknown region", { ...base, region: "us-middle-1" }, "region", /not a known AWS region; known in that area: us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1$/],
+    [
+      "unknown region",
+      { ...base, region: "us-middle-1" },
+      "region",
+      /not a known AWS region; known in that area: us-east-1, us-east-2, us-west-1, us-west-2, us-gov-east-1, us-gov-west-1$/,
+    ],
     ["unknown region far off", { ...base, region: "mars" }, "region", /not a known AWS region; e\.g\. us-east-1/],
     ["port 0", { ...base, appPort: 0 }, "appPort", /from 1 to 65535/],
     ["port 65536", { ...base, appPort: 65536 }, "appPort", /from 1 to 65535/],
@@ -66,34 +80,159 @@ describe("each class of mistake names its field", () => {
     ["port as a string", { ...base, appPort: "8080" }, "appPort", /whole number/],
     ["health path without /", { ...base, healthCheckPath: "health" }, "healthCheckPath", /starting with \//],
     ["malformed certificate ARN", { ...base, certificateArn: "arn:aws:acm:us-east-1:123:cert/x" }, "certificateArn", /ACM certificate ARN/],
-    ["certificate in another region", { ...base, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" }, "certificateArn", /regional/],
+    [
+      "certificate in another region",
+      { ...base, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" },
+      "certificateArn",
+      /regional/,
+    ],
     ["bad amiSource", { ...base, amiSource: "ami-123" }, "amiSource", /"variable" or "resolve:ssm:/],
     ["bad CIDR", { ...base, network: { cidr: "10.0.0.0/33" } }, "network.cidr", /over 32/],
     ["CIDR with host bits", { ...base, network: { cidr: "10.0.1.0/16" } }, "network.cidr", /host bits/],
     ["CIDR too small", { ...base, network: { cidr: "10.0.0.0/26" } }, "network.cidr", /\/16 to \/23/],
-    ["CIDR whose subnets the ALB rejects", { ...base, network: { cidr: "10.1.0.0/24" } }, "network.cidr", /\/27s, the smallest a load balancer accepts/],
-    ["public subnet too small for the ALB", { ...base, network: { publicSubnetCidrs: ["10.0.0.0/28", "10.0.16.0/20"] } }, "network.publicSubnetCidrs[0]", /smallest subnet a load balancer accepts/],
-    ["image parameter under the config path", { ...base, amiSource: "resolve:ssm:/shop/staging/ami-id" }, "amiSource", /lies under \/shop\/staging\/, which instances read as their configuration; use a path like \/shop\/image\/<env>\/ami-id/],
-    ["an environment's image parameter under another's path", { ...base, environments: [{ name: "dev" }, { name: "prod", amiSource: "resolve:ssm:/shop/dev/ami" }] }, "environments[1].amiSource", /lies under \/shop\/dev\//],
-    ["publish parameter under the config path", { ...base, image: { amiParameter: "/shop/production/ami" } }, "image.amiParameter", /lies under \/shop\/production\//],
-    ["bad build subnet", { ...base, image: { buildSubnetId: "subnet-xyz" } }, "image.buildSubnetId", /subnet id like subnet-0123456789abcdef0/],
-    ["mixed architectures", { ...base, environments: [{ name: "dev", instanceType: "t3.small" }, { name: "prod", instanceType: "m7g.large" }] }, "environments[1].instanceType", /m7g.large is arm64, but t3.small .* is x86_64; one image serves every environment/],
-    ["build instance of another architecture", { ...base, environments: [{ name: "dev", instanceType: "t4g.small" }], image: { buildInstanceType: "t3.small" } }, "image.buildInstanceType", /bake on the same architecture/],
+    [
+      "CIDR whose subnets the ALB rejects",
+      { ...base, network: { cidr: "10.1.0.0/24" } },
+      "network.cidr",
+      /\/27s, the smallest a load balancer accepts/,
+    ],
+    [
+      "public subnet too small for the ALB",
+      { ...base, network: { publicSubnetCidrs: ["10.0.0.0/28", "10.0.16.0/20"] } },
+      "network.publicSubnetCidrs[0]",
+      /smallest subnet a load balancer accepts/,
+    ],
+    [
+      "image parameter under the config path",
+      { ...base, amiSource: "resolve:ssm:/shop/staging/ami-id" },
+      "amiSource",
+      /lies under \/shop\/staging\/, which instances read as their configuration; use a path like \/shop\/image\/<env>\/ami-id/,
+    ],
+    [
+      "an environment's image parameter under another's path",
+      { ...base, environments: [{ name: "dev" }, { name: "prod", amiSource: "resolve:ssm:/shop/dev/ami" }] },
+      "environments[1].amiSource",
+      /lies under \/shop\/dev\//,
+    ],
+    [
+      "publish parameter under the config path",
+      { ...base, image: { amiParameter: "/shop/production/ami" } },
+      "image.amiParameter",
+      /lies under \/shop\/production\//,
+    ],
+    [
+      "bad build subnet",
+      { ...base, image: { buildSubnetId: "subnet-xyz" } },
+      "image.buildSubnetId",
+      /subnet id like subnet-0123456789abcdef0/,
+    ],
+    [
+      "mixed architectures",
+      {
+        ...base,
+        environments: [
+          { name: "dev", instanceType: "t3.small" },
+          { name: "prod", instanceType: "m7g.large" },
+        ],
+      },
+      "environments[1].instanceType",
+      /m7g.large is arm64, but t3.small .* is x86_64; one image serves every environment/,
+    ],
+    [
+      "build instance of another architecture",
+      { ...base, environments: [{ name: "dev", instanceType: "t4g.small" }], image: { buildInstanceType: "t3.small" } },
+      "image.buildInstanceType",
+      /bake on the same architecture/,
+    ],
     ["public CIDR", { ...base, network: { cidr: "8.8.0.0/16" } }, "network.cidr", /private range/],
-    ["overlapping subnets", { ...base, network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.8.0/24", "10.0.64.0/20"] } }, "network.privateSubnetCidrs[0]", /overlaps network.publicSubnetCidrs\[0\]/],
-    ["subnet outside the VPC", { ...base, network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } }, "network.publicSubnetCidrs[0]", /not inside/],
+    [
+      "overlapping subnets",
+      { ...base, network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.8.0/24", "10.0.64.0/20"] } },
+      "network.privateSubnetCidrs[0]",
+      /overlaps network.publicSubnetCidrs\[0\]/,
+    ],
+    [
+      "subnet outside the VPC",
+      { ...base, network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } },
+      "network.publicSubnetCidrs[0]",
+      /not inside/,
+    ],
     ["one zone", { ...base, network: { azCount: 1 } }, "network.azCount", /from 2 to 6/],
-    ["malformed VPC id", { ...base, network: { mode: "existing", vpcId: "vpc-xyz", publicSubnetIds: ["subnet-01234567", "subnet-01234568"], privateSubnetIds: ["subnet-01234569", "subnet-0123456a"] } }, "network.vpcId", /VPC id/],
-    ["malformed subnet id", { ...base, network: { mode: "existing", vpcId: "vpc-01234567", publicSubnetIds: ["subnet-01234567", "sub-1"], privateSubnetIds: ["subnet-01234569", "subnet-0123456a"] } }, "network.publicSubnetIds[1]", /subnet id/],
-    ["one private subnet", { ...base, network: { mode: "existing", vpcId: "vpc-01234567", publicSubnetIds: ["subnet-01234567", "subnet-01234568"], privateSubnetIds: ["subnet-01234569"] } }, "network.privateSubnetIds", /at least two/],
-    ["min > max", { ...base, environments: [{ name: "dev", minCapacity: 5, maxCapacity: 2 }] }, "environments[0].minCapacity", /more than maxCapacity/],
-    ["desired outside min..max", { ...base, environments: [{ name: "dev", minCapacity: 1, maxCapacity: 2, desiredCapacity: 3 }] }, "environments[0].desiredCapacity", /between/],
-    ["bad instance type", { ...base, environments: [{ name: "dev", instanceType: "t3-small" }] }, "environments[0].instanceType", /instance type/],
+    [
+      "malformed VPC id",
+      {
+        ...base,
+        network: {
+          mode: "existing",
+          vpcId: "vpc-xyz",
+          publicSubnetIds: ["subnet-01234567", "subnet-01234568"],
+          privateSubnetIds: ["subnet-01234569", "subnet-0123456a"],
+        },
+      },
+      "network.vpcId",
+      /VPC id/,
+    ],
+    [
+      "malformed subnet id",
+      {
+        ...base,
+        network: {
+          mode: "existing",
+          vpcId: "vpc-01234567",
+          publicSubnetIds: ["subnet-01234567", "sub-1"],
+          privateSubnetIds: ["subnet-01234569", "subnet-0123456a"],
+        },
+      },
+      "network.publicSubnetIds[1]",
+      /subnet id/,
+    ],
+    [
+      "one private subnet",
+      {
+        ...base,
+        network: {
+          mode: "existing",
+          vpcId: "vpc-01234567",
+          publicSubnetIds: ["subnet-01234567", "subnet-01234568"],
+          privateSubnetIds: ["subnet-01234569"],
+        },
+      },
+      "network.privateSubnetIds",
+      /at least two/,
+    ],
+    [
+      "min > max",
+      { ...base, environments: [{ name: "dev", minCapacity: 5, maxCapacity: 2 }] },
+      "environments[0].minCapacity",
+      /more than maxCapacity/,
+    ],
+    [
+      "desired outside min..max",
+      { ...base, environments: [{ name: "dev", minCapacity: 1, maxCapacity: 2, desiredCapacity: 3 }] },
+      "environments[0].desiredCapacity",
+      /between/,
+    ],
+    [
+      "bad instance type",
+      { ...base, environments: [{ name: "dev", instanceType: "t3-small" }] },
+      "environments[0].instanceType",
+      /instance type/,
+    ],
     ["env name with a dot", { ...base, environments: [{ name: "../prod" }] }, "environments[0].name", /lower-case/],
     ["duplicate environment", { ...base, environments: [{ name: "dev" }, { name: "dev" }] }, "environments[1].name", /twice/],
-    ["load balancer name too long", { appName: "a".repeat(20), environments: [{ name: "b".repeat(12) }] }, "environments[0].name", /load balancer names allow 32/],
-    ["retention not offered by CloudWatch", { ...base, environments: [{ name: "dev", logRetentionDays: 10 }] }, "environments[0].logRetentionDays", /not a CloudWatch retention/],
-    ["__proto__ as a config key", JSON.parse('{"appName":"shop","config":{"__proto__":"x"}}'), 'config.__proto__', /not allowed/],
+    [
+      "load balancer name too long",
+      { appName: "a".repeat(20), environments: [{ name: "b".repeat(12) }] },
+      "environments[0].name",
+      /load balancer names allow 32/,
+    ],
+    [
+      "retention not offered by CloudWatch",
+      { ...base, environments: [{ name: "dev", logRetentionDays: 10 }] },
+      "environments[0].logRetentionDays",
+      /not a CloudWatch retention/,
+    ],
+    ["__proto__ as a config key", JSON.parse('{"appName":"shop","config":{"__proto__":"x"}}'), "config.__proto__", /not allowed/],
     ["config key with a dash", { ...base, config: { "LOG-LEVEL": "x" } }, 'config["LOG-LEVEL"]', /key "LOG-LEVEL"/],
     ["empty config value", { ...base, config: { A: "" } }, "config.A", /empty/],
     ["control character in a value", { ...base, config: { A: "a\u0000b" } }, "config.A", /control characters/],
@@ -121,15 +260,34 @@ describe("each class of mistake names its field", () => {
     ["app name ELB refuses (internal)", { appName: "internal" }, "appName", /internal-, which ELB refuses/],
     ["app name S3 reserves (sthree-)", { appName: "sthree-x" }, "appName", /S3 reserves/],
     ["app name S3 reserves (amzn-s3-demo)", { appName: "amzn-s3-demo-site" }, "appName", /S3 reserves/],
-    ["environment named after the bootstrap stack", { ...base, environments: [{ name: "bootstrap" }] }, "environments[0].name", /own bootstrap stack/],
+    [
+      "environment named after the bootstrap stack",
+      { ...base, environments: [{ name: "bootstrap" }] },
+      "environments[0].name",
+      /own bootstrap stack/,
+    ],
     // Instance refresh rules (RefreshPreferences): max - min <= 100, max 100 to 200.
-    ["max healthy more than 100 above min", { ...base, environments: [{ name: "dev", minHealthyPercentage: 50, maxHealthyPercentage: 200 }] },
-      "environments[0].maxHealthyPercentage", /200 - MinHealthyPercentage 50 = 150, more than 100/],
-    ["max healthy under 100", { ...base, environments: [{ name: "dev", maxHealthyPercentage: 90 }] }, "environments[0].maxHealthyPercentage", /from 100 to 200/],
+    [
+      "max healthy more than 100 above min",
+      { ...base, environments: [{ name: "dev", minHealthyPercentage: 50, maxHealthyPercentage: 200 }] },
+      "environments[0].maxHealthyPercentage",
+      /200 - MinHealthyPercentage 50 = 150, more than 100/,
+    ],
+    [
+      "max healthy under 100",
+      { ...base, environments: [{ name: "dev", maxHealthyPercentage: 90 }] },
+      "environments[0].maxHealthyPercentage",
+      /from 100 to 200/,
+    ],
     ["bad NAT setting", { ...base, environments: [{ name: "dev", natGateways: "none" }] }, "environments[0].natGateways", /single|per-az/],
     ["bad GitHub repository", { ...base, github: { repository: "not a repo" } }, "github.repository", /owner\/name/],
     ["GitHub without repository", { ...base, github: {} }, "github.repository", /is required/],
-    ["bad OIDC provider", { ...base, github: { repository: "acme/shop", oidcProviderArn: "arn:aws:iam::123:oidc-provider/x" } }, "github.oidcProviderArn", /GitHub OIDC provider/],
+    [
+      "bad OIDC provider",
+      { ...base, github: { repository: "acme/shop", oidcProviderArn: "arn:aws:iam::123:oidc-provider/x" } },
+      "github.oidcProviderArn",
+      /GitHub OIDC provider/,
+    ],
     ["keepImages zero", { ...base, image: { keepImages: 0 } }, "image.keepImages", /from 1 to 1000/],
   ];
 
@@ -169,7 +327,13 @@ describe("each class of mistake names its field", () => {
   });
 
   it("derives the image architecture from the instance types, and its build instance", () => {
-    const arm = resolveConfig({ ...base, environments: [{ name: "dev", instanceType: "m7g.large" }, { name: "prod", instanceType: "c7gn.xlarge" }] });
+    const arm = resolveConfig({
+      ...base,
+      environments: [
+        { name: "dev", instanceType: "m7g.large" },
+        { name: "prod", instanceType: "c7gn.xlarge" },
+      ],
+    });
     expect(arm.image).toMatchObject({ architecture: "arm64", buildInstanceType: "t4g.small" });
     expect(resolveConfig(base).image).toMatchObject({ architecture: "x86_64", buildInstanceType: "t3.small" });
   });
@@ -177,7 +341,10 @@ describe("each class of mistake names its field", () => {
   it("publishes the AMI id only where an environment resolves it", () => {
     expect(resolveConfig(base).image.amiParameter).toBe("");
     expect(resolveConfig({ ...base, amiSource: "resolve:ssm:/shop/ami" }).image.amiParameter).toBe("/shop/ami");
-    expect(resolveConfig({ ...base, environments: [{ name: "dev" }, { name: "prod", amiSource: "resolve:ssm:/shop/prod-ami" }] }).image.amiParameter).toBe("/shop/prod-ami");
+    expect(
+      resolveConfig({ ...base, environments: [{ name: "dev" }, { name: "prod", amiSource: "resolve:ssm:/shop/prod-ami" }] }).image
+        .amiParameter,
+    ).toBe("/shop/prod-ami");
     expect(resolveConfig({ ...base, image: { amiParameter: "/x/y" } }).image.amiParameter).toBe("/x/y");
   });
 
@@ -186,27 +353,47 @@ describe("each class of mistake names its field", () => {
   });
 
   it("accepts exotic but valid values literally", () => {
-    const config = resolveConfig({ ...base, config: { GREETING: "100% ${not} %{an} \"expression\"\nline 2" }, tags: { "owner name": "Zoë Ünïcode" } });
-    expect(config.config.GREETING).toBe("100% ${not} %{an} \"expression\"\nline 2");
+    const config = resolveConfig({
+      ...base,
+      config: { GREETING: '100% ${not} %{an} "expression"\nline 2' },
+      tags: { "owner name": "Zoë Ünïcode" },
+    });
+    expect(config.config.GREETING).toBe('100% ${not} %{an} "expression"\nline 2');
     expect(config.tags["owner name"]).toBe("Zoë Ünïcode");
   });
 });
 
 describe("rollout and network defaults", () => {
   it("max healthy follows min (at most 200), and a default min of 90 gives 190", () => {
-    const envs = resolveConfig({ ...base, environments: [{ name: "a" }, { name: "b", minHealthyPercentage: 100 }, { name: "c", minHealthyPercentage: 50 }] }).environments;
-    expect(envs.map((e) => [e.minHealthyPercentage, e.maxHealthyPercentage])).toEqual([[90, 190], [100, 200], [50, 150]]);
+    const envs = resolveConfig({
+      ...base,
+      environments: [{ name: "a" }, { name: "b", minHealthyPercentage: 100 }, { name: "c", minHealthyPercentage: 50 }],
+    }).environments;
+    expect(envs.map((e) => [e.minHealthyPercentage, e.maxHealthyPercentage])).toEqual([
+      [90, 190],
+      [100, 200],
+      [50, 150],
+    ]);
   });
 
   it("a NAT gateway per zone in production-like environments unless the network or the environment says otherwise", () => {
     const names = [{ name: "staging" }, { name: "production" }, { name: "prod" }, { name: "qa", natGateways: "per-az" }];
-    expect(resolveConfig({ ...base, environments: names }).environments.map((e) => e.natGateways)).toEqual(["single", "per-az", "per-az", "per-az"]);
-    expect(resolveConfig({ ...base, network: { natGateways: "single" }, environments: names }).environments.map((e) => e.natGateways))
-      .toEqual(["single", "single", "single", "per-az"]);
+    expect(resolveConfig({ ...base, environments: names }).environments.map((e) => e.natGateways)).toEqual([
+      "single",
+      "per-az",
+      "per-az",
+      "per-az",
+    ]);
+    expect(
+      resolveConfig({ ...base, network: { natGateways: "single" }, environments: names }).environments.map((e) => e.natGateways),
+    ).toEqual(["single", "single", "single", "per-az"]);
   });
 
   it("a config 0.1.0 accepted (no new fields) is still valid", () => {
-    const old = JSON.parse(JSON.parse(readFileSync(join(REPO_ROOT, "__tests__", "fixtures", "project-0.1.0.json"), "utf8")).files["immutable.config.json"].contents);
+    const old = JSON.parse(
+      JSON.parse(readFileSync(join(REPO_ROOT, "__tests__", "fixtures", "project-0.1.0.json"), "utf8")).files["immutable.config.json"]
+        .contents,
+    );
     expect(checkConfig(old)).toEqual([]);
   });
 });
@@ -250,22 +437,41 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
     const env = p.environments.items.properties;
     const newVpc = p.network.oneOf.find((o: any) => o.properties?.cidr).properties;
     expect({
-      region: p.region.default, appPort: p.appPort.default, healthCheckPath: p.healthCheckPath.default,
-      cidr: newVpc.cidr.default, azCount: newVpc.azCount.default, vpcEndpoints: newVpc.vpcEndpoints.default,
+      region: p.region.default,
+      appPort: p.appPort.default,
+      healthCheckPath: p.healthCheckPath.default,
+      cidr: newVpc.cidr.default,
+      azCount: newVpc.azCount.default,
+      vpcEndpoints: newVpc.vpcEndpoints.default,
       natGatewaysDefault: newVpc.natGateways.default,
-      containerImage: p.image.properties.containerImage.default, baseOs: p.image.properties.baseOs.default,
-      buildInstanceType: p.image.properties.buildInstanceType.default, keepImages: p.image.properties.keepImages.default,
-      instanceType: env.instanceType.default, minCapacity: env.minCapacity.default, maxCapacity: env.maxCapacity.default,
-      minHealthyPercentage: env.minHealthyPercentage.default, instanceWarmupSeconds: env.instanceWarmupSeconds.default,
-      healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds.default, cpuTargetPercent: env.cpuTargetPercent.default,
-      rollback5xxPerMinute: env.rollback5xxPerMinute.default, rollbackUnhealthyMinutes: env.rollbackUnhealthyMinutes.default,
-      waf: p.waf.default, githubBranch: p.github.properties.branch.default, oidcProviderArn: p.github.properties.oidcProviderArn.default,
+      containerImage: p.image.properties.containerImage.default,
+      baseOs: p.image.properties.baseOs.default,
+      buildInstanceType: p.image.properties.buildInstanceType.default,
+      keepImages: p.image.properties.keepImages.default,
+      instanceType: env.instanceType.default,
+      minCapacity: env.minCapacity.default,
+      maxCapacity: env.maxCapacity.default,
+      minHealthyPercentage: env.minHealthyPercentage.default,
+      instanceWarmupSeconds: env.instanceWarmupSeconds.default,
+      healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds.default,
+      cpuTargetPercent: env.cpuTargetPercent.default,
+      rollback5xxPerMinute: env.rollback5xxPerMinute.default,
+      rollbackUnhealthyMinutes: env.rollbackUnhealthyMinutes.default,
+      waf: p.waf.default,
+      githubBranch: p.github.properties.branch.default,
+      oidcProviderArn: p.github.properties.oidcProviderArn.default,
     }).toEqual({
-      region: DEFAULTS.region, appPort: DEFAULTS.appPort, healthCheckPath: DEFAULTS.healthCheckPath,
-      cidr: DEFAULTS.network.cidr, azCount: DEFAULTS.network.azCount, vpcEndpoints: DEFAULTS.network.vpcEndpoints,
+      region: DEFAULTS.region,
+      appPort: DEFAULTS.appPort,
+      healthCheckPath: DEFAULTS.healthCheckPath,
+      cidr: DEFAULTS.network.cidr,
+      azCount: DEFAULTS.network.azCount,
+      vpcEndpoints: DEFAULTS.network.vpcEndpoints,
       // The NAT default depends on the environment, so the schema states none.
       natGatewaysDefault: undefined,
-      waf: DEFAULTS.waf, githubBranch: DEFAULTS.github.branch, oidcProviderArn: DEFAULTS.github.oidcProviderArn,
+      waf: DEFAULTS.waf,
+      githubBranch: DEFAULTS.github.branch,
+      oidcProviderArn: DEFAULTS.github.oidcProviderArn,
       ...DEFAULTS.image,
       ...DEFAULTS.environment,
     });
@@ -273,8 +479,7 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
 
   it("the Packer variables' defaults", () => {
     const hcl = readFileSync(join(REPO_ROOT, "packer", "variables.pkr.hcl"), "utf8");
-    const defaultOf = (name: string) =>
-      new RegExp(`variable "${name}" \\{[\\s\\S]*?\\n  default\\s+= ([^\\n]+)`).exec(hcl)?.[1];
+    const defaultOf = (name: string) => new RegExp(`variable "${name}" \\{[\\s\\S]*?\\n  default\\s+= ([^\\n]+)`).exec(hcl)?.[1];
     expect(defaultOf("aws_region")).toBe(JSON.stringify(DEFAULTS.region));
     expect(defaultOf("instance_type")).toBe(JSON.stringify(DEFAULTS.image.buildInstanceType));
     expect(defaultOf("base_os")).toBe(JSON.stringify(DEFAULTS.image.baseOs));
@@ -286,8 +491,7 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
 describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
   const schema = JSON.parse(readFileSync(join(REPO_ROOT, "managed", "config.schema.json"), "utf8"));
   /** The "known: a, b" list of the unknown-field problem at `field`. */
-  const known = (input: unknown, field: string): string[] =>
-    (/known: (.*)$/.exec(messageFor(input, field))?.[1] ?? "").split(", ").sort();
+  const known = (input: unknown, field: string): string[] => (/known: (.*)$/.exec(messageFor(input, field))?.[1] ?? "").split(", ").sort();
   const keys = (node: any): string[] => Object.keys(node.properties ?? {});
   const union = (nodes: any[]): string[] => [...new Set(nodes.flatMap(keys))].sort();
 
@@ -297,7 +501,12 @@ describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
     ["image", { ...base, image: { zz: 1 } }, "image.zz", () => keys(schema.properties.image)],
     ["backend", { ...base, backend: { bucket: "state-bucket", zz: 1 } }, "backend.zz", () => keys(schema.properties.backend)],
     ["github", { ...base, github: { repository: "acme/shop", zz: 1 } }, "github.zz", () => keys(schema.properties.github)],
-    ["environment", { ...base, environments: [{ name: "dev", zz: 1 }] }, "environments[0].zz", () => keys(schema.properties.environments.items)],
+    [
+      "environment",
+      { ...base, environments: [{ name: "dev", zz: 1 }] },
+      "environments[0].zz",
+      () => keys(schema.properties.environments.items),
+    ],
   ])("%s", (_where, input, field, schemaKeys) => {
     expect(known(input, field)).toEqual([...schemaKeys()].sort());
   });
@@ -305,9 +514,19 @@ describe("the JSON Schema names exactly the fields resolveConfig knows", () => {
 
 describe("architectureOf", () => {
   it.each([
-    ["t3.small", "x86_64"], ["m7i-flex.large", "x86_64"], ["c6in.32xlarge", "x86_64"], ["g5.xlarge", "x86_64"], ["g4ad.xlarge", "x86_64"],
-    ["t4g.small", "arm64"], ["m7g.large", "arm64"], ["c7gn.xlarge", "arm64"], ["im4gn.large", "arm64"], ["g5g.xlarge", "arm64"],
-    ["r8g.medium", "arm64"], ["a1.large", "arm64"], ["hpc7g.4xlarge", "arm64"],
+    ["t3.small", "x86_64"],
+    ["m7i-flex.large", "x86_64"],
+    ["c6in.32xlarge", "x86_64"],
+    ["g5.xlarge", "x86_64"],
+    ["g4ad.xlarge", "x86_64"],
+    ["t4g.small", "arm64"],
+    ["m7g.large", "arm64"],
+    ["c7gn.xlarge", "arm64"],
+    ["im4gn.large", "arm64"],
+    ["g5g.xlarge", "arm64"],
+    ["r8g.medium", "arm64"],
+    ["a1.large", "arm64"],
+    ["hpc7g.4xlarge", "arm64"],
   ])("%s is %s", (type, arch) => {
     expect(architectureOf(type)).toBe(arch);
   });

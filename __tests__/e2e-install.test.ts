@@ -3,9 +3,9 @@
  * step in a generated project, then the project's npm scripts with what it installed. Runs in every
  * `npm test` and CI; set CREATE_IMMUTABLE_APP_SKIP_INSTALL_TEST=1 to skip it offline.
  */
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync } from "fs";
-import { join } from "path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { tempDir } from "./support/terraform";
 import { ensureCliBuilt, runBin } from "./support/cli";
 
@@ -33,7 +33,11 @@ const skip = process.env.CREATE_IMMUTABLE_APP_SKIP_INSTALL_TEST === "1";
 
   it("builds, tests and synthesizes with its own node_modules", () => {
     for (const script of ["build", "test", "synth"]) {
-      const r = spawnSync("npm", ["run", script], { cwd: project, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" } });
+      const r = spawnSync("npm", ["run", script], {
+        cwd: project,
+        encoding: "utf8",
+        env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" },
+      });
       if (r.status !== 0) throw new Error(`npm run ${script} failed:\n${r.stdout}\n${r.stderr}`);
     }
     expect(existsSync(join(project, "cdktf.out", "stacks", "production", "cdk.tf.json"))).toBe(true);

@@ -5,14 +5,19 @@
  * The project borrows this repository's node_modules (a symlink) instead of installing;
  * e2e-install.test.ts covers a real `npm install`.
  */
-import { spawnSync } from "child_process";
-import { cpSync, existsSync, readFileSync, rmSync, symlinkSync } from "fs";
-import { join } from "path";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 import { ensureCliBuilt, REPO, runBin } from "./support/cli";
 
 function sh(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", ...env }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${r.status}) in ${cwd}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout + r.stderr;
 }
@@ -24,7 +29,10 @@ describe("a project generated with --yes", () => {
     ensureCliBuilt();
     root = tempDir("cia-e2e");
     const started = process.hrtime.bigint();
-    const r = runBin(["demo-app", "--yes", "--no-install", "--no-git", "--config", "GREETING=Hello ${name}, 100%", "--secret", "DATABASE_PASSWORD"], { cwd: root });
+    const r = runBin(
+      ["demo-app", "--yes", "--no-install", "--no-git", "--config", "GREETING=Hello ${name}, 100%", "--secret", "DATABASE_PASSWORD"],
+      { cwd: root },
+    );
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (r.status !== 0) throw new Error(`scaffold failed: ${r.stderr}`);
     // Reported, not asserted: the scaffold time of a whole process (node start included).

@@ -3,15 +3,15 @@
  * the real terraform as exactly the same literal (no interpolation, no directive, nothing lost).
  */
 import fc from "fast-check";
-import { writeFileSync } from "fs";
-import { join } from "path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { escapeTfString, unescapeTfString } from "../managed/escape";
 import { tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
 /** Strings rich in what templates care about: $, %, {, }, ~, backslashes, quotes and any unicode. */
 const templateish = fc.string({
   unit: fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom("$", "%", "{", "}", "~", "\\", "\"", "$${", "%%{", "${", "%{") },
+    { weight: 4, arbitrary: fc.constantFrom("$", "%", "{", "}", "~", "\\", '"', "$${", "%%{", "${", "%{") },
     { weight: 2, arbitrary: fc.constantFrom("a", " ", "\n", "\t", "é", "😀", "\u0000", "\u007f") },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 1 }) },
   ),
@@ -36,17 +36,23 @@ describe("escapeTfString round trip through terraform", () => {
   });
 
   it("unescapeTfString inverts it", () => {
-    fc.assert(fc.property(templateish, (s) => {
-      expect(unescapeTfString(escapeTfString(s))).toBe(s);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(templateish, (s) => {
+        expect(unescapeTfString(escapeTfString(s))).toBe(s);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("changes nothing in strings without an opener and adds exactly one character per opener", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => {
-      const escaped = escapeTfString(s);
-      const openers = (s.match(/\$\{|%\{/g) ?? []).length;
-      expect(escaped.length).toBe(s.length + openers);
-      if (openers === 0) expect(escaped).toBe(s);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (s) => {
+        const escaped = escapeTfString(s);
+        const openers = (s.match(/\$\{|%\{/g) ?? []).length;
+        expect(escaped.length).toBe(s.length + openers);
+        if (openers === 0) expect(escaped).toBe(s);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -22,8 +22,8 @@
  *    pass refreshPreferenceProblems (managed/aws-rules.ts).
  * The checker's own strictness is tested first, on commands it must refuse.
  */
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { refreshPreferenceProblems } from "../managed/aws-rules";
 import { awsCommandLines, checkWithCli, preferencesOf, runLines } from "./support/aws-cli";
 import { exportProject, runExport, ssmHttpsExistingVpc } from "./support/export";
@@ -42,12 +42,13 @@ function outputValues(folder: string): Record<string, string> {
     latest_version: "2",
     dns_name: "demo-app-1234567890.eu-west-1.elb.amazonaws.com",
   };
-  const resolve = (template: string) => template.replace(/\$\{([a-z0-9_]+)\.([A-Za-z0-9_]+)\.([a-z_]+)\}/g, (whole, type, name, attribute) => {
-    const literal = main.resource?.[type]?.[name]?.[attribute];
-    const value = typeof literal === "string" && !literal.includes("${") ? literal : shapes[attribute];
-    if (value === undefined) throw new Error(`cannot resolve ${whole}`);
-    return value;
-  });
+  const resolve = (template: string) =>
+    template.replace(/\$\{([a-z0-9_]+)\.([A-Za-z0-9_]+)\.([a-z_]+)\}/g, (whole, type, name, attribute) => {
+      const literal = main.resource?.[type]?.[name]?.[attribute];
+      const value = typeof literal === "string" && !literal.includes("${") ? literal : shapes[attribute];
+      if (value === undefined) throw new Error(`cannot resolve ${whole}`);
+      return value;
+    });
   return Object.fromEntries(Object.entries<any>(outputs).map(([name, o]) => [name, resolve(String(o.value))]));
 }
 
@@ -72,9 +73,27 @@ describe("the AWS CLI checker", () => {
   });
 
   it("accepts a valid command and reports the operation and its parameters", () => {
-    const [r] = checkWithCli([["autoscaling", "describe-instance-refreshes", "--region", "eu-west-1", "--auto-scaling-group-name", "g",
-      "--query", "InstanceRefreshes[0].Status", "--output", "text"]]);
-    expect(r).toMatchObject({ exit: 0, service: "autoscaling", operation: "DescribeInstanceRefreshes", params: { AutoScalingGroupName: "g" }, problems: [] });
+    const [r] = checkWithCli([
+      [
+        "autoscaling",
+        "describe-instance-refreshes",
+        "--region",
+        "eu-west-1",
+        "--auto-scaling-group-name",
+        "g",
+        "--query",
+        "InstanceRefreshes[0].Status",
+        "--output",
+        "text",
+      ],
+    ]);
+    expect(r).toMatchObject({
+      exit: 0,
+      service: "autoscaling",
+      operation: "DescribeInstanceRefreshes",
+      params: { AutoScalingGroupName: "g" },
+      problems: [],
+    });
   });
 });
 
@@ -114,11 +133,18 @@ describe("every aws command of the exported READMEs", () => {
     results.forEach((r, i) => {
       const { where, ssm } = calls[i];
       const command = `aws ${r.argv.join(" ")}`;
-      if (r.exit !== 0 || r.problems.length > 0) failures.push(`${where}: ${command}\n  exit ${r.exit}: ${[...r.problems, r.stderr.trim().split("\n").pop()].filter(Boolean).join("; ")}`);
+      if (r.exit !== 0 || r.problems.length > 0)
+        failures.push(
+          `${where}: ${command}\n  exit ${r.exit}: ${[...r.problems, r.stderr.trim().split("\n").pop()].filter(Boolean).join("; ")}`,
+        );
       if (r.operation) operations.set(where, (operations.get(where) ?? new Set()).add(`${r.service}:${r.operation}`));
       if (r.operation === "StartInstanceRefresh" && r.params) {
         const version = r.params.DesiredConfiguration?.LaunchTemplate?.Version;
-        const problems = refreshPreferenceProblems(preferencesOf(r.params), { desiredVersion: version, groupVersion: version && "1", imageFromSsm: ssm });
+        const problems = refreshPreferenceProblems(preferencesOf(r.params), {
+          desiredVersion: version,
+          groupVersion: version && "1",
+          imageFromSsm: ssm,
+        });
         if (problems.length > 0) failures.push(`${where}: ${command}\n  AWS would refuse the preferences: ${problems.join("; ")}`);
       }
     });
@@ -126,12 +152,18 @@ describe("every aws command of the exported READMEs", () => {
 
     // The extraction found the commands of every procedure (not a vacuous pass).
     const common = [
-      "autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeAutoScalingGroups", "autoscaling:CancelInstanceRefresh",
-      "autoscaling:StartInstanceRefresh", "cloudwatch:DescribeAlarms", "ssm:PutParameter", "ssm:StartSession", "logs:FilterLogEvents",
+      "autoscaling:DescribeInstanceRefreshes",
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:CancelInstanceRefresh",
+      "autoscaling:StartInstanceRefresh",
+      "cloudwatch:DescribeAlarms",
+      "ssm:PutParameter",
+      "ssm:StartSession",
+      "logs:FilterLogEvents",
     ];
-    expect([...operations.get("example/production")!].sort()).toEqual(expect.arrayContaining([
-      ...common, "autoscaling:RollbackInstanceRefresh", "ec2:DescribeLaunchTemplateVersions",
-    ]));
+    expect([...operations.get("example/production")!].sort()).toEqual(
+      expect.arrayContaining([...common, "autoscaling:RollbackInstanceRefresh", "ec2:DescribeLaunchTemplateVersions"]),
+    );
     const ssmStack = [...operations.get("resolve:ssm + certificate + existing VPC + secrets/production")!];
     expect(ssmStack).toEqual(expect.arrayContaining([...common, "ssm:GetParameterHistory"]));
     // AWS cannot roll back a resolve:ssm group (RollbackInstanceRefresh): the README does not offer it.

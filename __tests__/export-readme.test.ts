@@ -2,14 +2,14 @@
  * The ops README: config values shown exactly (rendered by a real Markdown parser and read back), every
  * table whole, and what it says about rollout.sh read from the script itself.
  */
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
-import { marked, Tokens } from "marked";
+import { marked, type Tokens } from "marked";
 import { literalCell, rolloutFacts } from "../managed/export/readme";
 import { exportProject, REPO, runExport, ssmHttpsExistingVpc } from "./support/export";
 
-const ENTITIES: Record<string, string> = { "&quot;": "\"", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&#39;": "'" };
+const ENTITIES: Record<string, string> = { "&quot;": '"', "&amp;": "&", "&lt;": "<", "&gt;": ">", "&#39;": "'" };
 
 /** Renders one table row holding the cell and returns the text of its code span. */
 function readBack(cell: string): string {
@@ -24,7 +24,7 @@ describe("literalCell", () => {
     ["plain", "warn"],
     ["interpolation-like", "Hello, ${name}: 100% literal"],
     ["pipes and backticks", "a | b `c` ``d``"],
-    ["backslashes and quotes", "C:\\path \"quoted\" \\n"],
+    ["backslashes and quotes", 'C:\\path "quoted" \\n'],
     ["newlines", "line 1\nline 2\r\n"],
     ["leading backtick", "`x"],
   ])("%s", (_what, value) => {
@@ -33,12 +33,18 @@ describe("literalCell", () => {
 
   it("round-trips arbitrary strings through a Markdown renderer", () => {
     const text = fc.string({
-      unit: fc.oneof(fc.constantFrom("`", "|", "\\", "\"", "\n", "$", "{", "<", "&", " ", "*", "_"), fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 })),
+      unit: fc.oneof(
+        fc.constantFrom("`", "|", "\\", '"', "\n", "$", "{", "<", "&", " ", "*", "_"),
+        fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }),
+      ),
       maxLength: 30,
     });
-    fc.assert(fc.property(text, (value) => {
-      expect(JSON.parse(readBack(literalCell(value)))).toBe(value);
-    }), { numRuns: 300, seed: 7 });
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(JSON.parse(readBack(literalCell(value)))).toBe(value);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 });
 
@@ -50,24 +56,39 @@ describe("rolloutFacts of managed/rollout.sh", () => {
       usage: "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]",
       timeoutSeconds: 3600,
       pollSeconds: 15,
-      outputs: ["asg_name", "launch_template_id", "launch_template_version", "instance_refresh", "rollout_alarms", "image_parameter", "secret_parameters"],
+      outputs: [
+        "asg_name",
+        "launch_template_id",
+        "launch_template_version",
+        "instance_refresh",
+        "rollout_alarms",
+        "image_parameter",
+        "secret_parameters",
+      ],
       calls: [
-        "autoscaling describe-auto-scaling-groups", "autoscaling describe-instance-refreshes", "autoscaling start-instance-refresh",
-        "cloudwatch describe-alarms", "ec2 describe-instances", "ec2 describe-launch-template-versions",
-        "ssm describe-parameters", "ssm get-parameter",
+        "autoscaling describe-auto-scaling-groups",
+        "autoscaling describe-instance-refreshes",
+        "autoscaling start-instance-refresh",
+        "cloudwatch describe-alarms",
+        "ec2 describe-instances",
+        "ec2 describe-launch-template-versions",
+        "ssm describe-parameters",
+        "ssm get-parameter",
       ],
     });
   });
 
   it("counts calls, not the commands it prints or names in messages", () => {
-    const facts = rolloutFacts([
-      "#!/usr/bin/env bash",
-      "# x.sh",
-      "# aws s3 ls (a comment)",
-      "id=$(aws autoscaling start-instance-refresh --cli-input-json \"$input\") || die 1 \"aws sts get-caller-identity failed\"",
-      "printf '  aws ssm put-parameter --name %s\\n' \"$name\"",
-      "",
-    ].join("\n"));
+    const facts = rolloutFacts(
+      [
+        "#!/usr/bin/env bash",
+        "# x.sh",
+        "# aws s3 ls (a comment)",
+        'id=$(aws autoscaling start-instance-refresh --cli-input-json "$input") || die 1 "aws sts get-caller-identity failed"',
+        "printf '  aws ssm put-parameter --name %s\\n' \"$name\"",
+        "",
+      ].join("\n"),
+    );
     expect(facts.calls).toEqual(["autoscaling start-instance-refresh"]);
   });
 });
@@ -75,24 +96,34 @@ describe("rolloutFacts of managed/rollout.sh", () => {
 describe("the generated README", () => {
   const readmes = new Map<string, string>();
   beforeAll(() => {
-    for (const [variant, change] of [["example", () => undefined], ["ssm", ssmHttpsExistingVpc]] as const) {
+    for (const [variant, change] of [
+      ["example", () => undefined],
+      ["ssm", ssmHttpsExistingVpc],
+    ] as const) {
       const cwd = exportProject(change);
       const result = runExport(cwd, []);
       if (result.code !== 0) throw new Error(result.stderr);
-      for (const stack of ["staging", "production"]) readmes.set(`${variant}/${stack}`, readFileSync(join(cwd, "terraform", stack, "README.md"), "utf8"));
+      for (const stack of ["staging", "production"])
+        readmes.set(`${variant}/${stack}`, readFileSync(join(cwd, "terraform", stack, "README.md"), "utf8"));
     }
   }, 60_000);
 
   it("has only whole tables: every row the Markdown parser reads is as wide as its header, and none is lost", () => {
     for (const [where, readme] of readmes) {
       const tables: Tokens.Table[] = [];
-      marked.walkTokens(marked.lexer(readme), (t) => { if (t.type === "table") tables.push(t as Tokens.Table); });
+      marked.walkTokens(marked.lexer(readme), (t) => {
+        if (t.type === "table") tables.push(t as Tokens.Table);
+      });
       const written = readme.split("\n\n").filter((block) => block.startsWith("| "));
       expect({ where, tables: tables.length }).toEqual({ where, tables: written.length });
       tables.forEach((table, i) => {
         const rows = written[i].split("\n").length - 2;
-        expect({ where, header: table.header.length, rows: table.rows.length, widths: [...new Set(table.rows.map((r) => r.length))] })
-          .toEqual({ where, header: table.header.length, rows, widths: rows > 0 ? [table.header.length] : [] });
+        expect({
+          where,
+          header: table.header.length,
+          rows: table.rows.length,
+          widths: [...new Set(table.rows.map((r) => r.length))],
+        }).toEqual({ where, header: table.header.length, rows, widths: rows > 0 ? [table.header.length] : [] });
       });
     }
   });
@@ -102,7 +133,8 @@ describe("the generated README", () => {
     const codes = [...new Set([...script.matchAll(/\b(?:die|exit) ([0-9]+)\b/g)].map((m) => m[1]))].sort();
     expect(codes).toEqual(["0", "1", "2", "3", "4"]);
     for (const [where, readme] of readmes) {
-      for (const code of codes) expect({ where, code, row: new RegExp(`^\\| ${code} \\| \\S`, "m").test(readme) }).toEqual({ where, code, row: true });
+      for (const code of codes)
+        expect({ where, code, row: new RegExp(`^\\| ${code} \\| \\S`, "m").test(readme) }).toEqual({ where, code, row: true });
     }
   });
 });

@@ -1,7 +1,7 @@
-import { execFileSync, spawnSync } from "child_process";
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync, chmodSync, symlinkSync } from "fs";
-import { homedir, hostname, tmpdir } from "os";
-import { join } from "path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, statSync, chmodSync, symlinkSync } from "node:fs";
+import { homedir, hostname, tmpdir } from "node:os";
+import { join } from "node:path";
 import * as fc from "fast-check";
 import { parse } from "@cdktf/hcl2json";
 import { parseArgs } from "../managed/export/args";
@@ -10,8 +10,16 @@ import { expressionLines, splitTemplate, templateExpression } from "../managed/e
 import { escapeHclTemplateText as escapeLiteral } from "../managed/hcl";
 import { backendTf, tfvarsExample, versionsFile } from "../managed/export/layout";
 import { MANIFEST_FILE, sha256 } from "../managed/export/write";
-import { exportProject as project, REPO, readTree, runExport, ssmHttpsExistingVpc, terraformCopy, terraformOnlyPath } from "./support/export";
-import { PlanJson, tempDir } from "./support/terraform";
+import {
+  exportProject as project,
+  REPO,
+  readTree,
+  runExport,
+  ssmHttpsExistingVpc,
+  terraformCopy,
+  terraformOnlyPath,
+} from "./support/export";
+import { type PlanJson, tempDir } from "./support/terraform";
 
 const AMI = "ami-0123456789abcdef0";
 const STACKS = ["staging", "production"];
@@ -27,8 +35,13 @@ describe("parseArgs", () => {
   });
 
   it("reads --hcl, --out, repeated --stack and --config, with or without =", () => {
-    expect(parseArgs(["--hcl", "--out=ops", "--stack", "production", "--stack=staging", "--config", "c.json"]))
-      .toEqual({ syntax: "hcl", out: "ops", stacks: ["production", "staging"], config: "c.json", help: false });
+    expect(parseArgs(["--hcl", "--out=ops", "--stack", "production", "--stack=staging", "--config", "c.json"])).toEqual({
+      syntax: "hcl",
+      out: "ops",
+      stacks: ["production", "staging"],
+      config: "c.json",
+      help: false,
+    });
   });
 
   it.each([
@@ -86,14 +99,32 @@ describe("JSON templates as HCL", () => {
   const literalPiece = fc.string({ unit: "binary", maxLength: 6 }).map((s) => s.replace(/[${}%]/g, "").normalize("NFC"));
   const piece = fc.oneof(
     literalPiece,
-    fc.constantFrom("${var.x}", '${upper("a}b")}', '${jsonencode({ a = "${var.y}" })}', "$${", "%%{", '"', "\\", "\n", "\t", "\u0000", "\u2028", "$", "%", "😀"),
+    fc.constantFrom(
+      "${var.x}",
+      '${upper("a}b")}',
+      '${jsonencode({ a = "${var.y}" })}',
+      "$${",
+      "%%{",
+      '"',
+      "\\",
+      "\n",
+      "\t",
+      "\u0000",
+      "\u2028",
+      "$",
+      "%",
+      "😀",
+    ),
   );
   it("round-trips through hcl2json", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(piece, { maxLength: 8 }).map((p) => p.join("")), async (template) => {
-        const parsed = (await parse("x.tf", `locals {\n  x = ${templateExpression(template)}\n}\n`)) as any;
-        expect(parsed.locals[0].x).toBe(template);
-      }),
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 8 }).map((p) => p.join("")),
+        async (template) => {
+          const parsed = (await parse("x.tf", `locals {\n  x = ${templateExpression(template)}\n}\n`)) as any;
+          expect(parsed.locals[0].x).toBe(template);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -141,10 +172,26 @@ describe("export of the example configuration", () => {
   it("writes one self-contained folder per stack", () => {
     for (const stack of STACKS) {
       expect([...readTree(join(json, stack)).keys()]).toEqual([
-        MANIFEST_FILE, ".gitignore", "README.md", "main.tf.json", "outputs.tf.json", "rollout.sh", "terraform.tfvars.example", "variables.tf.json", "versions.tf",
+        MANIFEST_FILE,
+        ".gitignore",
+        "README.md",
+        "main.tf.json",
+        "outputs.tf.json",
+        "rollout.sh",
+        "terraform.tfvars.example",
+        "variables.tf.json",
+        "versions.tf",
       ]);
       expect([...readTree(join(hcl, stack)).keys()]).toEqual([
-        MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "rollout.sh", "terraform.tfvars.example", "variables.tf", "versions.tf",
+        MANIFEST_FILE,
+        ".gitignore",
+        "README.md",
+        "main.tf",
+        "outputs.tf",
+        "rollout.sh",
+        "terraform.tfvars.example",
+        "variables.tf",
+        "versions.tf",
       ]);
     }
   });
@@ -162,7 +209,7 @@ describe("export of the example configuration", () => {
     expect(Object.keys(variables)[0]).toBe("ami_id");
     expect(variables.ami_id.description).toMatch(/Packer/);
     expect(variables.ami_id.validation[0].error_message).toMatch(/ami-/);
-    expect(readFileSync(join(hcl, "production", "variables.tf"), "utf8")).toMatch(/^variable "ami_id" \{\n  description = "AMI baked/m);
+    expect(readFileSync(join(hcl, "production", "variables.tf"), "utf8")).toMatch(/^variable "ami_id" \{\n {2}description = "AMI baked/m);
   });
 
   it("keeps no cdktf metadata, no backend of the synthesizing project and nothing of this machine", () => {
@@ -204,10 +251,14 @@ describe("export of the example configuration", () => {
         expect(statSync(file).mode & 0o777).toBe(0o755);
         const manifest = JSON.parse(readFileSync(join(root, stack, MANIFEST_FILE), "utf8"));
         expect(manifest.files["rollout.sh"]).toBe(sha256(source));
-        expect(readFileSync(join(root, stack, "README.md"), "utf8")).toMatch(/^\| `rollout\.sh` \| the rollout command: run `\.\/rollout\.sh` after every `terraform apply`/m);
+        expect(readFileSync(join(root, stack, "README.md"), "utf8")).toMatch(
+          /^\| `rollout\.sh` \| the rollout command: run `\.\/rollout\.sh` after every `terraform apply`/m,
+        );
       }
     }
-    const lint = spawnSync("shellcheck", ["--severity=style", "--shell=bash", join(json, "production", "rollout.sh")], { encoding: "utf8" });
+    const lint = spawnSync("shellcheck", ["--severity=style", "--shell=bash", join(json, "production", "rollout.sh")], {
+      encoding: "utf8",
+    });
     expect({ status: lint.status, output: lint.stdout + lint.stderr }).toEqual({ status: 0, output: "" });
   });
 
@@ -245,7 +296,7 @@ describe("export of the example configuration", () => {
       'terraform apply -var "ami_id=$PREVIOUS_AMI"\n./rollout.sh\n',
       // Deletion protection.
       "`aws_kms_key.key_key`, `aws_lb.load_balancer_alb` and `aws_s3_bucket.load_balancer_access_logs_bucket` have `prevent_destroy`",
-      "set `\"deletionProtection\": false` on this environment in `immutable.config.json` and run `npm run export`",
+      'set `"deletionProtection": false` on this environment in `immutable.config.json` and run `npm run export`',
       '`/demo-app/production/config/LOG_LEVEL` | ` "warn" `',
       // The literal value, not Terraform's escaped form.
       '`/demo-app/production/config/GREETING` | ` "Hello, ${name}: 100% literal" `',
@@ -288,7 +339,12 @@ describe("export of the example configuration", () => {
       path = terraformOnlyPath();
     });
 
-    it.each(STACKS.flatMap((stack) => [[stack, "json"], [stack, "hcl"]]))("%s (%s): init, validate, fmt -check, plan", (stack, syntax) => {
+    it.each(
+      STACKS.flatMap((stack) => [
+        [stack, "json"],
+        [stack, "hcl"],
+      ]),
+    )("%s (%s): init, validate, fmt -check, plan", (stack, syntax) => {
       const tf = terraformCopy(join(syntax === "json" ? json : hcl, stack), path, true);
       const plan = tf.plan({ ami_id: AMI });
       expect(tf.run(["fmt", "-check", "-diff", "-no-color"])).toMatchObject({ status: 0 });
@@ -312,12 +368,16 @@ describe("export of the example configuration", () => {
     it("rollout.sh runs there as shipped, with bash and terraform and no node", () => {
       const tf = terraformCopy(join(json, "staging"), path, true);
       const bin = terraformOnlyPath();
-      for (const tool of ["bash", "sed"]) symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
-      const run = (...args: string[]) => spawnSync(join(tf.dir, "rollout.sh"), args, { cwd: tf.dir, env: { ...tf.env, PATH: bin, GITHUB_ACTIONS: "" }, encoding: "utf8" });
+      for (const tool of ["bash", "sed"])
+        symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(bin, tool));
+      const run = (...args: string[]) =>
+        spawnSync(join(tf.dir, "rollout.sh"), args, { cwd: tf.dir, env: { ...tf.env, PATH: bin, GITHUB_ACTIONS: "" }, encoding: "utf8" });
       const help = run("--help");
       expect({ status: help.status, stdout: help.stdout }).toEqual({
         status: 0,
-        stdout: expect.stringContaining("rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]"),
+        stdout: expect.stringContaining(
+          "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]",
+        ),
       });
       expect(run("--timeout", "soon")).toMatchObject({ status: 2, stderr: "rollout: --timeout needs a number of seconds\n" });
     });
@@ -389,7 +449,16 @@ describe("overwrite refusal", () => {
     expectOk(result);
     expect(result.stdout).toContain("removed (main.tf.json, outputs.tf.json, variables.tf.json)");
     expect([...readTree(dir).keys()]).toEqual([
-      MANIFEST_FILE, ".gitignore", "README.md", "main.tf", "outputs.tf", "rollout.sh", "terraform.tfvars", "terraform.tfvars.example", "variables.tf", "versions.tf",
+      MANIFEST_FILE,
+      ".gitignore",
+      "README.md",
+      "main.tf",
+      "outputs.tf",
+      "rollout.sh",
+      "terraform.tfvars",
+      "terraform.tfvars.example",
+      "variables.tf",
+      "versions.tf",
     ]);
     expect(existsSync(join(cwd, "terraform", "production"))).toBe(false);
   });
@@ -417,13 +486,17 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
       expect(main).toContain("resolve:ssm:/demo-app/image/ami-id");
       const readme = readFileSync(join(dir, "README.md"), "utf8");
       expect(readme).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
-      expect(readme).toContain("aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image");
+      expect(readme).toContain(
+        "aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image",
+      );
       // resolve:ssm: the rollout replaces every instance, and AWS cannot roll it back.
       expect(readme).toContain("`SkipMatching` `false`: replaces every instance");
       expect(readme).toContain("`AutoRollback` `false`: no automatic rollback");
       expect(readme).toContain("aws ssm get-parameter-history --region eu-west-1 --name /demo-app/image/ami-id");
       expect(readme).not.toContain("rollback-instance-refresh");
-      expect(readme).toContain("terraform apply -target=aws_ssm_parameter.parameters_secret_API_TOKEN -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n");
+      expect(readme).toContain(
+        "terraform apply -target=aws_ssm_parameter.parameters_secret_API_TOKEN -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n",
+      );
       // With a certificate for the user's domain, the health check through the ALB name needs --insecure.
       expect(readme).toContain('curl -fsS --insecure "$(terraform output -raw health_check_url)"');
 
@@ -443,7 +516,12 @@ describe("the command", () => {
   });
 
   it("reports a config problem by field", () => {
-    const result = runExport(project((c) => { c.region = "mars-1"; }), []);
+    const result = runExport(
+      project((c) => {
+        c.region = "mars-1";
+      }),
+      [],
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("region");
   });

@@ -1,14 +1,17 @@
 /** Answer resolution (flag > answers file > prompt > default) and validation into the model. */
 import { parseArgs } from "../generators/args";
-import { Answers, nameFromDir, resolveAnswers, validators } from "../generators/answers";
+import { type Answers, nameFromDir, resolveAnswers, validators } from "../generators/answers";
 import { UsageError, UsageProblems } from "../generators/errors";
 import { buildModel, configFromAnswers } from "../generators/model";
 import { resolveConfig } from "../managed/config-validation";
-import { PromptLog, scriptedPrompter } from "./support/cli";
+import { type PromptLog, scriptedPrompter } from "./support/cli";
 
 const file = (value: Record<string, unknown>) => ({ flag: "--config-file", path: "answers.json", value });
 
-async function resolve(argv: string[], extra: { prompts?: Array<string | boolean>; file?: Record<string, unknown>; log?: PromptLog[] } = {}): Promise<Answers> {
+async function resolve(
+  argv: string[],
+  extra: { prompts?: Array<string | boolean>; file?: Record<string, unknown>; log?: PromptLog[] } = {},
+): Promise<Answers> {
   return resolveAnswers({
     flags: parseArgs(argv),
     interactive: extra.prompts !== undefined,
@@ -21,8 +24,18 @@ describe("resolveAnswers", () => {
   it("takes defaults without a TTY, naming the app after the directory", async () => {
     const a = await resolve(["my-app"]);
     expect(a).toMatchObject({
-      dir: "my-app", name: "my-app", region: "us-east-1", environments: ["staging", "production"], instanceType: "t3.small",
-      min: 2, max: 4, port: 8080, healthPath: "/", dockerfile: false, install: true, git: true,
+      dir: "my-app",
+      name: "my-app",
+      region: "us-east-1",
+      environments: ["staging", "production"],
+      instanceType: "t3.small",
+      min: 2,
+      max: 4,
+      port: 8080,
+      healthPath: "/",
+      dockerfile: false,
+      install: true,
+      git: true,
       network: { mode: "new", cidr: "10.0.0.0/16" },
     });
     expect(a.sources.name).toBe("default");
@@ -36,8 +49,9 @@ describe("resolveAnswers", () => {
     const a = await resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/shop-api" });
     expect(a).toMatchObject({ dir: ".", name: "shop-api" });
     expect(a.sources.name).toBe("default");
-    await expect(resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/Shop API" }))
-      .rejects.toThrow(/^--name: is required: the name of "\.", "Shop API", is not a valid app name \("Shop API" must start with a lower-case letter.*\); pass --name my-app$/);
+    await expect(resolveAnswers({ flags: parseArgs([".", "--yes"]), interactive: false, cwd: "/home/me/Shop API" })).rejects.toThrow(
+      /^--name: is required: the name of "\.", "Shop API", is not a valid app name \("Shop API" must start with a lower-case letter.*\); pass --name my-app$/,
+    );
   });
 
   it("checks the target before the first question when [dir] is given, else right after the name", async () => {
@@ -48,7 +62,9 @@ describe("resolveAnswers", () => {
       events.push(`check ${dir} after ${log.length} questions`);
       throw new UsageError("[dir]", "is not empty");
     };
-    await expect(resolveAnswers({ flags: parseArgs(["busy"]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(/not empty/);
+    await expect(resolveAnswers({ flags: parseArgs(["busy"]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(
+      /not empty/,
+    );
     await expect(resolveAnswers({ flags: parseArgs([]), interactive: true, prompter, checkTarget: refuse })).rejects.toThrow(/not empty/);
     expect(events).toEqual(["check busy after 0 questions", "check shop after 1 questions"]);
     // An invalid name is not a path to look at: validation reports it.
@@ -98,7 +114,16 @@ describe("resolveAnswers", () => {
     expect(a.sources.port).toBe("file");
     expect(a.instanceType).toBe("t3.micro");
     expect(a.sources.instanceType).toBe("prompt");
-    expect(a).toMatchObject({ name: "shop", environments: ["staging"], min: 1, max: 2, network: { mode: "new", cidr: "10.5.0.0/16" }, config: { LOG_LEVEL: "debug" }, install: false, git: false });
+    expect(a).toMatchObject({
+      name: "shop",
+      environments: ["staging"],
+      min: 1,
+      max: 2,
+      network: { mode: "new", cidr: "10.5.0.0/16" },
+      config: { LOG_LEVEL: "debug" },
+      install: false,
+      git: false,
+    });
     const asked = log.map((q) => q.message);
     expect(asked.some((m) => /region/i.test(m))).toBe(false);
     expect(asked.some((m) => /port/i.test(m))).toBe(false);
@@ -112,16 +137,46 @@ describe("resolveAnswers", () => {
 
   it("asks for an existing VPC's ids when the user picks it", async () => {
     const a = await resolve(["--name", "shop"], {
-      prompts: ["", "", "", "", "", "", "", "", false, "", "existing", "vpc-0123456789abcdef0", "subnet-00000001,subnet-00000002", "subnet-00000003, subnet-00000004", "", "", "", true, true],
+      prompts: [
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        false,
+        "",
+        "existing",
+        "vpc-0123456789abcdef0",
+        "subnet-00000001,subnet-00000002",
+        "subnet-00000003, subnet-00000004",
+        "",
+        "",
+        "",
+        true,
+        true,
+      ],
     });
-    expect(a.network).toEqual({ mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-00000001", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] });
+    expect(a.network).toEqual({
+      mode: "existing",
+      vpcId: "vpc-0123456789abcdef0",
+      publicSubnetIds: ["subnet-00000001", "subnet-00000002"],
+      privateSubnetIds: ["subnet-00000003", "subnet-00000004"],
+    });
   });
 
   it("keeps the answers file's environments and lets flags override every one", async () => {
-    const a = await resolve(["x", "--max", "9"], { file: { environments: [{ name: "qa", maxCapacity: 2, cpuTargetPercent: 50 }, { name: "prod" }] } });
+    const a = await resolve(["x", "--max", "9"], {
+      file: { environments: [{ name: "qa", maxCapacity: 2, cpuTargetPercent: 50 }, { name: "prod" }] },
+    });
     expect(a.environments).toBeUndefined();
     const config = configFromAnswers(a);
-    expect(config.environments).toEqual([{ name: "qa", maxCapacity: 9, cpuTargetPercent: 50 }, { name: "prod", maxCapacity: 9 }]);
+    expect(config.environments).toEqual([
+      { name: "qa", maxCapacity: 9, cpuTargetPercent: 50 },
+      { name: "prod", maxCapacity: 9 },
+    ]);
   });
 
   it("refuses combining a new VPC block with an existing VPC", async () => {
@@ -140,7 +195,12 @@ describe("prompt validators (as the answer is typed)", () => {
     ["port", validators.port, "3000", "22"],
     ["healthPath", validators.healthPath, "/healthz", "health"],
     ["image", validators.image, "ghcr.io/acme/web:1.2.3", "Ghcr.io/Acme"],
-    ["certificateArn", validators.certificateArn("us-east-1"), "", "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"],
+    [
+      "certificateArn",
+      validators.certificateArn("us-east-1"),
+      "",
+      "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+    ],
     ["vpcCidr", validators.vpcCidr, "10.1.0.0/16", "10.1.0.0/33"],
     ["vpcId", validators.vpcId, "vpc-0123456789abcdef0", "vpc-xyz"],
     ["subnets", validators.subnets("publicSubnetIds"), "subnet-00000001,subnet-00000002", "subnet-00000001"],
@@ -218,10 +278,29 @@ describe("buildModel", () => {
 
   it("names the flag and the problem only: no config field path, no file the user does not have", async () => {
     const found = await problems(["x", "--region", "mars-1"]);
-    expect(found).toEqual([{ subject: "--region", message: "\"mars-1\" is not a known AWS region; e.g. us-east-1, eu-west-1, ap-southeast-2" }]);
+    expect(found).toEqual([
+      { subject: "--region", message: '"mars-1" is not a known AWS region; e.g. us-east-1, eu-west-1, ap-southeast-2' },
+    ]);
     const many = await problems([
-      "x", "--name", "a${b}", "--port", "22", "--vpc-cidr", "10.0.0.0/8", "--config", "UPSTREAM=AKIAABCDEFGHIJKLMNOP", "--config", "A=",
-      "--secret", "DB PASSWORD", "--environments", "Staging", "--image", "UPPER/case", "--health-path", "x",
+      "x",
+      "--name",
+      "a${b}",
+      "--port",
+      "22",
+      "--vpc-cidr",
+      "10.0.0.0/8",
+      "--config",
+      "UPSTREAM=AKIAABCDEFGHIJKLMNOP",
+      "--config",
+      "A=",
+      "--secret",
+      "DB PASSWORD",
+      "--environments",
+      "Staging",
+      "--image",
+      "UPPER/case",
+      "--health-path",
+      "x",
     ]);
     for (const p of many) {
       expect(p.subject).toMatch(/^--[a-z-]+$/);
@@ -236,11 +315,16 @@ describe("buildModel", () => {
 
   it("blames the flag that overrode the answers file's environments, naming the file's field it conflicts with", async () => {
     const found = await problems(["x", "--max", "2"], { environments: [{ name: "qa", minCapacity: 3 }, { name: "prod" }] });
-    expect(found).toEqual([{
-      subject: "--max", message: "2 is less than the minimum, environments[0].minCapacity (3) in --config-file answers.json; pass a --min of 2 or less too",
-    }]);
+    expect(found).toEqual([
+      {
+        subject: "--max",
+        message: "2 is less than the minimum, environments[0].minCapacity (3) in --config-file answers.json; pass a --min of 2 or less too",
+      },
+    ]);
     const fromFile = await problems(["x"], { environments: [{ name: "qa", minCapacity: 3, maxCapacity: 2 }] });
-    expect(fromFile).toEqual([{ subject: "--config-file answers.json", message: "environments[0].minCapacity: is 3, more than maxCapacity 2" }]);
+    expect(fromFile).toEqual([
+      { subject: "--config-file answers.json", message: "environments[0].minCapacity: is 3, more than maxCapacity 2" },
+    ]);
   });
 
   it("names the answers file and the field for a bad value from the file", async () => {
@@ -252,7 +336,7 @@ describe("buildModel", () => {
   it.each([
     [["--name", "a${b}"], "--name"],
     [["--name", "a%{b}"], "--name"],
-    [["--name", "a\"b"], "--name"],
+    [["--name", 'a"b'], "--name"],
     [["--name", "a\\b"], "--name"],
     [["--name", "a\nb"], "--name"],
     [["--name", "a\u0000b"], "--name"],
@@ -278,8 +362,30 @@ describe("buildModel", () => {
     [["x", "--instance-type", "huge"], "--instance-type"],
     [["x", "--region", "us-east-7"], "--region"],
     [["x", "--certificate-arn", "arn:aws:acm:us-east-1:123:certificate/x"], "--certificate-arn"],
-    [["x", "--vpc-id", "vpc-123", "--public-subnets", "subnet-00000001,subnet-00000002", "--private-subnets", "subnet-00000003,subnet-00000004"], "--vpc-id"],
-    [["x", "--vpc-id", "vpc-01234567", "--public-subnets", "subnet-1,subnet-00000002", "--private-subnets", "subnet-00000003,subnet-00000004"], "--public-subnets"],
+    [
+      [
+        "x",
+        "--vpc-id",
+        "vpc-123",
+        "--public-subnets",
+        "subnet-00000001,subnet-00000002",
+        "--private-subnets",
+        "subnet-00000003,subnet-00000004",
+      ],
+      "--vpc-id",
+    ],
+    [
+      [
+        "x",
+        "--vpc-id",
+        "vpc-01234567",
+        "--public-subnets",
+        "subnet-1,subnet-00000002",
+        "--private-subnets",
+        "subnet-00000003,subnet-00000004",
+      ],
+      "--public-subnets",
+    ],
     [["x", "--vpc-id", "vpc-01234567", "--public-subnets", "subnet-00000001,subnet-00000002"], "--private-subnets"],
     [["x", "--image", "UPPER/case"], "--image"],
     [["x", "--health-path", "no-slash"], "--health-path"],
@@ -303,7 +409,7 @@ describe("buildModel", () => {
   });
 
   it("keeps exotic but valid values literally", async () => {
-    const model = buildModel(await resolve(["x", "--config", "GREETING=Hi ${name}, 100% \"quoted\" \u00e9\u6f22"]), "/tmp");
-    expect(model.config.config.GREETING).toBe("Hi ${name}, 100% \"quoted\" \u00e9\u6f22");
+    const model = buildModel(await resolve(["x", "--config", 'GREETING=Hi ${name}, 100% "quoted" \u00e9\u6f22']), "/tmp");
+    expect(model.config.config.GREETING).toBe('Hi ${name}, 100% "quoted" \u00e9\u6f22');
   });
 });

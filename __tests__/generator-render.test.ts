@@ -1,13 +1,13 @@
 /** model -> file map: what a project receives, the JSON Schema, and values coming out literally. */
 import Ajv from "ajv";
 import { parse } from "@cdktf/hcl2json";
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { MANIFEST_FILE } from "../generators/manifest";
 import { buildModel } from "../generators/model";
-import { FileMap, renderProject } from "../generators/render";
+import { type FileMap, renderProject } from "../generators/render";
 import { checkConfig } from "../managed/config-validation";
 import { packageSources, REPO, sha } from "./support/cli";
 
@@ -29,11 +29,23 @@ describe("renderProject", () => {
     const copied = [...sources.copied.keys()];
     for (const path of copied) expect(files.get(path)!.contents).toEqual(sources.copied.get(path)!.contents);
     // The manifest holds the hash of every file, copied ones too: checked in upgrade.test.ts, not snapshotted.
-    const generated = Object.fromEntries([...files].filter(([path]) => !sources.copied.has(path) && path !== MANIFEST_FILE)
-      .map(([path, f]) => [path, f.contents.toString()]));
+    const generated = Object.fromEntries(
+      [...files].filter(([path]) => !sources.copied.has(path) && path !== MANIFEST_FILE).map(([path, f]) => [path, f.contents.toString()]),
+    );
     expect(Object.keys(generated)).toEqual([
-      ".checkov.yaml", ".github/workflows/ci.yml", ".github/workflows/drift.yml", ".github/workflows/images-prune.yml", ".gitignore", "README.md", "__tests__/config.test.ts",
-      "__tests__/stacks.test.ts", "cdktf.json", "immutable.config.json", "package.json", "packer/demo-app.auto.pkrvars.hcl", "tsconfig.json",
+      ".checkov.yaml",
+      ".github/workflows/ci.yml",
+      ".github/workflows/drift.yml",
+      ".github/workflows/images-prune.yml",
+      ".gitignore",
+      "README.md",
+      "__tests__/config.test.ts",
+      "__tests__/stacks.test.ts",
+      "cdktf.json",
+      "immutable.config.json",
+      "package.json",
+      "packer/demo-app.auto.pkrvars.hcl",
+      "tsconfig.json",
     ]);
     // Copied files change whenever stacks/ or packer/ do; the snapshot records only which are copied.
     expect(copied.filter((p) => !p.startsWith("packer/") && !p.startsWith("managed/export/"))).toMatchSnapshot("copied stacks");
@@ -66,7 +78,20 @@ describe("renderProject", () => {
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) expect(version).toBe(pinned[name]);
     expect(pkg.dependencies).toMatchObject({ cdktf: "0.21.0", "@cdktf/provider-aws": "20.1.0" });
     expect(pkg.devDependencies).toMatchObject({ "cdktf-cli": "0.21.0", typescript: "~5.9.3" });
-    expect(Object.keys(pkg.scripts).sort()).toEqual(["bootstrap", "build", "deploy", "export", "image:build", "images:prune", "plan", "security", "synth", "synth:cdktf", "synth:hcl", "test"]);
+    expect(Object.keys(pkg.scripts).sort()).toEqual([
+      "bootstrap",
+      "build",
+      "deploy",
+      "export",
+      "image:build",
+      "images:prune",
+      "plan",
+      "security",
+      "synth",
+      "synth:cdktf",
+      "synth:hcl",
+      "test",
+    ]);
     expect(pkg.name).toBe("x");
   });
 
@@ -105,8 +130,13 @@ describe("renderProject", () => {
 
   it("emits tags with unicode into the pkrvars file so that HCL reads them back literally", async () => {
     const answers = await resolveAnswers({
-      flags: parseArgs(["x", "--yes"]), interactive: false,
-      file: { flag: "--config-file", path: "a.json", value: { tags: { "cost center": "caf\u00e9 + 100 @ \u00e9quipe", "team/name": "\u6f22\u5b57" } } },
+      flags: parseArgs(["x", "--yes"]),
+      interactive: false,
+      file: {
+        flag: "--config-file",
+        path: "a.json",
+        value: { tags: { "cost center": "caf\u00e9 + 100 @ \u00e9quipe", "team/name": "\u6f22\u5b57" } },
+      },
     });
     const files = renderProject(buildModel(answers, "/tmp"), packageSources());
     const hcl = await parse("x.pkrvars.hcl", text(files, "packer/x.auto.pkrvars.hcl"));
@@ -121,7 +151,25 @@ describe("managed/config.schema.json", () => {
 
   it("accepts the example config and every generated config", async () => {
     expect(validate(JSON.parse(readFileSync(join(REPO, "immutable.config.json"), "utf8")))).toBe(true);
-    for (const argv of [["x", "--yes"], ["x", "--yes", "--vpc-id", "vpc-01234567", "--public-subnets", "subnet-00000001,subnet-00000002", "--private-subnets", "subnet-00000003,subnet-00000004", "--config", "A=1", "--secret", "B_TOKEN", "--certificate-arn", "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"]]) {
+    for (const argv of [
+      ["x", "--yes"],
+      [
+        "x",
+        "--yes",
+        "--vpc-id",
+        "vpc-01234567",
+        "--public-subnets",
+        "subnet-00000001,subnet-00000002",
+        "--private-subnets",
+        "subnet-00000003,subnet-00000004",
+        "--config",
+        "A=1",
+        "--secret",
+        "B_TOKEN",
+        "--certificate-arn",
+        "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+      ],
+    ]) {
       const config = JSON.parse(text(await render(argv), "immutable.config.json"));
       expect(validate(config) ? [] : validate.errors).toEqual([]);
     }
@@ -140,7 +188,18 @@ describe("managed/config.schema.json", () => {
     ["a health path without /", { ...base, healthCheckPath: "health" }],
     ["a bad CIDR", { ...base, network: { mode: "new", cidr: "10.0.0.0/33" } }],
     ["an existing VPC without subnets", { ...base, network: { mode: "existing", vpcId: "vpc-01234567" } }],
-    ["a malformed VPC id", { ...base, network: { mode: "existing", vpcId: "vpc-1", publicSubnetIds: ["subnet-00000001", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] } }],
+    [
+      "a malformed VPC id",
+      {
+        ...base,
+        network: {
+          mode: "existing",
+          vpcId: "vpc-1",
+          publicSubnetIds: ["subnet-00000001", "subnet-00000002"],
+          privateSubnetIds: ["subnet-00000003", "subnet-00000004"],
+        },
+      },
+    ],
     ["a secret-looking config key", { ...base, config: { DB_PASSWORD: "x" } }],
     ["an empty config value", { ...base, config: { A: "" } }],
     ["a control character in config", { ...base, config: { A: "\u0007" } }],

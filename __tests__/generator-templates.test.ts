@@ -2,13 +2,13 @@
  * What the rendered README, CI and drift workflows, Dockerfile and app say, per answer: the image source
  * of each environment (ami_id variable or resolve:ssm), a certificate, a state backend, --dockerfile.
  */
-import { spawnSync } from "child_process";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
-import { FileMap, renderProject, renderTemplate } from "../generators/render";
+import { type FileMap, renderProject, renderTemplate } from "../generators/render";
 import { packageSources } from "./support/cli";
 import { REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
@@ -22,7 +22,8 @@ const BACKEND = { backend: { bucket: "shop-terraform-state" } };
 
 async function render(argv: string[], file?: Record<string, unknown>): Promise<FileMap> {
   const answers = await resolveAnswers({
-    flags: parseArgs(["shop", "--yes", ...argv]), interactive: false,
+    flags: parseArgs(["shop", "--yes", ...argv]),
+    interactive: false,
     file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
   });
   return renderProject(buildModel(answers, "/tmp"), packageSources());
@@ -34,48 +35,75 @@ const text = (files: FileMap, path: string): string => {
   return file.contents.toString();
 };
 
-interface Step { name?: string; uses?: string; run?: string; env?: Record<string, string> }
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  env?: Record<string, string>;
+}
 type Jobs = Record<string, { steps: Step[] }>;
 const jobs = (files: FileMap, workflow: "ci" | "drift"): Jobs => yaml.load(text(files, `.github/workflows/${workflow}.yml`)).jobs;
 const runs = (steps: Step[]): string => steps.map((s) => s.run ?? "").join("\n");
-const stepIndex = (steps: Step[], pattern: RegExp): number => steps.findIndex((s) => pattern.test(s.run ?? "") || pattern.test(s.uses ?? ""));
+const stepIndex = (steps: Step[], pattern: RegExp): number =>
+  steps.findIndex((s) => pattern.test(s.run ?? "") || pattern.test(s.uses ?? ""));
 
-interface StepRun { code: number | null; output: string; calls: string[]; dir: string }
+interface StepRun {
+  code: number | null;
+  output: string;
+  calls: string[];
+  dir: string;
+}
 
 /**
  * Runs one step's script with bash -e (GitHub's default shell) in a directory holding `files`, with
  * fake aws, terraform, docker and sleep first on PATH. The fake aws answers each subcommand from
  * `aws[<subcommand>]`, one line per call (the last line again when they run out), and logs its calls.
  */
-function runStep(step: Step, options: {
-  files?: Record<string, string>; aws?: Record<string, string[]>; env?: Record<string, string>;
-  /** More commands on PATH: name -> bash body. */
-  fakes?: Record<string, string>;
-} = {}): StepRun {
+function runStep(
+  step: Step,
+  options: {
+    files?: Record<string, string>;
+    aws?: Record<string, string[]>;
+    env?: Record<string, string>;
+    /** More commands on PATH: name -> bash body. */
+    fakes?: Record<string, string>;
+  } = {},
+): StepRun {
   const dir = tempDir("step");
   const bin = join(dir, ".bin");
   mkdirSync(bin);
   for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
-  for (const [sub, lines] of Object.entries(options.aws ?? {})) writeFileSync(join(bin, `aws-${sub}`), lines.join("\n") + "\n");
+  for (const [sub, lines] of Object.entries(options.aws ?? {})) writeFileSync(join(bin, `aws-${sub}`), `${lines.join("\n")}\n`);
   const fake = (name: string, body: string): void => {
     writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   };
-  fake("aws", [
-    `echo "aws $*" >> ${JSON.stringify(join(bin, "calls"))}`,
-    `answers=${JSON.stringify(bin)}/aws-$2; [ -f "$answers" ] || exit 0`,
-    'line=$(head -n 1 "$answers"); rest=$(tail -n +2 "$answers")',
-    '[ -n "$rest" ] && printf "%s\\n" "$rest" > "$answers"',
-    'echo "$line"',
-  ].join("\n"));
+  fake(
+    "aws",
+    [
+      `echo "aws $*" >> ${JSON.stringify(join(bin, "calls"))}`,
+      `answers=${JSON.stringify(bin)}/aws-$2; [ -f "$answers" ] || exit 0`,
+      'line=$(head -n 1 "$answers"); rest=$(tail -n +2 "$answers")',
+      '[ -n "$rest" ] && printf "%s\\n" "$rest" > "$answers"',
+      'echo "$line"',
+    ].join("\n"),
+  );
   fake("terraform", `echo "terraform $*" >> ${JSON.stringify(join(bin, "calls"))}; echo x-staging`);
   fake("docker", `echo "docker $*" >> ${JSON.stringify(join(bin, "calls"))}`);
   fake("sleep", "true");
   for (const [name, body] of Object.entries(options.fakes ?? {})) fake(name, body);
   const script = step.run!.replace(/\$\{\{[^}]*\}\}/g, "value");
   const r = spawnSync("bash", ["-e", "-c", script], {
-    cwd: dir, encoding: "utf8",
-    env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: join(dir, "out"), GITHUB_STEP_SUMMARY: join(dir, "summary"), GITHUB_SHA: "abc123", ...step.env, ...options.env },
+    cwd: dir,
+    encoding: "utf8",
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      GITHUB_OUTPUT: join(dir, "out"),
+      GITHUB_STEP_SUMMARY: join(dir, "summary"),
+      GITHUB_SHA: "abc123",
+      ...step.env,
+      ...options.env,
+    },
   });
   let calls: string[] = [];
   try {
@@ -129,10 +157,14 @@ describe("an environment that resolves its image from SSM", () => {
     expect(promote).toBeGreaterThan(0);
     expect(promote).toBeLessThan(stepIndex(qa, /npm run deploy -- qa --auto-approve/));
     expect(qa[promote].run).toContain("aws ssm get-parameter --name /shop/image/staging/ami-id --query Parameter.Value --output text");
-    expect(qa[promote].run).toContain("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value \"$id\"");
+    expect(qa[promote].run).toContain(
+      'aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value "$id"',
+    );
 
     // Run it: copy staging's id, then wait until the asynchronous aws:ec2:image check lets qa's change.
-    const ok = runStep(qa[promote], { aws: { "get-parameter": ["ami-0aaaaaaaaaaaaaaaa", "ami-0000000000000000f", "ami-0aaaaaaaaaaaaaaaa"] } });
+    const ok = runStep(qa[promote], {
+      aws: { "get-parameter": ["ami-0aaaaaaaaaaaaaaaa", "ami-0000000000000000f", "ami-0aaaaaaaaaaaaaaaa"] },
+    });
     expect(ok.code).toBe(0);
     expect(ok.calls).toEqual([
       "aws ssm get-parameter --name /shop/image/staging/ami-id --query Parameter.Value --output text",
@@ -151,16 +183,22 @@ describe("an environment that resolves its image from SSM", () => {
   });
 
   it("promotes the bake's AMI id after an environment in variable mode; not again into a parameter the previous one shares", async () => {
-    const ci = jobs(await render([], {
-      ...promoted, environments: [...promoted.environments, { name: "dr", amiSource: "resolve:ssm:/shop/image/production/ami-id" }],
-    }), "ci");
+    const ci = jobs(
+      await render([], {
+        ...promoted,
+        environments: [...promoted.environments, { name: "dr", amiSource: "resolve:ssm:/shop/image/production/ami-id" }],
+      }),
+      "ci",
+    );
     const qa = ci["deploy-qa"].steps;
     const step = qa[stepIndex(qa, /put-parameter/)];
     expect(step.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
     expect(step.run).not.toContain("get-parameter --name /shop/image/ami-id");
     const run = runStep(step, { env: { AMI_ID: "ami-0bbbbbbbbbbbbbbbb" }, aws: { "get-parameter": ["ami-0bbbbbbbbbbbbbbbb"] } });
     expect(run.code).toBe(0);
-    expect(run.calls[0]).toBe("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb");
+    expect(run.calls[0]).toBe(
+      "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb",
+    );
     expect(runs(ci["deploy-production"].steps)).toContain("aws ssm get-parameter --name /shop/image/qa/ami-id");
     expect(runs(ci["deploy-dr"].steps)).not.toContain("--data-type aws:ec2:image");
     expect(runs(ci["deploy-dr"].steps)).toContain("npm run deploy -- dr --auto-approve");
@@ -179,7 +217,9 @@ describe("an environment that resolves its image from SSM", () => {
     expect(readme).toContain("and is published to `/shop/image/ami-id`");
     expect(readme).toMatch(/instances resolve the image parameter when they\s+start/);
     expect(readme).toMatch(/AWS cannot roll back to a template\s+whose image is an SSM parameter/);
-    expect(readme).toContain("aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>");
+    expect(readme).toContain(
+      "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>",
+    );
     expect(readme).toMatch(/\*\*An instance that starts for another reason/);
     expect(readme).toContain("| staging | t3.small | 2 | 4 | no | single | no | SSM parameter `/shop/image/ami-id` |");
   });
@@ -200,13 +240,19 @@ describe("the deploy step, by the deploy's exit code", () => {
     const rollout = join(REPO_ROOT, "managed", "rollout.sh");
     const run = runStep(step, {
       env: { AMI_ID: "ami-0123456789abcdef0", GITHUB_ACTIONS: "true" },
-      fakes: { npm: `echo "staging: first deploy; creating the secret parameters first"; bash ${JSON.stringify(rollout)} --check-secrets ${SECRET}` },
+      fakes: {
+        npm: `echo "staging: first deploy; creating the secret parameters first"; bash ${JSON.stringify(rollout)} --check-secrets ${SECRET}`,
+      },
     });
     expect(run.code).toBe(4);
-    expect(run.output).toContain("::error::staging: a secret is not set yet. The first deploy created only the secret parameters; set them with the commands in the job summary, then re-run this job.");
+    expect(run.output).toContain(
+      "::error::staging: a secret is not set yet. The first deploy created only the secret parameters; set them with the commands in the job summary, then re-run this job.",
+    );
     const text = summary(run);
     expect(text).toContain("### staging: set the secrets, then re-run this job");
-    expect(text).toContain(`\`\`\`sh\naws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-staging-secrets --name ${SECRET} --value "$VALUE"\n\`\`\``);
+    expect(text).toContain(
+      `\`\`\`sh\naws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-staging-secrets --name ${SECRET} --value "$VALUE"\n\`\`\``,
+    );
     // GitHub skips the steps after a failed one: no smoke check waits for instances that never start.
     const smoke = steps[stepIndex(steps, /curl --fail/)] as Step & { if?: string };
     expect(steps.indexOf(smoke)).toBeGreaterThan(steps.indexOf(step));
@@ -216,15 +262,32 @@ describe("the deploy step, by the deploy's exit code", () => {
 
   it("3: an error and a summary naming the version that runs again; 0 passes; anything else fails with its code", async () => {
     const { step } = await deployStep({});
-    const said = "::error::the rollout of version 3 was rolled back (an alarm went to ALARM); shop-staging runs launch template version 2 (ami-0aaaaaaaaaaaaaaaa) again";
-    const rolledBack = runStep(step, { env: { AMI_ID: "ami-0123456789abcdef0" }, fakes: { npm: `echo ${JSON.stringify(said)} >&2; exit 3` } });
+    const said =
+      "::error::the rollout of version 3 was rolled back (an alarm went to ALARM); shop-staging runs launch template version 2 (ami-0aaaaaaaaaaaaaaaa) again";
+    const rolledBack = runStep(step, {
+      env: { AMI_ID: "ami-0123456789abcdef0" },
+      fakes: { npm: `echo ${JSON.stringify(said)} >&2; exit 3` },
+    });
     expect(rolledBack.code).toBe(3);
-    expect(rolledBack.output).toMatch(/::error::staging: the rollout was rolled back; the rollout of version 3 was rolled back .*runs launch template version 2 \(ami-0aaaaaaaaaaaaaaaa\) again/);
+    expect(rolledBack.output).toMatch(
+      /::error::staging: the rollout was rolled back; the rollout of version 3 was rolled back .*runs launch template version 2 \(ami-0aaaaaaaaaaaaaaaa\) again/,
+    );
     expect(summary(rolledBack)).toContain("### staging: rolled back\n\nthe rollout of version 3 was rolled back");
     const calls = join(tempDir("npm-args"), "args");
-    const ok = runStep(step, { env: { AMI_ID: "ami-0123456789abcdef0" }, fakes: { npm: `printf '%s\\n' "$@" > ${JSON.stringify(calls)}` } });
+    const ok = runStep(step, {
+      env: { AMI_ID: "ami-0123456789abcdef0" },
+      fakes: { npm: `printf '%s\\n' "$@" > ${JSON.stringify(calls)}` },
+    });
     expect(ok.code).toBe(0);
-    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual(["run", "deploy", "--", "staging", "--ami", "ami-0123456789abcdef0", "--auto-approve"]);
+    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual([
+      "run",
+      "deploy",
+      "--",
+      "staging",
+      "--ami",
+      "ami-0123456789abcdef0",
+      "--auto-approve",
+    ]);
     const failed = runStep(step, { env: { AMI_ID: "ami-0123456789abcdef0" }, fakes: { npm: "exit 1" } });
     expect(failed.code).toBe(1);
     expect(failed.output).toContain("::error::staging: the deploy failed (exit 1); see the log above");
@@ -232,17 +295,25 @@ describe("the deploy step, by the deploy's exit code", () => {
 
   it("every job that assumes a role first says what is missing: github.repository and npm run bootstrap, or the role's variable", async () => {
     const files = await render(["--github-repo", "acme/shop"], BACKEND);
-    for (const [workflow, job, variable] of [["ci", "bake", "AWS_BAKE_ROLE_ARN"], ["ci", "deploy-staging", "AWS_ROLE_ARN"], ["drift", "drift-staging", "AWS_DRIFT_ROLE_ARN"]] as const) {
+    for (const [workflow, job, variable] of [
+      ["ci", "bake", "AWS_BAKE_ROLE_ARN"],
+      ["ci", "deploy-staging", "AWS_ROLE_ARN"],
+      ["drift", "drift-staging", "AWS_DRIFT_ROLE_ARN"],
+    ] as const) {
       const steps = jobs(files, workflow)[job].steps;
       const guard = steps[stepIndex(steps, /github\.repository/)];
       expect(stepIndex(steps, /^aws-actions\/configure-aws-credentials@v4$/)).toBe(steps.indexOf(guard) + 1);
       const without = runStep(guard, { files: { "immutable.config.json": JSON.stringify({ appName: "shop" }) }, env: { ROLE_ARN: "" } });
       expect(without.code).toBe(1);
-      expect(without.output).toMatch(/::error::immutable\.config\.json has no github\.repository: add "github": \{ "repository": "<owner>\/<name>" \}, run npm run bootstrap once/);
+      expect(without.output).toMatch(
+        /::error::immutable\.config\.json has no github\.repository: add "github": \{ "repository": "<owner>\/<name>" \}, run npm run bootstrap once/,
+      );
       const configured = { "immutable.config.json": JSON.stringify({ appName: "shop", github: { repository: "acme/shop" } }) };
       const noRole = runStep(guard, { files: configured, env: { ROLE_ARN: "" } });
       expect(noRole.code).toBe(1);
-      expect(noRole.output).toContain(`::error::set the ${variable === "AWS_ROLE_ARN" ? "variable AWS_ROLE_ARN on the GitHub environment staging" : `repository variable ${variable}`}`);
+      expect(noRole.output).toContain(
+        `::error::set the ${variable === "AWS_ROLE_ARN" ? "variable AWS_ROLE_ARN on the GitHub environment staging" : `repository variable ${variable}`}`,
+      );
       expect(runStep(guard, { files: configured, env: { ROLE_ARN: "arn:aws:iam::123456789012:role/github-actions/x" } }).code).toBe(0);
     }
   });
@@ -251,7 +322,8 @@ describe("the deploy step, by the deploy's exit code", () => {
 describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> ci-bootstrap}})", () => {
   const partial = async (argv: string[], file?: Record<string, unknown>): Promise<string> => {
     const answers = await resolveAnswers({
-      flags: parseArgs(["shop", "--yes", ...argv]), interactive: false,
+      flags: parseArgs(["shop", "--yes", ...argv]),
+      interactive: false,
       file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
     });
     return renderTemplate(buildModel(answers, "/tmp"), packageSources(), "partials/ci-bootstrap.md.hbs");
@@ -262,9 +334,13 @@ describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> c
     expect(text).toMatch(/administrator rights in the AWS account runs it once, from a checkout, with their own\s+credentials/);
     expect(text).toContain("npm run bootstrap -- --plan\nnpm run bootstrap\n");
     for (const env of ["staging", "production"]) {
-      expect(text).toContain(`| \`shop-${env}-deploy\` | jobs of the GitHub environment \`${env}\` (\`repo:<owner>/<repo>:environment:${env}\`) | \`AWS_ROLE_ARN\` (environment \`${env}\`) |`);
+      expect(text).toContain(
+        `| \`shop-${env}-deploy\` | jobs of the GitHub environment \`${env}\` (\`repo:<owner>/<repo>:environment:${env}\`) | \`AWS_ROLE_ARN\` (environment \`${env}\`) |`,
+      );
     }
-    expect(text).toContain("| `shop-bake` | pushes to `main` (`repo:<owner>/<repo>:ref:refs/heads/main`) | `AWS_BAKE_ROLE_ARN` (repository) |");
+    expect(text).toContain(
+      "| `shop-bake` | pushes to `main` (`repo:<owner>/<repo>:ref:refs/heads/main`) | `AWS_BAKE_ROLE_ARN` (repository) |",
+    );
     expect(text).toMatch(/\*\*Repository variables\*\*[^\n]*\n?[^\n]*`AWS_BAKE_ROLE_ARN`/);
     expect(text).toMatch(/Required reviewers/);
     expect(text).toMatch(/`github\.oidcProviderArn`/);
@@ -314,25 +390,31 @@ describe("the state backend", () => {
   const refusal = /::error::add backend \(S3 bucket\) to immutable\.config\.json; local state does not survive CI runs/;
   const config = (value: unknown): Record<string, string> => ({ "immutable.config.json": JSON.stringify(value) });
 
-  it.each([["without", {}], ["with", BACKEND]])("scaffolded %s one, every deploy and drift job checks the config file when it runs, right after the checkout", async (_what, answers) => {
-    const files = await render([], answers);
-    const ci = jobs(files, "ci");
-    const drift = jobs(files, "drift");
-    for (const [name, job] of [...Object.entries(ci), ...Object.entries(drift)]) {
-      if (!name.startsWith("deploy-") && !name.startsWith("drift-")) {
-        expect(runs(job.steps)).not.toMatch(refusal);
-        continue;
+  it.each([
+    ["without", {}],
+    ["with", BACKEND],
+  ])(
+    "scaffolded %s one, every deploy and drift job checks the config file when it runs, right after the checkout",
+    async (_what, answers) => {
+      const files = await render([], answers);
+      const ci = jobs(files, "ci");
+      const drift = jobs(files, "drift");
+      for (const [name, job] of [...Object.entries(ci), ...Object.entries(drift)]) {
+        if (!name.startsWith("deploy-") && !name.startsWith("drift-")) {
+          expect(runs(job.steps)).not.toMatch(refusal);
+          continue;
+        }
+        expect(job.steps[0].uses).toBe("actions/checkout@v4");
+        const guard = job.steps[1];
+        expect(guard.run).toMatch(refusal);
+        const without = runStep(guard, { files: config({ appName: "shop" }) });
+        expect(without.code).toBe(1);
+        expect(without.output).toMatch(refusal);
+        expect(runStep(guard, { files: config({ appName: "shop", ...BACKEND }) }).code).toBe(0);
       }
-      expect(job.steps[0].uses).toBe("actions/checkout@v4");
-      const guard = job.steps[1];
-      expect(guard.run).toMatch(refusal);
-      const without = runStep(guard, { files: config({ appName: "shop" }) });
-      expect(without.code).toBe(1);
-      expect(without.output).toMatch(refusal);
-      expect(runStep(guard, { files: config({ appName: "shop", ...BACKEND }) }).code).toBe(0);
-    }
-    expect(Object.keys(ci)).toEqual(["check", "bake", "deploy-staging", "deploy-production"]);
-  });
+      expect(Object.keys(ci)).toEqual(["check", "bake", "deploy-staging", "deploy-production"]);
+    },
+  );
 
   it("the README says so only while the config has none", async () => {
     expect(text(await render([]), "README.md")).toMatch(/has no `backend` yet\*\*, so the deploy and drift jobs stop/);
@@ -364,7 +446,10 @@ describe("--dockerfile", () => {
     expect(text(await render([]), "README.md")).toMatch(/still the placeholder/);
   });
 
-  it.each([["t3.small", "linux/amd64"], ["t4g.small", "linux/arm64"]])("on %s, CI builds and pushes the app image for %s with buildx", async (instanceType, platform) => {
+  it.each([
+    ["t3.small", "linux/amd64"],
+    ["t4g.small", "linux/arm64"],
+  ])("on %s, CI builds and pushes the app image for %s with buildx", async (instanceType, platform) => {
     const bake = jobs(await render(["--dockerfile", "--instance-type", instanceType]), "ci").bake.steps;
     const push = stepIndex(bake, /docker buildx build/);
     expect(stepIndex(bake, /^docker\/setup-qemu-action@v3$/)).toBeGreaterThan(-1);
@@ -375,16 +460,23 @@ describe("--dockerfile", () => {
     expect(script).toMatch(/ --push \.$/m);
     expect(script).not.toMatch(/docker (build|push) /);
 
-    const run = runStep(bake[push], { env: { IMAGE_REPOSITORY: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop" }, files: { "immutable.config.json": "{}" } });
+    const run = runStep(bake[push], {
+      env: { IMAGE_REPOSITORY: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop" },
+      files: { "immutable.config.json": "{}" },
+    });
     expect(run.code).toBe(0);
-    expect(run.calls).toContain(`docker buildx build --platform ${platform} --tag 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc123 --build-arg APP_PORT=8080 --build-arg HEALTH_PATH=/ --push .`);
+    expect(run.calls).toContain(
+      `docker buildx build --platform ${platform} --tag 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc123 --build-arg APP_PORT=8080 --build-arg HEALTH_PATH=/ --push .`,
+    );
   });
 
   it("refuses to push without the IMAGE_REPOSITORY variable, before anything else", async () => {
     const bake = jobs(await render(["--dockerfile"]), "ci").bake.steps;
     const push = bake[stepIndex(bake, /docker buildx build/)];
     expect(push.env).toEqual({ IMAGE_REPOSITORY: "${{ vars.IMAGE_REPOSITORY }}" });
-    expect(push.run!.split("\n")[0]).toMatch(/^\[ -n "\$IMAGE_REPOSITORY" \] \|\| \{ echo "::error::set the repository variable IMAGE_REPOSITORY/);
+    expect(push.run!.split("\n")[0]).toMatch(
+      /^\[ -n "\$IMAGE_REPOSITORY" \] \|\| \{ echo "::error::set the repository variable IMAGE_REPOSITORY/,
+    );
     const run = runStep(push, { env: { IMAGE_REPOSITORY: "" } });
     expect(run.code).toBe(1);
     expect(run.output).toContain("::error::set the repository variable IMAGE_REPOSITORY (e.g. an ECR repository URI)");
@@ -397,8 +489,9 @@ describe("README commands and configuration", () => {
     for (const argv of [[], ["--use-pnpm"]]) {
       const files = await render(argv);
       const readme = text(files, "README.md");
-      const scripts = Object.keys(JSON.parse(text(files, "package.json")).scripts)
-        .filter((name) => !["build", "synth:cdktf", "synth:hcl"].includes(name));
+      const scripts = Object.keys(JSON.parse(text(files, "package.json")).scripts).filter(
+        (name) => !["build", "synth:cdktf", "synth:hcl"].includes(name),
+      );
       const run = argv.length ? "pnpm run" : "npm run";
       for (const name of scripts) expect(readme).toMatch(new RegExp(`\`${run} ${name.replace(":", "\\:")}( |\`)`));
     }
@@ -420,7 +513,9 @@ describe("README commands and configuration", () => {
     expect(readme).not.toMatch(/TF_VAR_ami_id|start-instance-refresh|cdktf deploy/);
     // Secrets: first deploy stops until they are set; rotation replaces every instance.
     expect(readme).toMatch(/first deploy of an environment creates the secret parameters and nothing else/);
-    expect(readme).toContain("aws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-staging-secrets --name /shop/staging/secret/DATABASE_PASSWORD --value \"$VALUE\"");
+    expect(readme).toContain(
+      'aws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-staging-secrets --name /shop/staging/secret/DATABASE_PASSWORD --value "$VALUE"',
+    );
     expect(readme).toContain("`npm run deploy -- <env> --replace-all`");
     expect(readme).toMatch(/never reaches the Terraform state/);
   });
@@ -428,7 +523,10 @@ describe("README commands and configuration", () => {
   it("the Security section lists every checkov skip of the project with its reason", async () => {
     const files = await render([]);
     const readme = text(files, "README.md");
-    const skips = text(files, ".checkov.yaml").split("\n").filter((l) => l.startsWith("  - ")).map((l) => l.slice(4).split(" # "));
+    const skips = text(files, ".checkov.yaml")
+      .split("\n")
+      .filter((l) => l.startsWith("  - "))
+      .map((l) => l.slice(4).split(" # "));
     expect(skips.length).toBeGreaterThan(5);
     for (const [id, reason] of skips) expect(readme).toContain(`| \`${id}\` | ${reason} |`);
   });

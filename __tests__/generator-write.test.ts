@@ -1,8 +1,8 @@
 /** file map -> disk: refuse conflicts, never delete, no symlinks, read-only targets, stale temp dirs. */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "fs";
-import { join } from "path";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { GeneratorError, UsageError } from "../generators/errors";
-import { FileMap } from "../generators/render";
+import type { FileMap } from "../generators/render";
 import { checkRelativePath, checkTarget, planWrite, sweepStaleTemps, writeFiles } from "../generators/write";
 import { tempDir } from "./support/terraform";
 import { treeSnapshot } from "./support/cli";
@@ -36,7 +36,15 @@ describe("writeFiles", () => {
     expect(result.mode).toBe("new");
     expect(treeSnapshot(target)).toEqual(expect.objectContaining({ "README.md": expect.any(String), "stacks/app.ts": expect.any(String) }));
     expect(readdirSync(join(root, "nested"))).toEqual(["app"]);
-    expect(steps).toEqual(["temp-created", "file-written:1", "file-written:2", "file-written:3", "file-written:4", "files-written", "moved"]);
+    expect(steps).toEqual([
+      "temp-created",
+      "file-written:1",
+      "file-written:2",
+      "file-written:3",
+      "file-written:4",
+      "files-written",
+      "moved",
+    ]);
     expect(readFileSync(join(target, "bin", "run.sh"), "utf8")).toBe("#!/bin/sh\n");
   });
 
@@ -92,7 +100,10 @@ describe("writeFiles", () => {
     const steps: string[] = [];
     const result = writeFiles(target, files, { force: true, onStep: (s) => steps.push(s) });
     expect(result.replaced).toEqual(["README.md", "package.json", "stacks/app.ts"]);
-    expect([...result.backups]).toEqual([["README.md", "README.md.orig.2"], ["stacks/app.ts", "stacks/app.ts.orig"]]);
+    expect([...result.backups]).toEqual([
+      ["README.md", "README.md.orig.2"],
+      ["stacks/app.ts", "stacks/app.ts.orig"],
+    ]);
     expect(readFileSync(join(target, "README.md.orig.2"), "utf8")).toBe("mine\n");
     expect(readFileSync(join(target, "README.md.orig"), "utf8")).toBe("older backup\n");
     expect(readFileSync(join(target, "README.md.orig.1"), "utf8")).toBe("even older\n");
@@ -178,10 +189,13 @@ describe("writeFiles", () => {
     expect(readdirSync(root).sort()).toEqual([`.app.create-immutable-app-${process.pid}-abcdef`, ".app.mine"]);
   });
 
-  it.each(["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b", "C:/x", "a\u0000b", "a/./b"])("refuses to write the path %j", (path) => {
-    expect(() => checkRelativePath(path)).toThrow(/refusing to write/);
-    expect(() => planWrite(join(root, "x"), new Map([[path, { contents: "" }]]), false)).toThrow(/refusing to write/);
-  });
+  it.each(["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b", "C:/x", "a\u0000b", "a/./b"])(
+    "refuses to write the path %j",
+    (path) => {
+      expect(() => checkRelativePath(path)).toThrow(/refusing to write/);
+      expect(() => planWrite(join(root, "x"), new Map([[path, { contents: "" }]]), false)).toThrow(/refusing to write/);
+    },
+  );
 });
 
 /** The target check the CLI runs before the first question: planWrite's rules that need no file map. */
@@ -211,10 +225,14 @@ describe("checkTarget", () => {
     const before = treeSnapshot(root);
     const busy = thrown(() => checkTarget(join(root, "busy"), false));
     expect(busy).toBeInstanceOf(UsageError);
-    expect(busy.message).toMatch(/^\[dir\]: .*busy is not empty; nothing was written\.\n {2}it contains: README\.md\n {2}Choose a new or empty directory, or pass --force/);
+    expect(busy.message).toMatch(
+      /^\[dir\]: .*busy is not empty; nothing was written\.\n {2}it contains: README\.md\n {2}Choose a new or empty directory, or pass --force/,
+    );
     expect(thrown(() => planWrite(join(root, "busy"), files, false)).message).toMatch(/busy is not empty; nothing was written/);
     expect(thrown(() => checkTarget(join(root, "file.txt"), true)).message).toMatch(/^\[dir\]: .*file\.txt exists and is not a directory$/);
-    expect(thrown(() => checkTarget(join(root, "file.txt", "app"), false)).message).toMatch(/^\[dir\]: cannot create .*app: .*file\.txt is a file, not a directory$/);
+    expect(thrown(() => checkTarget(join(root, "file.txt", "app"), false)).message).toMatch(
+      /^\[dir\]: cannot create .*app: .*file\.txt is a file, not a directory$/,
+    );
     expect(thrown(() => checkTarget(join(root, "link"), true)).message).toMatch(/^\[dir\]: .*link is a symbolic link/);
     expect(treeSnapshot(root)).toEqual(before);
   });

@@ -1,8 +1,8 @@
-import { writeFileSync } from "fs";
-import { join } from "path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import * as fc from "fast-check";
 import { parse } from "@cdktf/hcl2json";
-import { escapeHclString, hclList, hclMap, hclString, hclValue, PackerVars, renderPkrVars } from "../managed/hcl";
+import { escapeHclString, hclList, hclMap, hclString, hclValue, type PackerVars, renderPkrVars } from "../managed/hcl";
 import { makeTempDir, removeDir, run } from "./support/packer";
 
 /**
@@ -32,10 +32,35 @@ function unescapedOpeners(text: string): number[] {
 
 /** Unicode strings (no lone surrogates), most of them built from the pieces the escaper treats specially. */
 const fragment = fc.oneof(
-  fc.constantFrom("${", "%{", "$${", "%%{", "$", "%", "{", "}", "\\", '"', "\n", "\r", "\t", "\u0000", "\u007f", "\u2028", "\u202e", "e\u0301", "\uf9a8", "😀", " "),
+  fc.constantFrom(
+    "${",
+    "%{",
+    "$${",
+    "%%{",
+    "$",
+    "%",
+    "{",
+    "}",
+    "\\",
+    '"',
+    "\n",
+    "\r",
+    "\t",
+    "\u0000",
+    "\u007f",
+    "\u2028",
+    "\u202e",
+    "e\u0301",
+    "\uf9a8",
+    "😀",
+    " ",
+  ),
   fc.string({ unit: "binary", maxLength: 4 }),
 );
-const tricky = fc.oneof(fc.string({ unit: "binary" }), fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join("")));
+const tricky = fc.oneof(
+  fc.string({ unit: "binary" }),
+  fc.array(fragment, { maxLength: 12 }).map((parts) => parts.join("")),
+);
 
 describe("escapeHclString", () => {
   it.each([
@@ -93,7 +118,7 @@ describe("hclString round trip through HashiCorp's parser", () => {
   });
 
   it("emits lists and maps that parse to the same values", async () => {
-    const map = { "aws-key": "v1", "with space": "${x}", "k\"q": "%{y}", count: 3, on: true };
+    const map = { "aws-key": "v1", "with space": "${x}", 'k"q': "%{y}", count: 3, on: true };
     const source = `list = ${hclList(["a", 1.5, false, "b\nc"])}\nmap = ${hclMap(map)}\nn = ${hclValue(-2e-7)}\n`;
     const parsed = await parse("emit.hcl", source);
     expect(parsed.list).toEqual(["a", 1.5, false, "b\nc"]);
@@ -142,7 +167,31 @@ describe("renderPkrVars", () => {
         // Keys like tag keys (letters of any script, digits, _.:/=+-@ and space) plus what needs escaping.
         tags: fc.dictionary(
           fc
-            .array(fc.constantFrom("a", "Z", "0", "_", ".", ":", "/", "=", "+", "-", "@", " ", "é", "e\u0301", "ß", "日本", "${", "%{", '"', "\\"), { minLength: 1, maxLength: 8 })
+            .array(
+              fc.constantFrom(
+                "a",
+                "Z",
+                "0",
+                "_",
+                ".",
+                ":",
+                "/",
+                "=",
+                "+",
+                "-",
+                "@",
+                " ",
+                "é",
+                "e\u0301",
+                "ß",
+                "日本",
+                "${",
+                "%{",
+                '"',
+                "\\",
+              ),
+              { minLength: 1, maxLength: 8 },
+            )
             .map((parts) => parts.join("").normalize("NFC")),
           tricky,
           { maxKeys: 6 },

@@ -5,9 +5,9 @@
  * (whose document comes from moto's copy of the AWS managed policies). The lifecycle test evaluates the
  * policies as the emulated AWS returns them after an apply.
  */
-import { spawnSync } from "child_process";
+import { spawnSync } from "node:child_process";
 import { instancePolicy } from "../stacks/instance-role";
-import { evaluate, PolicyDocument } from "./support/iam-eval";
+import { evaluate, type PolicyDocument } from "./support/iam-eval";
 import { venvTool } from "./support/emulated-aws";
 
 const ACCOUNT = "123456789012";
@@ -16,19 +16,31 @@ const OTHER_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/99999999-2222-3333-4444-
 const parameter = (path: string) => `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter${path}`;
 
 function stagingPolicy(): PolicyDocument {
-  return JSON.parse(instancePolicy({
-    namePrefix: "demo-app-staging", region: "eu-west-1", accountId: ACCOUNT, parameterPath: "/demo-app/staging/",
-    keyArn: KEY, logGroupArn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/staging/app`,
-  }));
+  return JSON.parse(
+    instancePolicy({
+      namePrefix: "demo-app-staging",
+      region: "eu-west-1",
+      accountId: ACCOUNT,
+      parameterPath: "/demo-app/staging/",
+      keyArn: KEY,
+      logGroupArn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/staging/app`,
+    }),
+  );
 }
 
 /** AmazonSSMManagedInstanceCore as moto ships it (moto/iam/aws_managed_policies.py). */
 let core: PolicyDocument | undefined;
 function managedInstanceCore(): PolicyDocument {
   if (core) return core;
-  const result = spawnSync(venvTool("python"), ["-c",
-    "import json\nfrom moto.iam.aws_managed_policies import aws_managed_policies_data as d\n" +
-    "print(json.dumps(json.loads(d)['AmazonSSMManagedInstanceCore']['Document']))"], { encoding: "utf8" });
+  const result = spawnSync(
+    venvTool("python"),
+    [
+      "-c",
+      "import json\nfrom moto.iam.aws_managed_policies import aws_managed_policies_data as d\n" +
+        "print(json.dumps(json.loads(d)['AmazonSSMManagedInstanceCore']['Document']))",
+    ],
+    { encoding: "utf8" },
+  );
   if (result.status !== 0) throw new Error(result.stderr);
   core = JSON.parse(result.stdout) as PolicyDocument;
   return core;
@@ -38,7 +50,9 @@ describe("the evaluator follows IAM's evaluation logic", () => {
   const allowAll: PolicyDocument = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
   it("an explicit deny wins over any allow; nothing matching is an implicit deny", () => {
     const deny: PolicyDocument = { Statement: { Effect: "Deny", Action: "ssm:Get*", Resource: "arn:aws:ssm:*:*:parameter/x" } };
-    expect(evaluate([allowAll, deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/x" })).toBe("ExplicitDeny");
+    expect(evaluate([allowAll, deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/x" })).toBe(
+      "ExplicitDeny",
+    );
     expect(evaluate([allowAll, deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/y" })).toBe("Allow");
     expect(evaluate([deny], { action: "ssm:GetParameter", resource: "arn:aws:ssm:eu-west-1:1:parameter/y" })).toBe("ImplicitDeny");
   });
@@ -50,13 +64,18 @@ describe("the evaluator follows IAM's evaluation logic", () => {
   });
 
   it("refuses to judge a condition operator it does not know", () => {
-    const p: PolicyDocument = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }] };
+    const p: PolicyDocument = {
+      Statement: [{ Effect: "Allow", Action: "*", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }],
+    };
     expect(() => evaluate([p], { action: "s3:GetObject", resource: "x" })).toThrow(/IpAddress is not supported/);
   });
 });
 
 describe("a staging instance", () => {
-  const viaSsm = (name: string) => ({ "kms:ViaService": "ssm.eu-west-1.amazonaws.com", "kms:EncryptionContext:PARAMETER_ARN": parameter(name) });
+  const viaSsm = (name: string) => ({
+    "kms:ViaService": "ssm.eu-west-1.amazonaws.com",
+    "kms:EncryptionContext:PARAMETER_ARN": parameter(name),
+  });
 
   it.each([
     ["its own config value", "ssm:GetParameter", parameter("/demo-app/staging/config/LOG_LEVEL")],
@@ -83,13 +102,25 @@ describe("a staging instance", () => {
     expect(evaluate([stagingPolicy()], { action, resource })).toBe("ExplicitDeny");
     const managed = managedInstanceCore();
     // The managed policy alone would allow GetParameter(s): the reason it is not attached.
-    expect(evaluate([managed], { action, resource })).toBe(action === "ssm:GetParametersByPath" || action === "ssm:GetParameterHistory" ? "ImplicitDeny" : "Allow");
+    expect(evaluate([managed], { action, resource })).toBe(
+      action === "ssm:GetParametersByPath" || action === "ssm:GetParameterHistory" ? "ImplicitDeny" : "Allow",
+    );
     expect(evaluate([stagingPolicy(), managed], { action, resource })).toBe("ExplicitDeny");
   });
 
   it("still has Session Manager (break-glass) and writes its own logs only", () => {
     expect(evaluate([stagingPolicy()], { action: "ssmmessages:OpenDataChannel", resource: "*" })).toBe("Allow");
-    expect(evaluate([stagingPolicy()], { action: "logs:PutLogEvents", resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/staging/app:log-stream:i-1` })).toBe("Allow");
-    expect(evaluate([stagingPolicy()], { action: "logs:PutLogEvents", resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/production/app:log-stream:i-1` })).toBe("ImplicitDeny");
+    expect(
+      evaluate([stagingPolicy()], {
+        action: "logs:PutLogEvents",
+        resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/staging/app:log-stream:i-1`,
+      }),
+    ).toBe("Allow");
+    expect(
+      evaluate([stagingPolicy()], {
+        action: "logs:PutLogEvents",
+        resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/demo-app/production/app:log-stream:i-1`,
+      }),
+    ).toBe("ImplicitDeny");
   });
 });

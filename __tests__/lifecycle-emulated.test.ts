@@ -20,16 +20,16 @@
  * - Where moto answered differently from AWS in a way the provider reads as a change, emulated_aws.py
  *   corrects it (answer_like_aws, each case cited there); the plans below are otherwise moto's.
  */
-import { spawn } from "child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "fs";
-import { join } from "path";
-import { refreshPreferenceProblems, RefreshPreferences } from "../managed/aws-rules";
+import { spawn } from "node:child_process";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { refreshPreferenceProblems, type RefreshPreferences } from "../managed/aws-rules";
 import { resolveConfig } from "../managed/config-validation";
 import { rolloutAlarmNames, secretParameterName } from "../managed/names";
-import { EMULATED_ACCOUNT_ID, EmulatedAws, RecordedRequest } from "./support/emulated-aws";
+import { EMULATED_ACCOUNT_ID, EmulatedAws, type RecordedRequest } from "./support/emulated-aws";
 import { evaluate } from "./support/iam-eval";
 import { exampleConfigJson, REPO_ROOT, synthProject } from "./support/synth";
-import { tempDir, TerraformDir, TerraformResult, writeCliConfig } from "./support/terraform";
+import { tempDir, TerraformDir, type TerraformResult, writeCliConfig } from "./support/terraform";
 
 const AMI_1 = "ami-0123456789abcdef0";
 const AMI_2 = "ami-0fedcba9876543210";
@@ -107,11 +107,17 @@ function project(configName: string, configJson: Record<string, unknown>, root: 
 function deploy(stack: Stack, args: readonly string[] = []): Promise<{ status: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", TSX, join("managed", "deploy.ts"), stack.name, "--auto-approve", ...args], {
-      cwd: stack.project, env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: stack.project,
+      env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" },
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
-    child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
+    child.stdout.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
     child.on("error", reject);
     child.on("close", (code) => resolve({ status: code ?? -1, output }));
   });
@@ -127,7 +133,15 @@ function vars(stack: Stack, ami: string): string[] {
  * every refresh call in one Python process).
  */
 async function apply(stack: Stack, ami: string, refresh = false): Promise<TerraformResult> {
-  return stack.tf.runAsync(["apply", "-auto-approve", "-input=false", "-no-color", "-lock=false", `-refresh=${refresh}`, ...vars(stack, ami)]);
+  return stack.tf.runAsync([
+    "apply",
+    "-auto-approve",
+    "-input=false",
+    "-no-color",
+    "-lock=false",
+    `-refresh=${refresh}`,
+    ...vars(stack, ami),
+  ]);
 }
 
 /** `terraform plan -detailed-exitcode`: 0 no changes, 2 changes. */
@@ -136,12 +150,15 @@ async function plan(stack: Stack, ami: string): Promise<TerraformResult> {
 }
 
 function expectOk(stack: Stack, result: TerraformResult, what: string): void {
-  if (result.status !== 0) throw new Error(`${stack.config}/${stack.name}: ${what} failed (${result.status}):\n${result.stderr}\n${result.stdout.slice(-4000)}`);
+  if (result.status !== 0)
+    throw new Error(`${stack.config}/${stack.name}: ${what} failed (${result.status}):\n${result.stderr}\n${result.stdout.slice(-4000)}`);
 }
 
 function expectNoChanges(stack: Stack, result: TerraformResult): void {
   if (result.status !== 0) {
-    throw new Error(`${stack.config}/${stack.name}: the plan is not empty (exit ${result.status}):\n${result.stdout.slice(-6000)}\n${result.stderr}`);
+    throw new Error(
+      `${stack.config}/${stack.name}: the plan is not empty (exit ${result.status}):\n${result.stdout.slice(-6000)}\n${result.stderr}`,
+    );
   }
 }
 
@@ -153,8 +170,12 @@ function rollout(stack: Stack, args: readonly string[] = []): Promise<{ status: 
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
-    child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
+    child.stdout.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
     child.on("error", reject);
     child.on("close", (code) => resolve({ status: code ?? -1, output }));
   });
@@ -194,7 +215,8 @@ function preferencesOf(request: RecordedRequest): RefreshPreferences {
 function existingNetwork(region: string): { vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] } {
   const vpcId = emu.aws(region, ["ec2", "create-vpc", "--cidr-block", "10.50.0.0/16"]).Vpc.VpcId;
   const subnet = (cidr: string, zone: string) =>
-    emu.aws(region, ["ec2", "create-subnet", "--vpc-id", vpcId, "--cidr-block", cidr, "--availability-zone", `${region}${zone}`]).Subnet.SubnetId;
+    emu.aws(region, ["ec2", "create-subnet", "--vpc-id", vpcId, "--cidr-block", cidr, "--availability-zone", `${region}${zone}`]).Subnet
+      .SubnetId;
   return {
     vpcId,
     publicSubnetIds: [subnet("10.50.0.0/24", "a"), subnet("10.50.1.0/24", "b")],
@@ -208,7 +230,18 @@ beforeAll(async () => {
   cli = writeCliConfig(root);
   const region = "eu-west-1";
   const certificateArn = emu.aws(region, ["acm", "request-certificate", "--domain-name", "shop.example.com"]).CertificateArn;
-  emu.aws(region, ["ssm", "put-parameter", "--name", "/shop/image/edge/ami-id", "--type", "String", "--data-type", "aws:ec2:image", "--value", AMI_1]);
+  emu.aws(region, [
+    "ssm",
+    "put-parameter",
+    "--name",
+    "/shop/image/edge/ami-id",
+    "--type",
+    "String",
+    "--data-type",
+    "aws:ec2:image",
+    "--value",
+    AMI_1,
+  ]);
   const variant = {
     appName: "shop",
     region,
@@ -220,7 +253,9 @@ beforeAll(async () => {
     environments: [{ name: "edge", minCapacity: 1, maxCapacity: 2, amiSource: "resolve:ssm:/shop/image/edge/ami-id" }],
   };
   stacks = [...prepare("example", exampleConfigJson(), root), ...project("variant", variant, root)];
-  await Promise.all(stacks.filter((s) => !s.project).map(async (s) => expectOk(s, await s.tf.runAsync(["init", "-input=false", "-no-color"]), "init")));
+  await Promise.all(
+    stacks.filter((s) => !s.project).map(async (s) => expectOk(s, await s.tf.runAsync(["init", "-input=false", "-no-color"]), "init")),
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -231,10 +266,12 @@ afterAll(async () => {
 
 describe("the emulated lifecycle of the example config and a variant (existing VPC, certificate, WAF, resolve:ssm)", () => {
   it("1. the first deploy creates everything (a project with secrets: the secrets first, then the rest), on the template's first version without a refresh", async () => {
-    const [applied, deployed] = await timed("first apply", () => Promise.all([
-      Promise.all(stacks.filter((s) => !s.project).map((s) => apply(s, AMI_1, true))),
-      firstDeploy(stacks.find((s) => s.project)!),
-    ]));
+    const [applied, deployed] = await timed("first apply", () =>
+      Promise.all([
+        Promise.all(stacks.filter((s) => !s.project).map((s) => apply(s, AMI_1, true))),
+        firstDeploy(stacks.find((s) => s.project)!),
+      ]),
+    );
     for (const [i, s] of stacks.filter((s) => !s.project).entries()) expectOk(s, applied[i], "the first apply");
     expect(deployed).toEqual({ status: 0, output: expect.stringContaining("nothing to roll out") });
     for (const s of stacks) {
@@ -253,15 +290,35 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     const first = await deploy(stack);
     expect(first.status).toBe(4);
     for (const name of stack.secrets) {
-      expect(first.output).toContain(`aws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-${stack.name}-secrets --name ${name} --value "$VALUE"`);
+      expect(first.output).toContain(
+        `aws ssm put-parameter --overwrite --type SecureString --key-id alias/shop-${stack.name}-secrets --name ${name} --value "$VALUE"`,
+      );
     }
     expect(first.output).toContain(`Set the secrets, then run npm run deploy -- ${stack.name} again.`);
-    expect(emu.aws(stack.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", stack.asg]).AutoScalingGroups).toEqual([]);
-    const created = new Set(stack.tf.ok(["state", "list"]).trim().split("\n").map((a) => a.split(".")[0]));
+    expect(
+      emu.aws(stack.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", stack.asg]).AutoScalingGroups,
+    ).toEqual([]);
+    const created = new Set(
+      stack.tf
+        .ok(["state", "list"])
+        .trim()
+        .split("\n")
+        .map((a) => a.split(".")[0]),
+    );
     expect(created).toContain("aws_ssm_parameter");
     for (const type of created) expect(["aws_kms_key", "aws_kms_alias", "aws_kms_key_policy", "aws_ssm_parameter"]).toContain(type);
     for (const name of stack.secrets) {
-      emu.aws(stack.region, ["ssm", "put-parameter", "--overwrite", "--type", "SecureString", "--name", name, "--value", `first-${stack.name}`]);
+      emu.aws(stack.region, [
+        "ssm",
+        "put-parameter",
+        "--overwrite",
+        "--type",
+        "SecureString",
+        "--name",
+        name,
+        "--value",
+        `first-${stack.name}`,
+      ]);
     }
     return deploy(stack);
   }
@@ -271,11 +328,20 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     const roles: Array<{ RoleName: string }> = emu.aws(staging.region, ["iam", "list-roles"]).Roles;
     const [role] = roles.filter((r) => r.RoleName.startsWith("demo-app-staging-") && !r.RoleName.startsWith("demo-app-staging-flow-"));
     const inline: string[] = emu.aws(staging.region, ["iam", "list-role-policies", "--role-name", role.RoleName]).PolicyNames;
-    const attached: Array<{ PolicyArn: string }> = emu.aws(staging.region, ["iam", "list-attached-role-policies", "--role-name", role.RoleName]).AttachedPolicies;
+    const attached: Array<{ PolicyArn: string }> = emu.aws(staging.region, [
+      "iam",
+      "list-attached-role-policies",
+      "--role-name",
+      role.RoleName,
+    ]).AttachedPolicies;
     expect(attached).toEqual([]);
-    const policies = inline.map((name) => emu.aws(staging.region, ["iam", "get-role-policy", "--role-name", role.RoleName, "--policy-name", name]).PolicyDocument);
+    const policies = inline.map(
+      (name) => emu.aws(staging.region, ["iam", "get-role-policy", "--role-name", role.RoleName, "--policy-name", name]).PolicyDocument,
+    );
     const arn = (path: string) => `arn:aws:ssm:${staging.region}:${EMULATED_ACCOUNT_ID}:parameter${path}`;
-    expect(evaluate(policies, { action: "ssm:GetParameter", resource: arn("/demo-app/production/secret/DATABASE_PASSWORD") })).toBe("ExplicitDeny");
+    expect(evaluate(policies, { action: "ssm:GetParameter", resource: arn("/demo-app/production/secret/DATABASE_PASSWORD") })).toBe(
+      "ExplicitDeny",
+    );
     expect(evaluate(policies, { action: "ssm:GetParametersByPath", resource: arn("/demo-app/production") })).toBe("ExplicitDeny");
     expect(evaluate(policies, { action: "ssm:GetParametersByPath", resource: arn("/demo-app/staging") })).toBe("Allow");
   });
@@ -296,8 +362,13 @@ describe("the emulated lifecycle of the example config and a variant (existing V
         emu.aws(s.region, ["ssm", "put-parameter", "--overwrite", "--type", "SecureString", "--name", name, "--value", value]);
       }
     }
-    const refreshed = await timed("refresh with secrets set", () => Promise.all(secretStacks.map((s) =>
-      s.tf.runAsync(["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(s, AMI_1)]))));
+    const refreshed = await timed("refresh with secrets set", () =>
+      Promise.all(
+        secretStacks.map((s) =>
+          s.tf.runAsync(["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color", "-lock=false", ...vars(s, AMI_1)]),
+        ),
+      ),
+    );
     for (const [i, s] of secretStacks.entries()) expectOk(s, refreshed[i], "the refresh-only apply");
     for (const s of secretStacks) {
       const state = s.tf.ok(["state", "pull"]);
@@ -333,7 +404,11 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       expect(start.params.DesiredConfiguration.LaunchTemplate).toEqual({ LaunchTemplateId: output(s, "launch_template_id"), Version: "2" });
       const prefs = preferencesOf(start);
       const alarms = rolloutAlarmNames(s.asg.split(`-${s.name}`)[0], s.name);
-      expect(prefs).toMatchObject({ AutoRollback: true, SkipMatching: true, AlarmSpecification: { Alarms: [alarms.errors, alarms.unhealthy] } });
+      expect(prefs).toMatchObject({
+        AutoRollback: true,
+        SkipMatching: true,
+        AlarmSpecification: { Alarms: [alarms.errors, alarms.unhealthy] },
+      });
       expect(refreshPreferenceProblems(prefs, { desiredVersion: "2", groupVersion: "1", imageFromSsm: false })).toEqual([]);
     }
   });
@@ -345,16 +420,41 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     expect(output(production, "launch_template_version")).toBe("3");
     // An alarm already in ALARM: AWS would refuse the refresh, so the rollout does not start one.
     const before = (await starts(production)).length;
-    emu.aws(production.region, ["cloudwatch", "set-alarm-state", "--alarm-name", "demo-app-production-rollout-5xx", "--state-value", "ALARM", "--state-reason", "test"]);
+    emu.aws(production.region, [
+      "cloudwatch",
+      "set-alarm-state",
+      "--alarm-name",
+      "demo-app-production-rollout-5xx",
+      "--state-value",
+      "ALARM",
+      "--state-reason",
+      "test",
+    ]);
     const refused = await rollout(production);
     expect(refused.status).toBe(1);
     expect(refused.output).toContain("a rollout alarm is in ALARM before the rollout starts: demo-app-production-rollout-5xx");
     expect((await starts(production)).length).toBe(before);
-    emu.aws(production.region, ["cloudwatch", "set-alarm-state", "--alarm-name", "demo-app-production-rollout-5xx", "--state-value", "OK", "--state-reason", "test"]);
-    await emu.setRefreshOutcome({ group: production.asg, status: "RollbackSuccessful", steps: 1, reason: "alarm demo-app-production-rollout-5xx went into ALARM" });
+    emu.aws(production.region, [
+      "cloudwatch",
+      "set-alarm-state",
+      "--alarm-name",
+      "demo-app-production-rollout-5xx",
+      "--state-value",
+      "OK",
+      "--state-reason",
+      "test",
+    ]);
+    await emu.setRefreshOutcome({
+      group: production.asg,
+      status: "RollbackSuccessful",
+      steps: 1,
+      reason: "alarm demo-app-production-rollout-5xx went into ALARM",
+    });
     const result = await timed("rollout (rolled back)", () => rollout(production));
     expect(result.status).toBe(3);
-    expect(result.output).toContain(`rolled back (alarm demo-app-production-rollout-5xx went into ALARM); ${production.asg} runs launch template version 2 (${AMI_2}) again`);
+    expect(result.output).toContain(
+      `rolled back (alarm demo-app-production-rollout-5xx went into ALARM); ${production.asg} runs launch template version 2 (${AMI_2}) again`,
+    );
     expect(groupVersion(production)).toBe("2");
     expectNoChanges(production, await plan(production, AMI_1));
     await emu.setRefreshOutcome({ group: production.asg, status: "Successful" });
@@ -381,11 +481,19 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     const staging = stacks.find((s) => s.config === "example" && s.name === "staging")!;
     expectOk(staging, await apply(staging, AMI_2), "the apply of a new image");
     const want = output(staging, "launch_template_version");
-    const instancesOf = () => emu.aws(staging.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", staging.asg])
-      .AutoScalingGroups[0].Instances.map((i: any) => i.LaunchTemplate.Version);
+    const instancesOf = () =>
+      emu
+        .aws(staging.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", staging.asg])
+        .AutoScalingGroups[0].Instances.map((i: any) => i.LaunchTemplate.Version);
     // What an operator might do in the console: name the version on the group, which launches no instance.
-    emu.aws(staging.region, ["autoscaling", "update-auto-scaling-group", "--auto-scaling-group-name", staging.asg,
-      "--launch-template", `LaunchTemplateId=${output(staging, "launch_template_id")},Version=${want}`]);
+    emu.aws(staging.region, [
+      "autoscaling",
+      "update-auto-scaling-group",
+      "--auto-scaling-group-name",
+      staging.asg,
+      "--launch-template",
+      `LaunchTemplateId=${output(staging, "launch_template_id")},Version=${want}`,
+    ]);
     expect(groupVersion(staging)).toBe(want);
     const before = instancesOf();
     expect(before.length).toBeGreaterThan(0);
@@ -405,25 +513,49 @@ describe("the emulated lifecycle of the example config and a variant (existing V
 
   it("7. resolve:ssm: a new image in the parameter is rolled out without a rollback (AWS cannot roll back to one)", async () => {
     const edge = stacks.find((s) => s.imageParameter)!;
-    emu.aws(edge.region, ["ssm", "put-parameter", "--overwrite", "--name", edge.imageParameter!, "--type", "String", "--data-type", "aws:ec2:image", "--value", AMI_2]);
+    emu.aws(edge.region, [
+      "ssm",
+      "put-parameter",
+      "--overwrite",
+      "--name",
+      edge.imageParameter!,
+      "--type",
+      "String",
+      "--data-type",
+      "aws:ec2:image",
+      "--value",
+      AMI_2,
+    ]);
     const result = await timed("rollout (resolve:ssm)", () => rollout(edge));
     expect(result.status).toBe(0);
     const all = await starts(edge);
     const prefs = preferencesOf(all[all.length - 1]);
     expect(prefs).toMatchObject({ AutoRollback: false, SkipMatching: false });
-    expect(refreshPreferenceProblems(prefs, { desiredVersion: output(edge, "launch_template_version"), groupVersion: "1", imageFromSsm: true })).toEqual([]);
+    expect(
+      refreshPreferenceProblems(prefs, { desiredVersion: output(edge, "launch_template_version"), groupVersion: "1", imageFromSsm: true }),
+    ).toEqual([]);
   });
 
   it("8. destroy removes every environment without deletion protection; production's protection stops the plan before anything goes", async () => {
     const [protectedStacks, others] = [stacks.filter((s) => s.deletionProtection), stacks.filter((s) => !s.deletionProtection)];
     expect(protectedStacks.map((s) => `${s.config}/${s.name}`)).toEqual(["example/production"]);
-    const destroyArgs = (s: Stack) => ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock=false", "-refresh=false", ...vars(s, AMI_1)];
+    const destroyArgs = (s: Stack) => [
+      "destroy",
+      "-auto-approve",
+      "-input=false",
+      "-no-color",
+      "-lock=false",
+      "-refresh=false",
+      ...vars(s, AMI_1),
+    ];
     const before = protectedStacks.map((s) => s.tf.ok(["state", "list"]));
     const results = await timed("destroy", () => Promise.all([...others, ...protectedStacks].map((s) => s.tf.runAsync(destroyArgs(s)))));
     for (const [i, s] of others.entries()) expectOk(s, results[i], "destroy");
     for (const s of others) {
       expect(s.tf.ok(["state", "list"]).trim()).toBe("");
-      expect(emu.aws(s.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", s.asg]).AutoScalingGroups).toEqual([]);
+      expect(
+        emu.aws(s.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", s.asg]).AutoScalingGroups,
+      ).toEqual([]);
     }
     protectedStacks.forEach((s, i) => {
       const result = results[others.length + i];

@@ -1,13 +1,15 @@
 /** `npm run synth` as a user runs it: the app process, without type-checking, on the example config. */
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
 
 function synth(env: NodeJS.ProcessEnv) {
   return spawnSync(process.execPath, ["--import", "tsx", "main.ts"], {
-    cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, ...env },
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
   });
 }
 
@@ -28,9 +30,14 @@ describe("main.ts", () => {
     const out = tempDir("main-modules");
     const probe = join(out, "probe.cjs");
     // Lists every module file of @cdktf/provider-aws that the synth process loaded.
-    writeFileSync(probe, `process.on("exit", () => { const m = Object.keys(require.cache).filter((k) => k.includes("@cdktf/provider-aws/lib/")); require("fs").writeFileSync(${JSON.stringify(join(out, "modules.json"))}, JSON.stringify(m)); });`);
+    writeFileSync(
+      probe,
+      `process.on("exit", () => { const m = Object.keys(require.cache).filter((k) => k.includes("@cdktf/provider-aws/lib/")); require("fs").writeFileSync(${JSON.stringify(join(out, "modules.json"))}, JSON.stringify(m)); });`,
+    );
     const result = spawnSync(process.execPath, ["--require", probe, "--import", "tsx", "main.ts"], {
-      cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: join(out, "o") },
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, CDKTF_OUTDIR: join(out, "o") },
     });
     expect(result.status).toBe(0);
     const loaded: string[] = JSON.parse(readFileSync(join(out, "modules.json"), "utf8"));

@@ -14,14 +14,16 @@ import { packageSources } from "./support/cli";
 
 async function project(argv: string[], file?: Record<string, unknown>): Promise<{ readme: string; commands: string[] }> {
   const answers = await resolveAnswers({
-    flags: parseArgs(["shop", "--yes", "--no-install", "--no-git", ...argv]), interactive: false,
+    flags: parseArgs(["shop", "--yes", "--no-install", "--no-git", ...argv]),
+    interactive: false,
     file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
   });
   const model = buildModel(answers, "/tmp");
   const readme = renderProject(model, packageSources()).get("README.md")!.contents.toString();
   // Not installed: the install line is listed too.
   const steps = nextSteps(packageSources(), model, "shop", false, palette(false));
-  const commands = steps.split("\n")
+  const commands = steps
+    .split("\n")
     .filter((line) => /^ {2}\S/.test(line) && !line.includes("README.md"))
     .map((line) => line.split("#")[0].trim())
     .filter((command) => !command.startsWith("cd "));

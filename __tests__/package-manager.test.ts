@@ -1,7 +1,14 @@
 /** Each package manager's commands, from one table: the install step, CI, scripts with arguments, binaries. */
 import Handlebars from "handlebars";
 import {
-  ciInstallCommand, execCommand, installArgv, installCommand, PACKAGE_MANAGERS, packageManagerFromUserAgent, packageManagerView, runScript,
+  ciInstallCommand,
+  execCommand,
+  installArgv,
+  installCommand,
+  type PACKAGE_MANAGERS,
+  packageManagerFromUserAgent,
+  packageManagerView,
+  runScript,
 } from "../generators/package-manager";
 
 describe("package managers", () => {
@@ -36,9 +43,12 @@ describe("package managers", () => {
   it("gives templates `pm`, whose run and exec take the template's arguments", () => {
     const render = (text: string, pm: (typeof PACKAGE_MANAGERS)[number]) =>
       Handlebars.compile(text, { noEscape: true, strict: true })({ pm: packageManagerView(pm), env: "qa" });
-    const text = '{{pm.install}} | {{pm.ciInstall}} | {{pm.run "deploy" env}} | {{pm.run "synth"}} | {{pm.exec "cdktf" "deploy" env "--auto-approve"}}';
+    const text =
+      '{{pm.install}} | {{pm.ciInstall}} | {{pm.run "deploy" env}} | {{pm.run "synth"}} | {{pm.exec "cdktf" "deploy" env "--auto-approve"}}';
     expect(render(text, "npm")).toBe("npm install | npm ci | npm run deploy -- qa | npm run synth | npx cdktf deploy qa --auto-approve");
-    expect(render(text, "pnpm")).toBe("pnpm install | pnpm install --frozen-lockfile | pnpm run deploy qa | pnpm run synth | pnpm exec cdktf deploy qa --auto-approve");
+    expect(render(text, "pnpm")).toBe(
+      "pnpm install | pnpm install --frozen-lockfile | pnpm run deploy qa | pnpm run synth | pnpm exec cdktf deploy qa --auto-approve",
+    );
     expect(render("{{pm.name}}", "bun")).toBe("bun");
   });
 });

@@ -4,8 +4,8 @@
  * root filesystem, with their real paths; the overlay's upper layer shows every file they touched.
  * See support/image-root.ts for what runs for real and what is a stand-in.
  */
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   appEnvFile,
   bakedImageName,
@@ -21,8 +21,8 @@ import {
   serviceUnitName,
 } from "../managed/names";
 import { renderUserData } from "../managed/user-data";
-import { Change, ImageRoot, imageRootUnavailable, ROOT_PATH } from "./support/image-root";
-import { PACKER_DIR, parseSystemdEnvFile, RunResult } from "./support/packer";
+import { type Change, ImageRoot, imageRootUnavailable, ROOT_PATH } from "./support/image-root";
+import { PACKER_DIR, parseSystemdEnvFile, type RunResult } from "./support/packer";
 
 const unavailable = imageRootUnavailable();
 const rootDescribe = unavailable ? describe.skip : describe;
@@ -53,9 +53,17 @@ interface Run {
 /** Bakes the image for `app`, then boots it the way an instance does; returns every step's result. */
 function bakeAndBoot(root: ImageRoot, app: string): Run[] {
   const runs: Run[] = BAKE_SCRIPTS.map((script) => ({ step: script, result: root.runScript(script, bakeEnv(app)) }));
-  const userData = root.writeTmp("user-data.sh", renderUserData({
-    appName: app, environment: BOOT_ENV, region: "eu-west-1", appPort: 8080, config: { GREETING: "hello" }, secrets: [],
-  }));
+  const userData = root.writeTmp(
+    "user-data.sh",
+    renderUserData({
+      appName: app,
+      environment: BOOT_ENV,
+      region: "eu-west-1",
+      appPort: 8080,
+      config: { GREETING: "hello" },
+      secrets: [],
+    }),
+  );
   runs.push({ step: "user_data", result: root.run(`bash ${userData}`) });
   // As immutable-app-config@<app>.service runs it (its Environment=PATH, without /snap/bin).
   runs.push({ step: "config unit", result: root.run(`/usr/local/sbin/immutable-app-configure ${app}`, { PATH: ROOT_PATH }) });
@@ -90,11 +98,21 @@ interface Footprint {
  */
 function marker(app: string): (text: string) => string {
   const derived = (a: string) => [
-    serviceUnitName(a), containerName(a), bakedImageName(a), configDir(a).slice(1), provenanceFile(a).slice(1),
-    appLogFile(a).slice(1), logGroupName(a, BOOT_ENV), parameterPath(a, BOOT_ENV), `APP_NAME=${a}`, `APP_NAME="${a}"`,
+    serviceUnitName(a),
+    containerName(a),
+    bakedImageName(a),
+    configDir(a).slice(1),
+    provenanceFile(a).slice(1),
+    appLogFile(a).slice(1),
+    logGroupName(a, BOOT_ENV),
+    parameterPath(a, BOOT_ENV),
+    `APP_NAME=${a}`,
+    `APP_NAME="${a}"`,
     `immutable-app-configure ${a}`,
   ];
-  const pairs = derived(app).map((name, i) => [name, derived("<APP>")[i]] as const).sort((x, y) => y[0].length - x[0].length);
+  const pairs = derived(app)
+    .map((name, i) => [name, derived("<APP>")[i]] as const)
+    .sort((x, y) => y[0].length - x[0].length);
   return (text) => pairs.reduce((t, [from, to]) => t.split(from).join(to), text);
 }
 
@@ -102,9 +120,11 @@ function footprint(root: ImageRoot, app: string): Footprint {
   const mark = marker(app);
   const changes = root.changes().filter((c) => !hostNoise(c));
   const userDatabase = Object.fromEntries(["etc/passwd", "etc/group"].map((f) => [f, lineDiff(root.readOriginal(f), root.readFile(f))]));
-  const namespacedFiles = Object.fromEntries(changes
-    .filter((c) => c.type === "f" && /^(etc|usr\/local\/share)\/immutable-app\//.test(c.path))
-    .map((c) => [mark(c.path), mark(root.readFile(c.path))]));
+  const namespacedFiles = Object.fromEntries(
+    changes
+      .filter((c) => c.type === "f" && /^(etc|usr\/local\/share)\/immutable-app\//.test(c.path))
+      .map((c) => [mark(c.path), mark(root.readFile(c.path))]),
+  );
   return {
     changes: changes.map((c) => mark(`${c.type} ${c.path}${c.target ? ` -> ${c.target}` : ""}`)),
     calls: root.calls().map(mark),
@@ -132,15 +152,17 @@ rootDescribe("an app's name on the instance, with the real scripts in an overlay
     const app = REFERENCE;
     const rel = (path: string) => path.replace(/^\//, "");
     const named = referenceRoot.changes().filter((c) => c.path.includes(app) || c.target?.includes(app));
-    expect(named.map((c) => `${c.type} ${c.path}${c.target ? ` -> ${c.target}` : ""}`).sort()).toEqual([
-      `d ${rel(configDir(app))}`,
-      `f ${rel(bootEnvFile(app))}`,
-      `f ${rel(appEnvFile(app))}`,
-      `f ${rel(cloudWatchAgentConfigFile(app))}`,
-      `f ${rel(provenanceFile(app))}`,
-      // `systemctl enable` of the template's instance (systemd.unit(5), [Install]).
-      `l etc/systemd/system/multi-user.target.wants/${serviceUnitName(app)} -> /etc/systemd/system/immutable-app@.service`,
-    ].sort());
+    expect(named.map((c) => `${c.type} ${c.path}${c.target ? ` -> ${c.target}` : ""}`).sort()).toEqual(
+      [
+        `d ${rel(configDir(app))}`,
+        `f ${rel(bootEnvFile(app))}`,
+        `f ${rel(appEnvFile(app))}`,
+        `f ${rel(cloudWatchAgentConfigFile(app))}`,
+        `f ${rel(provenanceFile(app))}`,
+        // `systemctl enable` of the template's instance (systemd.unit(5), [Install]).
+        `l etc/systemd/system/multi-user.target.wants/${serviceUnitName(app)} -> /etc/systemd/system/immutable-app@.service`,
+      ].sort(),
+    );
     // The units are the repository's files, installed under their own, fixed names.
     for (const unit of ["immutable-app@.service", "immutable-app-config@.service"]) {
       expect(referenceRoot.readFile(`etc/systemd/system/${unit}`)).toBe(readFileSync(join(PACKER_DIR, "files", unit), "utf8"));
@@ -161,10 +183,17 @@ rootDescribe("an app's name on the instance, with the real scripts in an overlay
   it("calls docker, systemctl and aws with the app only inside those names", () => {
     const app = REFERENCE;
     const allowed = new Set([
-      serviceUnitName(app), containerName(app), bakedImageName(app), parameterPath(app, BOOT_ENV),
-      `file:${cloudWatchAgentConfigFile(app)}`, `EnvironmentFile=${appEnvFile(app)}`,
+      serviceUnitName(app),
+      containerName(app),
+      bakedImageName(app),
+      parameterPath(app, BOOT_ENV),
+      `file:${cloudWatchAgentConfigFile(app)}`,
+      `EnvironmentFile=${appEnvFile(app)}`,
     ]);
-    const words = referenceRoot.calls().flatMap((call) => call.split(" ")).filter((word) => word.includes(app));
+    const words = referenceRoot
+      .calls()
+      .flatMap((call) => call.split(" "))
+      .filter((word) => word.includes(app));
     expect(words.filter((word) => !allowed.has(word))).toEqual([]);
     // The boot wrote what the app unit reads, where it reads it.
     const env = parseSystemdEnvFile(referenceRoot.readFile(appEnvFile(app)));
@@ -211,7 +240,10 @@ rootDescribe("no change after the bake: harden.sh holds it, test-image.sh proves
 
   it("masks every update unit, turns apt's periodic runs off, holds every snap, and the image test passes", () => {
     expect(failures(hardened)).toEqual([]);
-    const links = root.changes().filter((c) => c.type === "l").map((c) => `${c.path} -> ${c.target}`);
+    const links = root
+      .changes()
+      .filter((c) => c.type === "l")
+      .map((c) => `${c.path} -> ${c.target}`);
     for (const unit of noUpdateUnits()) expect(links).toContain(`etc/systemd/system/${unit} -> /dev/null`);
     for (const option of ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"]) {
       expect(root.run(`apt-config shell value ${option}`).stdout).toBe("value='0'\n");
@@ -225,16 +257,36 @@ rootDescribe("no change after the bake: harden.sh holds it, test-image.sh proves
   // Each case undoes one part of the hardening, as a package postinst or a hand on the instance
   // would; the image test must fail, naming it. Each case restores what it undid.
   it.each([
-    ["a timer re-enabled", "systemctl unmask apt-daily-upgrade.timer && systemctl enable apt-daily-upgrade.timer",
-      "IMAGE TEST FAILED: apt-daily-upgrade.timer is enabled, expected masked", "systemctl mask apt-daily-upgrade.timer"],
-    ["a unit unmasked", "systemctl unmask motd-news.timer",
-      /IMAGE TEST FAILED: motd-news\.timer is \S+, expected masked/, "systemctl mask motd-news.timer"],
-    ["one snap's hold released", "snap refresh --unhold amazon-ssm-agent",
-      "IMAGE TEST FAILED: snaps not held: amazon-ssm-agent", "snap refresh --hold amazon-ssm-agent"],
-    ["the hold of all snaps' auto-refreshes released", "snap refresh --unhold",
-      "IMAGE TEST FAILED: snap auto-refreshes are not held forever", "snap refresh --hold"],
-    ["apt's unattended upgrades switched back on", "echo 'APT::Periodic::Unattended-Upgrade \"1\";' >/etc/apt/apt.conf.d/99zz-test",
-      "IMAGE TEST FAILED: APT::Periodic::Unattended-Upgrade is '1', expected '0'", "rm /etc/apt/apt.conf.d/99zz-test"],
+    [
+      "a timer re-enabled",
+      "systemctl unmask apt-daily-upgrade.timer && systemctl enable apt-daily-upgrade.timer",
+      "IMAGE TEST FAILED: apt-daily-upgrade.timer is enabled, expected masked",
+      "systemctl mask apt-daily-upgrade.timer",
+    ],
+    [
+      "a unit unmasked",
+      "systemctl unmask motd-news.timer",
+      /IMAGE TEST FAILED: motd-news\.timer is \S+, expected masked/,
+      "systemctl mask motd-news.timer",
+    ],
+    [
+      "one snap's hold released",
+      "snap refresh --unhold amazon-ssm-agent",
+      "IMAGE TEST FAILED: snaps not held: amazon-ssm-agent",
+      "snap refresh --hold amazon-ssm-agent",
+    ],
+    [
+      "the hold of all snaps' auto-refreshes released",
+      "snap refresh --unhold",
+      "IMAGE TEST FAILED: snap auto-refreshes are not held forever",
+      "snap refresh --hold",
+    ],
+    [
+      "apt's unattended upgrades switched back on",
+      "echo 'APT::Periodic::Unattended-Upgrade \"1\";' >/etc/apt/apt.conf.d/99zz-test",
+      "IMAGE TEST FAILED: APT::Periodic::Unattended-Upgrade is '1', expected '0'",
+      "rm /etc/apt/apt.conf.d/99zz-test",
+    ],
   ] as const)("fails the bake when %s", (_case, undo, message: string | RegExp, restore) => {
     expect(root.run(undo).status).toBe(0);
     try {

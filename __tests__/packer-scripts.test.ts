@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
-import { join } from "path";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import * as fc from "fast-check";
 import {
   appEnvFile,
@@ -39,7 +39,13 @@ describe("shell scripts", () => {
   it("are all shellcheck clean, bash with set -euo pipefail", () => {
     const scripts = packerShellScripts();
     expect(scripts).toEqual(
-      expect.arrayContaining(["files/configure-app.sh", "scripts/install-runtime.sh", "scripts/test-image.sh", "scripts/cleanup.sh", "scripts/publish-ami-id.sh"]),
+      expect.arrayContaining([
+        "files/configure-app.sh",
+        "scripts/install-runtime.sh",
+        "scripts/test-image.sh",
+        "scripts/cleanup.sh",
+        "scripts/publish-ami-id.sh",
+      ]),
     );
     const result = run("shellcheck", ["--severity=style", "--shell=bash", ...scripts], { cwd: PACKER_DIR });
     expect(result.stdout + result.stderr).toBe("");
@@ -75,10 +81,20 @@ describe("names in the scripts", () => {
     const { appVar, names } = scripts[script];
     const text = readFileSync(join(PACKER_DIR, script), "utf8");
     const lines = text.split("\n").filter((line) => new RegExp(`^(readonly )?(${names.join("|")}|log_dir)=`).test(line));
-    expect(lines.map((line) => line.replace(/^readonly /, "").split("=")[0]).sort()).toEqual([...names, ...(appVar === "app" ? ["log_dir"] : [])].sort());
+    expect(lines.map((line) => line.replace(/^readonly /, "").split("=")[0]).sort()).toEqual(
+      [...names, ...(appVar === "app" ? ["log_dir"] : [])].sort(),
+    );
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,2}$/), (app) => {
-        const result = run("bash", ["--norc", "-c", `set -eu\n${appVar}=${shellQuote(app)}\n${lines.join("\n")}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(" ")}`], { env: { PATH: process.env.PATH } });
+        const result = run(
+          "bash",
+          [
+            "--norc",
+            "-c",
+            `set -eu\n${appVar}=${shellQuote(app)}\n${lines.join("\n")}\nprintf '%s\\0' ${names.map((n) => `"$${n}"`).join(" ")}`,
+          ],
+          { env: { PATH: process.env.PATH } },
+        );
         expect(result.stderr).toBe("");
         expect(result.stdout.split("\0").slice(0, -1)).toEqual(names.map((n) => expected[n](app)));
       }),
@@ -90,7 +106,10 @@ describe("names in the scripts", () => {
 describe("no change after the bake", () => {
   it("harden.sh masks exactly the units test-image.sh checks", () => {
     const units = (script: string) =>
-      /^no_update_units=\(\n([\s\S]*?)\n\)$/m.exec(readFileSync(join(PACKER_DIR, "scripts", script), "utf8"))![1].split(/\s+/).filter(Boolean);
+      /^no_update_units=\(\n([\s\S]*?)\n\)$/m
+        .exec(readFileSync(join(PACKER_DIR, "scripts", script), "utf8"))![1]
+        .split(/\s+/)
+        .filter(Boolean);
     expect(units("harden.sh").length).toBeGreaterThanOrEqual(10);
     expect(units("test-image.sh")).toEqual(units("harden.sh"));
   });
@@ -152,7 +171,9 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     const result = box.runConfigure();
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(`immutable-app-configure: wrote ${box.configDir}/app.env (9 parameters from ${parameterPath(APP, ENV)}, config revision 00ff00ff00ff00ff)\n`);
+    expect(result.stdout).toBe(
+      `immutable-app-configure: wrote ${box.configDir}/app.env (9 parameters from ${parameterPath(APP, ENV)}, config revision 00ff00ff00ff00ff)\n`,
+    );
 
     const text = readFileSync(box.appEnvFile, "utf8");
     const expected = new Map<string, string>([
@@ -216,18 +237,37 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
   // What a first boot can meet before the route to SSM or the instance profile's permissions are
   // there (IAM is eventually consistent); each fails twice, then SSM answers.
   it.each([
-    ["no route to SSM yet", 255, "\nCould not connect to the endpoint URL: \"https://ssm.eu-west-1.amazonaws.com/\"\n"],
-    ["no instance credentials yet", 253, "\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n"],
-    ["the role's policy not yet visible", 254,
-      "\nAn error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/shop-prod/i-0 is not authorized to perform: ssm:GetParametersByPath\n"],
-    ["throttling beyond the CLI's own retries", 254, "\nAn error occurred (ThrottlingException) when calling the GetParametersByPath operation (reached max retries: 5): Rate exceeded\n"],
+    ["no route to SSM yet", 255, '\nCould not connect to the endpoint URL: "https://ssm.eu-west-1.amazonaws.com/"\n'],
+    ["no instance credentials yet", 253, '\nUnable to locate credentials. You can configure credentials by running "aws configure".\n'],
+    [
+      "the role's policy not yet visible",
+      254,
+      "\nAn error occurred (AccessDeniedException) when calling the GetParametersByPath operation: User: arn:aws:sts::123456789012:assumed-role/shop-prod/i-0 is not authorized to perform: ssm:GetParametersByPath\n",
+    ],
+    [
+      "throttling beyond the CLI's own retries",
+      254,
+      "\nAn error occurred (ThrottlingException) when calling the GetParametersByPath operation (reached max retries: 5): Rate exceeded\n",
+    ],
   ])("retries %s and then starts: two failures, then the answer", (_case, exit, stderr) => {
     box.writeBootEnv({ expected: ["GREETING"] });
-    box.setPages([{ failures: [{ stderr, exit }, { stderr, exit }], parameters: [{ name: configParameterName(APP, ENV, "GREETING"), value: "hello" }] }]);
+    box.setPages([
+      {
+        failures: [
+          { stderr, exit },
+          { stderr, exit },
+        ],
+        parameters: [{ name: configParameterName(APP, ENV, "GREETING"), value: "hello" }],
+      },
+    ]);
     const result = box.runConfigure();
     expect(result.status).toBe(0);
     expect(box.awsCallsFor(0)).toBe(3);
-    expect(result.stderr.match(/^immutable-app-configure: reading \/shop\/prod\/ from SSM failed \(attempt \d, exit \d+.*\); retrying in [\d.]+ s$/gm)).toHaveLength(2);
+    expect(
+      result.stderr.match(
+        /^immutable-app-configure: reading \/shop\/prod\/ from SSM failed \(attempt \d, exit \d+.*\); retrying in [\d.]+ s$/gm,
+      ),
+    ).toHaveLength(2);
     expect(result.stderr).toContain(stderr.trim());
     expect(parseSystemdEnvFile(readFileSync(box.appEnvFile, "utf8")).get("GREETING")).toBe("hello");
   });
@@ -294,7 +334,9 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       box.writeBootEnv({ expected: ["DATABASE_PASSWORD", "GREETING", "LOG_LEVEL"] });
       box.setPages([{ parameters: [{ name: configParameterName(APP, ENV, "GREETING"), value: "hi" }] }]);
       const result = expectFailure(/refusing to start shop with the parameters under \/shop\/prod\/:/);
-      expect(result.stderr).toContain("DATABASE_PASSWORD: missing (the stack creates /shop/prod/config/DATABASE_PASSWORD or /shop/prod/secret/DATABASE_PASSWORD)");
+      expect(result.stderr).toContain(
+        "DATABASE_PASSWORD: missing (the stack creates /shop/prod/config/DATABASE_PASSWORD or /shop/prod/secret/DATABASE_PASSWORD)",
+      );
       expect(result.stderr).toContain("LOG_LEVEL: missing");
       expect(result.stderr).not.toContain("GREETING");
 
@@ -324,7 +366,9 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     it("when boot.env comes from an older user_data (no EXPECTED_PARAMETERS), before calling SSM", () => {
       box.writeBootEnv({ expected: null });
       box.setPages([{ parameters: [] }]);
-      const result = expectFailure(/boot\.env has no EXPECTED_PARAMETERS line: it was written by the user_data of an older create-immutable-app version/);
+      const result = expectFailure(
+        /boot\.env has no EXPECTED_PARAMETERS line: it was written by the user_data of an older create-immutable-app version/,
+      );
       expect(result.stderr).toContain("boot.env is versioned with the image");
       expect(() => readFileSync(box.awsCalls)).toThrow();
     });
@@ -333,7 +377,10 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
       box.setPages([{ parameters: [] }]);
       box.writeBootEnv({ expected: ["GOOD", "bad-name"] });
       expectFailure(/EXPECTED_PARAMETERS in .*boot\.env is invalid: 'GOOD,bad-name'/);
-      writeFileSync(join(box.configDir, "boot.env"), readFileSync(join(box.configDir, "boot.env"), "utf8").replace("EXPECTED_PARAMETERS=GOOD,bad-name", "EXPECTED_PARAMETERS=A,,B"));
+      writeFileSync(
+        join(box.configDir, "boot.env"),
+        readFileSync(join(box.configDir, "boot.env"), "utf8").replace("EXPECTED_PARAMETERS=GOOD,bad-name", "EXPECTED_PARAMETERS=A,,B"),
+      );
       expectFailure(/EXPECTED_PARAMETERS in .*boot\.env is invalid: 'A,,B'/);
       box.writeBootEnv({ revision: "" });
       expectFailure(/CONFIG_REVISION in .*boot\.env is missing or invalid: ''/);
@@ -355,19 +402,40 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     });
 
     it("when a name cannot be an environment variable", () => {
-      box.setPages([{ parameters: [{ name: "/shop/prod/config/bad-name", value: "x" }, { name: "/shop/prod/other/KEY", value: "y" }] }]);
+      box.setPages([
+        {
+          parameters: [
+            { name: "/shop/prod/config/bad-name", value: "x" },
+            { name: "/shop/prod/other/KEY", value: "y" },
+          ],
+        },
+      ]);
       const result = expectFailure(/refusing to start shop with the parameters under \/shop\/prod\/:/);
       expect(result.stderr).toContain("/shop/prod/config/bad-name: not");
       expect(result.stderr).toContain("/shop/prod/other/KEY: not");
     });
 
     it("when a config key and a secret share a name", () => {
-      box.setPages([{ parameters: [{ name: configParameterName(APP, ENV, "DB"), value: "a" }, { name: secretParameterName(APP, ENV, "DB"), value: "b" }] }]);
+      box.setPages([
+        {
+          parameters: [
+            { name: configParameterName(APP, ENV, "DB"), value: "a" },
+            { name: secretParameterName(APP, ENV, "DB"), value: "b" },
+          ],
+        },
+      ]);
       expectFailure(/\/shop\/prod\/config\/DB and \/shop\/prod\/secret\/DB: same variable name/);
     });
 
     it("when a name would override the unit's own environment", () => {
-      box.setPages([{ parameters: ["PATH", "LD_PRELOAD", "DOCKER_HOST", "APP_PORT"].map((k) => ({ name: configParameterName(APP, ENV, k), value: "x" })) }]);
+      box.setPages([
+        {
+          parameters: ["PATH", "LD_PRELOAD", "DOCKER_HOST", "APP_PORT"].map((k) => ({
+            name: configParameterName(APP, ENV, k),
+            value: "x",
+          })),
+        },
+      ]);
       const result = expectFailure(/PATH is reserved/);
       for (const name of ["LD_PRELOAD", "DOCKER_HOST", "APP_PORT"]) expect(result.stderr).toContain(`${name} is reserved`);
     });
@@ -388,9 +456,19 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     });
 
     it("when SSM keeps failing in a way that may heal: retried until the bound, then given up, quickly here", () => {
-      box.setPages([{ failures: Array.from({ length: 50 }, () => ({ stderr: "\nCould not connect to the endpoint URL: \"https://ssm.eu-west-1.amazonaws.com/\"\n", exit: 255 })) }]);
+      box.setPages([
+        {
+          failures: Array.from({ length: 50 }, () => ({
+            stderr: '\nCould not connect to the endpoint URL: "https://ssm.eu-west-1.amazonaws.com/"\n',
+            exit: 255,
+          })),
+        },
+      ]);
       const started = Date.now();
-      const result = expectFailure(/reading \/shop\/prod\/ from SSM failed \d+ times in [\d.]+ s and the bound of 1 s is reached/, ONE_SECOND_BOUND);
+      const result = expectFailure(
+        /reading \/shop\/prod\/ from SSM failed \d+ times in [\d.]+ s and the bound of 1 s is reached/,
+        ONE_SECOND_BOUND,
+      );
       expect(Date.now() - started).toBeLessThan(5000);
       expect(box.awsCallsFor(0)).toBeGreaterThanOrEqual(3);
       expect(result.stderr).toContain("Could not connect to the endpoint URL");
@@ -405,7 +483,11 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
     });
 
     it.each([
-      ["a request SSM rejects", 254, "An error occurred (ValidationException) when calling the GetParametersByPath operation: 1 validation error detected"],
+      [
+        "a request SSM rejects",
+        254,
+        "An error occurred (ValidationException) when calling the GetParametersByPath operation: 1 validation error detected",
+      ],
       ["a command line the CLI rejects", 252, "aws: error: argument --max-items: expected one argument"],
     ])("at once, without retrying, for %s", (_case, exit, stderr) => {
       box.setPages([{ failures: [{ stderr: `${stderr}\n`, exit }] }]);
@@ -425,25 +507,33 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
   it("round-trips arbitrary values exactly (fast-check, 10 runs of up to 25 values)", () => {
     const value = fc.oneof(
       fc.string({ unit: "binary", minLength: 1 }),
-      fc.array(fc.constantFrom('"', "'", "\\", "$", "`", "=", "\n", " ", "\t", "#", ";", "${", "é", "x"), { minLength: 1, maxLength: 12 }).map((p) => p.join("")),
+      fc
+        .array(fc.constantFrom('"', "'", "\\", "$", "`", "=", "\n", " ", "\t", "#", ";", "${", "é", "x"), { minLength: 1, maxLength: 12 })
+        .map((p) => p.join("")),
     );
     fc.assert(
-      fc.property(fc.array(value.filter((v) => !v.includes("\u0000")), { minLength: 1, maxLength: 25 }), (values) => {
-        const sandbox = new ConfigureSandbox(APP, ENV);
-        try {
-          sandbox.setPages([{ parameters: values.map((v, i) => ({ name: secretParameterName(APP, ENV, `V${i}`), value: v })) }]);
-          const result = sandbox.runConfigure();
-          expect(result.stderr).toBe("");
-          const systemd = parseSystemdEnvFile(readFileSync(sandbox.appEnvFile, "utf8"));
-          const bash = readEnvFileWithBash(sandbox.appEnvFile);
-          values.forEach((v, i) => {
-            expect(systemd.get(`V${i}`)).toBe(v);
-            expect(bash.get(`V${i}`)).toBe(v);
-          });
-        } finally {
-          sandbox.dispose();
-        }
-      }),
+      fc.property(
+        fc.array(
+          value.filter((v) => !v.includes("\u0000")),
+          { minLength: 1, maxLength: 25 },
+        ),
+        (values) => {
+          const sandbox = new ConfigureSandbox(APP, ENV);
+          try {
+            sandbox.setPages([{ parameters: values.map((v, i) => ({ name: secretParameterName(APP, ENV, `V${i}`), value: v })) }]);
+            const result = sandbox.runConfigure();
+            expect(result.stderr).toBe("");
+            const systemd = parseSystemdEnvFile(readFileSync(sandbox.appEnvFile, "utf8"));
+            const bash = readEnvFileWithBash(sandbox.appEnvFile);
+            values.forEach((v, i) => {
+              expect(systemd.get(`V${i}`)).toBe(v);
+              expect(bash.get(`V${i}`)).toBe(v);
+            });
+          } finally {
+            sandbox.dispose();
+          }
+        },
+      ),
       { numRuns: 10 },
     );
   });
@@ -451,14 +541,25 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
   // Where systemd is not PID 1 (containers, most CI runners) systemd-run cannot start a unit; the
   // image test (scripts/test-image.sh) repeats this check with systemd-run on the real base OS.
   const systemdRunning = existsSync("/run/systemd/system");
-  (systemdRunning ? it : it.skip)(`is read by the real systemd through systemd-run${systemdRunning ? "" : " (skipped: systemd is not PID 1 here)"}`, () => {
-    box.setPages(trickyPages());
-    expect(box.runConfigure().status).toBe(0);
-    for (const [name, value] of Object.entries(tricky)) {
-      const result = run("systemd-run", ["--quiet", "--wait", "--pipe", "-p", `EnvironmentFile=${box.appEnvFile}`, "/usr/bin/printenv", name]);
-      expect(result.stdout).toBe(`${value}\n`);
-    }
-  });
+  (systemdRunning ? it : it.skip)(
+    `is read by the real systemd through systemd-run${systemdRunning ? "" : " (skipped: systemd is not PID 1 here)"}`,
+    () => {
+      box.setPages(trickyPages());
+      expect(box.runConfigure().status).toBe(0);
+      for (const [name, value] of Object.entries(tricky)) {
+        const result = run("systemd-run", [
+          "--quiet",
+          "--wait",
+          "--pipe",
+          "-p",
+          `EnvironmentFile=${box.appEnvFile}`,
+          "/usr/bin/printenv",
+          name,
+        ]);
+        expect(result.stdout).toBe(`${value}\n`);
+      }
+    },
+  );
 });
 
 describe("image test (scripts/test-image.sh)", () => {
@@ -474,7 +575,9 @@ describe("image test (scripts/test-image.sh)", () => {
     const fields = expected.stdout.split("\0");
 
     // Its boot.env as the build writes it: the script's heredoc, expanded by bash.
-    const bootHeredoc = /\ncat >"\$config_dir\/boot.env" <<BOOT\n[\s\S]*?\nBOOT\n/.exec(script)![0].replace('"$config_dir/boot.env"', '"$1"');
+    const bootHeredoc = /\ncat >"\$config_dir\/boot.env" <<BOOT\n[\s\S]*?\nBOOT\n/
+      .exec(script)![0]
+      .replace('"$config_dir/boot.env"', '"$1"');
 
     const box = new ConfigureSandbox(APP, "image-test");
     try {
@@ -517,7 +620,12 @@ describe("publish step (scripts/publish-ami-id.sh) with a fake aws", () => {
 
   function publish(parameter: string) {
     return run("bash", [join(PACKER_DIR, "scripts", "publish-ami-id.sh")], {
-      env: { PATH: `${dir}:${process.env.PATH}`, AMI_SSM_PARAMETER: parameter, AWS_REGION: "eu-west-1", MANIFEST: join(dir, "packer-manifest.json") },
+      env: {
+        PATH: `${dir}:${process.env.PATH}`,
+        AMI_SSM_PARAMETER: parameter,
+        AWS_REGION: "eu-west-1",
+        MANIFEST: join(dir, "packer-manifest.json"),
+      },
     });
   }
 
@@ -609,7 +717,8 @@ describe("systemd units (files/*.service)", () => {
 
   // systemd.unit(5), "Specifiers": %i is the instance name, the part between "@" and the suffix.
   const instantiate = (text: string, app: string) => text.replace(/%i/g, app);
-  const setting = (text: string, key: string) => [...text.replace(/\\\n\s*/g, " ").matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].map((m) => m[1]);
+  const setting = (text: string, key: string) =>
+    [...text.replace(/\\\n\s*/g, " ").matchAll(new RegExp(`^${key}=(.*)$`, "gm"))].map((m) => m[1]);
 
   it.each(["shop", "docker", "systemd", "root"])("give app %s exactly the names of managed/names.ts, each behind the prefix", (app) => {
     const unit = instantiate(appUnitFile(), app);
@@ -630,9 +739,24 @@ describe("systemd units (files/*.service)", () => {
 
   it("use the app name nowhere but in those names", () => {
     const app = "zq-app";
-    const names = [serviceUnitName(app), configUnitName(app), appEnvFile(app), configDir(app), appLogFile(app), bakedImageName(app), containerName(app), `immutable-app-configure ${app}`];
+    const names = [
+      serviceUnitName(app),
+      configUnitName(app),
+      appEnvFile(app),
+      configDir(app),
+      appLogFile(app),
+      bakedImageName(app),
+      containerName(app),
+      `immutable-app-configure ${app}`,
+    ];
     for (const text of [instantiate(appUnitFile(), app), instantiate(configUnitFile(), app)]) {
-      const rest = names.reduce((t, name) => t.split(name).join(""), text.split("\n").filter((l) => !/^(#|Description=)/.test(l)).join("\n"));
+      const rest = names.reduce(
+        (t, name) => t.split(name).join(""),
+        text
+          .split("\n")
+          .filter((l) => !/^(#|Description=)/.test(l))
+          .join("\n"),
+      );
       expect(rest).not.toContain(app);
     }
   });

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "@cdktf/hcl2json";
-import { PackerVars, renderPkrVars } from "../managed/hcl";
+import { type PackerVars, renderPkrVars } from "../managed/hcl";
 import { defaultAmiParameter } from "../managed/names";
 import { copyForOldPacker, PACKER_DIR, packerHclFiles, parseHclFile, removeDir, run } from "./support/packer";
 
@@ -75,13 +75,31 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
 
   it("declares exactly the variables PackerVars sets, plus git_sha and iam_instance_profile for the command line (CI)", () => {
     const fromRenderer = Object.keys(
-      Object.fromEntries(renderPkrVars({ ...exampleVars, architecture: "x86_64", subnet_id: "" }).split("\n").map((line) => [line.split(/\s*=/)[0], 1])),
+      Object.fromEntries(
+        renderPkrVars({ ...exampleVars, architecture: "x86_64", subnet_id: "" })
+          .split("\n")
+          .map((line) => [line.split(/\s*=/)[0], 1]),
+      ),
     ).filter((name) => /^[a-z_]+$/.test(name));
     expect(Object.keys(variables).sort()).toEqual([...fromRenderer, "git_sha", "iam_instance_profile"].sort());
   });
 
   it("validates every variable that has no safe default, with an error message that is a sentence", () => {
-    const validated = ["app_name", "app_version", "git_sha", "aws_region", "instance_type", "architecture", "base_os", "container_image", "app_port", "health_check_path", "ami_ssm_parameter", "subnet_id", "tags"];
+    const validated = [
+      "app_name",
+      "app_version",
+      "git_sha",
+      "aws_region",
+      "instance_type",
+      "architecture",
+      "base_os",
+      "container_image",
+      "app_port",
+      "health_check_path",
+      "ami_ssm_parameter",
+      "subnet_id",
+      "tags",
+    ];
     for (const name of validated) {
       const rules = variables[name].validation;
       expect(rules).toHaveLength(1);
@@ -102,7 +120,11 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     const filter = source.source_ami_filter[0];
     expect(filter.most_recent).toBe(true);
     expect(filter.owners).toEqual(["${local.base_image.owner}"]);
-    expect(filter.filters).toMatchObject({ name: "${local.base_image.name_filter}", architecture: "${var.architecture}", "root-device-type": "ebs" });
+    expect(filter.filters).toMatchObject({
+      name: "${local.base_image.name_filter}",
+      architecture: "${var.architecture}",
+      "root-device-type": "ebs",
+    });
     const images = app.locals[0].base_images;
     expect(images["ubuntu-24.04"].owner).toBe("099720109477"); // Canonical
     expect(images["ubuntu-24.04"].name_filter).toMatch(/^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-/);
@@ -118,7 +140,13 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     expect(source.communicator).toBe("ssh");
     expect(source.ssh_interface).toBe("session_manager");
     // No CIDR for the temporary security group, no public address, no fixed key.
-    for (const option of ["temporary_security_group_source_cidrs", "temporary_security_group_source_public_ip", "associate_public_ip_address", "ssh_keypair_name", "ssh_password"]) {
+    for (const option of [
+      "temporary_security_group_source_cidrs",
+      "temporary_security_group_source_public_ip",
+      "associate_public_ip_address",
+      "ssh_keypair_name",
+      "ssh_password",
+    ]) {
       expect(source).not.toHaveProperty(option);
     }
   });
@@ -132,7 +160,10 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     const actions = doc.Statement.flatMap((s: any) => s.Action);
     expect(doc.Statement.every((s: any) => s.Effect === "Allow")).toBe(true);
     expect(actions).toEqual(expect.arrayContaining(["ssm:UpdateInstanceInformation", "ssmmessages:OpenDataChannel", "ecr:BatchGetImage"]));
-    for (const action of actions) expect(action).toMatch(/^(ssm:UpdateInstanceInformation|ssmmessages:\w+|ecr:(GetAuthorizationToken|BatchGetImage|GetDownloadUrlForLayer))$/);
+    for (const action of actions)
+      expect(action).toMatch(
+        /^(ssm:UpdateInstanceInformation|ssmmessages:\w+|ecr:(GetAuthorizationToken|BatchGetImage|GetDownloadUrlForLayer))$/,
+      );
     expect(source).not.toHaveProperty("temporary_iam_instance_profile_policy_document");
   });
 
@@ -157,7 +188,15 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
 
   it("runs bake -> test -> clean, then manifest -> publish, in that order", () => {
     const text = readFileSync(join(PACKER_DIR, "app.pkr.hcl"), "utf8");
-    const order = ["scripts/install-runtime.sh", "scripts/install-app.sh", "scripts/harden.sh", "scripts/test-image.sh", "scripts/cleanup.sh", 'post-processor "manifest"', 'post-processor "shell-local"'];
+    const order = [
+      "scripts/install-runtime.sh",
+      "scripts/install-app.sh",
+      "scripts/harden.sh",
+      "scripts/test-image.sh",
+      "scripts/cleanup.sh",
+      'post-processor "manifest"',
+      'post-processor "shell-local"',
+    ];
     const positions = order.map((needle) => text.indexOf(needle));
     expect(positions.every((p) => p > 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -175,11 +214,17 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
 
   it("writes a manifest with version and git sha, and publishes to SSM only when asked", () => {
     const chain = build["post-processors"][0]["post-processor"];
-    expect(chain.manifest[0].custom_data).toMatchObject({ app_version: "${var.app_version}", git_sha: "${var.git_sha}", app_name: "${var.app_name}" });
+    expect(chain.manifest[0].custom_data).toMatchObject({
+      app_version: "${var.app_version}",
+      git_sha: "${var.git_sha}",
+      app_name: "${var.app_name}",
+    });
     expect(chain.manifest[0].output).toBe("${local.manifest_path}");
     const publish = chain["shell-local"][0];
     expect(publish.script).toBe("${path.root}/scripts/publish-ami-id.sh");
-    expect(publish.environment_vars).toEqual(expect.arrayContaining(["AMI_SSM_PARAMETER=${var.ami_ssm_parameter}", "MANIFEST=${local.manifest_path}"]));
+    expect(publish.environment_vars).toEqual(
+      expect.arrayContaining(["AMI_SSM_PARAMETER=${var.ami_ssm_parameter}", "MANIFEST=${local.manifest_path}"]),
+    );
   });
 
   it("passes every answer the scripts need, and nothing as a template of the files", () => {

@@ -1,7 +1,7 @@
 /** `npm run image:build` first rewrites the Packer variables from immutable.config.json. */
-import { spawnSync } from "child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf } from "../managed/packer-vars";
 import { resolveConfig } from "../managed/config-validation";
@@ -20,7 +20,7 @@ describe("managed/pkrvars.ts", () => {
     mkdirSync(join(dir, "packer"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "demo-app", version: "1.2.3" }));
     writeFileSync(join(dir, "immutable.config.json"), JSON.stringify({ ...exampleConfigJson(), appPort: 3000 }));
-    writeFileSync(join(dir, "packer", "demo-app.auto.pkrvars.hcl"), 'app_port = 8080\n');
+    writeFileSync(join(dir, "packer", "demo-app.auto.pkrvars.hcl"), "app_port = 8080\n");
     const result = runScript(dir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);

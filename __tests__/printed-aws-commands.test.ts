@@ -3,12 +3,12 @@
  * one the AWS CLI accepts (service, operation, every option and value: support/aws-cli.ts), and every
  * refresh preference AWS's rules (managed/aws-rules.ts). The export's READMEs: export-aws-cli.test.ts.
  */
-import { marked, Token } from "marked";
+import { marked, type Token } from "marked";
 import { refreshPreferenceProblems } from "../managed/aws-rules";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers } from "../generators/answers";
 import { buildModel } from "../generators/model";
-import { FileMap, renderProject } from "../generators/render";
+import { type FileMap, renderProject } from "../generators/render";
 import { awsCommandLines, checkWithCli, preferencesOf, runLines } from "./support/aws-cli";
 import { packageSources } from "./support/cli";
 
@@ -16,7 +16,8 @@ jest.setTimeout(120_000);
 
 async function render(argv: string[], file?: Record<string, unknown>): Promise<FileMap> {
   const answers = await resolveAnswers({
-    flags: parseArgs(["shop", "--yes", ...argv]), interactive: false,
+    flags: parseArgs(["shop", "--yes", ...argv]),
+    interactive: false,
     file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
   });
   return renderProject(buildModel(answers, "/tmp"), packageSources());
@@ -30,7 +31,8 @@ const PLACEHOLDERS: Record<string, string> = {
 };
 
 /** Variables the workflows' steps set before their aws lines (from earlier commands or outputs). */
-const STEP_VARIABLES = 'template=lt-0123456789abcdef0 asg=shop-staging image=123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc id=ami-0123456789abcdef0 AMI_ID=ami-0123456789abcdef0';
+const STEP_VARIABLES =
+  "template=lt-0123456789abcdef0 asg=shop-staging image=123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc id=ami-0123456789abcdef0 AMI_ID=ami-0123456789abcdef0";
 
 /** The lines of the workflows' run steps that call aws (continuations joined), with stubs for the rest. */
 function workflowLines(files: FileMap): string[] {
@@ -61,10 +63,15 @@ describe("every aws command a generated project prints", () => {
   const projects: Array<[string, string[], Record<string, unknown> | undefined]> = [
     ["default", [], undefined],
     ["secrets, GitHub, a Dockerfile", ["--secret", "API_TOKEN", "--github-repo", "acme/shop", "--dockerfile"], undefined],
-    ["resolve:ssm with a backend and a certificate", [], {
-      amiSource: "resolve:ssm:/shop/image/ami-id", backend: { bucket: "shop-terraform-state" },
-      certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
-    }],
+    [
+      "resolve:ssm with a backend and a certificate",
+      [],
+      {
+        amiSource: "resolve:ssm:/shop/image/ami-id",
+        backend: { bucket: "shop-terraform-state" },
+        certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+      },
+    ],
   ];
 
   it.each(projects)("%s: README and workflows", async (_name, argv, file) => {
@@ -77,7 +84,8 @@ describe("every aws command a generated project prints", () => {
     expect(calls.length).toBeGreaterThanOrEqual(lines.length);
     const failures: string[] = [];
     for (const r of checkWithCli(calls)) {
-      if (r.exit !== 0 || r.problems.length > 0) failures.push(`aws ${r.argv.join(" ")}: ${[...r.problems, r.stderr.trim().split("\n").pop()].filter(Boolean).join("; ")}`);
+      if (r.exit !== 0 || r.problems.length > 0)
+        failures.push(`aws ${r.argv.join(" ")}: ${[...r.problems, r.stderr.trim().split("\n").pop()].filter(Boolean).join("; ")}`);
       if (r.operation === "StartInstanceRefresh" && r.params) {
         const problems = refreshPreferenceProblems(preferencesOf(r.params));
         if (problems.length > 0) failures.push(`aws ${r.argv.join(" ")}: ${problems.join("; ")}`);
@@ -89,11 +97,13 @@ describe("every aws command a generated project prints", () => {
   it("finds the README's commands inside code blocks and code spans (not a vacuous pass)", async () => {
     const files = await render(["--secret", "API_TOKEN"]);
     const lines = readmeLines(files);
-    expect(lines).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^aws ec2 describe-images --owners self/),
-      expect.stringMatching(/^aws ssm put-parameter --overwrite --type SecureString/),
-      "aws ssm start-session --target i-0123456789abcdef0",
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws ec2 describe-images --owners self/),
+        expect.stringMatching(/^aws ssm put-parameter --overwrite --type SecureString/),
+        "aws ssm start-session --target i-0123456789abcdef0",
+      ]),
+    );
     // marked is what reads them, as a reader's renderer would.
     expect(marked.lexer("`aws s3 ls`").some((t: Token) => t.type === "paragraph")).toBe(true);
   });

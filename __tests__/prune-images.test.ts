@@ -30,10 +30,10 @@
  * - moto's default AMIs (owner alias "amazon", moto/ec2/resources/amis.json) exist in every region:
  *   one is the base of the build instance, and `--owners self` must leave them all out.
  */
-import { spawnSync, SpawnSyncReturns } from "child_process";
-import { writeFileSync } from "fs";
-import { join } from "path";
-import { parsePruneArgs, PruneOptions, pruneScriptArgs, UsageError } from "../managed/images-prune";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parsePruneArgs, type PruneOptions, pruneScriptArgs, UsageError } from "../managed/images-prune";
 import { EmulatedAws } from "./support/emulated-aws";
 import { tempDir } from "./support/terraform";
 
@@ -85,7 +85,16 @@ function prune(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<st
 }
 
 function appImages(app = APP): string[] {
-  return aws(["ec2", "describe-images", "--owners", "self", "--filters", `Name=tag:app,Values=${app}`, "--query", "Images[].ImageId"]).sort();
+  return aws([
+    "ec2",
+    "describe-images",
+    "--owners",
+    "self",
+    "--filters",
+    `Name=tag:app,Values=${app}`,
+    "--query",
+    "Images[].ImageId",
+  ]).sort();
 }
 
 function ownedSnapshots(): string[] {
@@ -108,7 +117,16 @@ beforeAll(async () => {
   emu = await EmulatedAws.start();
   // Packer's way: a build instance from an official image, CreateImage from it, the image tagged.
   const base: string = aws(["ec2", "describe-images", "--owners", "amazon", "--query", "Images[0].ImageId"]);
-  const builder: string = aws(["ec2", "run-instances", "--image-id", base, "--instance-type", "t3.small", "--query", "Instances[0].InstanceId"]);
+  const builder: string = aws([
+    "ec2",
+    "run-instances",
+    "--image-id",
+    base,
+    "--instance-type",
+    "t3.small",
+    "--query",
+    "Instances[0].InstanceId",
+  ]);
   let n = 0;
   const bake = (app: string | undefined): string => {
     n += 1;
@@ -130,23 +148,70 @@ beforeAll(async () => {
   const secondNewest = bake(APP);
   await sleep(1100);
   const newest = bake(APP);
-  images = { remove: [oldest, middle], groupVersion, previousRelease, refreshDesired, latestViaSsm, instance, taggedTemplate, newest, secondNewest };
+  images = {
+    remove: [oldest, middle],
+    groupVersion,
+    previousRelease,
+    refreshDesired,
+    latestViaSsm,
+    instance,
+    taggedTemplate,
+    newest,
+    secondNewest,
+  };
 
-  const described = aws(["ec2", "describe-images", "--owners", "self", "--query", "Images[].[ImageId, BlockDeviceMappings[].Ebs.SnapshotId]"]);
+  const described = aws([
+    "ec2",
+    "describe-images",
+    "--owners",
+    "self",
+    "--query",
+    "Images[].[ImageId, BlockDeviceMappings[].Ebs.SnapshotId]",
+  ]);
   snapshotOf = Object.fromEntries(described.map(([id, snapshots]: [string, string[]]) => [id, snapshots]));
 
   const template = (name: string, imageId: string, tags: string[] = []): string =>
-    aws(["ec2", "create-launch-template", "--launch-template-name", name, "--launch-template-data", JSON.stringify({ ImageId: imageId, InstanceType: "t3.small" }),
-      ...tags, "--query", "LaunchTemplate.LaunchTemplateId"]);
+    aws([
+      "ec2",
+      "create-launch-template",
+      "--launch-template-name",
+      name,
+      "--launch-template-data",
+      JSON.stringify({ ImageId: imageId, InstanceType: "t3.small" }),
+      ...tags,
+      "--query",
+      "LaunchTemplate.LaunchTemplateId",
+    ]);
   const version = (id: string, imageId: string): void => {
-    aws(["ec2", "create-launch-template-version", "--launch-template-id", id, "--launch-template-data", JSON.stringify({ ImageId: imageId, InstanceType: "t3.small" })]);
+    aws([
+      "ec2",
+      "create-launch-template-version",
+      "--launch-template-id",
+      id,
+      "--launch-template-data",
+      JSON.stringify({ ImageId: imageId, InstanceType: "t3.small" }),
+    ]);
   };
   const group = (name: string, templateId: string, templateVersion: string, app = APP): void => {
-    aws(["autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", name,
-      "--launch-template", `LaunchTemplateId=${templateId},Version=${templateVersion}`,
+    aws([
+      "autoscaling",
+      "create-auto-scaling-group",
+      "--auto-scaling-group-name",
+      name,
+      "--launch-template",
+      `LaunchTemplateId=${templateId},Version=${templateVersion}`,
       // No instances: each image below is kept by one rule only.
-      "--min-size", "0", "--max-size", "2", "--desired-capacity", "0", "--availability-zones", `${REGION}a`,
-      "--tags", `Key=app,Value=${app},PropagateAtLaunch=true`]);
+      "--min-size",
+      "0",
+      "--max-size",
+      "2",
+      "--desired-capacity",
+      "0",
+      "--availability-zones",
+      `${REGION}a`,
+      "--tags",
+      `Key=app,Value=${app},PropagateAtLaunch=true`,
+    ]);
   };
 
   // qa: on version 1; version 2 (applied, not rolled out yet) takes its image from an SSM parameter.
@@ -162,8 +227,14 @@ beforeAll(async () => {
   aws(["ec2", "modify-launch-template", "--launch-template-id", edge, "--default-version", "2"]);
   group("shop-edge", edge, "2");
   await emu.setRefreshOutcome({ group: "shop-edge", status: "Successful", steps: 1000 });
-  aws(["autoscaling", "start-instance-refresh", "--auto-scaling-group-name", "shop-edge",
-    "--desired-configuration", JSON.stringify({ LaunchTemplate: { LaunchTemplateId: edge, Version: "1" } })]);
+  aws([
+    "autoscaling",
+    "start-instance-refresh",
+    "--auto-scaling-group-name",
+    "shop-edge",
+    "--desired-configuration",
+    JSON.stringify({ LaunchTemplate: { LaunchTemplateId: edge, Version: "1" } }),
+  ]);
 
   // An instance of one of the app's images with no tag at all: kept through the instance itself.
   aws(["ec2", "run-instances", "--image-id", instance, "--instance-type", "t3.small"]);
@@ -221,7 +292,10 @@ describe("prune-images.sh: usage", () => {
   });
 
   it("exits 1 when AWS cannot be reached, and removes nothing", () => {
-    const result = prune(["--app", APP, "--region", REGION, "--keep", "2", "--yes"], { AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1" });
+    const result = prune(["--app", APP, "--region", REGION, "--keep", "2", "--yes"], {
+      AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+      AWS_MAX_ATTEMPTS: "1",
+    });
     expect(result.stderr).toMatch(/cannot list the images of the account/);
     expect(result.status).toBe(1);
   });
@@ -239,7 +313,9 @@ describe("prune-images.sh against the emulated AWS", () => {
   it("--dry-run lists the images it would remove, and changes nothing", () => {
     expect(dryRun.stderr).toBe("");
     expect(dryRun.status).toBe(0);
-    expect(dryRun.stdout).toMatch(/^shop in eu-west-2: 10 image\(s\) of this app \(owner self, tag app=shop\); keeping the newest 2 and every image in use$/m);
+    expect(dryRun.stdout).toMatch(
+      /^shop in eu-west-2: 10 image\(s\) of this app \(owner self, tag app=shop\); keeping the newest 2 and every image in use$/m,
+    );
     expect(listedForRemoval(dryRun.stdout).sort()).toEqual([...images.remove].sort());
     for (const image of images.remove) {
       expect(dryRun.stdout).toContain(`older than the newest 2, not in use; snapshots: ${snapshotOf[image].join(",")}`);
@@ -251,17 +327,28 @@ describe("prune-images.sh against the emulated AWS", () => {
 
   it("--dry-run says why each kept image is kept", () => {
     const out = dryRun.stdout;
-    expect(keptBecause(out, images.newest)).toMatch(/: newest \(1 of 2\); in use: launch template lt-\w+ version 2: the version of group shop-edge, the template's latest \(what the next rollout rolls out\), the template's default$/);
+    expect(keptBecause(out, images.newest)).toMatch(
+      /: newest \(1 of 2\); in use: launch template lt-\w+ version 2: the version of group shop-edge, the template's latest \(what the next rollout rolls out\), the template's default$/,
+    );
     expect(keptBecause(out, images.secondNewest)).toMatch(
-      /: newest \(2 of 2\); in use: launch template lt-\w+ version 2: the version of group shop-prod, the template's latest \(what the next rollout rolls out\), the template's default$/);
-    expect(keptBecause(out, images.previousRelease)).toMatch(/: in use: launch template lt-\w+ version 1: the version before group shop-prod's \(its rollback target\)$/);
-    expect(keptBecause(out, images.groupVersion)).toMatch(/: in use: launch template lt-\w+ version 1: the version of group shop-qa, the template's default$/);
+      /: newest \(2 of 2\); in use: launch template lt-\w+ version 2: the version of group shop-prod, the template's latest \(what the next rollout rolls out\), the template's default$/,
+    );
+    expect(keptBecause(out, images.previousRelease)).toMatch(
+      /: in use: launch template lt-\w+ version 1: the version before group shop-prod's \(its rollback target\)$/,
+    );
+    expect(keptBecause(out, images.groupVersion)).toMatch(
+      /: in use: launch template lt-\w+ version 1: the version of group shop-qa, the template's default$/,
+    );
     expect(keptBecause(out, images.latestViaSsm)).toMatch(
-      /: in use: launch template lt-\w+ version 2 \(image from resolve:ssm:\/shop\/image\/ami-id\): the template's latest \(what the next rollout rolls out\)$/);
+      /: in use: launch template lt-\w+ version 2 \(image from resolve:ssm:\/shop\/image\/ami-id\): the template's latest \(what the next rollout rolls out\)$/,
+    );
     expect(keptBecause(out, images.refreshDesired)).toMatch(
-      /: in use: launch template lt-\w+ version 1: the version before group shop-edge's \(its rollback target\), the desired version of instance refresh [0-9a-f-]+ of group shop-edge \(InProgress\)$/);
+      /: in use: launch template lt-\w+ version 1: the version before group shop-edge's \(its rollback target\), the desired version of instance refresh [0-9a-f-]+ of group shop-edge \(InProgress\)$/,
+    );
     expect(keptBecause(out, images.instance)).toMatch(/: in use: instance i-\w+ \(running\)$/);
-    expect(keptBecause(out, images.taggedTemplate)).toMatch(/: in use: launch template lt-\w+ version 1: the template's latest \(what the next rollout rolls out\), the template's default$/);
+    expect(keptBecause(out, images.taggedTemplate)).toMatch(
+      /: in use: launch template lt-\w+ version 1: the template's latest \(what the next rollout rolls out\), the template's default$/,
+    );
     // Only this app's images are listed: not the other app's, not an untagged one, not moto's defaults.
     expect(out).not.toContain(otherApp);
     expect(out).not.toContain(untagged);
@@ -275,7 +362,9 @@ describe("prune-images.sh against the emulated AWS", () => {
     const result = run(process.execPath, ["--import", "tsx", ENTRY, "--dry-run"], { IMMUTABLE_CONFIG: config });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("shop in eu-west-2: 10 image(s) of this app (owner self, tag app=shop); keeping the newest 10 and every image in use");
+    expect(result.stdout).toContain(
+      "shop in eu-west-2: 10 image(s) of this app (owner self, tag app=shop); keeping the newest 10 and every image in use",
+    );
     expect(result.stdout).toContain("nothing to remove");
   });
 
@@ -283,8 +372,11 @@ describe("prune-images.sh against the emulated AWS", () => {
     const dir = tempDir("prune-pty");
     const script = join(dir, "answers.json");
     writeFileSync(script, JSON.stringify([["Deregister these 2 image\\(s\\) and delete their snapshots\\? \\[y/N\\] ", "n\r"]]));
-    const result = run("python3", [join(__dirname, "support", "cli-pty.py"), script, "--", "bash", SCRIPT, "--app", APP, "--region", REGION, "--keep", String(KEEP)],
-      { CLI_PTY_TIMEOUT: "150" });
+    const result = run(
+      "python3",
+      [join(__dirname, "support", "cli-pty.py"), script, "--", "bash", SCRIPT, "--app", APP, "--region", REGION, "--keep", String(KEEP)],
+      { CLI_PTY_TIMEOUT: "150" },
+    );
     const transcript = result.stdout.replace(/\r\n/g, "\n");
     expect(transcript).toMatch(/^nothing removed$/m);
     expect(result.status).toBe(0);
@@ -301,7 +393,16 @@ describe("prune-images.sh against the emulated AWS", () => {
     expect(removedSnapshots).toHaveLength(2);
     expect(result.stdout).toMatch(/^removed 2 image\(s\) and 2 snapshot\(s\)$/m);
 
-    const kept = [images.groupVersion, images.previousRelease, images.refreshDesired, images.latestViaSsm, images.instance, images.taggedTemplate, images.secondNewest, images.newest];
+    const kept = [
+      images.groupVersion,
+      images.previousRelease,
+      images.refreshDesired,
+      images.latestViaSsm,
+      images.instance,
+      images.taggedTemplate,
+      images.secondNewest,
+      images.newest,
+    ];
     expect(appImages()).toEqual([...kept].sort());
     const snapshotsAfter = ownedSnapshots();
     expect(snapshotsAfter).toEqual(snapshotsBefore.filter((s) => !removedSnapshots.includes(s)));
@@ -325,10 +426,24 @@ describe("npm run images:prune: its flags", () => {
 
   it("passes the config's app, region and keepImages; --keep overrides; --dry-run and --yes pass through", () => {
     expect(pruneScriptArgs(config, parsePruneArgs([]) as PruneOptions)).toEqual(["--app", APP, "--region", REGION, "--keep", "5"]);
-    expect(pruneScriptArgs(config, parsePruneArgs(["--keep", "3", "--dry-run"]) as PruneOptions))
-      .toEqual(["--app", APP, "--region", REGION, "--keep", "3", "--dry-run"]);
-    expect(pruneScriptArgs(config, parsePruneArgs(["--keep=12", "--yes"]) as PruneOptions))
-      .toEqual(["--app", APP, "--region", REGION, "--keep", "12", "--yes"]);
+    expect(pruneScriptArgs(config, parsePruneArgs(["--keep", "3", "--dry-run"]) as PruneOptions)).toEqual([
+      "--app",
+      APP,
+      "--region",
+      REGION,
+      "--keep",
+      "3",
+      "--dry-run",
+    ]);
+    expect(pruneScriptArgs(config, parsePruneArgs(["--keep=12", "--yes"]) as PruneOptions)).toEqual([
+      "--app",
+      APP,
+      "--region",
+      REGION,
+      "--keep",
+      "12",
+      "--yes",
+    ]);
     expect(parsePruneArgs(["--dry-run", "--help"])).toBe("help");
   });
 
@@ -346,7 +461,9 @@ describe("npm run images:prune: its flags", () => {
 
   it("exits 2 on a bad flag, before reading the config", () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", ENTRY, "--keep", "0"], {
-      encoding: "utf8", env: { ...process.env, IMMUTABLE_CONFIG: "/nonexistent/immutable.config.json" }, timeout: 60_000,
+      encoding: "utf8",
+      env: { ...process.env, IMMUTABLE_CONFIG: "/nonexistent/immutable.config.json" },
+      timeout: 60_000,
     });
     expect(result.stderr).toMatch(/^images:prune: --keep "0" is not a whole number from 1 to 1000$/m);
     expect(result.status).toBe(2);

@@ -17,9 +17,9 @@
  * "environment" input reduces to the answers file and the export's IMMUTABLE_CONFIG, which loadConfig
  * validates with the same resolveConfig.
  */
-import { execFileSync } from "child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { MAX_ANSWERS_FILE_BYTES } from "../generators/cli";
 import { treeSnapshot } from "./support/cli";
 import { expectRefused, namedLine, probingPrompter, runInWorkspace, workspace } from "./support/safety";
@@ -53,7 +53,12 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["name with a trailing hyphen", ["x", "--name", "app-"], "--name", /not at the end/],
   ["upper-case name (npm and ALB names refuse it)", ["x", "--name", "MyApp"], "--name", /lower-case/],
   ["name too long once prefixed", ["x", "--name", "a".repeat(21)], "--name", /21 characters; at most 20 fit/],
-  ["app + environment too long for a load balancer name", ["x", "--name", "a".repeat(20), "--environments", "b".repeat(12)], "--environments", /load balancer names allow 32/],
+  [
+    "app + environment too long for a load balancer name",
+    ["x", "--name", "a".repeat(20), "--environments", "b".repeat(12)],
+    "--environments",
+    /load balancer names allow 32/,
+  ],
   ["name ..", ["x", "--name", ".."], "--name", /--name: "\.\."/],
   ["name ../evil", ["x", "--name", "../evil"], "--name", /--name: "\.\.\/evil"/],
   ["absolute path as name", ["x", "--name", "/etc/passwd"], "--name", /--name: "\/etc\/passwd"/],
@@ -75,7 +80,12 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["upper-case environment", ["x", "--environments", "Staging"], "--environments", /--environments: "Staging"/],
   ["environment ../prod", ["x", "--environments", "staging,../prod"], "--environments", /--environments: "\.\.\/prod"/],
   ["environment __proto__", ["x", "--environments", "__proto__"], "--environments", /--environments: "__proto__"/],
-  ["environment constructor (a valid name, but cdktf took it for an existing stack)", ["x", "--environments", "staging,constructor"], "--environments", /--environments: "constructor" cannot name a stack/],
+  [
+    "environment constructor (a valid name, but cdktf took it for an existing stack)",
+    ["x", "--environments", "staging,constructor"],
+    "--environments",
+    /--environments: "constructor" cannot name a stack/,
+  ],
   ["environment with ${", ["x", "--environments", "prod${x}"], "--environments", /--environments: "prod\$\{x\}" must start/],
   ["environment listed twice", ["x", "--environments", "staging,staging"], "--environments", /staging is listed twice/],
   ["environment too long", ["x", "--environments", "a".repeat(13)], "--environments", /13 characters; at most 12/],
@@ -107,21 +117,61 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["image with a bad digest", ["x", "--image", "a/b@sha256:xyz"], "--image", /not a container image reference/],
 
   // ARNs.
-  ["malformed certificate ARN", ["x", "--certificate-arn", "arn:aws:acm:us-east-1:123:certificate/x"], "--certificate-arn", /not an ACM certificate ARN/],
-  ["certificate ARN of another service", ["x", "--certificate-arn", `arn:aws:iam:us-east-1:123456789012:certificate/${UUID}`], "--certificate-arn", /not an ACM certificate ARN/],
-  ["certificate in another region", ["x", "--certificate-arn", `arn:aws:acm:eu-west-1:123456789012:certificate/${UUID}`], "--certificate-arn", /ACM certificates are regional/],
-  ["certificate ARN in the wrong partition", ["x", "--certificate-arn", `arn:aws-cn:acm:us-east-1:123456789012:certificate/${UUID}`], "--certificate-arn", /arn:aws-cn: is not the partition of us-east-1/],
-  ["certificate ARN of a China region in the aws partition", ["x", "--region", "cn-north-1", "--certificate-arn", `arn:aws:acm:cn-north-1:123456789012:certificate/${UUID}`], "--certificate-arn", /is not the partition of cn-north-1/],
+  [
+    "malformed certificate ARN",
+    ["x", "--certificate-arn", "arn:aws:acm:us-east-1:123:certificate/x"],
+    "--certificate-arn",
+    /not an ACM certificate ARN/,
+  ],
+  [
+    "certificate ARN of another service",
+    ["x", "--certificate-arn", `arn:aws:iam:us-east-1:123456789012:certificate/${UUID}`],
+    "--certificate-arn",
+    /not an ACM certificate ARN/,
+  ],
+  [
+    "certificate in another region",
+    ["x", "--certificate-arn", `arn:aws:acm:eu-west-1:123456789012:certificate/${UUID}`],
+    "--certificate-arn",
+    /ACM certificates are regional/,
+  ],
+  [
+    "certificate ARN in the wrong partition",
+    ["x", "--certificate-arn", `arn:aws-cn:acm:us-east-1:123456789012:certificate/${UUID}`],
+    "--certificate-arn",
+    /arn:aws-cn: is not the partition of us-east-1/,
+  ],
+  [
+    "certificate ARN of a China region in the aws partition",
+    ["x", "--region", "cn-north-1", "--certificate-arn", `arn:aws:acm:cn-north-1:123456789012:certificate/${UUID}`],
+    "--certificate-arn",
+    /is not the partition of cn-north-1/,
+  ],
 
   // CIDRs (10.0.0.0/8: cli.test.ts).
-  ["CIDR prefix over 32", ["x", "--vpc-cidr", "10.0.0.0/33"], "--vpc-cidr", /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/],
+  [
+    "CIDR prefix over 32",
+    ["x", "--vpc-cidr", "10.0.0.0/33"],
+    "--vpc-cidr",
+    /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/,
+  ],
   ["CIDR with host bits", ["x", "--vpc-cidr", "10.0.1.0/16"], "--vpc-cidr", /host bits/],
   ["CIDR octet over 255", ["x", "--vpc-cidr", "300.0.0.0/16"], "--vpc-cidr", /outside 0-255/],
   ["CIDR with a leading zero", ["x", "--vpc-cidr", "10.01.0.0/16"], "--vpc-cidr", /leading zero/],
-  ["CIDR without a prefix", ["x", "--vpc-cidr", "10.0.0.0"], "--vpc-cidr", /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/],
+  [
+    "CIDR without a prefix",
+    ["x", "--vpc-cidr", "10.0.0.0"],
+    "--vpc-cidr",
+    /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/,
+  ],
   ["public CIDR", ["x", "--vpc-cidr", "8.8.0.0/16"], "--vpc-cidr", /not a private range/],
   ["CIDR too small for two zones", ["x", "--vpc-cidr", "10.0.0.0/26"], "--vpc-cidr", /use \/16 to \/23/],
-  ["CIDR with ${", ["x", "--vpc-cidr", "${var.cidr}"], "--vpc-cidr", /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/],
+  [
+    "CIDR with ${",
+    ["x", "--vpc-cidr", "${var.cidr}"],
+    "--vpc-cidr",
+    /--vpc-cidr: "[^"]+" (has a prefix length over 32|is not an IPv4 CIDR block like 10\.0\.0\.0\/16)/,
+  ],
   ["new VPC and existing VPC at once", ["x", "--vpc-cidr", "10.0.0.0/16", ...EXISTING], "--vpc-cidr", /cannot be combined with --vpc-id/],
 
   // Existing VPC ids and subnet ids.
@@ -130,12 +180,37 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["VPC id with 16 hex digits", ["x", "--vpc-id", "vpc-0123456789abcdef", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
   ["upper-case VPC id", ["x", "--vpc-id", "VPC-01234567", ...PUBLIC, ...PRIVATE], "--vpc-id", /not a VPC id/],
   ["missing VPC id", ["x", ...PUBLIC, ...PRIVATE], "--vpc-id", /--vpc-id: is required with --public-subnets and --private-subnets/],
-  ["malformed subnet id", ["x", ...EXISTING, "--public-subnets", "subnet-1,subnet-00000002", ...PRIVATE], "--public-subnets", /--public-subnets: "subnet-1" is not a subnet id/],
-  ["subnet id with ${", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003,${x}"], "--private-subnets", /--private-subnets: "\$\{x\}" is not a subnet id/],
-  ["subnet listed twice", ["x", ...EXISTING, "--public-subnets", "subnet-00000001,subnet-00000001", ...PRIVATE], "--public-subnets", /listed twice/],
-  ["one private subnet", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003"], "--private-subnets", /at least two subnets/],
+  [
+    "malformed subnet id",
+    ["x", ...EXISTING, "--public-subnets", "subnet-1,subnet-00000002", ...PRIVATE],
+    "--public-subnets",
+    /--public-subnets: "subnet-1" is not a subnet id/,
+  ],
+  [
+    "subnet id with ${",
+    ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003,${x}"],
+    "--private-subnets",
+    /--private-subnets: "\$\{x\}" is not a subnet id/,
+  ],
+  [
+    "subnet listed twice",
+    ["x", ...EXISTING, "--public-subnets", "subnet-00000001,subnet-00000001", ...PRIVATE],
+    "--public-subnets",
+    /listed twice/,
+  ],
+  [
+    "one private subnet",
+    ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000003"],
+    "--private-subnets",
+    /at least two subnets/,
+  ],
   ["missing private subnets", ["x", ...EXISTING, ...PUBLIC], "--private-subnets", /at least two subnets/],
-  ["a subnet both public and private", ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000001,subnet-00000004"], "--private-subnets", /also a public subnet/],
+  [
+    "a subnet both public and private",
+    ["x", ...EXISTING, ...PUBLIC, "--private-subnets", "subnet-00000001,subnet-00000004"],
+    "--private-subnets",
+    /also a public subnet/,
+  ],
 
   // Config keys: prototype members, comment keys, template syntax, and values that are secrets.
   ["config key __proto__", ["x", "--config", "__proto__=x"], "--config", /--config: "__proto__" is not allowed as a key/],
@@ -153,22 +228,47 @@ const FLAG_CASES: readonly FlagCase[] = [
   ["config value with BEL", ["x", "--config", "A=\u0007"], "--config", /control characters/],
   ["config value with ESC", ["x", "--config", "A=\u001b[2J"], "--config", /control characters/],
   ["config value over 4 KiB", ["x", "--config", `A=${"é".repeat(2049)}`], "--config", /over 4096 bytes/],
-  ["password under a secret-sounding key", ["x", "--config", "DB_PASSWORD=hunter2"], "--config", /looks like a secret \(the key DB_PASSWORD names a secret\)/],
+  [
+    "password under a secret-sounding key",
+    ["x", "--config", "DB_PASSWORD=hunter2"],
+    "--config",
+    /looks like a secret \(the key DB_PASSWORD names a secret\)/,
+  ],
   ["AWS access key id as a value", ["x", "--config", "UPSTREAM=AKIAABCDEFGHIJKLMNOP"], "--config", /an AWS access key id/],
   ["GitHub token as a value", ["x", "--config", `GH=ghp_${"a1".repeat(18)}`], "--config", /a GitHub token/],
   ["Slack token as a value", ["x", "--config", "HOOK=xoxb-1234567890-abcdef"], "--config", /a Slack token/],
   ["Stripe key as a value", ["x", "--config", "PAY=sk_live_abcdefghijklmnop1234"], "--config", /a Stripe key/],
-  ["JSON web token as a value", ["x", "--config", "AUTH=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop"], "--config", /a JSON web token/],
+  [
+    "JSON web token as a value",
+    ["x", "--config", "AUTH=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijklmnop"],
+    "--config",
+    /a JSON web token/,
+  ],
   ["private key as a value", ["x", "--config", "CERT=-----BEGIN PRIVATE KEY-----\nMIIE"], "--config", /a private key/],
-  ["URL with a password as a value", ["x", "--config", "DATABASE_URL=postgres://app:s3cret@db:5432/app"], "--config", /a URL with a password/],
+  [
+    "URL with a password as a value",
+    ["x", "--config", "DATABASE_URL=postgres://app:s3cret@db:5432/app"],
+    "--config",
+    /a URL with a password/,
+  ],
 
   // Secret names.
   ["secret name with a space", ["x", "--secret", "DB PASSWORD"], "--secret", /--secret: "DB PASSWORD" is not a name/],
   ["secret name with a hyphen", ["x", "--secret", "DB-PASSWORD"], "--secret", /is not a name like DATABASE_PASSWORD/],
   ["secret name __proto__", ["x", "--secret", "__proto__"], "--secret", /"__proto__" is not a name/],
   ["secret NAME=value", ["x", "--secret", "DB_PASSWORD=hunter2"], "--secret", /"DB_PASSWORD=hunter2" is not a name/],
-  ["secret value (an AWS key) given as its name", ["x", "--secret", "AKIAABCDEFGHIJKLMNOP"], "--secret", /looks like a secret's value \(the value contains an AWS access key id\), not its name/],
-  ["secret value (a GitHub token) given as its name", ["x", "--secret", `ghp_${"a1".repeat(18)}`], "--secret", /a GitHub token\), not its name/],
+  [
+    "secret value (an AWS key) given as its name",
+    ["x", "--secret", "AKIAABCDEFGHIJKLMNOP"],
+    "--secret",
+    /looks like a secret's value \(the value contains an AWS access key id\), not its name/,
+  ],
+  [
+    "secret value (a GitHub token) given as its name",
+    ["x", "--secret", `ghp_${"a1".repeat(18)}`],
+    "--secret",
+    /a GitHub token\), not its name/,
+  ],
   ["secret name the image sets", ["x", "--secret", "LD_PRELOAD"], "--secret", /set by the image itself/],
   ["secret listed twice", ["x", "--secret", "TOKEN", "--secret", "TOKEN"], "--secret", /TOKEN is listed twice/],
   ["secret that is also config", ["x", "--config", "API_URL=https://x", "--secret", "API_URL"], "--secret", /also a plain config key/],
@@ -181,7 +281,8 @@ const FLAG_CASES: readonly FlagCase[] = [
 ];
 
 /** A message about a flag names the flag and the problem: no config field (`appName:`, `network.cidr:`) after it. */
-const FIELD_AFTER_FLAG = /^(?:create-immutable-app: | {2}- )--[a-z-]+: (?:appName|region|environments|instanceType|min|max|appPort|healthCheckPath|image|certificateArn|network|config|secrets)\b[.[:]/m;
+const FIELD_AFTER_FLAG =
+  /^(?:create-immutable-app: | {2}- )--[a-z-]+: (?:appName|region|environments|instanceType|min|max|appPort|healthCheckPath|image|certificateArn|network|config|secrets)\b[.[:]/m;
 
 describe("bad flags: exit 2, the flag named, nothing written", () => {
   it.each(FLAG_CASES)("%s", async (_what, argv, subject, message) => {
@@ -191,12 +292,32 @@ describe("bad flags: exit 2, the flag named, nothing written", () => {
   });
 
   it("reports every bad flag of one run, each with its own flag", async () => {
-    const stderr = await expectRefused({
-      argv: ["x", "--yes", "--name", "a${b}", "--region", "constructor", "--port", "0", "--vpc-cidr", "10.0.0.0/33", "--config", "__proto__=x", "--secret", "AKIAABCDEFGHIJKLMNOP"],
-    }, "--name", /"a\$\{b\}" must start with a lower-case letter/);
+    const stderr = await expectRefused(
+      {
+        argv: [
+          "x",
+          "--yes",
+          "--name",
+          "a${b}",
+          "--region",
+          "constructor",
+          "--port",
+          "0",
+          "--vpc-cidr",
+          "10.0.0.0/33",
+          "--config",
+          "__proto__=x",
+          "--secret",
+          "AKIAABCDEFGHIJKLMNOP",
+        ],
+      },
+      "--name",
+      /"a\$\{b\}" must start with a lower-case letter/,
+    );
     expect(stderr).toMatch(/invalid answers \(6 problems\)/);
     expect(stderr).not.toMatch(FIELD_AFTER_FLAG);
-    for (const flag of ["--name", "--region", "--port", "--vpc-cidr", "--config", "--secret"]) expect(stderr).toMatch(new RegExp(`^  - ${flag}: `, "m"));
+    for (const flag of ["--name", "--region", "--port", "--vpc-cidr", "--config", "--secret"])
+      expect(stderr).toMatch(new RegExp(`^  - ${flag}: `, "m"));
   });
 });
 
@@ -223,36 +344,135 @@ const FILE_CASES: readonly FileCase[] = [
   ["// as a config key", '{"appName":"x","config":{"//":"x"}}', /config\["\/\/"\]: "\/\/" is not allowed as a key/],
   ["__proto__ as a tag key", '{"appName":"x","tags":{"__proto__":"x"}}', /tags\.__proto__: "__proto__" is not allowed/],
   ["constructor as a tag key", '{"appName":"x","tags":{"constructor":"x"}}', /tags\.constructor: "constructor" is not allowed/],
-  ["// as a tag key (Terraform JSON's comment key: the export dropped the tag)", '{"appName":"x","tags":{"//":"x"}}', /tags\["\/\/"\]: "\/\/" is not allowed as a key \(Terraform JSON reads it as a comment\)/],
+  [
+    "// as a tag key (Terraform JSON's comment key: the export dropped the tag)",
+    '{"appName":"x","tags":{"//":"x"}}',
+    /tags\["\/\/"\]: "\/\/" is not allowed as a key \(Terraform JSON reads it as a comment\)/,
+  ],
   ["__proto__ at the top level", '{"appName":"x","__proto__":{"appPort":22}}', /__proto__: is not a known field/],
   ["// at the top level", '{"appName":"x","//":"a comment"}', /\/\/: is not a known field/],
-  ["__proto__ in an environment", '{"appName":"x","environments":[{"name":"dev","__proto__":{"minCapacity":9}}]}', /environments\[0\]\.__proto__: is not a known field/],
-  ["__proto__ in an environment's config", '{"appName":"x","environments":[{"name":"dev","config":{"__proto__":"x"}}]}', /environments\[0\]\.config\.__proto__/],
+  [
+    "__proto__ in an environment",
+    '{"appName":"x","environments":[{"name":"dev","__proto__":{"minCapacity":9}}]}',
+    /environments\[0\]\.__proto__: is not a known field/,
+  ],
+  [
+    "__proto__ in an environment's config",
+    '{"appName":"x","environments":[{"name":"dev","config":{"__proto__":"x"}}]}',
+    /environments\[0\]\.config\.__proto__/,
+  ],
   // Networks only the file can describe.
-  ["overlapping subnets", { appName: "x", network: { cidr: "10.0.0.0/16", publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], privateSubnetCidrs: ["10.0.8.0/24", "10.0.128.0/20"] } }, /network\.privateSubnetCidrs\[0\]: 10\.0\.8\.0\/24 overlaps network\.publicSubnetCidrs\[0\]/],
-  ["the same subnet twice", { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.0.0/20"] } }, /publicSubnetCidrs\[1\]: 10\.0\.0\.0\/20 overlaps/],
-  ["a subnet outside the VPC", { appName: "x", network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } }, /not inside the VPC block/],
-  ["a subnet smaller than /27 for the load balancer", { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/29", "10.0.16.0/20"] } }, /smaller than \/27/],
-  ["a private subnet smaller than /28", { appName: "x", network: { privateSubnetCidrs: ["10.0.128.0/29", "10.0.144.0/20"] } }, /smaller than \/28/],
-  ["an invalid subnet CIDR", { appName: "x", network: { privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/40"] } }, /privateSubnetCidrs\[1\]/],
-  ["a zone of another region", { appName: "x", region: "eu-west-1", network: { availabilityZones: ["us-east-1a", "us-east-1b"] } }, /a zone of eu-west-1/],
-  ["existing-VPC fields on a new VPC", { appName: "x", network: { mode: "new", vpcId: "vpc-01234567" } }, /network\.vpcId: applies to mode "existing" only/],
-  ["malformed subnet ids", { appName: "x", network: { mode: "existing", vpcId: "vpc-01234567", publicSubnetIds: ["subnet-0000000g", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] } }, /publicSubnetIds\[0\]: "subnet-0000000g" is not a subnet id/],
+  [
+    "overlapping subnets",
+    {
+      appName: "x",
+      network: {
+        cidr: "10.0.0.0/16",
+        publicSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"],
+        privateSubnetCidrs: ["10.0.8.0/24", "10.0.128.0/20"],
+      },
+    },
+    /network\.privateSubnetCidrs\[0\]: 10\.0\.8\.0\/24 overlaps network\.publicSubnetCidrs\[0\]/,
+  ],
+  [
+    "the same subnet twice",
+    { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/20", "10.0.0.0/20"] } },
+    /publicSubnetCidrs\[1\]: 10\.0\.0\.0\/20 overlaps/,
+  ],
+  [
+    "a subnet outside the VPC",
+    { appName: "x", network: { publicSubnetCidrs: ["10.1.0.0/20", "10.0.16.0/20"] } },
+    /not inside the VPC block/,
+  ],
+  [
+    "a subnet smaller than /27 for the load balancer",
+    { appName: "x", network: { publicSubnetCidrs: ["10.0.0.0/29", "10.0.16.0/20"] } },
+    /smaller than \/27/,
+  ],
+  [
+    "a private subnet smaller than /28",
+    { appName: "x", network: { privateSubnetCidrs: ["10.0.128.0/29", "10.0.144.0/20"] } },
+    /smaller than \/28/,
+  ],
+  [
+    "an invalid subnet CIDR",
+    { appName: "x", network: { privateSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/40"] } },
+    /privateSubnetCidrs\[1\]/,
+  ],
+  [
+    "a zone of another region",
+    { appName: "x", region: "eu-west-1", network: { availabilityZones: ["us-east-1a", "us-east-1b"] } },
+    /a zone of eu-west-1/,
+  ],
+  [
+    "existing-VPC fields on a new VPC",
+    { appName: "x", network: { mode: "new", vpcId: "vpc-01234567" } },
+    /network\.vpcId: applies to mode "existing" only/,
+  ],
+  [
+    "malformed subnet ids",
+    {
+      appName: "x",
+      network: {
+        mode: "existing",
+        vpcId: "vpc-01234567",
+        publicSubnetIds: ["subnet-0000000g", "subnet-00000002"],
+        privateSubnetIds: ["subnet-00000003", "subnet-00000004"],
+      },
+    },
+    /publicSubnetIds\[0\]: "subnet-0000000g" is not a subnet id/,
+  ],
   // Image sources and the state backend.
   ["an AMI id as amiSource", { appName: "x", amiSource: "ami-123" }, /amiSource: must be "variable" or "resolve:ssm:/],
   ["a bad SSM name in amiSource", { appName: "x", amiSource: "resolve:ssm:/a b" }, /"\/a b" is not an SSM parameter name/],
-  ["a bad AMI publish parameter", { appName: "x", image: { amiParameter: "no-slash" } }, /image\.amiParameter: "no-slash" is not an SSM parameter name/],
-  ["a bad build instance type", { appName: "x", image: { buildInstanceType: "huge" } }, /image\.buildInstanceType: "huge" is not an EC2 instance type/],
-  ["a backend region named after a prototype member", { appName: "x", backend: { bucket: "my-state", region: "toString" } }, /backend\.region: "toString" is not a known AWS region/],
+  [
+    "a bad AMI publish parameter",
+    { appName: "x", image: { amiParameter: "no-slash" } },
+    /image\.amiParameter: "no-slash" is not an SSM parameter name/,
+  ],
+  [
+    "a bad build instance type",
+    { appName: "x", image: { buildInstanceType: "huge" } },
+    /image\.buildInstanceType: "huge" is not an EC2 instance type/,
+  ],
+  [
+    "a backend region named after a prototype member",
+    { appName: "x", backend: { bucket: "my-state", region: "toString" } },
+    /backend\.region: "toString" is not a known AWS region/,
+  ],
   ["a backend key prefix with ..", { appName: "x", backend: { bucket: "my-state", keyPrefix: "a/../b" } }, /backend\.keyPrefix/],
-  ["a backend bucket like an IP address", { appName: "x", backend: { bucket: "10.0.0.1" } }, /backend\.bucket: "10\.0\.0\.1" is not a valid S3 bucket name/],
+  [
+    "a backend bucket like an IP address",
+    { appName: "x", backend: { bucket: "10.0.0.1" } },
+    /backend\.bucket: "10\.0\.0\.1" is not a valid S3 bucket name/,
+  ],
   // Secrets where plain values belong, and values where names belong.
-  ["a secret-sounding key in an environment's config", { appName: "x", environments: [{ name: "dev", config: { API_TOKEN: "x" } }] }, /environments\[0\]\.config\.API_TOKEN: looks like a secret/],
-  ["an AWS key as a tag value", { appName: "x", tags: { deployer: "AKIAABCDEFGHIJKLMNOP" } }, /tags\.deployer: looks like a secret \(the value contains an AWS access key id\)/],
-  ["a secret's value instead of its name", { appName: "x", secrets: [{ DB_PASSWORD: "hunter2" }] }, /secrets\[0\]: must be a secret's name \(not its value\)/],
+  [
+    "a secret-sounding key in an environment's config",
+    { appName: "x", environments: [{ name: "dev", config: { API_TOKEN: "x" } }] },
+    /environments\[0\]\.config\.API_TOKEN: looks like a secret/,
+  ],
+  [
+    "an AWS key as a tag value",
+    { appName: "x", tags: { deployer: "AKIAABCDEFGHIJKLMNOP" } },
+    /tags\.deployer: looks like a secret \(the value contains an AWS access key id\)/,
+  ],
+  [
+    "a secret's value instead of its name",
+    { appName: "x", secrets: [{ DB_PASSWORD: "hunter2" }] },
+    /secrets\[0\]: must be a secret's name \(not its value\)/,
+  ],
   // Capacities.
-  ["min > max in an environment", { appName: "x", environments: [{ name: "dev", minCapacity: 5, maxCapacity: 2 }] }, /environments\[0\]\.minCapacity: is 5, more than maxCapacity 2/],
-  ["desired outside min..max", { appName: "x", environments: [{ name: "dev", minCapacity: 1, maxCapacity: 2, desiredCapacity: 3 }] }, /desiredCapacity: is 3/],
+  [
+    "min > max in an environment",
+    { appName: "x", environments: [{ name: "dev", minCapacity: 5, maxCapacity: 2 }] },
+    /environments\[0\]\.minCapacity: is 5, more than maxCapacity 2/,
+  ],
+  [
+    "desired outside min..max",
+    { appName: "x", environments: [{ name: "dev", minCapacity: 1, maxCapacity: 2, desiredCapacity: 3 }] },
+    /desiredCapacity: is 3/,
+  ],
   ["an environment that is a string", { appName: "x", environments: ["prod"] }, /environments\[0\]: must be an object/],
   // Files that are not JSON objects in other ways.
   ["empty", "", /is not valid JSON/],
@@ -261,7 +481,11 @@ const FILE_CASES: readonly FileCase[] = [
   ["a number", "5", /must hold a JSON object .* got number/],
   ["a string", '"x"', /must hold a JSON object .* got string/],
   ["nested 300,000 levels deep", `${"[".repeat(300_000)}${"]".repeat(300_000)}`, /(is not valid JSON|got a list)/],
-  ["an object nested 100,000 levels deep in a field", `{"appName":"x","tags":${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}}`, /(is not valid JSON|tags\.a: must be a string, got an object)/],
+  [
+    "an object nested 100,000 levels deep in a field",
+    `{"appName":"x","tags":${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}}`,
+    /(is not valid JSON|tags\.a: must be a string, got an object)/,
+  ],
 ];
 
 describe("bad answers files: exit 2, the file and field named, nothing written", () => {
@@ -270,7 +494,11 @@ describe("bad answers files: exit 2, the file and field named, nothing written",
   });
 
   it("names --config when the file was given with --config FILE", async () => {
-    await expectRefused({ argv: ["x", "--yes", "--config", "a.json"], file: { appName: "x", region: 5 } }, "--config a.json", /region: must be a string/);
+    await expectRefused(
+      { argv: ["x", "--yes", "--config", "a.json"], file: { appName: "x", region: 5 } },
+      "--config a.json",
+      /region: must be a string/,
+    );
   });
 
   it("refuses a device without reading it (/dev/zero would never end)", async () => {
@@ -285,11 +513,18 @@ describe("bad answers files: exit 2, the file and field named, nothing written",
     const r = await runInWorkspace({ argv: ["x", "--yes", "--dry-run", "--config-file", "a.json"] }, ws);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    await expectRefused({ argv: ["x", "--yes", "--config-file", "a.json"], file: `${padded} ` }, "--config-file a.json", /is 1048577 bytes/);
+    await expectRefused(
+      { argv: ["x", "--yes", "--config-file", "a.json"], file: `${padded} ` },
+      "--config-file a.json",
+      /is 1048577 bytes/,
+    );
   });
 
   it("accepts a UTF-8 byte-order mark (editors on Windows write one)", async () => {
-    const r = await runInWorkspace({ argv: ["x", "--yes", "--dry-run", "--config-file", "a.json"], file: `\uFEFF${JSON.stringify({ appName: "x" })}` });
+    const r = await runInWorkspace({
+      argv: ["x", "--yes", "--dry-run", "--config-file", "a.json"],
+      file: `\uFEFF${JSON.stringify({ appName: "x" })}`,
+    });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
   });
@@ -339,13 +574,23 @@ describe("bad answers at the prompts: refused as typed, re-asked, nothing writte
 describe("the target directory", () => {
   it.each([
     ["empty (an unset $DIR)", ["", "--name", "x"], "[dir]", /is empty/],
-    ["empty, without --name (not read as the current directory)", [""], "[dir]", /is empty; give a directory name \(or \. for the current directory\)/],
+    [
+      "empty, without --name (not read as the current directory)",
+      [""],
+      "[dir]",
+      /is empty; give a directory name \(or \. for the current directory\)/,
+    ],
     ["~ alone", ["~", "--name", "x"], "[dir]", /starts with ~/],
     ["a newline", ["a\nb", "--name", "x"], "[dir]", /control characters/],
     ["NUL", ["a\u0000b", "--name", "x"], "[dir]", /control characters/],
     ["ESC", ["a\u001bb", "--name", "x"], "[dir]", /control characters/],
     [".. (the parent: not empty)", [".."], "[dir]", /is not empty; nothing was written/],
-    [". (the current directory, which holds the user's notes.txt)", ["."], "[dir]", /work is not empty; nothing was written\.\n {2}it contains: notes\.txt/],
+    [
+      ". (the current directory, which holds the user's notes.txt)",
+      ["."],
+      "[dir]",
+      /work is not empty; nothing was written\.\n {2}it contains: notes\.txt/,
+    ],
     [".. with --name: the parent is not empty", ["..", "--name", "x"], "[dir]", /is not empty; nothing was written/],
     ["/ with --name: not empty", ["/", "--name", "x"], "[dir]", /is not empty|read-only/],
     ["an existing file", ["notes.txt", "--name", "x"], "[dir]", /exists and is not a directory/],
@@ -365,7 +610,9 @@ describe("the target directory", () => {
     const before = treeSnapshot(ws.root);
     const r = await runInWorkspace({ argv: [".", "--yes", "--no-install", "--no-git"] }, { ...ws, cwd });
     expect(r.code).toBe(2);
-    expect(namedLine(r.stderr, "--name")).toMatch(/is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/);
+    expect(namedLine(r.stderr, "--name")).toMatch(
+      /is required: the name of "\.", "My Project", is not a valid app name \("My Project" must start with a lower-case letter/,
+    );
     expect(treeSnapshot(ws.root)).toEqual(before);
   });
 
@@ -375,7 +622,13 @@ describe("the target directory", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(existsSync(join(ws.root, "sibling", "immutable.config.json"))).toBe(true);
-    expect(treeSnapshot(ws.cwd)).toEqual(Object.fromEntries(Object.entries(r.before).filter(([p]) => p.startsWith("work/")).map(([p, h]) => [p.slice(5), h])));
+    expect(treeSnapshot(ws.cwd)).toEqual(
+      Object.fromEntries(
+        Object.entries(r.before)
+          .filter(([p]) => p.startsWith("work/"))
+          .map(([p, h]) => [p.slice(5), h]),
+      ),
+    );
     expect(Object.keys(r.after).filter((p) => !p.startsWith("sibling"))).toEqual(Object.keys(r.before));
   });
 
@@ -394,13 +647,17 @@ describe("the target directory", () => {
     ["unicode", "projekt-ü"],
   ])("accepts a directory with %s when --name is given; no file holds its path, and the printed cd works", async (_what, dir) => {
     const ws = workspace();
-    const argv = dir.startsWith("-") ? ["--name", "shop", "--yes", "--no-install", "--no-git", "--", dir] : [dir, "--name", "shop", "--yes", "--no-install", "--no-git"];
+    const argv = dir.startsWith("-")
+      ? ["--name", "shop", "--yes", "--no-install", "--no-git", "--", dir]
+      : [dir, "--name", "shop", "--yes", "--no-install", "--no-git"];
     const r = await runInWorkspace({ argv }, ws);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const target = join(ws.cwd, dir);
     expect(existsSync(join(target, "immutable.config.json"))).toBe(true);
-    const files = Object.entries(treeSnapshot(target)).filter(([, kind]) => kind !== "dir").map(([path]) => path);
+    const files = Object.entries(treeSnapshot(target))
+      .filter(([, kind]) => kind !== "dir")
+      .map(([path]) => path);
     // Nothing of the generating machine: not the target's absolute path, not the directory as typed.
     expect(files.filter((path) => readFileSync(join(target, path), "utf8").includes(ws.root))).toEqual([]);
     if (dir.includes("$")) expect(files.filter((path) => readFileSync(join(target, path), "utf8").includes(dir))).toEqual([]);

@@ -9,16 +9,16 @@
  */
 import fc from "fast-check";
 import { parse } from "@cdktf/hcl2json";
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { resolveConfig } from "../managed/config-validation";
 import { escapeTfString } from "../managed/escape";
 import { configParameterName } from "../managed/names";
 import { runExport } from "./support/export";
 import { readSynth, synthProject } from "./support/synth";
-import { PlanJson, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
+import { type PlanJson, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 import { namedLine, runInWorkspace, workspace } from "./support/safety";
-import { AnswerSet, invocation, MUTATIONS, validAnswerSet } from "./support/safety-answers";
+import { type AnswerSet, invocation, MUTATIONS, validAnswerSet } from "./support/safety-answers";
 
 const SEED = 20_260_707;
 // js-yaml comes with jest; only this test reads YAML.
@@ -49,8 +49,9 @@ async function checkProject(set: AnswerSet, project: string): Promise<Record<str
   expect(configJson.tags ?? {}).toEqual(set.tags);
   expect(configJson.secrets).toEqual(set.secrets);
   const config = resolveConfig(configJson);
-  expect(config.environments.map((e) => [e.name, e.instanceType, e.minCapacity, e.desiredCapacity, e.maxCapacity]))
-    .toEqual(set.environments.map((e) => [e.name, e.instanceType, e.min, e.desired, e.max]));
+  expect(config.environments.map((e) => [e.name, e.instanceType, e.minCapacity, e.desiredCapacity, e.maxCapacity])).toEqual(
+    set.environments.map((e) => [e.name, e.instanceType, e.min, e.desired, e.max]),
+  );
 
   // Terraform JSON: every config value escaped once, every tag as given.
   const dirs = synthProject(tempDir("cia-props-synth"), config);
@@ -66,7 +67,12 @@ async function checkProject(set: AnswerSet, project: string): Promise<Record<str
 
   // pkrvars: HashiCorp's parser reads back the same literals.
   const pkrvars = await parse("vars.pkrvars.hcl", readFileSync(join(project, "packer", `${set.name}.auto.pkrvars.hcl`), "utf8"));
-  expect(pkrvars).toMatchObject({ app_name: set.name, aws_region: set.region, app_port: set.port, health_check_path: asTerraformJson(set.healthPath) });
+  expect(pkrvars).toMatchObject({
+    app_name: set.name,
+    aws_region: set.region,
+    app_port: set.port,
+    health_check_path: asTerraformJson(set.healthPath),
+  });
   expect(pkrvars.tags).toEqual(Object.fromEntries(Object.entries(set.tags).map(([k, v]) => [asTerraformJson(k), asTerraformJson(v)])));
 
   // README and CI: values raw (Handlebars must not HTML-escape), YAML that parses back to the literals.
@@ -135,10 +141,13 @@ describe("valid answer sets", () => {
         expect(tags).toEqual({ ...set.tags, app: set.name, environment: env, "managed-by": "create-immutable-app" });
       }
       // The HCL file itself, read by HashiCorp's parser, holds the same literals.
-      const hcl = await parse("main.tf", readFileSync(join(project, "terraform-hcl", env, "main.tf"), "utf8")) as any;
-      const values = Object.values(hcl.resource.aws_ssm_parameter).map((list: any) => list[0]).filter((p: any) => p.type === "String");
-      expect(Object.fromEntries(values.map((p: any) => [p.name, p.value])))
-        .toEqual(Object.fromEntries(Object.entries(expectedSsm(set, env)).map(([k, v]) => [k, asTerraformJson(v)])));
+      const hcl = (await parse("main.tf", readFileSync(join(project, "terraform-hcl", env, "main.tf"), "utf8"))) as any;
+      const values = Object.values(hcl.resource.aws_ssm_parameter)
+        .map((list: any) => list[0])
+        .filter((p: any) => p.type === "String");
+      expect(Object.fromEntries(values.map((p: any) => [p.name, p.value]))).toEqual(
+        Object.fromEntries(Object.entries(expectedSsm(set, env)).map(([k, v]) => [k, asTerraformJson(v)])),
+      );
     });
   });
 });
@@ -163,7 +172,23 @@ describe("invalid answer sets", () => {
 
   it("the catalogue covers every answer", () => {
     const covered = new Set(MUTATIONS.map((m) => m.what.split(" ")[0]));
-    for (const field of ["name", "region", "environment", "instance", "min", "max", "port", "health", "config", "secret", "VPC", "subnet", "one", "tag", "dir"]) {
+    for (const field of [
+      "name",
+      "region",
+      "environment",
+      "instance",
+      "min",
+      "max",
+      "port",
+      "health",
+      "config",
+      "secret",
+      "VPC",
+      "subnet",
+      "one",
+      "tag",
+      "dir",
+    ]) {
       expect(covered).toContain(field);
     }
   });

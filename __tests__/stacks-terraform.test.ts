@@ -2,13 +2,13 @@
  * The synthesized stacks against the real terraform and AWS provider 5.100.0 (offline mirror):
  * init, validate and an offline plan per environment, then assertions on `terraform show -json`.
  */
-import { existsSync, writeFileSync } from "fs";
-import { isAbsolute, join } from "path";
+import { existsSync, writeFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { resolveConfig } from "../managed/config-validation";
 import { TLS_POLICY } from "../stacks/load-balancer";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
 import { exampleConfigJson, readSynth, synthProject } from "./support/synth";
-import { configOf, PlanJson, PlannedResource, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
+import { configOf, type PlanJson, type PlannedResource, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
 const AMI = "ami-0123456789abcdef0";
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
@@ -74,27 +74,40 @@ describe("example config: every environment validates and plans offline", () => 
     const { plan, synth } = planned[env];
     const lt = one(plan, "aws_launch_template").values;
     expect(lt.image_id).toBe(AMI);
-    expect(lt.metadata_options).toEqual([expect.objectContaining({ http_tokens: "required", http_put_response_hop_limit: 1, http_endpoint: "enabled" })]);
-    expect(lt.block_device_mappings).toEqual([expect.objectContaining({
-      device_name: "/dev/sda1",
-      ebs: [expect.objectContaining({ volume_type: "gp3", encrypted: "true" })],
-    })]);
+    expect(lt.metadata_options).toEqual([
+      expect.objectContaining({ http_tokens: "required", http_put_response_hop_limit: 1, http_endpoint: "enabled" }),
+    ]);
+    expect(lt.block_device_mappings).toEqual([
+      expect.objectContaining({
+        device_name: "/dev/sda1",
+        ebs: [expect.objectContaining({ volume_type: "gp3", encrypted: "true" })],
+      }),
+    ]);
     expect(lt.key_name ?? null).toBeNull();
     // No public address even in a subnet that maps them (existing VPCs): set on the interface itself.
     expect(lt.network_interfaces).toEqual([expect.objectContaining({ device_index: 0, associate_public_ip_address: "false" })]);
     expect(lt.vpc_security_group_ids ?? []).toEqual([]);
     expect(references(plan, "aws_launch_template", "network_interfaces")).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^aws_security_group\.fleet_sg/)]));
+      expect.arrayContaining([expect.stringMatching(/^aws_security_group\.fleet_sg/)]),
+    );
     expect(lt.name_prefix).toBe(`demo-app-${env}-`);
     expect(lt.name ?? null).toBeNull();
     expect(lt.tag_specifications.map((t: any) => t.resource_type).sort()).toEqual(["instance", "volume"]);
     // default_tags do not reach what the group launches: the template tags instances and volumes itself.
     for (const spec of lt.tag_specifications) {
-      expect(spec.tags).toEqual({ Name: `demo-app-${env}`, app: "demo-app", environment: env, "managed-by": "create-immutable-app", team: "platform", "cost-center": "1234" });
+      expect(spec.tags).toEqual({
+        Name: `demo-app-${env}`,
+        app: "demo-app",
+        environment: env,
+        "managed-by": "create-immutable-app",
+        team: "platform",
+        "cost-center": "1234",
+      });
     }
     expect(synthOf(synth, "aws_launch_template")[0].lifecycle).toEqual({ create_before_destroy: true });
     expect(references(plan, "aws_launch_template", "iam_instance_profile")).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^aws_iam_instance_profile\.[^.]+\.arn$/)]));
+      expect.arrayContaining([expect.stringMatching(/^aws_iam_instance_profile\.[^.]+\.arn$/)]),
+    );
     // Instances live in private subnets that never hand out public addresses.
     for (const subnet of resourcesOf(plan, "aws_subnet")) expect(subnet.values.map_public_ip_on_launch).toBe(false);
   });
@@ -119,20 +132,36 @@ describe("example config: every environment validates and plans offline", () => 
     // The account id is read off the key ARN: a local, so the policy stays plain JSON.
     expect(Object.values(synth.locals)).toEqual([expect.stringMatching(/^\$\{element\(split\(":", aws_kms_key\.[^.]+\.arn\), 4\)\}$/)]);
     const statements: any[] = policy.Statement;
-    expect(statements.map((s) => s.Sid)).toEqual(["SessionManager", "ReadOwnParameters", "DecryptOwnSecrets", "WriteOwnLogs", "NoOtherParameters"]);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "SessionManager",
+      "ReadOwnParameters",
+      "DecryptOwnSecrets",
+      "WriteOwnLogs",
+      "NoOtherParameters",
+    ]);
     for (const s of statements.filter((x) => x.Effect === "Allow" && x.Sid !== "SessionManager")) {
       expect([s.Action].flat().every((a: string) => !a.includes("*"))).toBe(true);
       expect([s.Resource].flat().every((r: string) => r !== "*")).toBe(true);
     }
     // Session Manager's minimal set (Systems Manager User Guide, getting-started-create-iam-instance-profile.html).
     expect(statements[0]).toEqual({
-      Sid: "SessionManager", Effect: "Allow", Resource: "*",
-      Action: ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+      Sid: "SessionManager",
+      Effect: "Allow",
+      Resource: "*",
+      Action: [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
     });
     const read = statements.find((s) => s.Sid === "ReadOwnParameters");
     expect(statements.find((s) => s.Sid === "NoOtherParameters")).toEqual({
-      Sid: "NoOtherParameters", Effect: "Deny", Action: ["ssm:GetParameter*"], NotResource: read.Resource,
+      Sid: "NoOtherParameters",
+      Effect: "Deny",
+      Action: ["ssm:GetParameter*"],
+      NotResource: read.Resource,
     });
     expect(read.Resource).toEqual([
       expect.stringMatching(new RegExp(`^arn:aws:ssm:eu-west-1:\\$\\{local\\.key_account_id\\}:parameter/demo-app/${env}$`)),
@@ -143,65 +172,97 @@ describe("example config: every environment validates and plans offline", () => 
     expect(decrypt.Resource).toMatch(/^\$\{aws_kms_key\.[A-Za-z0-9_-]+\.arn\}$/);
     expect(decrypt.Condition.StringEquals["kms:ViaService"]).toBe("ssm.eu-west-1.amazonaws.com");
     const logs = statements.find((s) => s.Sid === "WriteOwnLogs");
-    expect(logs.Resource).toEqual([expect.stringContaining("aws_cloudwatch_log_group"), expect.stringMatching(/aws_cloudwatch_log_group.*:\*$/)]);
+    expect(logs.Resource).toEqual([
+      expect.stringContaining("aws_cloudwatch_log_group"),
+      expect.stringMatching(/aws_cloudwatch_log_group.*:\*$/),
+    ]);
   });
 
-  it.each(["staging", "production"])("%s: the group starts on the template's numbered version and leaves every later one to the rollout", (env) => {
-    const { plan, synth } = planned[env];
-    const asg = one(plan, "aws_autoscaling_group").values;
-    expect(references(plan, "aws_autoscaling_group", "launch_template")).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^aws_launch_template\.[^.]+\.latest_version$/)]));
-    expect(JSON.stringify(synthOf(synth, "aws_autoscaling_group"))).not.toContain("$Latest");
-    expect(asg.health_check_type).toBe("ELB");
-    expect(asg.health_check_grace_period).toBeGreaterThan(0);
-    // No provider-driven refresh: it would save the new version on the group before refreshing.
-    expect(asg.instance_refresh ?? []).toEqual([]);
-    const asgSynth = synthOf(synth, "aws_autoscaling_group")[0];
-    expect(asgSynth.lifecycle.ignore_changes).toEqual(["desired_capacity", "launch_template[0].version"]);
-    // The route out, the egress rule and the instance policy exist before the first instance starts.
-    expect(asgSynth.depends_on).toEqual(expect.arrayContaining([
-      "aws_vpc_security_group_egress_rule.fleet_https_out", "aws_iam_role_policy.instance_runtime",
-      expect.stringMatching(/^aws_nat_gateway\./), expect.stringMatching(/^aws_route_table_association\.network_private_/),
-    ]));
-    // The rollout's input: the new numbered version as the desired configuration, with AWS-valid preferences.
-    const refresh = JSON.parse(synth.output.instance_refresh.value);
-    expect(refresh).toEqual({
-      AutoScalingGroupName: "${aws_autoscaling_group.fleet_asg.name}",
-      Strategy: "Rolling",
-      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: "${aws_launch_template.fleet_template.id}", Version: "${aws_launch_template.fleet_template.latest_version}" } },
-      Preferences: {
-        MinHealthyPercentage: 90, MaxHealthyPercentage: 190, InstanceWarmup: 120, SkipMatching: true, AutoRollback: true,
-        ScaleInProtectedInstances: "Refresh", StandbyInstances: "Terminate",
-        AlarmSpecification: { Alarms: [`demo-app-${env}-rollout-5xx`, `demo-app-${env}-rollout-unhealthy`] },
-      },
-    });
-    const alarms = resourcesOf(plan, "aws_cloudwatch_metric_alarm").map((a) => a.values);
-    expect(alarms.map((a) => [a.alarm_name, a.metric_name, a.statistic, a.threshold, a.treat_missing_data]).sort()).toEqual([
-      [`demo-app-${env}-rollout-5xx`, "HTTPCode_Target_5XX_Count", "Sum", 10, "notBreaching"],
-      [`demo-app-${env}-rollout-unhealthy`, "UnHealthyHostCount", "Minimum", 0, "notBreaching"],
-    ]);
-    // One attachment mechanism: inline target_group_arns, no attachment resources.
-    expect(asgSynth.target_group_arns).toHaveLength(1);
-    expect(resourcesOf(plan, "aws_autoscaling_attachment")).toHaveLength(0);
-    expect(resourcesOf(plan, "aws_lb_target_group_attachment")).toHaveLength(0);
-    expect(Object.fromEntries(asg.tag.map((t: any) => [t.key, t.value]))).toEqual({
-      Name: `demo-app-${env}`, app: "demo-app", environment: env, "managed-by": "create-immutable-app", team: "platform", "cost-center": "1234",
-    });
-    expect(asg.tag.every((t: any) => t.propagate_at_launch === true)).toBe(true);
-    // Subnets: the private ones, in two distinct zones.
-    const subnetRefs = asgSynth.vpc_zone_identifier as string[];
-    expect(subnetRefs).toHaveLength(2);
-    expect(subnetRefs.every((r) => /aws_subnet\.network_private_\d/.test(r))).toBe(true);
-    const zones = resourcesOf(plan, "aws_subnet").filter((s) => s.name.includes("private")).map((s) => s.values.availability_zone);
-    expect(new Set(zones).size).toBe(2);
-    const policy = one(plan, "aws_autoscaling_policy").values;
-    expect(policy.policy_type).toBe("TargetTrackingScaling");
-    expect(policy.target_tracking_configuration[0].predefined_metric_specification[0].predefined_metric_type).toBe("ASGAverageCPUUtilization");
-  });
+  it.each(["staging", "production"])(
+    "%s: the group starts on the template's numbered version and leaves every later one to the rollout",
+    (env) => {
+      const { plan, synth } = planned[env];
+      const asg = one(plan, "aws_autoscaling_group").values;
+      expect(references(plan, "aws_autoscaling_group", "launch_template")).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^aws_launch_template\.[^.]+\.latest_version$/)]),
+      );
+      expect(JSON.stringify(synthOf(synth, "aws_autoscaling_group"))).not.toContain("$Latest");
+      expect(asg.health_check_type).toBe("ELB");
+      expect(asg.health_check_grace_period).toBeGreaterThan(0);
+      // No provider-driven refresh: it would save the new version on the group before refreshing.
+      expect(asg.instance_refresh ?? []).toEqual([]);
+      const asgSynth = synthOf(synth, "aws_autoscaling_group")[0];
+      expect(asgSynth.lifecycle.ignore_changes).toEqual(["desired_capacity", "launch_template[0].version"]);
+      // The route out, the egress rule and the instance policy exist before the first instance starts.
+      expect(asgSynth.depends_on).toEqual(
+        expect.arrayContaining([
+          "aws_vpc_security_group_egress_rule.fleet_https_out",
+          "aws_iam_role_policy.instance_runtime",
+          expect.stringMatching(/^aws_nat_gateway\./),
+          expect.stringMatching(/^aws_route_table_association\.network_private_/),
+        ]),
+      );
+      // The rollout's input: the new numbered version as the desired configuration, with AWS-valid preferences.
+      const refresh = JSON.parse(synth.output.instance_refresh.value);
+      expect(refresh).toEqual({
+        AutoScalingGroupName: "${aws_autoscaling_group.fleet_asg.name}",
+        Strategy: "Rolling",
+        DesiredConfiguration: {
+          LaunchTemplate: {
+            LaunchTemplateId: "${aws_launch_template.fleet_template.id}",
+            Version: "${aws_launch_template.fleet_template.latest_version}",
+          },
+        },
+        Preferences: {
+          MinHealthyPercentage: 90,
+          MaxHealthyPercentage: 190,
+          InstanceWarmup: 120,
+          SkipMatching: true,
+          AutoRollback: true,
+          ScaleInProtectedInstances: "Refresh",
+          StandbyInstances: "Terminate",
+          AlarmSpecification: { Alarms: [`demo-app-${env}-rollout-5xx`, `demo-app-${env}-rollout-unhealthy`] },
+        },
+      });
+      const alarms = resourcesOf(plan, "aws_cloudwatch_metric_alarm").map((a) => a.values);
+      expect(alarms.map((a) => [a.alarm_name, a.metric_name, a.statistic, a.threshold, a.treat_missing_data]).sort()).toEqual([
+        [`demo-app-${env}-rollout-5xx`, "HTTPCode_Target_5XX_Count", "Sum", 10, "notBreaching"],
+        [`demo-app-${env}-rollout-unhealthy`, "UnHealthyHostCount", "Minimum", 0, "notBreaching"],
+      ]);
+      // One attachment mechanism: inline target_group_arns, no attachment resources.
+      expect(asgSynth.target_group_arns).toHaveLength(1);
+      expect(resourcesOf(plan, "aws_autoscaling_attachment")).toHaveLength(0);
+      expect(resourcesOf(plan, "aws_lb_target_group_attachment")).toHaveLength(0);
+      expect(Object.fromEntries(asg.tag.map((t: any) => [t.key, t.value]))).toEqual({
+        Name: `demo-app-${env}`,
+        app: "demo-app",
+        environment: env,
+        "managed-by": "create-immutable-app",
+        team: "platform",
+        "cost-center": "1234",
+      });
+      expect(asg.tag.every((t: any) => t.propagate_at_launch === true)).toBe(true);
+      // Subnets: the private ones, in two distinct zones.
+      const subnetRefs = asgSynth.vpc_zone_identifier as string[];
+      expect(subnetRefs).toHaveLength(2);
+      expect(subnetRefs.every((r) => /aws_subnet\.network_private_\d/.test(r))).toBe(true);
+      const zones = resourcesOf(plan, "aws_subnet")
+        .filter((s) => s.name.includes("private"))
+        .map((s) => s.values.availability_zone);
+      expect(new Set(zones).size).toBe(2);
+      const policy = one(plan, "aws_autoscaling_policy").values;
+      expect(policy.policy_type).toBe("TargetTrackingScaling");
+      expect(policy.target_tracking_configuration[0].predefined_metric_specification[0].predefined_metric_type).toBe(
+        "ASGAverageCPUUtilization",
+      );
+    },
+  );
 
   it("a config change is a new launch template version: the environments' revisions differ with their values", () => {
-    const revision = (env: string) => /CONFIG_REVISION=([0-9a-f]+)/.exec(
-      Buffer.from(one(planned[env].plan, "aws_launch_template").values.user_data, "base64").toString())![1];
+    const revision = (env: string) =>
+      /CONFIG_REVISION=([0-9a-f]+)/.exec(
+        Buffer.from(one(planned[env].plan, "aws_launch_template").values.user_data, "base64").toString(),
+      )![1];
     // production overrides LOG_LEVEL, so the same keys give another revision.
     expect(revision("staging")).not.toBe(revision("production"));
   });
@@ -214,69 +275,80 @@ describe("example config: every environment validates and plans offline", () => 
     expect(one(planned.production.plan, "aws_launch_template").values.instance_type).toBe("t3.medium");
   });
 
-  it.each(["staging", "production"])("%s: security groups: HTTP in to the ALB, app port from the ALB only, no port 22, every rule described", (env) => {
-    const { plan, synth } = planned[env];
-    const ingress = resourcesOf(plan, "aws_vpc_security_group_ingress_rule");
-    const egress = resourcesOf(plan, "aws_vpc_security_group_egress_rule");
-    for (const rule of [...ingress, ...egress]) {
-      expect(rule.values.description).toMatch(/\S{3,}/);
-      const { from_port: from, to_port: to, ip_protocol: proto } = rule.values;
-      expect(proto).not.toBe("-1");
-      expect(from <= 22 && 22 <= to).toBe(false);
-    }
-    for (const group of resourcesOf(plan, "aws_security_group")) {
-      expect(group.values.ingress ?? []).toEqual([]);
-      expect(group.values.egress ?? []).toEqual([]);
-    }
-    const albIngress = ingress.filter((r) => r.values.cidr_ipv4 === "0.0.0.0/0").map((r) => r.values.from_port);
-    expect(albIngress).toEqual([80]);
-    const appIngress = synthOf(synth, "aws_vpc_security_group_ingress_rule").filter((r) => r.referenced_security_group_id);
-    expect(appIngress).toHaveLength(1);
-    expect(appIngress[0]).toMatchObject({ from_port: 8080, to_port: 8080 });
-    expect(appIngress[0].security_group_id).toMatch(/aws_security_group\.fleet_sg/);
-    expect(appIngress[0].referenced_security_group_id).toMatch(/aws_security_group\.load_balancer_sg/);
-    expect(ingress.filter((r) => r.values.from_port === 8080)).toHaveLength(1);
-    // The new VPC's default security group is not managed (stacks/network.ts says why; checkov's CKV2_AWS_12 skip).
-    expect(plan.resource_changes.filter((r: any) => r.type === "aws_default_security_group")).toEqual([]);
-  });
+  it.each(["staging", "production"])(
+    "%s: security groups: HTTP in to the ALB, app port from the ALB only, no port 22, every rule described",
+    (env) => {
+      const { plan, synth } = planned[env];
+      const ingress = resourcesOf(plan, "aws_vpc_security_group_ingress_rule");
+      const egress = resourcesOf(plan, "aws_vpc_security_group_egress_rule");
+      for (const rule of [...ingress, ...egress]) {
+        expect(rule.values.description).toMatch(/\S{3,}/);
+        const { from_port: from, to_port: to, ip_protocol: proto } = rule.values;
+        expect(proto).not.toBe("-1");
+        expect(from <= 22 && 22 <= to).toBe(false);
+      }
+      for (const group of resourcesOf(plan, "aws_security_group")) {
+        expect(group.values.ingress ?? []).toEqual([]);
+        expect(group.values.egress ?? []).toEqual([]);
+      }
+      const albIngress = ingress.filter((r) => r.values.cidr_ipv4 === "0.0.0.0/0").map((r) => r.values.from_port);
+      expect(albIngress).toEqual([80]);
+      const appIngress = synthOf(synth, "aws_vpc_security_group_ingress_rule").filter((r) => r.referenced_security_group_id);
+      expect(appIngress).toHaveLength(1);
+      expect(appIngress[0]).toMatchObject({ from_port: 8080, to_port: 8080 });
+      expect(appIngress[0].security_group_id).toMatch(/aws_security_group\.fleet_sg/);
+      expect(appIngress[0].referenced_security_group_id).toMatch(/aws_security_group\.load_balancer_sg/);
+      expect(ingress.filter((r) => r.values.from_port === 8080)).toHaveLength(1);
+      // The new VPC's default security group is not managed (stacks/network.ts says why; checkov's CKV2_AWS_12 skip).
+      expect(plan.resource_changes.filter((r: any) => r.type === "aws_default_security_group")).toEqual([]);
+    },
+  );
 
-  it.each(["staging", "production"])("%s: load balancer hardening, plain HTTP listener without a certificate, explicit target health check", (env) => {
-    const { plan, synth } = planned[env];
-    const lb = one(plan, "aws_lb").values;
-    expect(lb.drop_invalid_header_fields).toBe(true);
-    expect(lb.desync_mitigation_mode).not.toBe("monitor");
-    expect(lb.enable_deletion_protection).toBe(env === "production");
-    expect(lb.internal).toBe(false);
-    const listeners = resourcesOf(plan, "aws_lb_listener");
-    expect(listeners.map((l) => [l.values.port, l.values.protocol, l.values.default_action[0].type])).toEqual([[80, "HTTP", "forward"]]);
-    const tg = one(plan, "aws_lb_target_group").values;
-    expect(tg.health_check).toEqual([expect.objectContaining({ path: "/", enabled: true, protocol: "HTTP", matcher: "200-399" })]);
-    expect(Number(tg.deregistration_delay)).toBeLessThanOrEqual(60);
-    expect(tg.name_prefix.length).toBeLessThanOrEqual(6);
-    expect(tg.port).toBe(8080);
-    expect(synthOf(synth, "aws_lb_target_group")[0].lifecycle).toEqual({ create_before_destroy: true });
-  });
+  it.each(["staging", "production"])(
+    "%s: load balancer hardening, plain HTTP listener without a certificate, explicit target health check",
+    (env) => {
+      const { plan, synth } = planned[env];
+      const lb = one(plan, "aws_lb").values;
+      expect(lb.drop_invalid_header_fields).toBe(true);
+      expect(lb.desync_mitigation_mode).not.toBe("monitor");
+      expect(lb.enable_deletion_protection).toBe(env === "production");
+      expect(lb.internal).toBe(false);
+      const listeners = resourcesOf(plan, "aws_lb_listener");
+      expect(listeners.map((l) => [l.values.port, l.values.protocol, l.values.default_action[0].type])).toEqual([[80, "HTTP", "forward"]]);
+      const tg = one(plan, "aws_lb_target_group").values;
+      expect(tg.health_check).toEqual([expect.objectContaining({ path: "/", enabled: true, protocol: "HTTP", matcher: "200-399" })]);
+      expect(Number(tg.deregistration_delay)).toBeLessThanOrEqual(60);
+      expect(tg.name_prefix.length).toBeLessThanOrEqual(6);
+      expect(tg.port).toBe(8080);
+      expect(synthOf(synth, "aws_lb_target_group")[0].lifecycle).toEqual({ create_before_destroy: true });
+    },
+  );
 
-  it.each(["staging", "production"])("%s: config as String parameters, secrets as write-only SecureString placeholders with a rotating key", (env) => {
-    const { plan, synth } = planned[env];
-    const params = resourcesOf(plan, "aws_ssm_parameter").map((p) => p.values);
-    const byName = Object.fromEntries(params.map((p) => [p.name, p]));
-    expect(Object.keys(byName).sort()).toEqual([
-      `/demo-app/${env}/config/GREETING`, `/demo-app/${env}/config/LOG_LEVEL`, `/demo-app/${env}/secret/DATABASE_PASSWORD`,
-    ]);
-    // ${...} and %{...} written by the user arrive literally.
-    expect(byName[`/demo-app/${env}/config/GREETING`]).toMatchObject({ type: "String", value: "Hello, ${name}: 100% literal" });
-    expect(byName[`/demo-app/${env}/config/LOG_LEVEL`].value).toBe(env === "production" ? "warn" : "info");
-    expect(byName[`/demo-app/${env}/secret/DATABASE_PASSWORD`].type).toBe("SecureString");
-    const secret = synthOf(synth, "aws_ssm_parameter").find((p) => p.type === "SecureString");
-    expect(secret).toMatchObject({ value_wo: SECRET_PLACEHOLDER, value_wo_version: 1 });
-    expect(secret.value).toBeUndefined();
-    // Write-only: not even the placeholder is planned into the state.
-    expect(byName[`/demo-app/${env}/secret/DATABASE_PASSWORD`].value ?? null).toBeNull();
-    expect(secret.key_id).toMatch(/^\$\{aws_kms_key\./);
-    expect(one(plan, "aws_kms_key").values.enable_key_rotation).toBe(true);
-    expect(one(plan, "aws_kms_alias").values.name).toBe(`alias/demo-app-${env}-secrets`);
-  });
+  it.each(["staging", "production"])(
+    "%s: config as String parameters, secrets as write-only SecureString placeholders with a rotating key",
+    (env) => {
+      const { plan, synth } = planned[env];
+      const params = resourcesOf(plan, "aws_ssm_parameter").map((p) => p.values);
+      const byName = Object.fromEntries(params.map((p) => [p.name, p]));
+      expect(Object.keys(byName).sort()).toEqual([
+        `/demo-app/${env}/config/GREETING`,
+        `/demo-app/${env}/config/LOG_LEVEL`,
+        `/demo-app/${env}/secret/DATABASE_PASSWORD`,
+      ]);
+      // ${...} and %{...} written by the user arrive literally.
+      expect(byName[`/demo-app/${env}/config/GREETING`]).toMatchObject({ type: "String", value: "Hello, ${name}: 100% literal" });
+      expect(byName[`/demo-app/${env}/config/LOG_LEVEL`].value).toBe(env === "production" ? "warn" : "info");
+      expect(byName[`/demo-app/${env}/secret/DATABASE_PASSWORD`].type).toBe("SecureString");
+      const secret = synthOf(synth, "aws_ssm_parameter").find((p) => p.type === "SecureString");
+      expect(secret).toMatchObject({ value_wo: SECRET_PLACEHOLDER, value_wo_version: 1 });
+      expect(secret.value).toBeUndefined();
+      // Write-only: not even the placeholder is planned into the state.
+      expect(byName[`/demo-app/${env}/secret/DATABASE_PASSWORD`].value ?? null).toBeNull();
+      expect(secret.key_id).toMatch(/^\$\{aws_kms_key\./);
+      expect(one(plan, "aws_kms_key").values.enable_key_rotation).toBe(true);
+      expect(one(plan, "aws_kms_alias").values.name).toBe(`alias/demo-app-${env}-secrets`);
+    },
+  );
 
   it.each(["staging", "production"])("%s: logs, default tags, outputs, relative local backend, no data source", (env) => {
     const { plan, synth } = planned[env];
@@ -291,14 +363,31 @@ describe("example config: every environment validates and plans offline", () => 
     const keyPolicy = JSON.parse(synthOf(synth, "aws_kms_key_policy")[0].policy);
     expect(keyPolicy.Statement[1]).toMatchObject({
       Principal: { Service: "logs.eu-west-1.amazonaws.com" },
-      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": [expect.stringMatching(new RegExp(`:log-group:/demo-app/${env}/\\*$`))] } },
+      Condition: {
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": [expect.stringMatching(new RegExp(`:log-group:/demo-app/${env}/\\*$`))] },
+      },
     });
     expect(synth.terraform.required_version).toBe(">= 1.11.0");
     const tags = plan.configuration.provider_config.aws.expressions.default_tags[0].tags.constant_value;
-    expect(tags).toEqual({ app: "demo-app", environment: env, "managed-by": "create-immutable-app", team: "platform", "cost-center": "1234" });
-    expect(Object.keys(plan.configuration.root_module.outputs ?? {}).sort()).toEqual(
-      ["alb_dns_name", "asg_name", "health_check_url", "image_parameter", "instance_refresh", "launch_template_id", "launch_template_version",
-        "parameter_path", "rollout_alarms", "secret_parameters"]);
+    expect(tags).toEqual({
+      app: "demo-app",
+      environment: env,
+      "managed-by": "create-immutable-app",
+      team: "platform",
+      "cost-center": "1234",
+    });
+    expect(Object.keys(plan.configuration.root_module.outputs ?? {}).sort()).toEqual([
+      "alb_dns_name",
+      "asg_name",
+      "health_check_url",
+      "image_parameter",
+      "instance_refresh",
+      "launch_template_id",
+      "launch_template_version",
+      "parameter_path",
+      "rollout_alarms",
+      "secret_parameters",
+    ]);
     expect(plan.planned_values.outputs?.secret_parameters).toMatchObject({ value: `/demo-app/${env}/secret/DATABASE_PASSWORD` });
     expect(plan.planned_values.outputs?.parameter_path).toMatchObject({ value: `/demo-app/${env}/` });
     const backendPath: string = synth.terraform.backend.local.path;
@@ -341,14 +430,23 @@ describe("variant: certificate, existing VPC, resolve:ssm image, Amazon Linux, S
     tf.ok(["init", "-backend=false", "-input=false", "-no-color"]);
     tf.ok(["validate", "-no-color"]);
     const synth = readSynth(dir);
-    writeFileSync(join(dir, "backend_override.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "terraform.tfstate" } } } }));
+    writeFileSync(
+      join(dir, "backend_override.tf.json"),
+      JSON.stringify({ terraform: { backend: { local: { path: "terraform.tfstate" } } } }),
+    );
     tf.makeOffline();
     planned = { plan: tf.plan({}), synth, tf };
   }, 300_000);
 
   it("S3 state with native locking and encryption", () => {
     expect(planned.synth.terraform.backend).toEqual({
-      s3: { bucket: "acme-terraform-state", key: "apps/demo-app/production.tfstate", region: "eu-central-1", encrypt: true, use_lockfile: true },
+      s3: {
+        bucket: "acme-terraform-state",
+        key: "apps/demo-app/production.tfstate",
+        region: "eu-central-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
     });
   });
 
@@ -358,7 +456,10 @@ describe("variant: certificate, existing VPC, resolve:ssm image, Amazon Linux, S
     expect(https).toMatchObject({ protocol: "HTTPS", ssl_policy: TLS_POLICY, certificate_arn: CERT });
     expect(https.default_action[0].type).toBe("forward");
     const http = listeners.find((l) => l.port === 80)!;
-    expect(http.default_action[0]).toMatchObject({ type: "redirect", redirect: [expect.objectContaining({ port: "443", protocol: "HTTPS", status_code: "HTTP_301" })] });
+    expect(http.default_action[0]).toMatchObject({
+      type: "redirect",
+      redirect: [expect.objectContaining({ port: "443", protocol: "HTTPS", status_code: "HTTP_301" })],
+    });
     const open = resourcesOf(planned.plan, "aws_vpc_security_group_ingress_rule").filter((r) => r.values.cidr_ipv4 === "0.0.0.0/0");
     expect(open.map((r) => r.values.from_port).sort()).toEqual([443, 80]);
     expect(planned.plan.configuration.root_module.outputs?.health_check_url).toBeDefined();
@@ -368,7 +469,10 @@ describe("variant: certificate, existing VPC, resolve:ssm image, Amazon Linux, S
     for (const type of ["aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_internet_gateway"]) {
       expect(resourcesOf(planned.plan, type)).toHaveLength(0);
     }
-    expect(one(planned.plan, "aws_autoscaling_group").values.vpc_zone_identifier.sort()).toEqual(["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]);
+    expect(one(planned.plan, "aws_autoscaling_group").values.vpc_zone_identifier.sort()).toEqual([
+      "subnet-0123456789abcdef2",
+      "subnet-0123456789abcdef3",
+    ]);
     expect(one(planned.plan, "aws_lb").values.subnets.sort()).toEqual(["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]);
     expect(one(planned.plan, "aws_lb_target_group").values.vpc_id).toBe("vpc-0123456789abcdef0");
   });

@@ -9,17 +9,17 @@
  * "Theirs" (what this version writes) is never spelled out here: other work changes stacks/ and
  * packer/ all the time. It is what the generator itself writes for the fixture's answers.
  */
-import { execFileSync, spawnSync } from "child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "fs";
-import { dirname, join } from "path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import fc from "fast-check";
 import { UPGRADE_FLAGS } from "../generators/args";
 import { EXIT_CONFLICTS } from "../generators/errors";
 import { MANIFEST_FILE, sha256 } from "../generators/manifest";
 import { merge2, merge3 } from "../generators/merge";
 import { RELEASE_0_1_0 } from "../generators/releases";
-import { conflictLabels, GitFn, planUpgrade } from "../generators/upgrade";
-import { packageSources, PromptLog, REPO, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
+import { conflictLabels, type GitFn, planUpgrade } from "../generators/upgrade";
+import { packageSources, type PromptLog, REPO, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 import { resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
 interface Fixture {
@@ -31,8 +31,12 @@ const VERSION = packageSources().packageJson.version;
 const LABELS = conflictLabels("0.1.0", VERSION);
 
 const GIT_ENV = {
-  GIT_AUTHOR_NAME: "Team", GIT_AUTHOR_EMAIL: "team@example.com", GIT_COMMITTER_NAME: "Team", GIT_COMMITTER_EMAIL: "team@example.com",
-  GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_AUTHOR_NAME: "Team",
+  GIT_AUTHOR_EMAIL: "team@example.com",
+  GIT_COMMITTER_NAME: "Team",
+  GIT_COMMITTER_EMAIL: "team@example.com",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
 };
 
 function git(dir: string, ...args: string[]): string {
@@ -61,7 +65,10 @@ function project010(options: { git: boolean }): string {
 
 /** What this version writes for the fixture's answers (with the team's config value): the generator's own output. */
 async function generated(logLevel: string): Promise<string> {
-  const argv = FIXTURE.command.split(" ").slice(1).map((a) => (a === "LOG_LEVEL=info" ? `LOG_LEVEL=${logLevel}` : a));
+  const argv = FIXTURE.command
+    .split(" ")
+    .slice(1)
+    .map((a) => (a === "LOG_LEVEL=info" ? `LOG_LEVEL=${logLevel}` : a));
   const cwd = tempDir("cia-upgrade-fresh");
   const r = await runCli(argv, { cwd });
   if (r.code !== 0) throw new Error(`scaffold failed: ${r.stderr}`);
@@ -111,10 +118,15 @@ function insertAfter(text: string, line: string, added: string, stable: string):
 function editStack(text: string, stable: string): string {
   const importLine = 'import { AwsProvider } from "@cdktf/provider-aws/lib/provider";';
   const withImport = insertAfter(text, importLine, 'import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";', stable);
-  return insertAfter(withImport, "    const app = config.appName;", [
-    "    // Ours: an uploads bucket beside the web tier.",
-    "    new S3Bucket(this, \"team-uploads\", { bucketPrefix: `${app}-uploads-` });",
-  ].join("\n"), stable);
+  return insertAfter(
+    withImport,
+    "    const app = config.appName;",
+    [
+      "    // Ours: an uploads bucket beside the web tier.",
+      '    new S3Bucket(this, "team-uploads", { bucketPrefix: `${app}-uploads-` });',
+    ].join("\n"),
+    stable,
+  );
 }
 
 /** The team's CI change: pull requests that only touch docs/ skip CI. */
@@ -146,8 +158,14 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   beforeAll(async () => {
     fresh = await generated("debug");
     dir = project010({ git: true });
-    writeFileSync(join(dir, "stacks/web-tier-stack.ts"), editStack(read(dir, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts")));
-    writeFileSync(join(dir, ".github/workflows/ci.yml"), editCi(read(dir, ".github/workflows/ci.yml"), read(fresh, ".github/workflows/ci.yml")));
+    writeFileSync(
+      join(dir, "stacks/web-tier-stack.ts"),
+      editStack(read(dir, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts")),
+    );
+    writeFileSync(
+      join(dir, ".github/workflows/ci.yml"),
+      editCi(read(dir, ".github/workflows/ci.yml"), read(fresh, ".github/workflows/ci.yml")),
+    );
     teamScript = editInstallScript(read(dir, "packer/scripts/install-app.sh"), read(fresh, "packer/scripts/install-app.sh"));
     writeFileSync(join(dir, "packer/scripts/install-app.sh"), teamScript.text);
     teamConfig = read(dir, "immutable.config.json").replace('"LOG_LEVEL": "info"', '"LOG_LEVEL": "debug"');
@@ -164,9 +182,11 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
     expect(dryRun.stderr).toBe("");
     expect(dryRun.code).toBe(EXIT_CONFLICTS);
     expect(dryRun.stdout).toMatch(/^Dry run \(create-immutable-app 0\.1\.0 -> \d+\.\d+\.\d+\): nothing is written\./);
-    for (const action of ["replace", "merge", "conflict", "add", "migrate", "keep"]) expect(dryRun.stdout).toMatch(new RegExp(`^  ${action} +\\S`, "m"));
+    for (const action of ["replace", "merge", "conflict", "add", "migrate", "keep"])
+      expect(dryRun.stdout).toMatch(new RegExp(`^  ${action} +\\S`, "m"));
     // The plan is the upgrade's own listing.
-    const plan = (text: string): string[] => text.split("\n").filter((l) => /^  (replace|merge|conflict|add|migrate|move-aside|keep) +\S/.test(l));
+    const plan = (text: string): string[] =>
+      text.split("\n").filter((l) => /^ {2}(replace|merge|conflict|add|migrate|move-aside|keep) +\S/.test(l));
     expect(afterDryRun).toEqual(before);
     expect(plan(dryRun.stdout)).toEqual(plan(result.stdout));
   });
@@ -174,10 +194,17 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   it("exits 3 with the clash marked and listed", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(EXIT_CONFLICTS);
-    expect(result.stdout).toMatch(/^  conflict +packer\/scripts\/install-app\.sh \(1 conflict between your changes and the new version's; base from git [0-9a-f]{7}\)$/m);
+    expect(result.stdout).toMatch(
+      /^ {2}conflict +packer\/scripts\/install-app\.sh \(1 conflict between your changes and the new version's; base from git [0-9a-f]{7}\)$/m,
+    );
     expect(result.stdout).toMatch(/Conflicts remain in 1 file: packer\/scripts\/install-app\.sh\n/);
     const script = read(dir, "packer/scripts/install-app.sh");
-    expect(script).toMatch(new RegExp(`^<<<<<<< ours \\(your project\\)\\n(.*\\n)*?${escapeRegExp(teamScript.line)}\\n(.*\\n)*?\\|\\|\\|\\|\\|\\|\\| base \\(create-immutable-app 0\\.1\\.0\\)\\n(.*\\n)*?=======\\n(.*\\n)*?>>>>>>> theirs \\(create-immutable-app ${escapeRegExp(VERSION)}\\)$`, "m"));
+    expect(script).toMatch(
+      new RegExp(
+        `^<<<<<<< ours \\(your project\\)\\n(.*\\n)*?${escapeRegExp(teamScript.line)}\\n(.*\\n)*?\\|\\|\\|\\|\\|\\|\\| base \\(create-immutable-app 0\\.1\\.0\\)\\n(.*\\n)*?=======\\n(.*\\n)*?>>>>>>> theirs \\(create-immutable-app ${escapeRegExp(VERSION)}\\)$`,
+        "m",
+      ),
+    );
     // Everything outside the clash is the new version's; the team's side of it is the team's line.
     expect(resolved(script, "theirs")).toBe(read(fresh, "packer/scripts/install-app.sh"));
     expect(resolved(script, "ours")).toContain(`${teamScript.line}\n`);
@@ -185,12 +212,24 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   });
 
   it("keeps the team's edits and brings the new version's files: merged where both changed a file", () => {
-    expect(result.stdout).toMatch(/^  merge +stacks\/web-tier-stack\.ts \(your changes and the new version's; base from git [0-9a-f]{7}\)$/m);
-    expect(result.stdout).toMatch(/^  merge +\.github\/workflows\/ci\.yml /m);
-    expect(read(dir, "stacks/web-tier-stack.ts")).toBe(editStack(read(fresh, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts")));
-    expect(read(dir, ".github/workflows/ci.yml")).toBe(editCi(read(fresh, ".github/workflows/ci.yml"), read(fresh, ".github/workflows/ci.yml")));
+    expect(result.stdout).toMatch(
+      /^ {2}merge +stacks\/web-tier-stack\.ts \(your changes and the new version's; base from git [0-9a-f]{7}\)$/m,
+    );
+    expect(result.stdout).toMatch(/^ {2}merge +\.github\/workflows\/ci\.yml /m);
+    expect(read(dir, "stacks/web-tier-stack.ts")).toBe(
+      editStack(read(fresh, "stacks/web-tier-stack.ts"), read(fresh, "stacks/web-tier-stack.ts")),
+    );
+    expect(read(dir, ".github/workflows/ci.yml")).toBe(
+      editCi(read(fresh, ".github/workflows/ci.yml"), read(fresh, ".github/workflows/ci.yml")),
+    );
     // Every other file this version writes arrives as it is (the machinery, the fixed stacks and image).
-    const merged = new Set(["stacks/web-tier-stack.ts", ".github/workflows/ci.yml", "packer/scripts/install-app.sh", "immutable.config.json", MANIFEST_FILE]);
+    const merged = new Set([
+      "stacks/web-tier-stack.ts",
+      ".github/workflows/ci.yml",
+      "packer/scripts/install-app.sh",
+      "immutable.config.json",
+      MANIFEST_FILE,
+    ]);
     for (const [path, hash] of Object.entries(treeSnapshot(fresh))) {
       if (!merged.has(path)) expect([path, afterUpgrade[path]]).toEqual([path, hash]);
     }
@@ -201,17 +240,32 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   });
 
   it("migrates $schema in immutable.config.json and leaves every other byte of it alone", () => {
-    expect(result.stdout).toContain(`  migrate     immutable.config.json ($schema: "./stacks/config.schema.json" -> "./managed/config.schema.json"; every other byte kept)\n`);
-    expect(read(dir, "immutable.config.json")).toBe(teamConfig.replace('"$schema": "./stacks/config.schema.json"', '"$schema": "./managed/config.schema.json"'));
+    expect(result.stdout).toContain(
+      `  migrate     immutable.config.json ($schema: "./stacks/config.schema.json" -> "./managed/config.schema.json"; every other byte kept)\n`,
+    );
+    expect(read(dir, "immutable.config.json")).toBe(
+      teamConfig.replace('"$schema": "./stacks/config.schema.json"', '"$schema": "./managed/config.schema.json"'),
+    );
   });
 
   it("deletes nothing: the files 0.1.0 wrote and 0.2.0 does not are kept and listed", () => {
     for (const path of Object.keys(before)) expect([path, existsSync(join(dir, path))]).toEqual([path, true]);
-    for (const path of ["stacks/config.ts", "stacks/config-validation.ts", "stacks/names.ts", "scripts/export.ts", "scripts/pkrvars.ts", "packer/files/app.service"]) {
+    for (const path of [
+      "stacks/config.ts",
+      "stacks/config-validation.ts",
+      "stacks/names.ts",
+      "scripts/export.ts",
+      "scripts/pkrvars.ts",
+      "packer/files/app.service",
+    ]) {
       expect(afterUpgrade[path]).toBe(before[path]);
     }
-    expect(result.stdout).toMatch(/^  keep +stacks\/config\.ts \(no longer written; kept; safe to delete: untouched since generated; its successor is managed\/config\.ts\)$/m);
-    expect(result.stdout).toMatch(/^  keep +packer\/files\/app\.service \(no longer written; kept; safe to delete: untouched since generated\)$/m);
+    expect(result.stdout).toMatch(
+      /^ {2}keep +stacks\/config\.ts \(no longer written; kept; safe to delete: untouched since generated; its successor is managed\/config\.ts\)$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^ {2}keep +packer\/files\/app\.service \(no longer written; kept; safe to delete: untouched since generated\)$/m,
+    );
     // git holds the team's versions of the merged files: no .orig copies.
     expect(Object.keys(afterUpgrade).filter((p) => /\.orig/.test(p))).toEqual([]);
   });
@@ -229,7 +283,9 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
   it("refuses to run again while the clash is unresolved; once resolved, a second run changes nothing", async () => {
     const again = await runCli(["upgrade", "--yes"], { cwd: dir });
     expect(again.code).toBe(2);
-    expect(again.stderr).toContain("conflicts of an earlier upgrade are not resolved yet (nothing was written):\n    packer/scripts/install-app.sh\n");
+    expect(again.stderr).toContain(
+      "conflicts of an earlier upgrade are not resolved yet (nothing was written):\n    packer/scripts/install-app.sh\n",
+    );
     expect(treeSnapshot(dir)).toEqual(afterUpgrade);
     writeFileSync(join(dir, "packer/scripts/install-app.sh"), resolved(read(dir, "packer/scripts/install-app.sh"), "ours"));
     commitAll(dir, "Upgrade to 0.2.0, the clash resolved");
@@ -281,10 +337,15 @@ describe("upgrade of a project this version generated", () => {
   it("has a manifest: the version, the options, and the sha256 of every file but the config and itself", () => {
     const manifest = JSON.parse(read(fresh, MANIFEST_FILE));
     expect(read(fresh, MANIFEST_FILE)).toBe(`${JSON.stringify(manifest, null, 2)}\n`);
-    expect(manifest).toMatchObject({ generator: "create-immutable-app", version: VERSION, options: { dockerfile: false, packageManager: "npm" } });
+    expect(manifest).toMatchObject({
+      generator: "create-immutable-app",
+      version: VERSION,
+      options: { dockerfile: false, packageManager: "npm" },
+    });
     const files = Object.keys(treeSnapshot(fresh)).filter((p) => statSync(join(fresh, p)).isFile());
     expect(Object.keys(manifest.files).sort()).toEqual(files.filter((p) => p !== "immutable.config.json" && p !== MANIFEST_FILE).sort());
-    for (const [path, hash] of Object.entries(manifest.files)) expect([path, sha256(readFileSync(join(fresh, path)))]).toEqual([path, hash]);
+    for (const [path, hash] of Object.entries(manifest.files))
+      expect([path, sha256(readFileSync(join(fresh, path)))]).toEqual([path, hash]);
   });
 
   it("is a no-op: exit 0, nothing written", async () => {
@@ -292,7 +353,9 @@ describe("upgrade of a project this version generated", () => {
     const r = await runCli(["upgrade"], { cwd: fresh });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^create-immutable-app ${escapeRegExp(VERSION)}: already up to date \\(\\d+ files checked\\)\\.\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^create-immutable-app ${escapeRegExp(VERSION)}: already up to date \\(\\d+ files checked\\)\\.\\n$`),
+    );
     expect(treeSnapshot(fresh)).toEqual(tree);
   });
 
@@ -313,15 +376,22 @@ describe("upgrade of a project this version generated", () => {
     const r = await runCli(["upgrade", "--yes"], { cwd: dir, git: notInstalled });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^  replace +stacks\/fleet\.ts \(untouched since generated\)$/m);
-    expect(r.stdout).toContain("  move-aside  stacks/legacy.ts (no longer written; untouched since generated; moved aside to stacks/legacy.ts.orig-0.1.9: it imports stacks/fleet.ts, which the new version rewrote; safe to delete)\n");
-    expect(r.stdout).toContain("  move-aside  __tests__/legacy.test.ts (no longer written; untouched since generated; moved aside to __tests__/legacy.test.ts.orig-0.1.9: a tool still loads it by its name; safe to delete)\n");
+    expect(r.stdout).toMatch(/^ {2}replace +stacks\/fleet\.ts \(untouched since generated\)$/m);
+    expect(r.stdout).toContain(
+      "  move-aside  stacks/legacy.ts (no longer written; untouched since generated; moved aside to stacks/legacy.ts.orig-0.1.9: it imports stacks/fleet.ts, which the new version rewrote; safe to delete)\n",
+    );
+    expect(r.stdout).toContain(
+      "  move-aside  __tests__/legacy.test.ts (no longer written; untouched since generated; moved aside to __tests__/legacy.test.ts.orig-0.1.9: a tool still loads it by its name; safe to delete)\n",
+    );
     expect(r.stdout).toContain("  keep        stacks/notes.md (no longer written; kept; safe to delete: untouched since generated)\n");
     expect(existsSync(join(dir, "stacks/legacy.ts"))).toBe(false);
     expect(read(dir, "stacks/legacy.ts.orig-0.1.9")).toBe(files["stacks/legacy.ts"]);
     expect(read(dir, "__tests__/legacy.test.ts.orig-0.1.9")).toBe(files["__tests__/legacy.test.ts"]);
     expect(read(dir, "stacks/fleet.ts")).toBe(read(fresh, "stacks/fleet.ts"));
-    expect(JSON.parse(read(dir, MANIFEST_FILE))).toEqual({ ...JSON.parse(read(fresh, MANIFEST_FILE)), obsolete: { "stacks/notes.md": sha256(files["stacks/notes.md"]) } });
+    expect(JSON.parse(read(dir, MANIFEST_FILE))).toEqual({
+      ...JSON.parse(read(fresh, MANIFEST_FILE)),
+      obsolete: { "stacks/notes.md": sha256(files["stacks/notes.md"]) },
+    });
   });
 });
 
@@ -358,13 +428,20 @@ describe("upgrade of a 0.1.0 project without git (and so without a base)", () =>
     result = await runCli(["upgrade", "--yes"], { cwd: dir, git: notInstalled });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(EXIT_CONFLICTS);
-    expect(result.stdout).toContain("No base for the files you changed (git is not installed): where both sides changed a file, every differing hunk is marked.\n");
-    expect(result.stdout).toMatch(/^  replace +stacks\/fleet\.ts \(untouched since generated\)$/m);
+    expect(result.stdout).toContain(
+      "No base for the files you changed (git is not installed): where both sides changed a file, every differing hunk is marked.\n",
+    );
+    expect(result.stdout).toMatch(/^ {2}replace +stacks\/fleet\.ts \(untouched since generated\)$/m);
     expect(read(dir, "stacks/fleet.ts")).toBe(read(fresh, "stacks/fleet.ts"));
     // The team's stack file and the files 0.1.0 rendered from the answers: no base, so both sides, marked.
     for (const path of ["stacks/web-tier-stack.ts", "README.md", "package.json"]) {
       const why = path === "stacks/web-tier-stack.ts" ? "changed, and no base to merge with" : "no record of what 0.1.0 wrote here";
-      expect(result.stdout).toMatch(new RegExp(`^  conflict +${escapeRegExp(path)} \\(${why} \\(no git history of what was generated\\): every differing hunk marked\\)$`, "m"));
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^  conflict +${escapeRegExp(path)} \\(${why} \\(no git history of what was generated\\): every differing hunk marked\\)$`,
+          "m",
+        ),
+      );
       const text = read(dir, path);
       expect(text).toMatch(/^<<<<<<< ours \(your project\)$/m);
       expect(text).not.toMatch(/^\|\|\|\|\|\|\| /m);
@@ -373,7 +450,9 @@ describe("upgrade of a 0.1.0 project without git (and so without a base)", () =>
       expect(resolved(text, "theirs")).toBe(read(fresh, path));
       expect(read(dir, `${path}.orig`)).toBe(ours);
     }
-    expect(result.stdout).toContain("Your version of stacks/web-tier-stack.ts is kept as stacks/web-tier-stack.ts.orig (it is not in git HEAD).\n");
+    expect(result.stdout).toContain(
+      "Your version of stacks/web-tier-stack.ts is kept as stacks/web-tier-stack.ts.orig (it is not in git HEAD).\n",
+    );
     for (const path of Object.keys(before)) expect([path, existsSync(join(dir, path))]).toEqual([path, true]);
   });
 });
@@ -388,16 +467,26 @@ describe("upgrade with a config this version refuses", () => {
     const tree = treeSnapshot(dir);
     const r = await runCli(["upgrade", "--yes"], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`immutable\\.config\\.json is not valid for create-immutable-app ${escapeRegExp(VERSION)}; nothing was written`));
+    expect(r.stderr).toMatch(
+      new RegExp(`immutable\\.config\\.json is not valid for create-immutable-app ${escapeRegExp(VERSION)}; nothing was written`),
+    );
     expect(r.stderr).toMatch(/^ {2}- immutable\.config\.json: appName: "ssmshop" starts with aws or ssm/m);
     expect(r.stderr).toMatch(/^ {2}- immutable\.config\.json: environments\[1\]\.name: /m);
     expect(treeSnapshot(dir)).toEqual(tree);
     // The generator says the same of the same file given as answers.
-    const gen = await runCli(["--yes", "--no-install", "--no-git", "--config-file", join(dir, "immutable.config.json")], { cwd: tempDir("cia-upgrade-gen") });
+    const gen = await runCli(["--yes", "--no-install", "--no-git", "--config-file", join(dir, "immutable.config.json")], {
+      cwd: tempDir("cia-upgrade-gen"),
+    });
     expect(gen.code).toBe(2);
     const messages = (text: string, subject: string): string[] =>
-      text.split("\n").filter((l) => l.startsWith(`  - ${subject}: `)).map((l) => l.slice(`  - ${subject}: `.length)).sort();
-    expect(messages(r.stderr, "immutable.config.json")).toEqual(messages(gen.stderr, `--config-file ${join(dir, "immutable.config.json")}`));
+      text
+        .split("\n")
+        .filter((l) => l.startsWith(`  - ${subject}: `))
+        .map((l) => l.slice(`  - ${subject}: `.length))
+        .sort();
+    expect(messages(r.stderr, "immutable.config.json")).toEqual(
+      messages(gen.stderr, `--config-file ${join(dir, "immutable.config.json")}`),
+    );
   });
 });
 
@@ -460,13 +549,20 @@ describe("the pieces", () => {
       expect([path, sha256(FIXTURE.files[path].contents)]).toEqual([path, hash]);
     }
     const rendered = RELEASE_0_1_0.rendered.filter((p) => !RELEASE_0_1_0.dockerfileOnly.includes(p)).map((p) => p.replace("{app}", "shop"));
-    expect([...Object.keys(RELEASE_0_1_0.fixed).filter((p) => !RELEASE_0_1_0.dockerfileOnly.includes(p)), ...rendered, "immutable.config.json"].sort())
-      .toEqual(Object.keys(FIXTURE.files).sort());
+    expect(
+      [
+        ...Object.keys(RELEASE_0_1_0.fixed).filter((p) => !RELEASE_0_1_0.dockerfileOnly.includes(p)),
+        ...rendered,
+        "immutable.config.json",
+      ].sort(),
+    ).toEqual(Object.keys(FIXTURE.files).sort());
     expect(JSON.parse(FIXTURE.files["immutable.config.json"].contents).$schema).toBe(RELEASE_0_1_0.schemaRef);
   });
 
   it("the files 0.1.0 no longer has written import only each other (so keeping them keeps tsc green)", () => {
-    const obsolete = Object.keys(FIXTURE.files).filter((p) => p.startsWith("stacks/") && p.endsWith(".ts") && !packageSources().copied.has(p));
+    const obsolete = Object.keys(FIXTURE.files).filter(
+      (p) => p.startsWith("stacks/") && p.endsWith(".ts") && !packageSources().copied.has(p),
+    );
     expect(obsolete.length).toBeGreaterThan(5);
     for (const path of obsolete) {
       for (const m of FIXTURE.files[path].contents.matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
@@ -490,8 +586,11 @@ describe("the pieces", () => {
       writeFileSync(join(tmp, "ours"), ours);
       writeFileSync(join(tmp, "base"), base);
       writeFileSync(join(tmp, "theirs"), theirs);
-      const r = spawnSync("git", ["merge-file", "-p", "--diff3", "-L", LABELS.ours, "-L", LABELS.base, "-L", LABELS.theirs, "ours", "base", "theirs"],
-        { cwd: tmp, encoding: "utf8" });
+      const r = spawnSync(
+        "git",
+        ["merge-file", "-p", "--diff3", "-L", LABELS.ours, "-L", LABELS.base, "-L", LABELS.theirs, "ours", "base", "theirs"],
+        { cwd: tmp, encoding: "utf8" },
+      );
       const ourMerge = merge3(base, ours, theirs, LABELS);
       expect(ourMerge.conflicts).toBe(r.status);
       expect(ourMerge.text).toBe(r.stdout);
@@ -500,21 +599,36 @@ describe("the pieces", () => {
 
   it("merge2 and merge3 lose nothing: resolving every block to one side gives that side back", () => {
     const lines = fc.array(fc.constantFrom("a\n", "b\n", "c\n", "d\n", "<x>\n"), { maxLength: 12 }).map((l) => l.join(""));
-    fc.assert(fc.property(lines, lines, (ours, theirs) => {
-      const r = merge2(ours, theirs, LABELS);
-      return resolved(r.text, "ours") === ours && resolved(r.text, "theirs") === theirs && (r.conflicts === 0) === (ours === theirs);
-    }));
-    fc.assert(fc.property(lines, lines, (base, ours) => merge3(base, ours, base, LABELS).text === ours && merge3(base, base, ours, LABELS).text === ours));
-    fc.assert(fc.property(lines, lines, lines, (base, ours, theirs) => {
-      const r = merge3(base, ours, theirs, LABELS);
-      return r.conflicts > 0 || !r.text.includes("<<<<<<< ");
-    }));
+    fc.assert(
+      fc.property(lines, lines, (ours, theirs) => {
+        const r = merge2(ours, theirs, LABELS);
+        return resolved(r.text, "ours") === ours && resolved(r.text, "theirs") === theirs && (r.conflicts === 0) === (ours === theirs);
+      }),
+    );
+    fc.assert(
+      fc.property(
+        lines,
+        lines,
+        (base, ours) => merge3(base, ours, base, LABELS).text === ours && merge3(base, base, ours, LABELS).text === ours,
+      ),
+    );
+    fc.assert(
+      fc.property(lines, lines, lines, (base, ours, theirs) => {
+        const r = merge3(base, ours, theirs, LABELS);
+        return r.conflicts > 0 || !r.text.includes("<<<<<<< ");
+      }),
+    );
   });
 
   it("planUpgrade: a team's own file at a path the new version now writes is marked, never replaced", () => {
     const planned = planUpgrade({
-      from: "0.1.0", to: VERSION, theirs: new Map([["stacks/waf.ts", { contents: "new\n" }]]), previous: new Map(),
-      current: new Map([["stacks/waf.ts", Buffer.from("ours\n")]]), bases: new Map(), recoverable: () => false,
+      from: "0.1.0",
+      to: VERSION,
+      theirs: new Map([["stacks/waf.ts", { contents: "new\n" }]]),
+      previous: new Map(),
+      current: new Map([["stacks/waf.ts", Buffer.from("ours\n")]]),
+      bases: new Map(),
+      recoverable: () => false,
     });
     expect(planned).toEqual([expect.objectContaining({ path: "stacks/waf.ts", action: "conflict", backup: true })]);
     expect(resolved(planned[0].file!.contents.toString(), "ours")).toBe("ours\n");
@@ -526,7 +640,12 @@ function escapeRegExp(text: string): string {
 }
 
 function sh(command: string, args: string[], cwd: string): string {
-  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${r.status}) in ${cwd}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout + r.stderr;
 }

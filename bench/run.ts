@@ -4,19 +4,35 @@
  * first, median and min/max. Writes .bench/results.json and the Markdown report (BENCHMARKS.md).
  * See BENCHMARKS.md for what each number means.
  */
-import { execFileSync } from "child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { availableParallelism, cpus, loadavg, release, totalmem } from "os";
-import { join, relative, resolve } from "path";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, release, totalmem } from "node:os";
+import { join, relative, resolve } from "node:path";
 import { TerraformDir, writeCliConfig } from "../__tests__/support/terraform";
 import { configWithStacks } from "./lib/configs";
-import { measure, Sample } from "./lib/measure";
-import { BenchOptions, parseOptions, Section, UsageError, USAGE } from "./lib/options";
+import { measure, type Sample } from "./lib/measure";
+import { type BenchOptions, parseOptions, type Section, UsageError, USAGE } from "./lib/options";
 import {
-  APP_NAME, diffSynthOutputs, ensureCliBuilt, linkNodeModules, listFiles, paths, Paths, prepareBaseline, scaffoldArgs,
+  APP_NAME,
+  diffSynthOutputs,
+  ensureCliBuilt,
+  linkNodeModules,
+  listFiles,
+  paths,
+  type Paths,
+  prepareBaseline,
+  scaffoldArgs,
 } from "./lib/projects";
 import { extractNotes, renderReport } from "./lib/report";
-import { Machine, Measured, Results, ScalingPoint, SynthPair, TerraformStack, toMeasured } from "./lib/results";
+import {
+  type Machine,
+  type Measured,
+  type Results,
+  type ScalingPoint,
+  type SynthPair,
+  type TerraformStack,
+  toMeasured,
+} from "./lib/results";
 import { linearFit } from "./lib/stats";
 import { formatMiB, formatSeconds } from "./lib/table";
 
@@ -71,7 +87,9 @@ async function rounds(steps: readonly Step[], options: BenchOptions): Promise<Me
       step.before?.();
       const sample = await step.run();
       const tag = warm ? "warm-up" : `run ${round - options.warmup + 1}/${options.runs}`;
-      log(`${step.label} ${tag}: ${formatSeconds(sample.wallMs)} (CPU ${formatSeconds(sample.cpuMs)}), ${formatMiB(sample.maxRssKib)} largest process, ${formatMiB(sample.treeRssKib)} tree`);
+      log(
+        `${step.label} ${tag}: ${formatSeconds(sample.wallMs)} (CPU ${formatSeconds(sample.cpuMs)}), ${formatMiB(sample.maxRssKib)} largest process, ${formatMiB(sample.treeRssKib)} tree`,
+      );
       if (!warm) samples[i].push(sample);
     }
   }
@@ -148,16 +166,21 @@ class Bench {
     // Every run writes into a fresh directory: the generator refuses a non-empty one.
     let n = 0;
     const cwd = (): string => join(root, String(n));
-    const [measured] = await rounds([{
-      label: "scaffold",
-      command: "create-immutable-app bench-app --yes --no-install --no-git",
-      before: () => {
-        if (n > 0) rmSync(cwd(), { recursive: true, force: true });
-        n += 1;
-        mkdirSync(cwd(), { recursive: true });
-      },
-      run: () => measure("node", scaffoldArgs(this.p, APP_NAME), { cwd: cwd(), env: this.env }),
-    }], this.options);
+    const [measured] = await rounds(
+      [
+        {
+          label: "scaffold",
+          command: "create-immutable-app bench-app --yes --no-install --no-git",
+          before: () => {
+            if (n > 0) rmSync(cwd(), { recursive: true, force: true });
+            n += 1;
+            mkdirSync(cwd(), { recursive: true });
+          },
+          run: () => measure("node", scaffoldArgs(this.p, APP_NAME), { cwd: cwd(), env: this.env }),
+        },
+      ],
+      this.options,
+    );
     const files = listFiles(join(cwd(), APP_NAME)).length;
     rmSync(root, { recursive: true, force: true });
     return { measured, files };
@@ -205,7 +228,11 @@ class Bench {
     if (baselineDir && this.has("synth")) {
       for (const dir of [project, baselineDir]) {
         clean(dir)();
-        execFileSync("sh", ["-c", String(readJson(join(dir, "cdktf.json")).app)], { cwd: dir, env: this.env, stdio: ["ignore", "ignore", "inherit"] });
+        execFileSync("sh", ["-c", String(readJson(join(dir, "cdktf.json")).app)], {
+          cwd: dir,
+          env: this.env,
+          stdio: ["ignore", "ignore", "inherit"],
+        });
       }
       differing = diffSynthOutputs(join(project, "cdktf.out"), join(baselineDir, "cdktf.out"));
       identical = differing.length === 0;
@@ -230,7 +257,7 @@ class Bench {
     const app = String(readJson(join(project, "cdktf.json")).app);
     const steps: Step[] = this.options.stackCounts.map((n) => {
       const config = join(root, `stacks-${n}.json`);
-      writeFileSync(config, JSON.stringify(configWithStacks(base, n), null, 2) + "\n");
+      writeFileSync(config, `${JSON.stringify(configWithStacks(base, n), null, 2)}\n`);
       const out = join(root, `out-${n}`);
       return {
         label: `scaling ${n} stack(s)`,
@@ -262,7 +289,9 @@ class Bench {
     const out = join(root, "cdktf.out");
     // cdktf.out/stacks/<env>: the local backend's ../../../ path then points into .bench/terraform.
     execFileSync("sh", ["-c", String(readJson(join(project, "cdktf.json")).app)], {
-      cwd: project, env: { ...this.env, CDKTF_OUTDIR: out }, stdio: ["ignore", "ignore", "inherit"],
+      cwd: project,
+      env: { ...this.env, CDKTF_OUTDIR: out },
+      stdio: ["ignore", "ignore", "inherit"],
     });
     const names = readdirSync(join(out, "stacks")).sort();
     const steps: Step[] = [];
@@ -355,7 +384,7 @@ async function main(): Promise<number> {
     scaling,
     terraform,
   };
-  writeFileSync(join(p.work, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(p.work, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const reportFile = resolve(REPO, options.report);
   const previous = existsSync(reportFile) ? readFileSync(reportFile, "utf8") : "";
   mkdirSync(resolve(reportFile, ".."), { recursive: true });
@@ -367,7 +396,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error) => {
-    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );

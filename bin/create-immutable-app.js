@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-"use strict";
+
 // The only place that calls process.exit. The generator runs from dist/ (built by `npm run prepare`).
 // @inquirer/prompts is ESM-only: it is loaded here, with a real import(), and only when a prompt is due.
 
@@ -11,15 +11,16 @@ const { inquirerPrompter } = require("../dist/generators/prompter.js");
 // CREATE_IMMUTABLE_APP_PAUSE_MS (default 60000) so that a test can signal it there.
 const crashAt = process.env.CREATE_IMMUTABLE_APP_CRASH_AT;
 const pauseAt = process.env.CREATE_IMMUTABLE_APP_PAUSE_AT;
-const onStep = crashAt || pauseAt
-  ? (step) => {
-      if (step === crashAt) process.kill(process.pid, "SIGKILL");
-      if (step === pauseAt) {
-        process.stderr.write(`paused at ${step}\n`);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.CREATE_IMMUTABLE_APP_PAUSE_MS || 60000));
+const onStep =
+  crashAt || pauseAt
+    ? (step) => {
+        if (step === crashAt) process.kill(process.pid, "SIGKILL");
+        if (step === pauseAt) {
+          process.stderr.write(`paused at ${step}\n`);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.CREATE_IMMUTABLE_APP_PAUSE_MS || 60000));
+        }
       }
-    }
-  : undefined;
+    : undefined;
 
 function deferSignals(onSignal) {
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -41,7 +42,7 @@ run(process.argv.slice(2), {
 }).then(
   (code) => process.exit(code),
   (error) => {
-    process.stderr.write(`create-immutable-app: internal error: ${error && error.stack ? error.stack : error}\n`);
+    process.stderr.write(`create-immutable-app: internal error: ${error?.stack ? error.stack : error}\n`);
     process.exit(70);
   },
 );

@@ -3,19 +3,24 @@
  * (only on a TTY without --yes), else by its default. Prompts validate as the user types, with the
  * same rules as the config file (checkConfig), so there is one source of truth for what is valid.
  */
-import { basename, resolve } from "path";
+import { basename, resolve } from "node:path";
 import { DEFAULTS } from "../managed/config";
 import { checkConfig } from "../managed/config-validation";
-import { Flags } from "./args";
+import type { Flags } from "./args";
 import { UsageError } from "./errors";
-import { DEFAULT_PACKAGE_MANAGER, installCommand, PackageManager, packageManagerFromUserAgent } from "./package-manager";
-import { Prompter } from "./prompter";
+import { DEFAULT_PACKAGE_MANAGER, installCommand, type PackageManager, packageManagerFromUserAgent } from "./package-manager";
+import type { Prompter } from "./prompter";
 
 export type Source = "flag" | "file" | "prompt" | "default";
 
 export type NetworkAnswer =
   | { readonly mode: "new"; readonly cidr: string }
-  | { readonly mode: "existing"; readonly vpcId: string; readonly publicSubnetIds: readonly string[]; readonly privateSubnetIds: readonly string[] };
+  | {
+      readonly mode: "existing";
+      readonly vpcId: string;
+      readonly publicSubnetIds: readonly string[];
+      readonly privateSubnetIds: readonly string[];
+    };
 
 /** Every question's answer. `file` holds the answers file as read (its other fields pass through). */
 export interface Answers {
@@ -47,8 +52,24 @@ export interface Answers {
 }
 
 export type AnswerKey =
-  | "name" | "region" | "environments" | "instanceType" | "min" | "max" | "port" | "healthPath" | "image"
-  | "dockerfile" | "certificateArn" | "network" | "config" | "secrets" | "githubRepo" | "install" | "git" | "packageManager";
+  | "name"
+  | "region"
+  | "environments"
+  | "instanceType"
+  | "min"
+  | "max"
+  | "port"
+  | "healthPath"
+  | "image"
+  | "dockerfile"
+  | "certificateArn"
+  | "network"
+  | "config"
+  | "secrets"
+  | "githubRepo"
+  | "install"
+  | "git"
+  | "packageManager";
 
 export interface ResolveOptions {
   readonly flags: Flags;
@@ -88,18 +109,35 @@ export const validators = {
     return problemIn({ appName, environments: names.map((name) => ({ name })) }, "environments");
   },
   instanceType: (v: string) => problemIn({ environments: [{ name: "env", instanceType: v }] }, "environments[0].instanceType"),
-  min: (v: string) => integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: n, maxCapacity: Math.max(n, 1) }] }, "environments[0]")),
-  max: (min: number) => (v: string) => integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: min, maxCapacity: n }] }, "environments[0]")),
+  min: (v: string) =>
+    integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: n, maxCapacity: Math.max(n, 1) }] }, "environments[0]")),
+  max: (min: number) => (v: string) =>
+    integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: min, maxCapacity: n }] }, "environments[0]")),
   port: (v: string) => integerIn(v, (n) => problemIn({ appPort: n }, "appPort")),
   healthPath: (v: string) => problemIn({ healthCheckPath: v }, "healthCheckPath"),
   image: (v: string) => problemIn({ image: { containerImage: v } }, "image.containerImage"),
-  certificateArn: (region: string) => (v: string) => v.trim() === "" ? true : problemIn({ region, certificateArn: v.trim() }, "certificateArn"),
+  certificateArn: (region: string) => (v: string) =>
+    v.trim() === "" ? true : problemIn({ region, certificateArn: v.trim() }, "certificateArn"),
   vpcCidr: (v: string) => problemIn({ network: { mode: "new", cidr: v } }, "network"),
-  vpcId: (v: string) => problemIn({ network: { mode: "existing", vpcId: v, publicSubnetIds: ["subnet-00000001", "subnet-00000002"], privateSubnetIds: ["subnet-00000003", "subnet-00000004"] } }, "network.vpcId"),
+  vpcId: (v: string) =>
+    problemIn(
+      {
+        network: {
+          mode: "existing",
+          vpcId: v,
+          publicSubnetIds: ["subnet-00000001", "subnet-00000002"],
+          privateSubnetIds: ["subnet-00000003", "subnet-00000004"],
+        },
+      },
+      "network.vpcId",
+    ),
   subnets: (key: "publicSubnetIds" | "privateSubnetIds") => (v: string) => {
     const ids = splitList(v);
     const other = key === "publicSubnetIds" ? "privateSubnetIds" : "publicSubnetIds";
-    return problemIn({ network: { mode: "existing", vpcId: "vpc-00000001", [key]: ids, [other]: ["subnet-0000000e", "subnet-0000000f"] } }, `network.${key}`);
+    return problemIn(
+      { network: { mode: "existing", vpcId: "vpc-00000001", [key]: ids, [other]: ["subnet-0000000e", "subnet-0000000f"] } },
+      `network.${key}`,
+    );
   },
   configPair: (secrets: readonly string[]) => (v: string) => {
     if (v.trim() === "") return true;
@@ -108,11 +146,14 @@ export const validators = {
     return problemIn({ config: { [v.slice(0, eq).trim()]: v.slice(eq + 1) }, secrets }, "config");
   },
   secrets: (config: Readonly<Record<string, string>>) => (v: string) => problemIn({ config, secrets: splitList(v) }, "secrets"),
-  githubRepo: (v: string) => v.trim() === "" ? true : problemIn({ github: { repository: v.trim() } }, "github.repository"),
+  githubRepo: (v: string) => (v.trim() === "" ? true : problemIn({ github: { repository: v.trim() } }, "github.repository")),
 };
 
 export function splitList(text: string): string[] {
-  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 function integerIn(text: string, check: (n: number) => true | string): true | string {
@@ -144,10 +185,25 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const sources = {} as Record<AnswerKey, Source>;
 
   /** flag > file > prompt > default, recording where the answer came from. */
-  async function answer<T>(key: AnswerKey, flag: T | undefined, fromFile: T | undefined, prompt: (() => Promise<T>) | undefined, fallback: T): Promise<T> {
-    if (flag !== undefined) { sources[key] = "flag"; return flag; }
-    if (fromFile !== undefined) { sources[key] = "file"; return fromFile; }
-    if (interactive && prompt) { sources[key] = "prompt"; return prompt(); }
+  async function answer<T>(
+    key: AnswerKey,
+    flag: T | undefined,
+    fromFile: T | undefined,
+    prompt: (() => Promise<T>) | undefined,
+    fallback: T,
+  ): Promise<T> {
+    if (flag !== undefined) {
+      sources[key] = "flag";
+      return flag;
+    }
+    if (fromFile !== undefined) {
+      sources[key] = "file";
+      return fromFile;
+    }
+    if (interactive && prompt) {
+      sources[key] = "prompt";
+      return prompt();
+    }
     sources[key] = "default";
     return fallback;
   }
@@ -163,14 +219,17 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const fromDir = nameFromDir(flags.dir, cwd);
   let name: string;
   if (flags.name !== undefined) {
-    name = flags.name; sources.name = "flag";
+    name = flags.name;
+    sources.name = "flag";
   } else if (fv.appName !== undefined) {
-    name = fv.appName as string; sources.name = "file";
+    name = fv.appName as string;
+    sources.name = "file";
   } else if (interactive) {
     name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: fromDir, validate: validators.name });
     sources.name = "prompt";
   } else if (fromDir !== undefined) {
-    name = fromDir; sources.name = "default";
+    name = fromDir;
+    sources.name = "default";
   } else {
     throw new UsageError("--name", missingName(flags.dir, cwd));
   }
@@ -178,82 +237,214 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   // Without [dir] the directory is the name; an invalid name is reported by validation, not read as a path.
   if (flags.dir === undefined && validators.name(name) === true) options.checkTarget?.(dir);
 
-  const region = await answer("region", flags.region, str(fv.region),
-    () => ask.input({ message: "AWS region", default: DEFAULTS.region, validate: validators.region }), DEFAULTS.region);
+  const region = await answer(
+    "region",
+    flags.region,
+    str(fv.region),
+    () => ask.input({ message: "AWS region", default: DEFAULTS.region, validate: validators.region }),
+    DEFAULTS.region,
+  );
 
   // Environments: the file may list full environment objects; then names/type/capacity come from it.
   const fileEnvs: unknown = fv.environments;
   let environments: readonly string[] | undefined;
   if (flags.environments !== undefined) {
-    environments = flags.environments; sources.environments = "flag";
+    environments = flags.environments;
+    sources.environments = "flag";
   } else if (fileEnvs !== undefined) {
-    environments = undefined; sources.environments = "file";
+    environments = undefined;
+    sources.environments = "file";
   } else if (interactive) {
-    environments = splitList(await ask.input({
-      message: "Environments (comma-separated; one stack each)", default: DEFAULTS.environmentNames.join(","), validate: validators.environments(name),
-    }));
+    environments = splitList(
+      await ask.input({
+        message: "Environments (comma-separated; one stack each)",
+        default: DEFAULTS.environmentNames.join(","),
+        validate: validators.environments(name),
+      }),
+    );
     sources.environments = "prompt";
   } else {
-    environments = [...DEFAULTS.environmentNames]; sources.environments = "default";
+    environments = [...DEFAULTS.environmentNames];
+    sources.environments = "default";
   }
   const envQuestions = environments !== undefined;
-  const instanceType = await answer<string | undefined>("instanceType", flags.instanceType, undefined,
-    envQuestions ? () => ask.input({ message: "Instance type", default: DEFAULTS.environment.instanceType, validate: validators.instanceType }) : undefined,
-    envQuestions ? DEFAULTS.environment.instanceType : undefined);
-  const min = await answer<number | undefined>("min", flags.min, undefined,
-    envQuestions ? async () => Number(await ask.input({ message: "Minimum instances per environment", default: String(DEFAULT_MIN), validate: validators.min })) : undefined,
-    envQuestions ? DEFAULT_MIN : undefined);
-  const max = await answer<number | undefined>("max", flags.max, undefined,
-    envQuestions ? async () => Number(await ask.input({ message: "Maximum instances per environment", default: String(Math.max(DEFAULT_MAX, min ?? 0)), validate: validators.max(min ?? DEFAULT_MIN) })) : undefined,
-    envQuestions ? Math.max(DEFAULT_MAX, min ?? 0) : undefined);
+  const instanceType = await answer<string | undefined>(
+    "instanceType",
+    flags.instanceType,
+    undefined,
+    envQuestions
+      ? () => ask.input({ message: "Instance type", default: DEFAULTS.environment.instanceType, validate: validators.instanceType })
+      : undefined,
+    envQuestions ? DEFAULTS.environment.instanceType : undefined,
+  );
+  const min = await answer<number | undefined>(
+    "min",
+    flags.min,
+    undefined,
+    envQuestions
+      ? async () =>
+          Number(await ask.input({ message: "Minimum instances per environment", default: String(DEFAULT_MIN), validate: validators.min }))
+      : undefined,
+    envQuestions ? DEFAULT_MIN : undefined,
+  );
+  const max = await answer<number | undefined>(
+    "max",
+    flags.max,
+    undefined,
+    envQuestions
+      ? async () =>
+          Number(
+            await ask.input({
+              message: "Maximum instances per environment",
+              default: String(Math.max(DEFAULT_MAX, min ?? 0)),
+              validate: validators.max(min ?? DEFAULT_MIN),
+            }),
+          )
+      : undefined,
+    envQuestions ? Math.max(DEFAULT_MAX, min ?? 0) : undefined,
+  );
   if (!envQuestions) {
     // Answered by the file's environment objects; flags still override every environment.
     for (const key of ["instanceType", "min", "max"] as const) if (sources[key] !== "flag") sources[key] = "file";
   }
 
-  const port = await answer("port", flags.port, fv.appPort as number | undefined,
-    async () => Number(await ask.input({ message: "Port the app listens on", default: String(DEFAULTS.appPort), validate: validators.port })), DEFAULTS.appPort);
-  const healthPath = await answer("healthPath", flags.healthPath, str(fv.healthCheckPath),
-    () => ask.input({ message: "Health-check path (answers 2xx when healthy)", default: DEFAULTS.healthCheckPath, validate: validators.healthPath }), DEFAULTS.healthCheckPath);
-  const image = await answer("image", flags.image, str(fv.image?.containerImage),
-    () => ask.input({ message: "Container image the AMI runs", default: DEFAULTS.image.containerImage, validate: validators.image }), DEFAULTS.image.containerImage);
-  const dockerfile = await answer("dockerfile", flags.dockerfile, undefined,
-    () => ask.confirm({ message: "Build the app's image from this repository (write a Dockerfile)?", default: false }), false);
-  const certificateArn = await answer<string | undefined>("certificateArn", flags.certificateArn, str(fv.certificateArn),
-    async () => (await ask.input({ message: "ACM certificate ARN for HTTPS (empty: plain HTTP)", default: "", validate: validators.certificateArn(region) })).trim() || undefined,
-    undefined);
+  const port = await answer(
+    "port",
+    flags.port,
+    fv.appPort as number | undefined,
+    async () =>
+      Number(await ask.input({ message: "Port the app listens on", default: String(DEFAULTS.appPort), validate: validators.port })),
+    DEFAULTS.appPort,
+  );
+  const healthPath = await answer(
+    "healthPath",
+    flags.healthPath,
+    str(fv.healthCheckPath),
+    () =>
+      ask.input({
+        message: "Health-check path (answers 2xx when healthy)",
+        default: DEFAULTS.healthCheckPath,
+        validate: validators.healthPath,
+      }),
+    DEFAULTS.healthCheckPath,
+  );
+  const image = await answer(
+    "image",
+    flags.image,
+    str(fv.image?.containerImage),
+    () => ask.input({ message: "Container image the AMI runs", default: DEFAULTS.image.containerImage, validate: validators.image }),
+    DEFAULTS.image.containerImage,
+  );
+  const dockerfile = await answer(
+    "dockerfile",
+    flags.dockerfile,
+    undefined,
+    () => ask.confirm({ message: "Build the app's image from this repository (write a Dockerfile)?", default: false }),
+    false,
+  );
+  const certificateArn = await answer<string | undefined>(
+    "certificateArn",
+    flags.certificateArn,
+    str(fv.certificateArn),
+    async () =>
+      (
+        await ask.input({
+          message: "ACM certificate ARN for HTTPS (empty: plain HTTP)",
+          default: "",
+          validate: validators.certificateArn(region),
+        })
+      ).trim() || undefined,
+    undefined,
+  );
 
   const network = await resolveNetwork(flags, fv.network, interactive ? ask : undefined, sources);
 
-  const config = await answer<Readonly<Record<string, string>>>("config",
-    flags.config ? pairsToRecord(flags.config) : undefined, fv.config as Record<string, string> | undefined,
+  const config = await answer<Readonly<Record<string, string>>>(
+    "config",
+    flags.config ? pairsToRecord(flags.config) : undefined,
+    fv.config as Record<string, string> | undefined,
     async () => {
       const out: Record<string, string> = {};
       for (;;) {
-        const line = await ask.input({ message: "Config value KEY=VALUE (SSM String parameter; empty to finish)", default: "", validate: validators.configPair([]) });
+        const line = await ask.input({
+          message: "Config value KEY=VALUE (SSM String parameter; empty to finish)",
+          default: "",
+          validate: validators.configPair([]),
+        });
         if (line.trim() === "") return out;
         const eq = line.indexOf("=");
         out[line.slice(0, eq).trim()] = line.slice(eq + 1);
       }
-    }, {});
-  const secrets = await answer<readonly string[]>("secrets", flags.secrets, fv.secrets as string[] | undefined,
-    async () => splitList(await ask.input({ message: "Secret names, comma-separated (SecureString; values are set out of band)", default: "", validate: validators.secrets(config) })),
-    []);
-  const githubRepo = await answer<string | undefined>("githubRepo", flags.githubRepo, str(fv.github?.repository),
-    async () => (await ask.input({
-      message: "GitHub repository whose workflows deploy, owner/name (empty: set up CI later)", default: "", validate: validators.githubRepo,
-    })).trim() || undefined,
-    undefined);
+    },
+    {},
+  );
+  const secrets = await answer<readonly string[]>(
+    "secrets",
+    flags.secrets,
+    fv.secrets as string[] | undefined,
+    async () =>
+      splitList(
+        await ask.input({
+          message: "Secret names, comma-separated (SecureString; values are set out of band)",
+          default: "",
+          validate: validators.secrets(config),
+        }),
+      ),
+    [],
+  );
+  const githubRepo = await answer<string | undefined>(
+    "githubRepo",
+    flags.githubRepo,
+    str(fv.github?.repository),
+    async () =>
+      (
+        await ask.input({
+          message: "GitHub repository whose workflows deploy, owner/name (empty: set up CI later)",
+          default: "",
+          validate: validators.githubRepo,
+        })
+      ).trim() || undefined,
+    undefined,
+  );
   const packageManager = flags.packageManager ?? packageManagerFromUserAgent(options.userAgent) ?? DEFAULT_PACKAGE_MANAGER;
   sources.packageManager = flags.packageManager !== undefined ? "flag" : "default";
-  const install = await answer("install", flags.install, undefined,
-    () => ask.confirm({ message: `Install dependencies now (${installCommand(packageManager)})?`, default: true }), true);
-  const git = await answer("git", flags.git, undefined,
-    () => ask.confirm({ message: "Initialize a git repository?", default: !options.insideGitRepo }), !options.insideGitRepo);
+  const install = await answer(
+    "install",
+    flags.install,
+    undefined,
+    () => ask.confirm({ message: `Install dependencies now (${installCommand(packageManager)})?`, default: true }),
+    true,
+  );
+  const git = await answer(
+    "git",
+    flags.git,
+    undefined,
+    () => ask.confirm({ message: "Initialize a git repository?", default: !options.insideGitRepo }),
+    !options.insideGitRepo,
+  );
 
   return {
-    dir, name, region, environments, instanceType, min, max, port, healthPath, image, dockerfile, certificateArn,
-    network, config, secrets, githubRepo, install, git, packageManager, file, sources,
+    dir,
+    name,
+    region,
+    environments,
+    instanceType,
+    min,
+    max,
+    port,
+    healthPath,
+    image,
+    dockerfile,
+    certificateArn,
+    network,
+    config,
+    secrets,
+    githubRepo,
+    install,
+    git,
+    packageManager,
+    file,
+    sources,
   };
 }
 
@@ -263,11 +454,17 @@ function missingName(dir: string | undefined, cwd: string): string {
   if (dir === undefined || base === undefined) {
     return "is required without a TTY: pass --name my-app (or a directory whose name is a valid app name)";
   }
-  const which = base === dir ? `the directory name ${JSON.stringify(base)}` : `the name of ${JSON.stringify(dir)}, ${JSON.stringify(base)},`;
+  const which =
+    base === dir ? `the directory name ${JSON.stringify(base)}` : `the name of ${JSON.stringify(dir)}, ${JSON.stringify(base)},`;
   return `is required: ${which} is not a valid app name (${validators.name(base)}); pass --name my-app`;
 }
 
-async function resolveNetwork(flags: Flags, fromFile: unknown, ask: Prompter | undefined, sources: Record<AnswerKey, Source>): Promise<NetworkAnswer> {
+async function resolveNetwork(
+  flags: Flags,
+  fromFile: unknown,
+  ask: Prompter | undefined,
+  sources: Record<AnswerKey, Source>,
+): Promise<NetworkAnswer> {
   const existingFlags = flags.vpcId !== undefined || flags.publicSubnets !== undefined || flags.privateSubnets !== undefined;
   if (existingFlags && flags.vpcCidr !== undefined) {
     throw new UsageError("--vpc-cidr", "creates a new VPC; it cannot be combined with --vpc-id, --public-subnets or --private-subnets");
@@ -281,7 +478,12 @@ async function resolveNetwork(flags: Flags, fromFile: unknown, ask: Prompter | u
       throw new UsageError("--vpc-id", "is required with --public-subnets and --private-subnets (they are subnets of an existing VPC)");
     }
     sources.network = "flag";
-    return { mode: "existing", vpcId: flags.vpcId, publicSubnetIds: flags.publicSubnets ?? [], privateSubnetIds: flags.privateSubnets ?? [] };
+    return {
+      mode: "existing",
+      vpcId: flags.vpcId,
+      publicSubnetIds: flags.publicSubnets ?? [],
+      privateSubnetIds: flags.privateSubnets ?? [],
+    };
   }
   if (fromFile !== undefined) {
     sources.network = "file";
@@ -293,15 +495,29 @@ async function resolveNetwork(flags: Flags, fromFile: unknown, ask: Prompter | u
   }
   sources.network = "prompt";
   const mode = await ask.select<"new" | "existing">({
-    message: "Network", default: "new",
-    choices: [{ name: "Create a new VPC", value: "new" }, { name: "Use an existing VPC and subnets", value: "existing" }],
+    message: "Network",
+    default: "new",
+    choices: [
+      { name: "Create a new VPC", value: "new" },
+      { name: "Use an existing VPC and subnets", value: "existing" },
+    ],
   });
   if (mode === "new") {
     return { mode, cidr: await ask.input({ message: "VPC CIDR block", default: DEFAULTS.network.cidr, validate: validators.vpcCidr }) };
   }
   const vpcId = await ask.input({ message: "VPC id", validate: validators.vpcId });
-  const publicSubnetIds = splitList(await ask.input({ message: "Public subnet ids for the load balancer (comma-separated, 2+ zones)", validate: validators.subnets("publicSubnetIds") }));
-  const privateSubnetIds = splitList(await ask.input({ message: "Private subnet ids for the instances (comma-separated, 2+ zones)", validate: validators.subnets("privateSubnetIds") }));
+  const publicSubnetIds = splitList(
+    await ask.input({
+      message: "Public subnet ids for the load balancer (comma-separated, 2+ zones)",
+      validate: validators.subnets("publicSubnetIds"),
+    }),
+  );
+  const privateSubnetIds = splitList(
+    await ask.input({
+      message: "Private subnet ids for the instances (comma-separated, 2+ zones)",
+      validate: validators.subnets("privateSubnetIds"),
+    }),
+  );
   return { mode, vpcId, publicSubnetIds, privateSubnetIds };
 }
 

@@ -3,7 +3,7 @@
  * malformed numbers are usage errors that name the flag.
  */
 import { UsageError } from "./errors";
-import { PACKAGE_MANAGERS, PackageManager } from "./package-manager";
+import { PACKAGE_MANAGERS, type PackageManager } from "./package-manager";
 
 type FlagKind = "string" | "list" | "repeat" | "integer" | "boolean";
 
@@ -126,7 +126,12 @@ export function parseArgs(argv: readonly string[]): Flags {
       name = SHORT.get(arg[1])!;
     }
     let negated = false;
-    if (!Object.hasOwn(FLAG_SPECS, name) && name.startsWith("no-") && Object.hasOwn(FLAG_SPECS, name.slice(3)) && (FLAG_SPECS as Record<string, FlagSpec>)[name.slice(3)].negatable) {
+    if (
+      !Object.hasOwn(FLAG_SPECS, name) &&
+      name.startsWith("no-") &&
+      Object.hasOwn(FLAG_SPECS, name.slice(3)) &&
+      (FLAG_SPECS as Record<string, FlagSpec>)[name.slice(3)].negatable
+    ) {
       negated = true;
       name = name.slice(3);
     }
@@ -146,7 +151,8 @@ export function parseArgs(argv: readonly string[]): Flags {
       const next = argv[i + 1];
       // A negative number is the value of a number flag (and then refused as not a whole number), not a flag.
       const negativeNumber = spec.kind === "integer" && next !== undefined && /^-\d/.test(next);
-      if (next === undefined || (next.startsWith("-") && next !== "-" && !negativeNumber)) throw new UsageError(`--${flag}`, "needs a value");
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !negativeNumber))
+        throw new UsageError(`--${flag}`, "needs a value");
       value = next;
       i++;
     }
@@ -165,7 +171,8 @@ export function parseArgs(argv: readonly string[]): Flags {
         break;
       case "list": {
         const items = value.split(",").map((s) => s.trim());
-        if (items.some((s) => s === "")) throw new UsageError(`--${flag}`, `has an empty entry in ${JSON.stringify(value)}; separate names with commas`);
+        if (items.some((s) => s === ""))
+          throw new UsageError(`--${flag}`, `has an empty entry in ${JSON.stringify(value)}; separate names with commas`);
         set(flag, items);
         break;
       }
@@ -231,8 +238,9 @@ function shown(text: string): string {
 }
 
 /** Every spelling the parser accepts, without the leading dashes: `name`, `no-install`, ... */
-const KNOWN_SPELLINGS: readonly string[] = (Object.entries(FLAG_SPECS) as Array<[FlagName, FlagSpec]>)
-  .flatMap(([name, spec]) => (spec.negatable ? [name, `no-${name}`] : [name]));
+const KNOWN_SPELLINGS: readonly string[] = (Object.entries(FLAG_SPECS) as Array<[FlagName, FlagSpec]>).flatMap(([name, spec]) =>
+  spec.negatable ? [name, `no-${name}`] : [name],
+);
 
 /** " (did you mean --region?)" for a near miss: case, `_` for `-`, or a few typed characters off. */
 function suggest(name: string): string {
@@ -283,7 +291,10 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
     const name = short !== undefined ? SHORT.get(short) : arg.startsWith("--") ? arg.slice(2) : undefined;
     if (name === undefined) {
       if (arg.startsWith("-") && arg !== "-") throw new UsageError(shown(arg), "is not an option of upgrade (see --help)");
-      throw new UsageError(shown(arg), "upgrade takes no directory: run it in the project's root directory (where immutable.config.json is)");
+      throw new UsageError(
+        shown(arg),
+        "upgrade takes no directory: run it in the project's root directory (where immutable.config.json is)",
+      );
     }
     if ((UPGRADE_FLAGS as readonly string[]).includes(name)) {
       if (seen.has(name)) throw new UsageError(`--${name}`, "is given more than once");
@@ -293,7 +304,10 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
     const bare = name.split("=")[0];
     if ((UPGRADE_FLAGS as readonly string[]).includes(bare)) throw new UsageError(`--${bare}`, "takes no value");
     if (Object.hasOwn(FLAG_SPECS, bare) || (bare.startsWith("no-") && Object.hasOwn(FLAG_SPECS, bare.slice(3)))) {
-      throw new UsageError(`--${bare}`, "is not an option of upgrade, which takes only --dry-run, --yes and --help (the answers come from immutable.config.json: change them there)");
+      throw new UsageError(
+        `--${bare}`,
+        "is not an option of upgrade, which takes only --dry-run, --yes and --help (the answers come from immutable.config.json: change them there)",
+      );
     }
     const near = UPGRADE_FLAGS.find((f) => editDistance(bare.toLowerCase(), f) <= 2);
     throw new UsageError(shown(`--${bare}`), `is not an option of upgrade${near ? ` (did you mean --${near}?)` : ""} (see --help)`);

@@ -3,20 +3,20 @@
  * Side effects are injected (cwd, output, prompter, spawn, step hook) so tests run it in-process;
  * it returns an exit code and never calls process.exit (bin/ does).
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync } from "fs";
-import { dirname, isAbsolute, join, relative, resolve } from "path";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "./args";
-import { Answers, resolveAnswers } from "./answers";
-import { colourEnabled, palette, Palette } from "./colour";
+import { type Answers, resolveAnswers } from "./answers";
+import { colourEnabled, palette, type Palette } from "./colour";
 import { CancelledError, GeneratorError, UsageError, UsageProblems, EXIT_CANCELLED } from "./errors";
-import { buildModel, dirProblems, ProjectModel } from "./model";
-import { readSources, Sources } from "./package-files";
+import { buildModel, dirProblems, type ProjectModel } from "./model";
+import { readSources, type Sources } from "./package-files";
 import { installCommand } from "./package-manager";
-import { defaultSpawn, GIT_BY_HAND, initGit, installDependencies, Output, SpawnFn } from "./post-steps";
-import { isPromptExit, Prompter } from "./prompter";
+import { defaultSpawn, GIT_BY_HAND, initGit, installDependencies, type Output, type SpawnFn } from "./post-steps";
+import { isPromptExit, type Prompter } from "./prompter";
 import { renderProject } from "./render";
 import { confirmationSummary, nextSteps, printCreated, shellWord } from "./summary";
-import { GitFn, upgrade } from "./upgrade";
+import { type GitFn, upgrade } from "./upgrade";
 import { checkTarget, planWrite, writeFiles } from "./write";
 
 export interface CliDeps {
@@ -92,8 +92,13 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   const prompter = interactive ? await loadPrompter(deps) : undefined;
   const target = flags.dir !== undefined ? resolve(deps.cwd, flags.dir) : undefined;
   const answers: Answers = await resolveAnswers({
-    flags, interactive, prompter, file, insideGitRepo: insideGitRepo(target ?? deps.cwd),
-    cwd: deps.cwd, userAgent: env.npm_config_user_agent,
+    flags,
+    interactive,
+    prompter,
+    file,
+    insideGitRepo: insideGitRepo(target ?? deps.cwd),
+    cwd: deps.cwd,
+    userAgent: env.npm_config_user_agent,
     // The same rules as the write step, before the questions: no answering 17 of them for nothing.
     checkTarget: (dir) => {
       const problems = dirProblems(dir);
@@ -111,7 +116,9 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
     for (const [path, f] of files) {
       const size = typeof f.contents === "string" ? Buffer.byteLength(f.contents) : f.contents.length;
       const backup = plan.backups.get(path);
-      out(`  ${plan.replaced.includes(path) ? "replace" : "create "} ${path} (${size} bytes${backup ? `; old contents kept as ${backup}` : ""})\n`);
+      out(
+        `  ${plan.replaced.includes(path) ? "replace" : "create "} ${path} (${size} bytes${backup ? `; old contents kept as ${backup}` : ""})\n`,
+      );
     }
     return 0;
   }
@@ -147,7 +154,13 @@ type PostStep = "install" | "git";
 
 /** Install and git; on Ctrl-C, what is on disk and the command that finishes the job (exit 130). */
 async function postSteps(
-  model: ProjectModel, shownDir: string, sources: Sources, deps: CliDeps, colour: Palette, signal: AbortSignal, interrupted: () => string | undefined,
+  model: ProjectModel,
+  shownDir: string,
+  sources: Sources,
+  deps: CliDeps,
+  colour: Palette,
+  signal: AbortSignal,
+  interrupted: () => string | undefined,
 ): Promise<number> {
   const out = (text: string): void => deps.stdout.write(text);
   const spawn = deps.spawn ?? defaultSpawn;
@@ -165,9 +178,10 @@ async function postSteps(
   while (pending.length > 0) {
     const step = pending[0];
     if (interrupted()) return report(pending.map((s) => ({ step: s, command: byHand(s) })));
-    const outcome = step === "install"
-      ? await installDependencies(model.targetDir, model.packageManager, spawn, deps.stdout, signal)
-      : await initGit(model.targetDir, spawn, signal);
+    const outcome =
+      step === "install"
+        ? await installDependencies(model.targetDir, model.packageManager, spawn, deps.stdout, signal)
+        : await initGit(model.targetDir, spawn, signal);
     if (outcome.interrupted) {
       when = step === "install" ? `during the install (${install})` : "during the git setup";
       return report([{ step, command: outcome.manual! }, ...pending.slice(1).map((s) => ({ step: s, command: byHand(s) }))]);
@@ -179,7 +193,9 @@ async function postSteps(
       continue;
     }
     failed = true;
-    deps.stderr.write(`\n${step === "install" ? install : "git setup"} failed; the project files are complete. Output:\n${outcome.detail}\n`);
+    deps.stderr.write(
+      `\n${step === "install" ? install : "git setup"} failed; the project files are complete. Output:\n${outcome.detail}\n`,
+    );
     manual.push(outcome.manual!);
   }
   if (interrupted()) return report([]);
@@ -190,7 +206,12 @@ async function postSteps(
 }
 
 /** After Ctrl-C: when it came, that the project is complete, what is still missing, one command for the rest. */
-function interruptedReport(signal: string, when: string, shownDir: string, remaining: ReadonlyArray<{ step: PostStep; command: string }>): string {
+function interruptedReport(
+  signal: string,
+  when: string,
+  shownDir: string,
+  remaining: ReadonlyArray<{ step: PostStep; command: string }>,
+): string {
   const missing = remaining.map((r) => (r.step === "install" ? "its dependencies are not installed" : "git is not set up"));
   const lines = [`\nInterrupted (${signal}) ${when}.`, `The project in ${shownDir} is complete${missing.map((m) => `; ${m}`).join("")}.`];
   if (remaining.length > 0) {
@@ -225,11 +246,17 @@ export function readAnswersFile(path: string, flag: string, cwd: string): NonNul
       if (n === 0) break;
       read += n;
     }
-    text = buffer.subarray(0, read).toString("utf8").replace(/^\uFEFF/, "");
+    text = buffer
+      .subarray(0, read)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "");
   } catch (error) {
     if (error instanceof GeneratorError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(subject, code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${(error as Error).message})`);
+    throw new UsageError(
+      subject,
+      code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${(error as Error).message})`,
+    );
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -240,7 +267,10 @@ export function readAnswersFile(path: string, flag: string, cwd: string): NonNul
     throw new UsageError(subject, `is not valid JSON (${(error as Error).message})`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(subject, `must hold a JSON object shaped like immutable.config.json, got ${Array.isArray(value) ? "a list" : value === null ? "null" : typeof value}`);
+    throw new UsageError(
+      subject,
+      `must hold a JSON object shaped like immutable.config.json, got ${Array.isArray(value) ? "a list" : value === null ? "null" : typeof value}`,
+    );
   }
   return { flag, path, value: value as Record<string, unknown> };
 }

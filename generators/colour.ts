@@ -18,9 +18,14 @@ export function colourEnabled(env: Readonly<Record<string, string | undefined>>,
   return isTTY === true && env.TERM !== "dumb";
 }
 
-const style = (open: number, close: number) => (text: string): string =>
-  // Per line: a style that spans a newline bleeds into whatever the terminal prints next to it.
-  text.split("\n").map((line) => (line === "" ? line : `\u001b[${open}m${line}\u001b[${close}m`)).join("\n");
+const style =
+  (open: number, close: number) =>
+  (text: string): string =>
+    // Per line: a style that spans a newline bleeds into whatever the terminal prints next to it.
+    text
+      .split("\n")
+      .map((line) => (line === "" ? line : `\u001b[${open}m${line}\u001b[${close}m`))
+      .join("\n");
 
 const plain = (text: string): string => text;
 

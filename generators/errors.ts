@@ -14,7 +14,10 @@ export const EXIT_CONFLICTS = 3;
 export const EXIT_CANCELLED = 130;
 
 export class GeneratorError extends Error {
-  constructor(readonly category: ErrorCategory, message: string) {
+  constructor(
+    readonly category: ErrorCategory,
+    message: string,
+  ) {
     super(message);
     this.name = "GeneratorError";
   }
@@ -26,7 +29,10 @@ export class GeneratorError extends Error {
 
 /** A usage error always names what was wrong: a flag (`--port`), the `[dir]` argument or a config field. */
 export class UsageError extends GeneratorError {
-  constructor(readonly subject: string, message: string) {
+  constructor(
+    readonly subject: string,
+    message: string,
+  ) {
     super("usage", `${subject}: ${message}`);
     this.name = "UsageError";
   }
@@ -35,9 +41,15 @@ export class UsageError extends GeneratorError {
 /** Several usage problems reported at once (every bad answer, not only the first). */
 export class UsageProblems extends GeneratorError {
   /** @param heading what was invalid (@default "invalid answers") */
-  constructor(readonly problems: ReadonlyArray<{ readonly subject: string; readonly message: string }>, heading = "invalid answers") {
-    super("usage", `${heading} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-      problems.map((p) => `  - ${p.subject}: ${p.message}`).join("\n"));
+  constructor(
+    readonly problems: ReadonlyArray<{ readonly subject: string; readonly message: string }>,
+    heading = "invalid answers",
+  ) {
+    super(
+      "usage",
+      `${heading} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.subject}: ${p.message}`).join("\n"),
+    );
     this.name = "UsageProblems";
   }
 }

@@ -7,10 +7,10 @@
  * Owned = every file the generator writes except immutable.config.json, which is the input: upgrade
  * renders the new version *from* it, so it is never replaced or merged, only migrated field by field.
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import { CONFIG_FILE } from "../managed/config";
 import { UsageError } from "./errors";
-import { PACKAGE_MANAGERS, PackageManager } from "./package-manager";
+import { PACKAGE_MANAGERS, type PackageManager } from "./package-manager";
 import type { GeneratedFile } from "./render";
 
 export const MANIFEST_FILE = ".create-immutable-app.json";
@@ -49,7 +49,10 @@ export function sha256(contents: string | Buffer): string {
 
 /** The manifest of a file map (render's output): every owned file, sorted by path. */
 export function buildManifest(
-  files: ReadonlyMap<string, GeneratedFile>, version: string, options: ManifestOptions, obsolete: Readonly<Record<string, string>> = {},
+  files: ReadonlyMap<string, GeneratedFile>,
+  version: string,
+  options: ManifestOptions,
+  obsolete: Readonly<Record<string, string>> = {},
 ): Manifest {
   const hashes: Record<string, string> = {};
   for (const path of [...files.keys()].sort()) if (isOwned(path)) hashes[path] = sha256(files.get(path)!.contents);
@@ -58,7 +61,9 @@ export function buildManifest(
     version,
     options: { dockerfile: options.dockerfile, packageManager: options.packageManager },
     files: hashes,
-    ...(Object.keys(obsolete).length > 0 ? { obsolete: Object.fromEntries(Object.entries(obsolete).sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
+    ...(Object.keys(obsolete).length > 0
+      ? { obsolete: Object.fromEntries(Object.entries(obsolete).sort(([a], [b]) => (a < b ? -1 : 1))) }
+      : {}),
   };
 }
 
@@ -78,14 +83,19 @@ export function parseManifest(text: string): Manifest {
   if (value.generator !== GENERATOR) bad(`generator: must be "${GENERATOR}"`);
   if (typeof value.version !== "string" || parseVersion(value.version) === undefined) bad("version: must be a version like 0.2.0");
   const options = value.options;
-  if (!isRecord(options) || typeof options.dockerfile !== "boolean" || !(PACKAGE_MANAGERS as readonly unknown[]).includes(options.packageManager)) {
+  if (
+    !isRecord(options) ||
+    typeof options.dockerfile !== "boolean" ||
+    !(PACKAGE_MANAGERS as readonly unknown[]).includes(options.packageManager)
+  ) {
     bad(`options: must be { "dockerfile": true|false, "packageManager": ${PACKAGE_MANAGERS.map((p) => `"${p}"`).join("|")} }`);
   }
   const hashes = (field: "files" | "obsolete"): Record<string, string> => {
     const v = value[field] ?? {};
     if (!isRecord(v)) return bad(`${field}: must map paths to sha256 hashes`);
     for (const [path, hash] of Object.entries(v)) {
-      if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) bad(`${field}[${JSON.stringify(path)}]: must be a sha256 hash (64 hex digits)`);
+      if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash))
+        bad(`${field}[${JSON.stringify(path)}]: must be a sha256 hash (64 hex digits)`);
     }
     return v as Record<string, string>;
   };

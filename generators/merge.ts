@@ -74,9 +74,8 @@ export function lcsMatches(a: readonly string[], b: readonly string[]): Int32Arr
   const suffix = new Uint32Array((n + 1) * width);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      suffix[i * width + j] = x[i] === y[j]
-        ? suffix[(i + 1) * width + j + 1] + 1
-        : Math.max(suffix[(i + 1) * width + j], suffix[i * width + j + 1]);
+      suffix[i * width + j] =
+        x[i] === y[j] ? suffix[(i + 1) * width + j + 1] + 1 : Math.max(suffix[(i + 1) * width + j], suffix[i * width + j + 1]);
     }
   }
   let i = 0;
@@ -104,9 +103,11 @@ function block(lines: readonly string[]): string {
 }
 
 function conflict(ours: readonly string[], base: readonly string[] | undefined, theirs: readonly string[], labels: MergeLabels): string {
-  return `<<<<<<< ${labels.ours}\n${block(ours)}` +
+  return (
+    `<<<<<<< ${labels.ours}\n${block(ours)}` +
     (base ? `||||||| ${labels.base}\n${block(base)}` : "") +
-    `=======\n${block(theirs)}>>>>>>> ${labels.theirs}\n`;
+    `=======\n${block(theirs)}>>>>>>> ${labels.theirs}\n`
+  );
 }
 
 /** Three-way merge of ours and theirs, both changed from base. */

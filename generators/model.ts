@@ -4,12 +4,12 @@
  * what the user typed: the flag that gave the bad value, with the problem alone (no config field path,
  * no file the user does not have); or the answers file and its field, when the value came from there.
  */
-import { isAbsolute, resolve } from "path";
-import { AppConfig } from "../managed/config";
-import { ConfigError, ConfigProblem, quote, resolveConfig } from "../managed/config-validation";
-import { AnswerKey, Answers, Source } from "./answers";
+import { isAbsolute, resolve } from "node:path";
+import type { AppConfig } from "../managed/config";
+import { ConfigError, type ConfigProblem, quote, resolveConfig } from "../managed/config-validation";
+import type { AnswerKey, Answers, Source } from "./answers";
 import { UsageProblems } from "./errors";
-import { PackageManager } from "./package-manager";
+import type { PackageManager } from "./package-manager";
 
 /** The validated, typed description of the project to generate. Render needs nothing else. */
 export interface ProjectModel {
@@ -54,13 +54,12 @@ export function configFromAnswers(a: Answers): Record<string, unknown> {
   const file = a.file?.value ?? {};
   const { $schema: _schema, ...rest } = file as Record<string, unknown>;
   const fileImage = (rest.image ?? {}) as Record<string, unknown>;
-  const envs = a.environments !== undefined
-    ? a.environments.map((name) => ({ name, instanceType: a.instanceType, minCapacity: a.min, maxCapacity: a.max }))
-    : overrideEnvironments(rest.environments, a);
+  const envs =
+    a.environments !== undefined
+      ? a.environments.map((name) => ({ name, instanceType: a.instanceType, minCapacity: a.min, maxCapacity: a.max }))
+      : overrideEnvironments(rest.environments, a);
   // The file's network and image pass through as written, whatever their shape: validation reports them.
-  const network = a.sources.network !== "file" && a.network.mode === "new"
-    ? { mode: "new", cidr: a.network.cidr }
-    : a.network;
+  const network = a.sources.network !== "file" && a.network.mode === "new" ? { mode: "new", cidr: a.network.cidr } : a.network;
   return {
     $schema: SCHEMA_REF,
     ...rest,
@@ -129,7 +128,8 @@ export function dirProblems(dir: string): Problem[] {
   // An empty argument is what "$DIR" gives when DIR is unset: never read it as the current directory.
   if (dir === "") problems.push({ subject: "[dir]", message: "is empty; give a directory name (or . for the current directory)" });
   if (/[\u0000-\u001f\u007f]/.test(dir)) problems.push({ subject: "[dir]", message: "contains control characters" });
-  if (dir.startsWith("~")) problems.push({ subject: "[dir]", message: `${JSON.stringify(dir)} starts with ~, which only a shell expands; write the full path` });
+  if (dir.startsWith("~"))
+    problems.push({ subject: "[dir]", message: `${JSON.stringify(dir)} starts with ~, which only a shell expands; write the full path` });
   return problems;
 }
 
@@ -169,10 +169,12 @@ function reportProblem(p: ConfigProblem, a: Answers): Problem {
   const source = a.sources[key];
   // Environments listed in the answers file differ from each other: a problem that involves their own
   // values (a flag's --max below a file's minCapacity) keeps the field, which says which environment.
-  const perFileEnvironment = a.environments === undefined && p.field.startsWith("environments") &&
+  const perFileEnvironment =
+    a.environments === undefined &&
+    p.field.startsWith("environments") &&
     (source !== "flag" || /\b(min|max|desired)Capacity\b/.test(p.message));
   if (source === "file" || perFileEnvironment) {
-    const subject = source === "file" ? fileSubject ?? flag : labelled(flag, source);
+    const subject = source === "file" ? (fileSubject ?? flag) : labelled(flag, source);
     return { subject, message: `${p.field}: ${p.message}` };
   }
   return { subject: labelled(flag, source), message: flagMessage(p, key) };
@@ -187,9 +189,10 @@ function labelled(flag: string, source: Source): string {
 function flagMessage(p: ConfigProblem, key: AnswerKey): string {
   if (key !== "config") return p.message;
   const m = /^config(?:\.(.+)|\[("(?:[^"\\]|\\.)*")\])$/.exec(p.field);
-  const configKey = m ? (m[1] ?? JSON.parse(m[2]) as string) : undefined;
+  const configKey = m ? (m[1] ?? (JSON.parse(m[2]) as string)) : undefined;
   if (configKey === undefined) return p.message;
-  const mentioned = p.message.includes(quote(configKey)) || p.message.startsWith(`${configKey} `) || p.message.includes(`the key ${configKey} `);
+  const mentioned =
+    p.message.includes(quote(configKey)) || p.message.startsWith(`${configKey} `) || p.message.includes(`the key ${configKey} `);
   return mentioned ? p.message : `${configKey}: ${p.message}`;
 }
 
@@ -206,17 +209,27 @@ function capacityProblem(p: ConfigProblem, a: Answers): Problem | undefined {
   const fileSubject = a.file ? `${a.file.flag} ${a.file.path}` : "the answers file";
   const given = (source: Source, flag: string, value: number, key: string): string => {
     switch (source) {
-      case "flag": return `${flag} ${value}`;
-      case "prompt": return `${value} (your answer for ${flag})`;
-      case "file": return `environments[${field[1]}].${key} (${value}) in ${fileSubject}`;
-      default: return `${value} (the default of ${flag})`;
+      case "flag":
+        return `${flag} ${value}`;
+      case "prompt":
+        return `${value} (your answer for ${flag})`;
+      case "file":
+        return `environments[${field[1]}].${key} (${value}) in ${fileSubject}`;
+      default:
+        return `${value} (the default of ${flag})`;
     }
   };
   if (maxSource === "flag" && minSource !== "flag") {
-    return { subject: "--max", message: `${max} is less than the minimum, ${given(minSource, "--min", min, "minCapacity")}; pass a --min of ${max} or less too` };
+    return {
+      subject: "--max",
+      message: `${max} is less than the minimum, ${given(minSource, "--min", min, "minCapacity")}; pass a --min of ${max} or less too`,
+    };
   }
   if (minSource === "flag" && maxSource !== "flag") {
-    return { subject: "--min", message: `${min} is more than the maximum, ${given(maxSource, "--max", max, "maxCapacity")}; pass a --max of ${min} or more too` };
+    return {
+      subject: "--min",
+      message: `${min} is more than the maximum, ${given(maxSource, "--max", max, "maxCapacity")}; pass a --max of ${min} or more too`,
+    };
   }
   if (minSource === "file" && maxSource === "file") return undefined;
   return { subject: labelled("--min", minSource), message: `${min} is more than ${given(maxSource, "--max", max, "maxCapacity")}` };

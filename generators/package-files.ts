@@ -3,8 +3,8 @@
  * a new project receives), relative to the installed package root. This is the only read step before
  * rendering; render itself is pure.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "fs";
-import { join, relative, sep } from "path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 
 export interface SourceFile {
   readonly contents: Buffer;
@@ -55,13 +55,20 @@ export function isCopied(path: string): boolean {
   if (path === "main.ts") return true;
   // stacks/: the team's infrastructure; managed/: the machinery `upgrade` replaces.
   if (path.startsWith("stacks/") || path.startsWith("managed/")) {
-    return path === "managed/config.schema.json" || path === "managed/README.md" || /\.sh$/.test(path) ||
-      (/\.ts$/.test(path) && !/\.(test|d)\.ts$/.test(path));
+    return (
+      path === "managed/config.schema.json" ||
+      path === "managed/README.md" ||
+      /\.sh$/.test(path) ||
+      (/\.ts$/.test(path) && !/\.(test|d)\.ts$/.test(path))
+    );
   }
   if (path.startsWith("packer/")) {
     // Answers and build outputs are per project: the generator writes <app>.auto.pkrvars.hcl itself.
-    return !/\.auto\.pkrvars\.(hcl|json)$/.test(path) && !/(^|\/)(packer-manifest\.json|manifest\.json)$/.test(path) &&
-      !/(^|\/)(packer_cache|\.terraform)\//.test(path);
+    return (
+      !/\.auto\.pkrvars\.(hcl|json)$/.test(path) &&
+      !/(^|\/)(packer-manifest\.json|manifest\.json)$/.test(path) &&
+      !/(^|\/)(packer_cache|\.terraform)\//.test(path)
+    );
   }
   return false;
 }

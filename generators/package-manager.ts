@@ -24,7 +24,12 @@ interface Commands {
 
 const COMMANDS: Readonly<Record<PackageManager, Commands>> = {
   npm: { install: ["npm", "install"], ciInstall: ["npm", "ci"], exec: ["npx"], scriptArgsSeparator: true },
-  pnpm: { install: ["pnpm", "install"], ciInstall: ["pnpm", "install", "--frozen-lockfile"], exec: ["pnpm", "exec"], scriptArgsSeparator: false },
+  pnpm: {
+    install: ["pnpm", "install"],
+    ciInstall: ["pnpm", "install", "--frozen-lockfile"],
+    exec: ["pnpm", "exec"],
+    scriptArgsSeparator: false,
+  },
   // --immutable is Yarn 2+ (Berry), which corepack installs; Yarn 1 spells it --frozen-lockfile.
   yarn: { install: ["yarn", "install"], ciInstall: ["yarn", "install", "--immutable"], exec: ["yarn", "run"], scriptArgsSeparator: false },
   bun: { install: ["bun", "install"], ciInstall: ["bun", "install", "--frozen-lockfile"], exec: ["bunx"], scriptArgsSeparator: false },
@@ -85,8 +90,7 @@ export interface PackageManagerView {
 
 export function packageManagerView(pm: PackageManager): PackageManagerView {
   // Handlebars passes its options object as the last argument: keep only the template's own words.
-  const words = (args: readonly unknown[]): string[] =>
-    args.filter((a) => typeof a === "string" || typeof a === "number").map(String);
+  const words = (args: readonly unknown[]): string[] => args.filter((a) => typeof a === "string" || typeof a === "number").map(String);
   return {
     name: pm,
     install: installCommand(pm),

@@ -2,9 +2,9 @@
  * What runs after the files are on disk: the package manager's install (with a progress display) and
  * `git init`. A failure or an interruption here keeps every file and tells the user how to finish.
  */
-import { ChildProcessByStdio, spawn as nodeSpawn } from "child_process";
-import { Readable } from "stream";
-import { installArgv, installCommand, PackageManager } from "./package-manager";
+import { type ChildProcessByStdio, spawn as nodeSpawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { installArgv, installCommand, type PackageManager } from "./package-manager";
 
 export interface SpawnResult {
   readonly code: number | null;
@@ -24,37 +24,42 @@ export type SpawnFn = (command: string, args: readonly string[], options: SpawnO
 /** How long a stopped command may take to exit before it is killed. */
 const STOP_GRACE_MS = 3000;
 
-export const defaultSpawn: SpawnFn = (command, args, options) => new Promise((resolve) => {
-  let output = "";
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString("utf8")).slice(-4000);
-  };
-  let child: ChildProcessByStdio<null, Readable, Readable>;
-  try {
-    child = nodeSpawn(command, [...args], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_fund: "false", npm_config_audit: "false" } });
-  } catch (error) {
-    resolve({ code: null, output: (error as Error).message });
-    return;
-  }
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  let killer: NodeJS.Timeout | undefined;
-  // On a terminal, Ctrl-C reaches the child itself (same process group); a signal sent to this
-  // process alone does not, so the child is stopped here too.
-  const stop = (): void => {
-    child.kill("SIGTERM");
-    killer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-  };
-  if (options.signal?.aborted) stop();
-  options.signal?.addEventListener("abort", stop, { once: true });
-  const done = (result: SpawnResult): void => {
-    if (killer) clearTimeout(killer);
-    options.signal?.removeEventListener("abort", stop);
-    resolve(result);
-  };
-  child.on("error", (error) => done({ code: null, output: error.message }));
-  child.on("close", (code) => done({ code, output }));
-});
+export const defaultSpawn: SpawnFn = (command, args, options) =>
+  new Promise((resolve) => {
+    let output = "";
+    const keep = (chunk: Buffer): void => {
+      output = (output + chunk.toString("utf8")).slice(-4000);
+    };
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = nodeSpawn(command, [...args], {
+        cwd: options.cwd,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, npm_config_fund: "false", npm_config_audit: "false" },
+      });
+    } catch (error) {
+      resolve({ code: null, output: (error as Error).message });
+      return;
+    }
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    let killer: NodeJS.Timeout | undefined;
+    // On a terminal, Ctrl-C reaches the child itself (same process group); a signal sent to this
+    // process alone does not, so the child is stopped here too.
+    const stop = (): void => {
+      child.kill("SIGTERM");
+      killer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+    };
+    if (options.signal?.aborted) stop();
+    options.signal?.addEventListener("abort", stop, { once: true });
+    const done = (result: SpawnResult): void => {
+      if (killer) clearTimeout(killer);
+      options.signal?.removeEventListener("abort", stop);
+      resolve(result);
+    };
+    child.on("error", (error) => done({ code: null, output: error.message }));
+    child.on("close", (code) => done({ code, output }));
+  });
 
 export interface Output {
   write(text: string): void;
@@ -65,7 +70,12 @@ export interface Output {
  * A one-line spinner with elapsed seconds on a TTY; a start and an end line otherwise. The end line
  * says "finished in 12s", or what `ending` says of the result ("interrupted after").
  */
-export async function withProgress<T>(out: Output, label: string, work: () => Promise<T>, ending: (result: T) => string = () => "finished in"): Promise<T> {
+export async function withProgress<T>(
+  out: Output,
+  label: string,
+  work: () => Promise<T>,
+  ending: (result: T) => string = () => "finished in",
+): Promise<T> {
   const started = Date.now();
   const seconds = (digits: number): string => `${((Date.now() - started) / 1000).toFixed(digits)}s`;
   if (!out.isTTY) {
@@ -101,13 +111,23 @@ export interface StepOutcome {
 }
 
 /** The whole git step, for the user to run when it did not happen. */
-export const GIT_BY_HAND = "git init -q && git add -A && git commit -q -m \"Initial commit\"";
+export const GIT_BY_HAND = 'git init -q && git add -A && git commit -q -m "Initial commit"';
 
-export async function installDependencies(dir: string, pm: PackageManager, spawn: SpawnFn, out: Output, signal?: AbortSignal): Promise<StepOutcome> {
+export async function installDependencies(
+  dir: string,
+  pm: PackageManager,
+  spawn: SpawnFn,
+  out: Output,
+  signal?: AbortSignal,
+): Promise<StepOutcome> {
   const [command, ...args] = installArgv(pm);
   const manual = installCommand(pm);
-  const result = await withProgress(out, `Installing dependencies (${manual})`, () => spawn(command, args, { cwd: dir, signal }),
-    () => (signal?.aborted ? "interrupted after" : "finished in"));
+  const result = await withProgress(
+    out,
+    `Installing dependencies (${manual})`,
+    () => spawn(command, args, { cwd: dir, signal }),
+    () => (signal?.aborted ? "interrupted after" : "finished in"),
+  );
   if (signal?.aborted) return { ok: false, interrupted: true, manual };
   if (result.code === 0) return { ok: true };
   return { ok: false, manual, detail: lastLines(result.output, 12) };
@@ -116,8 +136,8 @@ export async function installDependencies(dir: string, pm: PackageManager, spawn
 export async function initGit(dir: string, spawn: SpawnFn, signal?: AbortSignal): Promise<StepOutcome> {
   const steps: Array<[readonly string[], string]> = [
     [["init", "-q"], GIT_BY_HAND],
-    [["add", "-A"], "git add -A && git commit -m \"Initial commit\""],
-    [["commit", "-q", "-m", "Initial commit from create-immutable-app"], "git commit -m \"Initial commit\""],
+    [["add", "-A"], 'git add -A && git commit -m "Initial commit"'],
+    [["commit", "-q", "-m", "Initial commit from create-immutable-app"], 'git commit -m "Initial commit"'],
   ];
   for (const [args, manual] of steps) {
     if (signal?.aborted) return { ok: false, interrupted: true, manual };

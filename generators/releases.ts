@@ -78,8 +78,14 @@ export const RELEASE_0_1_0: LegacyRelease = {
   },
   dockerfileOnly: [".dockerignore", "app/server.js", "Dockerfile", "app/package.json"],
   rendered: [
-    ".github/workflows/ci.yml", ".github/workflows/drift.yml", "README.md", "cdktf.json", "package.json",
-    "packer/{app}.auto.pkrvars.hcl", "Dockerfile", "app/package.json",
+    ".github/workflows/ci.yml",
+    ".github/workflows/drift.yml",
+    "README.md",
+    "cdktf.json",
+    "package.json",
+    "packer/{app}.auto.pkrvars.hcl",
+    "Dockerfile",
+    "app/package.json",
   ],
   initialCommit: "Initial commit from create-immutable-app",
 };

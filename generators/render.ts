@@ -5,14 +5,22 @@
  */
 import Handlebars from "handlebars";
 import { CONFIG_FILE, DEFAULTS } from "../managed/config";
-import { CI_SESSION_SECONDS, configParameterName, kmsAliasName, logGroupName, parameterPath, resourcePrefix, secretParameterName } from "../managed/names";
+import {
+  CI_SESSION_SECONDS,
+  configParameterName,
+  kmsAliasName,
+  logGroupName,
+  parameterPath,
+  resourcePrefix,
+  secretParameterName,
+} from "../managed/names";
 import { CHECKOV_CONFIG_FILE, CHECKOV_VERSION, checkovSkips, renderCheckovConfig } from "../managed/checkov";
 import { renderPkrVars } from "../managed/hcl";
 import { packerVarsOf, pkrvarsFile } from "../managed/packer-vars";
 import { buildManifest, MANIFEST_FILE } from "./manifest";
-import { ProjectModel } from "./model";
-import { PackageManager, packageManagerView, runScript } from "./package-manager";
-import { Sources } from "./package-files";
+import type { ProjectModel } from "./model";
+import { type PackageManager, packageManagerView, runScript } from "./package-manager";
+import type { Sources } from "./package-files";
 
 export interface GeneratedFile {
   readonly contents: string | Buffer;
@@ -31,7 +39,7 @@ const RUNTIME_DEPENDENCIES = ["cdktf", "@cdktf/provider-aws", "constructs"];
 const DEV_DEPENDENCIES = ["cdktf-cli", "tsx", "typescript", "jest", "@swc/jest", "@swc/core", "@types/jest", "@types/node"];
 
 export function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + "\n";
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 export function renderProject(model: ProjectModel, sources: Sources): FileMap {
@@ -70,11 +78,14 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
 
 function packageJson(model: ProjectModel, sources: Sources): Record<string, unknown> {
   const pinned = { ...sources.packageJson.dependencies, ...sources.packageJson.devDependencies };
-  const pick = (names: readonly string[]): Record<string, string> => Object.fromEntries(names.map((name) => {
-    const version = pinned[name];
-    if (version === undefined) throw new Error(`${sources.root}/package.json does not pin ${name}`);
-    return [name, version];
-  }));
+  const pick = (names: readonly string[]): Record<string, string> =>
+    Object.fromEntries(
+      names.map((name) => {
+        const version = pinned[name];
+        if (version === undefined) throw new Error(`${sources.root}/package.json does not pin ${name}`);
+        return [name, version];
+      }),
+    );
   // Packages the copied scripts import (e.g. the export script's HCL converter) come along, same pins.
   const imported = new Set<string>();
   for (const [path, file] of sources.copied) {
@@ -106,7 +117,8 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       security: "node --import tsx managed/security.ts",
       test: "tsc --noEmit && jest",
       // The Packer variables come from immutable.config.json, the one place to change them.
-      "image:build": "node --import tsx managed/pkrvars.ts && packer init packer && packer build -var \"git_sha=$(git rev-parse --verify -q HEAD || echo unknown)\" packer",
+      "image:build":
+        'node --import tsx managed/pkrvars.ts && packer init packer && packer build -var "git_sha=$(git rev-parse --verify -q HEAD || echo unknown)" packer',
       export: "node --import tsx managed/export.ts",
       "images:prune": "node --import tsx managed/images-prune.ts",
     },
@@ -195,9 +207,10 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
       natGateways: env.natGateways,
       waf: env.waf,
       /** CI's deploy of this environment: the baked image by --ami, or none for resolve:ssm. */
-      deployCommand: amiParameter !== ""
-        ? runScript(model.packageManager, "deploy", env.name, "--auto-approve")
-        : runScript(model.packageManager, "deploy", env.name, "--ami", "\"$AMI_ID\"", "--auto-approve"),
+      deployCommand:
+        amiParameter !== ""
+          ? runScript(model.packageManager, "deploy", env.name, "--auto-approve")
+          : runScript(model.packageManager, "deploy", env.name, "--ami", '"$AMI_ID"', "--auto-approve"),
     };
   });
   const ssmEnvironments = environments.filter((e) => e.ssm);
@@ -234,8 +247,12 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
     /** Environments whose CI job copies the image into their parameter (one that the bake does not write). */
     promotions: environments.filter((e) => e.promote && !e.promotedBefore),
     /** Parameters that more than one environment resolves: a bake reaches all of them at their next launch. */
-    sharedParameters: [...byParameter].filter(([, names]) => names.length > 1).map(([parameter, names]) => ({ parameter, names: names.join(", ") })),
-    configKeys: Object.keys(config.config).sort().map((key) => ({ key, parameter: configParameterName(app, firstEnv, key) })),
+    sharedParameters: [...byParameter]
+      .filter(([, names]) => names.length > 1)
+      .map(([parameter, names]) => ({ parameter, names: names.join(", ") })),
+    configKeys: Object.keys(config.config)
+      .sort()
+      .map((key) => ({ key, parameter: configParameterName(app, firstEnv, key) })),
     secrets: config.secrets.map((name) => ({ name, parameter: secretParameterName(app, firstEnv, name) })),
     exampleSecret: secretParameterName(app, firstEnv, config.secrets[0] ?? "EXAMPLE_SECRET"),
     firstKmsAlias: kmsAliasName(app, firstEnv),
@@ -262,11 +279,15 @@ export function templateView(model: ProjectModel): Record<string, unknown> {
 /** How a CI job gets the package manager and caches its downloads. */
 function ciSetup(pm: PackageManager): Record<string, unknown> {
   switch (pm) {
-    case "npm": return { corepack: false, bun: false, cachePath: "" };
+    case "npm":
+      return { corepack: false, bun: false, cachePath: "" };
     // pnpm and Yarn (Berry) come with Node.js through corepack; setup-node's own cache needs them first.
-    case "pnpm": return { corepack: true, bun: false, cachePath: "~/.local/share/pnpm/store", lockfileHash: "hashFiles('pnpm-lock.yaml')" };
-    case "yarn": return { corepack: true, bun: false, cachePath: "~/.yarn/berry/cache", lockfileHash: "hashFiles('yarn.lock')" };
-    case "bun": return { corepack: false, bun: true, cachePath: "~/.bun/install/cache", lockfileHash: "hashFiles('bun.lock', 'bun.lockb')" };
+    case "pnpm":
+      return { corepack: true, bun: false, cachePath: "~/.local/share/pnpm/store", lockfileHash: "hashFiles('pnpm-lock.yaml')" };
+    case "yarn":
+      return { corepack: true, bun: false, cachePath: "~/.yarn/berry/cache", lockfileHash: "hashFiles('yarn.lock')" };
+    case "bun":
+      return { corepack: false, bun: true, cachePath: "~/.bun/install/cache", lockfileHash: "hashFiles('bun.lock', 'bun.lockb')" };
   }
 }
 

@@ -2,15 +2,15 @@
  * What the CLI tells the user around the write: the summary to confirm (interactive runs), the list
  * of what was created, and the next steps (help/next-steps.txt). Pure: text in, text out.
  */
-import { basename } from "path";
+import { basename } from "node:path";
 import Handlebars from "handlebars";
-import { EnvironmentConfig } from "../managed/config";
-import { Palette } from "./colour";
-import { ProjectModel } from "./model";
+import type { EnvironmentConfig } from "../managed/config";
+import type { Palette } from "./colour";
+import type { ProjectModel } from "./model";
 import { installCommand, runScript } from "./package-manager";
-import { Sources } from "./package-files";
-import { FileMap } from "./render";
-import { WritePlan } from "./write";
+import type { Sources } from "./package-files";
+import type { FileMap } from "./render";
+import type { WritePlan } from "./write";
 
 /** Quotes a path for the shell only when it needs it. */
 export function shellWord(text: string): string {
@@ -22,13 +22,11 @@ export function shellWord(text: string): string {
 /** The answers, where the project goes and how many files, shown before "Create the project?". */
 export function confirmationSummary(model: ProjectModel, files: FileMap, plan: WritePlan, colour: Palette): string {
   const { config } = model;
-  const network = config.network.mode === "new"
-    ? `a new VPC, ${config.network.cidr} over ${config.network.azCount} zones`
-    : `the existing VPC ${config.network.vpcId} (public ${config.network.publicSubnetIds.join(", ")}; private ${config.network.privateSubnetIds.join(", ")})`;
-  const after = [
-    ...(model.install ? [installCommand(model.packageManager)] : []),
-    ...(model.git ? ["git init and a first commit"] : []),
-  ];
+  const network =
+    config.network.mode === "new"
+      ? `a new VPC, ${config.network.cidr} over ${config.network.azCount} zones`
+      : `the existing VPC ${config.network.vpcId} (public ${config.network.publicSubnetIds.join(", ")}; private ${config.network.privateSubnetIds.join(", ")})`;
+  const after = [...(model.install ? [installCommand(model.packageManager)] : []), ...(model.git ? ["git init and a first commit"] : [])];
   const rows: Array<[string, string]> = [
     ["App name", `${config.appName}, in ${config.region}`],
     ["Environments", environments(config.environments)],
@@ -41,9 +39,10 @@ export function confirmationSummary(model: ProjectModel, files: FileMap, plan: W
     ["Then", after.length > 0 ? after.join("; ") : "nothing (no install, no git)"],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
-  const where = plan.mode === "merge"
-    ? `${plan.targetDir}, beside its files (--force): ${plan.replaced.length} replaced${plan.backups.size > 0 ? `, old contents kept as <file>.orig` : ""}`
-    : `${plan.targetDir} (${plan.mode === "new" ? "a new directory" : "an empty directory"})`;
+  const where =
+    plan.mode === "merge"
+      ? `${plan.targetDir}, beside its files (--force): ${plan.replaced.length} replaced${plan.backups.size > 0 ? `, old contents kept as <file>.orig` : ""}`
+      : `${plan.targetDir} (${plan.mode === "new" ? "a new directory" : "an empty directory"})`;
   return [
     "",
     colour.bold("Summary"),
@@ -95,9 +94,13 @@ export function nextSteps(sources: Sources, model: ProjectModel, dir: string, in
     imageBuild: runScript(pm, "image:build"),
     deploy: runScript(pm, "deploy", model.config.environments[0].name),
   };
-  const shown = Object.entries(commands).filter(([key]) => key !== "install" || !installed).map(([, command]) => command);
+  const shown = Object.entries(commands)
+    .filter(([key]) => key !== "install" || !installed)
+    .map(([, command]) => command);
   const width = Math.max(...shown.map((c) => c.length)) + 3;
-  const padded = Object.fromEntries(Object.entries(commands).map(([key, command]) => [key, colour.cyan(command) + " ".repeat(width - command.length)]));
+  const padded = Object.fromEntries(
+    Object.entries(commands).map(([key, command]) => [key, colour.cyan(command) + " ".repeat(width - command.length)]),
+  );
   const template = Handlebars.compile(sources.help["next-steps"] ?? "", { noEscape: true, strict: true });
   return template({
     ...padded,

@@ -19,9 +19,9 @@
  * Exit codes: 0 done (or already up to date), 3 written with conflicts to resolve (--dry-run: would
  * be), 2 usage (nothing written), 1 disk or git failure, 130 "no" at the confirmation.
  */
-import { ChildProcessWithoutNullStreams, spawn as nodeSpawn } from "child_process";
-import { lstatSync, readFileSync } from "fs";
-import { join, posix } from "path";
+import { type ChildProcessWithoutNullStreams, spawn as nodeSpawn } from "node:child_process";
+import { lstatSync, readFileSync } from "node:fs";
+import { join, posix } from "node:path";
 import { CONFIG_FILE } from "../managed/config";
 import { resolveConfig } from "../managed/config-validation";
 import { ConfigError } from "../managed/json-reader";
@@ -29,13 +29,22 @@ import { parseUpgradeArgs } from "./args";
 import type { CliDeps } from "./cli";
 import { colourEnabled, palette } from "./colour";
 import { EXIT_CANCELLED, EXIT_CONFLICTS, GeneratorError, UsageError, UsageProblems } from "./errors";
-import { buildManifest, compareVersions, isOwned, Manifest, MANIFEST_FILE, ManifestOptions, parseManifest, sha256 } from "./manifest";
-import { hasConflictMarkers, merge2, merge3, MergeLabels } from "./merge";
-import { ProjectModel, SCHEMA_REF } from "./model";
-import { readSources, Sources } from "./package-files";
+import {
+  buildManifest,
+  compareVersions,
+  isOwned,
+  type Manifest,
+  MANIFEST_FILE,
+  type ManifestOptions,
+  parseManifest,
+  sha256,
+} from "./manifest";
+import { hasConflictMarkers, merge2, merge3, type MergeLabels } from "./merge";
+import { type ProjectModel, SCHEMA_REF } from "./model";
+import { readSources, type Sources } from "./package-files";
 import { DEFAULT_PACKAGE_MANAGER, installCommand, runScript } from "./package-manager";
 import { RELEASE_0_1_0 } from "./releases";
-import { FileMap, GeneratedFile, json, renderProject } from "./render";
+import { type FileMap, type GeneratedFile, json, renderProject } from "./render";
 import { writeFiles } from "./write";
 
 export interface GitResult {
@@ -48,27 +57,31 @@ export interface GitResult {
 /** Runs git to completion with the whole of its output (file contents); never rejects. */
 export type GitFn = (args: readonly string[], options: { readonly cwd: string; readonly input?: string }) => Promise<GitResult>;
 
-export const defaultGit: GitFn = (args, options) => new Promise((resolve) => {
-  const out: Buffer[] = [];
-  let err = "";
-  let child: ChildProcessWithoutNullStreams;
-  try {
-    // Reads only; no optional index refresh (GIT_OPTIONAL_LOCKS=0), no prompts, plain messages.
-    child = nodeSpawn("git", [...args], {
-      cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+export const defaultGit: GitFn = (args, options) =>
+  new Promise((resolve) => {
+    const out: Buffer[] = [];
+    let err = "";
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      // Reads only; no optional index refresh (GIT_OPTIONAL_LOCKS=0), no prompts, plain messages.
+      child = nodeSpawn("git", [...args], {
+        cwd: options.cwd,
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      });
+    } catch (error) {
+      resolve({ code: null, stdout: Buffer.alloc(0), stderr: (error as Error).message });
+      return;
+    }
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => {
+      err = (err + chunk.toString("utf8")).slice(-4000);
     });
-  } catch (error) {
-    resolve({ code: null, stdout: Buffer.alloc(0), stderr: (error as Error).message });
-    return;
-  }
-  child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-  child.stderr.on("data", (chunk: Buffer) => { err = (err + chunk.toString("utf8")).slice(-4000); });
-  child.on("error", (error) => resolve({ code: null, stdout: Buffer.alloc(0), stderr: error.message }));
-  child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
-  child.stdin.on("error", () => undefined);
-  child.stdin.end(options.input ?? "");
-});
+    child.on("error", (error) => resolve({ code: null, stdout: Buffer.alloc(0), stderr: error.message }));
+    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
 
 /** Field-level migrations of immutable.config.json: one field's value, every other byte kept. */
 const CONFIG_MIGRATIONS: ReadonlyArray<{ readonly field: "$schema"; readonly from: string; readonly to: string }> = [
@@ -76,7 +89,11 @@ const CONFIG_MIGRATIONS: ReadonlyArray<{ readonly field: "$schema"; readonly fro
 ];
 
 /** Files that tools load by pattern (Packer: every .pkr.hcl and .auto.pkrvars.hcl; jest: every test). */
-const LOADED_BY_PATTERN: readonly RegExp[] = [/^packer\/[^/]+\.pkr\.(hcl|json)$/, /^packer\/[^/]+\.auto\.pkrvars\.(hcl|json)$/, /^__tests__\/.+\.test\.ts$/];
+const LOADED_BY_PATTERN: readonly RegExp[] = [
+  /^packer\/[^/]+\.pkr\.(hcl|json)$/,
+  /^packer\/[^/]+\.auto\.pkrvars\.(hcl|json)$/,
+  /^__tests__\/.+\.test\.ts$/,
+];
 
 const KEPT_CHANGES = "your changes; nothing new for this file";
 
@@ -135,13 +152,26 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     const written = (contents: Buffer): GeneratedFile => ({ contents, executable: file.executable });
     const hash = previous.get(path);
     if (c === "special") {
-      planned.push({ path, action: "conflict", conflicts: 1, note: "is not a regular file (or is reached through a symbolic link): left alone; compare it with the new version by hand" });
+      planned.push({
+        path,
+        action: "conflict",
+        conflicts: 1,
+        note: "is not a regular file (or is reached through a symbolic link): left alone; compare it with the new version by hand",
+      });
       continue;
     }
     if (c === undefined) {
       if (!previous.has(path)) planned.push({ path, action: "add", note: "new", file });
-      else if (hash !== undefined && sha256(t) === hash) planned.push({ path, action: "keep", note: "deleted by you, unchanged in the new version: stays deleted" });
-      else planned.push({ path, action: "conflict", conflicts: 1, file, note: "deleted by you, changed in the new version: restored; delete it again if you do not want it" });
+      else if (hash !== undefined && sha256(t) === hash)
+        planned.push({ path, action: "keep", note: "deleted by you, unchanged in the new version: stays deleted" });
+      else
+        planned.push({
+          path,
+          action: "conflict",
+          conflicts: 1,
+          file,
+          note: "deleted by you, changed in the new version: restored; delete it again if you do not want it",
+        });
       continue;
     }
     if (c.equals(t)) {
@@ -155,8 +185,14 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     }
     if (!previous.has(path)) {
       const r = merge2(latin1(c), latin1(t), labels);
-      planned.push({ path, action: "conflict", conflicts: r.conflicts, backup, file: written(Buffer.from(r.text, "latin1")),
-        note: `yours (not written by create-immutable-app ${from}) and the new version's: every differing hunk marked` });
+      planned.push({
+        path,
+        action: "conflict",
+        conflicts: r.conflicts,
+        backup,
+        file: written(Buffer.from(r.text, "latin1")),
+        note: `yours (not written by create-immutable-app ${from}) and the new version's: every differing hunk marked`,
+      });
       continue;
     }
     const base = baseOf(path, t);
@@ -167,15 +203,27 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     if (!base) {
       const r = merge2(latin1(c), latin1(t), labels);
       const what = hash !== undefined ? "changed, and no base to merge with" : `no record of what ${from} wrote here`;
-      planned.push({ path, action: "conflict", conflicts: r.conflicts, backup, file: written(Buffer.from(r.text, "latin1")),
-        note: `${what} (no git history of what was generated): every differing hunk marked` });
+      planned.push({
+        path,
+        action: "conflict",
+        conflicts: r.conflicts,
+        backup,
+        file: written(Buffer.from(r.text, "latin1")),
+        note: `${what} (no git history of what was generated): every differing hunk marked`,
+      });
       continue;
     }
     const r = merge3(latin1(base.contents), latin1(c), latin1(t), labels);
     const merged = Buffer.from(r.text, "latin1");
     if (r.conflicts > 0) {
-      planned.push({ path, action: "conflict", conflicts: r.conflicts, backup, file: written(merged),
-        note: `${r.conflicts} conflict${r.conflicts === 1 ? "" : "s"} between your changes and the new version's; ${base.source}` });
+      planned.push({
+        path,
+        action: "conflict",
+        conflicts: r.conflicts,
+        backup,
+        file: written(merged),
+        note: `${r.conflicts} conflict${r.conflicts === 1 ? "" : "s"} between your changes and the new version's; ${base.source}`,
+      });
     } else if (merged.equals(c)) {
       planned.push({ path, action: "keep", note: KEPT_CHANGES });
     } else {
@@ -197,7 +245,8 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
   // the untouched obsolete files that import one moved aside.
   const reasons = new Map<string, string>();
   for (const path of obsolete) {
-    if (untouched.get(path) === true && LOADED_BY_PATTERN.some((re) => re.test(path))) reasons.set(path, "a tool still loads it by its name");
+    if (untouched.get(path) === true && LOADED_BY_PATTERN.some((re) => re.test(path)))
+      reasons.set(path, "a tool still loads it by its name");
   }
   const rewritten = (dep: string): boolean => {
     const t = theirs.get(dep);
@@ -206,9 +255,12 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     return hash === undefined || sha256(bytes(t)) !== hash;
   };
   // The tsconfig.json the project will have: as planned above, else as it is.
-  const tsconfig = planned.find((p) => p.path === "tsconfig.json")?.file?.contents ?? current.get("tsconfig.json") ?? theirs.get("tsconfig.json")?.contents;
+  const tsconfig =
+    planned.find((p) => p.path === "tsconfig.json")?.file?.contents ??
+    current.get("tsconfig.json") ??
+    theirs.get("tsconfig.json")?.contents;
   const compiled = compiledBy(tsconfig === "special" ? undefined : tsconfig);
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; ) {
     changed = false;
     for (const path of obsolete) {
       if (reasons.has(path) || untouched.get(path) !== true || !compiled(path)) continue;
@@ -230,14 +282,24 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
       let target = `${path}.orig-${from}`;
       for (let n = 1; taken.has(target); n++) target = `${path}.orig-${from}.${n}`;
       taken.add(target);
-      planned.push({ path, action: "move-aside", to: target, note: `no longer written; untouched since generated; moved aside to ${target}: ${reason}; safe to delete${next}` });
+      planned.push({
+        path,
+        action: "move-aside",
+        to: target,
+        note: `no longer written; untouched since generated; moved aside to ${target}: ${reason}; safe to delete${next}`,
+      });
       continue;
     }
-    const state = c === "special" ? "not a regular file"
-      : untouched.get(path) === true ? "safe to delete: untouched since generated"
-        : untouched.get(path) === false ? "changed since generated: move your changes, then delete it"
-          : "no record of what was generated: compare before deleting";
-    const loaded = untouched.get(path) !== true && LOADED_BY_PATTERN.some((re) => re.test(path)) ? "; a tool still loads it by its name" : "";
+    const state =
+      c === "special"
+        ? "not a regular file"
+        : untouched.get(path) === true
+          ? "safe to delete: untouched since generated"
+          : untouched.get(path) === false
+            ? "changed since generated: move your changes, then delete it"
+            : "no record of what was generated: compare before deleting";
+    const loaded =
+      untouched.get(path) !== true && LOADED_BY_PATTERN.some((re) => re.test(path)) ? "; a tool still loads it by its name" : "";
     planned.push({ path, action: "keep", note: `no longer written; kept; ${state}${loaded}${next}` });
   }
   return planned;
@@ -255,8 +317,15 @@ export function compiledBy(tsconfig: string | Buffer | undefined): (path: string
     include = undefined;
   }
   const globs = Array.isArray(include) ? include.filter((g): g is string => typeof g === "string") : ["**/*.ts"];
-  const res = globs.map((g) => new RegExp(`^${g.split(/(\*\*\/|\*)/).map((part) =>
-    part === "**/" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("")}$`));
+  const res = globs.map(
+    (g) =>
+      new RegExp(
+        `^${g
+          .split(/(\*\*\/|\*)/)
+          .map((part) => (part === "**/" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
+          .join("")}$`,
+      ),
+  );
   return (path) => path.endsWith(".ts") && res.some((re) => re.test(path));
 }
 
@@ -293,7 +362,10 @@ export function migrateConfig(text: string): { readonly text: string; readonly c
   const byHand: string[] = [];
   for (const m of CONFIG_MIGRATIONS) {
     if (value[m.field] !== m.from) continue;
-    const literal = new RegExp(`("${m.field.replace(/\$/g, "\\$")}"\\s*:\\s*)${JSON.stringify(m.from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`, "g");
+    const literal = new RegExp(
+      `("${m.field.replace(/\$/g, "\\$")}"\\s*:\\s*)${JSON.stringify(m.from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`,
+      "g",
+    );
     const hits = [...out.matchAll(literal)];
     const next = hits.length === 1 ? out.replace(literal, (_, key: string) => `${key}${JSON.stringify(m.to)}`) : out;
     let ok = false;
@@ -389,16 +461,23 @@ async function gitBases(dir: string, git: GitFn, wanted: ReadonlyMap<string, str
   const lines = async (args: string[]): Promise<string[]> => {
     const r = await run(args);
     if (r.code !== 0) throw new GeneratorError("external", `git ${args.join(" ")} failed: ${r.stderr.trim()}`);
-    return r.stdout.toString("utf8").split("\n").filter((l) => l !== "");
+    return r.stdout
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l !== "");
   };
   const generatorCommits = (await lines(["log", "--format=%H%x09%s", "-F", `--grep=${RELEASE_0_1_0.initialCommit}`, "--", "."]))
-    .map((l) => l.split("\t")).filter(([, subject]) => subject === RELEASE_0_1_0.initialCommit).map(([commit]) => commit);
-  const candidates = [...new Set([
-    ...(hasManifest ? await lines(["log", "--format=%H", "-n", "20", "--", MANIFEST_FILE]) : []),
-    ...generatorCommits,
-    // A project committed by hand: trusted only where a hash checks what it holds.
-    ...(await lines(["log", "--format=%H", "--diff-filter=A", "--", CONFIG_FILE])),
-  ])];
+    .map((l) => l.split("\t"))
+    .filter(([, subject]) => subject === RELEASE_0_1_0.initialCommit)
+    .map(([commit]) => commit);
+  const candidates = [
+    ...new Set([
+      ...(hasManifest ? await lines(["log", "--format=%H", "-n", "20", "--", MANIFEST_FILE]) : []),
+      ...generatorCommits,
+      // A project committed by hand: trusted only where a hash checks what it holds.
+      ...(await lines(["log", "--format=%H", "--diff-filter=A", "--", CONFIG_FILE])),
+    ]),
+  ];
   const requests: Array<{ path: string; commit: string }> = [];
   for (const path of wanted.keys()) {
     requests.push({ path, commit: "HEAD" });
@@ -448,7 +527,8 @@ const ORDER: readonly Action[] = ["conflict", "merge", "replace", "add", "migrat
 function listing(planned: readonly PlannedFile[]): string {
   const width = Math.max(...ORDER.map((a) => a.length));
   return ORDER.flatMap((action) => planned.filter((p) => p.action === action))
-    .map((p) => `  ${p.action.padEnd(width)}  ${p.path}${p.note ? ` (${p.note})` : ""}\n`).join("");
+    .map((p) => `  ${p.action.padEnd(width)}  ${p.path}${p.note ? ` (${p.note})` : ""}\n`)
+    .join("");
 }
 
 interface Prepared {
@@ -470,7 +550,10 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
 
   const configBytes = readFile(dir, CONFIG_FILE);
   if (configBytes === undefined) {
-    throw new UsageError("upgrade", `${dir} has no ${CONFIG_FILE}: run upgrade in the root directory of a project create-immutable-app generated`);
+    throw new UsageError(
+      "upgrade",
+      `${dir} has no ${CONFIG_FILE}: run upgrade in the root directory of a project create-immutable-app generated`,
+    );
   }
   if (configBytes === "special") throw new UsageError(CONFIG_FILE, "is not a regular file");
   const manifestBytes = readFile(dir, MANIFEST_FILE);
@@ -484,16 +567,27 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The generator's field-by-field messages, against the file the values came from.
-    throw new UsageProblems(error.problems.map((p) => ({ subject: CONFIG_FILE, message: `${p.field}: ${p.message}` })),
-      `${CONFIG_FILE} is not valid for create-immutable-app ${to}; nothing was written`);
+    throw new UsageProblems(
+      error.problems.map((p) => ({ subject: CONFIG_FILE, message: `${p.field}: ${p.message}` })),
+      `${CONFIG_FILE} is not valid for create-immutable-app ${to}; nothing was written`,
+    );
   }
 
   const old = oldVersion(dir, manifestBytes?.toString("utf8"), config.appName);
   if (compareVersions(old.version, to) > 0) {
-    throw new UsageError("upgrade", `this project was written by create-immutable-app ${old.version}, newer than this ${to}; run npx create-immutable-app@latest upgrade`);
+    throw new UsageError(
+      "upgrade",
+      `this project was written by create-immutable-app ${old.version}, newer than this ${to}; run npx create-immutable-app@latest upgrade`,
+    );
   }
   const model: ProjectModel = {
-    targetDir: dir, config, configFile, dockerfile: old.options.dockerfile, install: false, git: false, packageManager: old.options.packageManager,
+    targetDir: dir,
+    config,
+    configFile,
+    dockerfile: old.options.dockerfile,
+    install: false,
+    git: false,
+    packageManager: old.options.packageManager,
   };
   const rendered = renderProject(model, sources);
   const theirs: FileMap = new Map([...rendered].filter(([path]) => isOwned(path)));
@@ -506,19 +600,26 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   if (!old.manifest) {
     // Without a manifest only a 0.1.0 project is known: by its $schema, or by a file as only 0.1.0 wrote it.
     const only010 = [...old.previous].filter(([path, hash]) => hash !== undefined && sha256(theirs.get(path)?.contents ?? "") !== hash);
-    const recognized = (JSON.parse(configText.replace(/^\uFEFF/, "")) as { $schema?: unknown }).$schema === RELEASE_0_1_0.schemaRef ||
+    const recognized =
+      (JSON.parse(configText.replace(/^\uFEFF/, "")) as { $schema?: unknown }).$schema === RELEASE_0_1_0.schemaRef ||
       only010.some(([path, hash]) => {
         const c = current.get(path);
         return c instanceof Buffer && sha256(c) === hash;
       });
     if (!recognized) {
-      throw new UsageError(MANIFEST_FILE, `is missing, and this is not a project create-immutable-app ${old.version} generated (the last version without one): restore ${MANIFEST_FILE} from git, then run upgrade again`);
+      throw new UsageError(
+        MANIFEST_FILE,
+        `is missing, and this is not a project create-immutable-app ${old.version} generated (the last version without one): restore ${MANIFEST_FILE} from git, then run upgrade again`,
+      );
     }
   }
   const labels = conflictLabels(old.version, to);
   const unresolved = [...current].filter(([, c]) => c !== "special" && hasConflictMarkers(c.toString("latin1"), labels)).map(([p]) => p);
   if (unresolved.length > 0) {
-    throw new UsageError("upgrade", `conflicts of an earlier upgrade are not resolved yet (nothing was written):\n${unresolved.map((p) => `    ${p}`).join("\n")}\n  Resolve the <<<<<<< ours ... >>>>>>> theirs blocks (or restore the files from git), then run upgrade again.`);
+    throw new UsageError(
+      "upgrade",
+      `conflicts of an earlier upgrade are not resolved yet (nothing was written):\n${unresolved.map((p) => `    ${p}`).join("\n")}\n  Resolve the <<<<<<< ours ... >>>>>>> theirs blocks (or restore the files from git), then run upgrade again.`,
+    );
   }
 
   // Git is asked only about files the team changed (or may have: no recorded hash) and this version
@@ -535,14 +636,24 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   }
   const git = await gitBases(dir, gitFn, wanted, old.manifest !== undefined);
   const planned = planUpgrade({
-    from: old.version, to, theirs, previous: old.previous, current, bases: git.bases,
+    from: old.version,
+    to,
+    theirs,
+    previous: old.previous,
+    current,
+    bases: git.bases,
     recoverable: (path) => {
       const c = current.get(path);
       return c !== undefined && c !== "special" && git.head.get(path)?.equals(c) === true;
     },
   });
   if (migration.changes.length > 0) {
-    planned.push({ path: CONFIG_FILE, action: "migrate", file: { contents: migration.text }, note: `${migration.changes.join("; ")}; every other byte kept` });
+    planned.push({
+      path: CONFIG_FILE,
+      action: "migrate",
+      file: { contents: migration.text },
+      note: `${migration.changes.join("; ")}; every other byte kept`,
+    });
   }
   for (const note of migration.byHand) planned.push({ path: CONFIG_FILE, action: "conflict", conflicts: 1, note });
 
@@ -557,7 +668,11 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   for (const p of [...planned].sort((a, b) => (a.path < b.path ? -1 : 1))) if (p.file) writes.set(p.path, p.file);
   if (manifestBytes?.toString("utf8") !== manifestText) writes.set(MANIFEST_FILE, { contents: manifestText });
   return {
-    from: old.version, to, options: old.options, planned, writes,
+    from: old.version,
+    to,
+    options: old.options,
+    planned,
+    writes,
     moveAside: new Map(planned.filter((p) => p.action === "move-aside").map((p) => [p.path, p.to!])),
     backups: new Set(planned.filter((p) => p.backup).map((p) => p.path)),
     noBase: wanted.size > 0 ? git.none : undefined,
@@ -581,7 +696,10 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
 
   const upToDate = planned.filter((p) => p.action === "up-to-date").length;
   const head = from === to ? `create-immutable-app ${to}` : `create-immutable-app ${from} -> ${to}`;
-  const baseLine = noBase !== undefined ? `No base for the files you changed (${noBase}): where both sides changed a file, every differing hunk is marked.\n` : "";
+  const baseLine =
+    noBase !== undefined
+      ? `No base for the files you changed (${noBase}): where both sides changed a file, every differing hunk is marked.\n`
+      : "";
   if (writes.size === 0 && moveAside.size === 0 && code === 0) {
     const yours = planned.filter((p) => p.action === "keep" && p.note === KEPT_CHANGES).length;
     out(`${head}: already up to date (${upToDate + yours} files checked${yours > 0 ? `; your changes in ${yours} of them kept` : ""}).\n`);
@@ -592,7 +710,8 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
   const plan = `${baseLine}${listing(planned)}  ${upToDate} file${upToDate === 1 ? "" : "s"} already up to date.\n`;
   if (flags.dryRun) {
     out(`Dry run (${head}): nothing is written. The plan:\n${plan}`);
-    if (conflicts.length > 0) out(`${conflicts.length} file${conflicts.length === 1 ? "" : "s"} would have conflicts to resolve (exit ${EXIT_CONFLICTS}).\n`);
+    if (conflicts.length > 0)
+      out(`${conflicts.length} file${conflicts.length === 1 ? "" : "s"} would have conflicts to resolve (exit ${EXIT_CONFLICTS}).\n`);
     return code;
   }
   out(`Upgrading (${head}):\n${plan}`);
@@ -625,8 +744,10 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
     "git diff   # review, then commit",
   ];
   if (conflicts.length > 0) {
-    out(`\n${colour.red(`Conflicts remain in ${conflicts.length} file${conflicts.length === 1 ? "" : "s"}`)}: ${conflicts.map((p) => p.path).join(", ")}\n` +
-      "Resolve each <<<<<<< ours / ||||||| base / ======= / >>>>>>> theirs block, then:\n");
+    out(
+      `\n${colour.red(`Conflicts remain in ${conflicts.length} file${conflicts.length === 1 ? "" : "s"}`)}: ${conflicts.map((p) => p.path).join(", ")}\n` +
+        "Resolve each <<<<<<< ours / ||||||| base / ======= / >>>>>>> theirs block, then:\n",
+    );
   } else {
     out(`\nUpgraded to create-immutable-app ${to}. Next:\n`);
   }

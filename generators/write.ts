@@ -13,12 +13,28 @@
  * last, so that a run killed during the moves still reads as the old version and can be run again).
  */
 import {
-  chmodSync, closeSync, constants, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  renameSync, rmSync, statSync, Stats, unlinkSync, writeSync,
-} from "fs";
-import { basename, dirname, join, posix } from "path";
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type Stats,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join, posix } from "node:path";
 import { GeneratorError, UsageError } from "./errors";
-import { FileMap } from "./render";
+import type { FileMap } from "./render";
 
 export interface WriteOptions {
   /** Write beside existing files (never deleting one) and replace the ones the map contains. */
@@ -112,7 +128,9 @@ function inspectTarget(targetDir: string): TargetState {
   if ((target.mode & 0o222) === 0) {
     throw new GeneratorError("external", `${targetDir} is read-only (mode ${(target.mode & 0o777).toString(8)}); nothing was written`);
   }
-  const entries = readdirSync(targetDir).filter((name) => !IGNORABLE.has(name)).sort();
+  const entries = readdirSync(targetDir)
+    .filter((name) => !IGNORABLE.has(name))
+    .sort();
   return entries.length === 0 ? { mode: "empty" } : { mode: "non-empty", entries };
 }
 
@@ -128,17 +146,24 @@ export function checkTarget(targetDir: string, force: boolean): void {
 function notEmpty(targetDir: string, others: readonly string[], replaced: readonly string[]): UsageError {
   // A home directory can hold hundreds of entries: name a few, count the rest.
   const shown = others.length > 12 ? [...others.slice(0, 12), `and ${others.length - 12} more`] : others;
-  return new UsageError("[dir]", [
-    `${targetDir} is not empty; nothing was written.`,
-    ...(replaced.length > 0 ? [`  ${replaced.length} file(s) would be replaced:`, ...replaced.map((p) => `    ${p}`)] : []),
-    ...(others.length > 0 ? [`  it ${replaced.length > 0 ? "also " : ""}contains: ${shown.join(", ")}`] : []),
-    "  Choose a new or empty directory, or pass --force to write beside these files (nothing is deleted; replaced files are listed).",
-  ].join("\n"));
+  return new UsageError(
+    "[dir]",
+    [
+      `${targetDir} is not empty; nothing was written.`,
+      ...(replaced.length > 0 ? [`  ${replaced.length} file(s) would be replaced:`, ...replaced.map((p) => `    ${p}`)] : []),
+      ...(others.length > 0 ? [`  it ${replaced.length > 0 ? "also " : ""}contains: ${shown.join(", ")}`] : []),
+      "  Choose a new or empty directory, or pass --force to write beside these files (nothing is deleted; replaced files are listed).",
+    ].join("\n"),
+  );
 }
 
 /** Checks the target against the map; reads the disk, writes nothing. Throws a usage error on conflicts. */
 export function planWrite(
-  targetDir: string, files: FileMap, force: boolean, backup: (path: string) => boolean = () => true, moveAside: ReadonlyMap<string, string> = new Map(),
+  targetDir: string,
+  files: FileMap,
+  force: boolean,
+  backup: (path: string) => boolean = () => true,
+  moveAside: ReadonlyMap<string, string> = new Map(),
 ): WritePlan {
   for (const path of files.keys()) checkRelativePath(path);
   const state = inspectTarget(targetDir);
@@ -176,13 +201,21 @@ export function planWrite(
     checkRelativePath(to);
     const [source, destination] = [lstatOrUndefined(join(targetDir, from)), lstatOrUndefined(join(targetDir, to))];
     if (!source?.isFile() || symlinkOnTheWay(targetDir, from)) problems.add(`${from} is not a regular file to move aside`);
-    if (destination !== undefined || files.has(to) || symlinkOnTheWay(targetDir, to)) problems.add(`${to} exists; ${from} cannot be moved there`);
+    if (destination !== undefined || files.has(to) || symlinkOnTheWay(targetDir, to))
+      problems.add(`${to} exists; ${from} cannot be moved there`);
   }
   if (problems.size > 0) {
-    throw new UsageError("[dir]", `cannot write into ${targetDir} (nothing was written):\n${[...problems].map((p) => `    ${p}`).join("\n")}`);
+    throw new UsageError(
+      "[dir]",
+      `cannot write into ${targetDir} (nothing was written):\n${[...problems].map((p) => `    ${p}`).join("\n")}`,
+    );
   }
   if (!force) {
-    throw notEmpty(targetDir, entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`))), replaced);
+    throw notEmpty(
+      targetDir,
+      entries.filter((name) => !replaced.some((p) => p === name || p.startsWith(`${name}/`))),
+      replaced,
+    );
   }
   return { targetDir, mode: "merge", replaced, backups: planBackups(targetDir, files, replaced.filter(backup)) };
 }
@@ -361,8 +394,11 @@ function tryRenameDir(temp: string, targetDir: string, mode: "new" | "empty"): b
 function externalFs(error: unknown, path: string): GeneratorError {
   const e = error as NodeJS.ErrnoException;
   const why: Record<string, string> = {
-    EACCES: "permission denied", EPERM: "operation not permitted", EROFS: "read-only file system",
-    ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on the device",
+    EDQUOT: "disk quota exceeded",
   };
   return new GeneratorError("external", `cannot write ${path}: ${why[e.code ?? ""] ?? e.message}; nothing was written`);
 }

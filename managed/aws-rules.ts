@@ -85,23 +85,25 @@ export const PATTERNS = {
   subnetId: /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/,
   /** family[-variant].size, e.g. t3.small, m7i-flex.large, c6in.32xlarge, u-6tb1.metal, mac2-m2.metal */
   instanceType: /^[a-z][a-z0-9]*(-[a-z0-9]+)*\.(nano|micro|small|medium|large|[1-9][0-9]?xlarge|xlarge|metal(-[0-9]+xl)?)$/,
-  certificateArn: /^arn:aws(-cn|-us-gov)?:acm:([a-z0-9-]+):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  certificateArn:
+    /^arn:aws(-cn|-us-gov)?:acm:([a-z0-9-]+):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
   /** A name that can be an environment variable and the last segment of an SSM parameter name. */
   parameterKey: /^[A-Za-z][A-Za-z0-9_]{0,127}$/,
   /** An SSM parameter name for `resolve:ssm:` and the AMI publish parameter. */
   ssmParameterName: /^\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,14}$/,
   /** An HTTP health-check path the ALB accepts. */
-  healthCheckPath: /^\/[A-Za-z0-9\/_.~%-]{0,1023}$/,
+  healthCheckPath: /^\/[A-Za-z0-9/_.~%-]{0,1023}$/,
   /** Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path. */
-  containerImage: /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+  containerImage:
+    /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
   s3Bucket: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   /** GitHub `owner/name`: owners are letters, digits and single hyphens; names add _ and . (not . or ..). */
   githubRepository: /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9_.-]{1,100}$/,
   /** IAM OIDC provider ARN for GitHub Actions' token issuer. */
   githubOidcProviderArn: /^arn:aws(-cn|-us-gov)?:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
   /** A git branch name without the characters git refuses, spaces or leading dashes. */
-  gitBranch: /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._\/-]{1,200}(?<![./])$/,
-  s3KeyPrefix: /^[A-Za-z0-9!_.*'()\/-]{1,512}$/,
+  gitBranch: /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/-]{1,200}(?<![./])$/,
+  s3KeyPrefix: /^[A-Za-z0-9!_.*'()/-]{1,512}$/,
 } as const;
 
 /** Values accepted by CloudWatch Logs retention_in_days. */
@@ -135,9 +137,28 @@ export const LIMITS = {
 
 /** Names Windows reserves; refused so a generated project can be checked out anywhere. */
 export const RESERVED_DEVICE_NAMES = new Set([
-  "con", "prn", "aux", "nul",
-  "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
-  "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+  "con",
+  "prn",
+  "aux",
+  "nul",
+  "com1",
+  "com2",
+  "com3",
+  "com4",
+  "com5",
+  "com6",
+  "com7",
+  "com8",
+  "com9",
+  "lpt1",
+  "lpt2",
+  "lpt3",
+  "lpt4",
+  "lpt5",
+  "lpt6",
+  "lpt7",
+  "lpt8",
+  "lpt9",
 ]);
 
 /**
@@ -268,14 +289,16 @@ export function refreshPreferenceProblems(prefs: RefreshPreferences, context?: R
   const alarms = prefs.AlarmSpecification?.Alarms;
   if (alarms !== undefined) {
     if (alarms.length > 10) problems.push(`AlarmSpecification names ${alarms.length} alarms; AWS allows 10`);
-    for (const alarm of alarms) if (alarm.length < 1 || alarm.length > 255) problems.push(`alarm name ${JSON.stringify(alarm)} is not 1 to 255 characters`);
+    for (const alarm of alarms)
+      if (alarm.length < 1 || alarm.length > 255) problems.push(`alarm name ${JSON.stringify(alarm)} is not 1 to 255 characters`);
   }
   // CheckpointPercentages: "in ascending order. Each number must be unique"; CheckpointDelay needs them.
   const checkpoints = prefs.CheckpointPercentages;
-  if (checkpoints !== undefined && checkpoints.some((p, i) => !(p >= 1 && p <= 100) || (i > 0 && p <= checkpoints[i - 1]))) {
+  if (checkpoints?.some((p, i) => !(p >= 1 && p <= 100) || (i > 0 && p <= checkpoints[i - 1]))) {
     problems.push("CheckpointPercentages must be ascending, unique, 1 to 100");
   }
-  if (prefs.CheckpointDelay !== undefined && checkpoints === undefined) problems.push("CheckpointDelay is set without CheckpointPercentages");
+  if (prefs.CheckpointDelay !== undefined && checkpoints === undefined)
+    problems.push("CheckpointDelay is set without CheckpointPercentages");
   if (prefs.AutoRollback && context) problems.push(...rollbackProblems(context));
   return problems;
 }

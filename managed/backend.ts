@@ -1,5 +1,5 @@
-import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
-import { S3BackendConfig } from "./config";
+import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
+import type { S3BackendConfig } from "./config";
 
 /**
  * Write-only arguments (the secrets' value_wo) are "supported in HashiCorp Terraform 1.11.0 and later"

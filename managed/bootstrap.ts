@@ -7,9 +7,9 @@
  * State: the configured backend (`<keyPrefix>/bootstrap.tfstate`), else terraform.bootstrap.tfstate in
  * the project root. Exit codes: 0 done, 1 failed, 2 bad usage or no github.repository in the config.
  */
-import { spawnSync } from "child_process";
-import { relative } from "path";
-import { AppConfig, CONFIG_FILE } from "./config";
+import { spawnSync } from "node:child_process";
+import { relative } from "node:path";
+import { type AppConfig, CONFIG_FILE } from "./config";
 import { loadConfigOrReport } from "./load-config";
 import { stackDir, synthesize } from "./synth";
 
@@ -50,9 +50,11 @@ export function parseBootstrapArgs(argv: readonly string[]): BootstrapOptions | 
 
 /** What `npm run bootstrap` says when the config names no repository. */
 export function missingRepositoryMessage(): string {
-  return `bootstrap: ${CONFIG_FILE} has no github.repository, so there is nothing to trust. Add\n` +
+  return (
+    `bootstrap: ${CONFIG_FILE} has no github.repository, so there is nothing to trust. Add\n` +
     `  "github": { "repository": "<owner>/<name>" }\n` +
-    `(the repository whose workflows deploy this app; "branch" defaults to main), then run npm run bootstrap again.`;
+    `(the repository whose workflows deploy this app; "branch" defaults to main), then run npm run bootstrap again.`
+  );
 }
 
 export interface BootstrapOutputs {
@@ -71,7 +73,9 @@ export function githubVariablesText(config: AppConfig, outputs: BootstrapOutputs
     `CI roles of ${config.appName}, trusted by ${outputs.oidc_provider_arn}:`,
     `  bake   ${outputs.bake_role_arn}   (pushes to ${config.github!.branch})`,
     `  drift  ${outputs.drift_role_arn}   (the scheduled plan, read-only)`,
-    ...config.environments.map((e) => `  ${e.name.padEnd(6)} ${outputs.deploy_role_arns[e.name]}   (jobs of the GitHub environment ${e.name})`),
+    ...config.environments.map(
+      (e) => `  ${e.name.padEnd(6)} ${outputs.deploy_role_arns[e.name]}   (jobs of the GitHub environment ${e.name})`,
+    ),
     "",
     `Set these GitHub Actions variables of ${repo} (variables, not secrets: role ARNs are not secret):`,
     `Repository variables (Settings > Secrets and variables > Actions > Variables):`,
@@ -114,7 +118,9 @@ export function bootstrap(options: BootstrapOptions, config: AppConfig): number 
     const who = run("aws", ["sts", "get-caller-identity", "--query", "Account", "--output", "text"], true);
     accountId = who.stdout.trim();
     if (who.status !== 0 || !/^\d{12}$/.test(accountId)) {
-      console.error("bootstrap: cannot tell the account (aws sts get-caller-identity failed): run it with an administrator's AWS credentials, or pass --account-id");
+      console.error(
+        "bootstrap: cannot tell the account (aws sts get-caller-identity failed): run it with an administrator's AWS credentials, or pass --account-id",
+      );
       return 1;
     }
   }

@@ -3,16 +3,33 @@
  * each naming its field (`environments[1].maxCapacity`), and the defaults of config.ts are filled in.
  */
 import {
-  AmiSource, AppConfig, DEFAULTS, PRODUCTION_NAMES, EnvironmentConfig, GitHubConfig, ImageConfig, NatGateways, NetworkConfig,
-  S3BackendConfig,
+  type AmiSource,
+  type AppConfig,
+  DEFAULTS,
+  PRODUCTION_NAMES,
+  type EnvironmentConfig,
+  type GitHubConfig,
+  type ImageConfig,
+  type NatGateways,
+  type NetworkConfig,
+  type S3BackendConfig,
 } from "./config";
 import {
-  LIMITS, LOG_RETENTION_DAYS, PATTERNS, REGIONS, RESERVED_DEVICE_NAMES, architectureOf, defaultAvailabilityZones, partitionOf,
-  refreshPreferenceProblems, reservedAppNameReason, reservedEnvironmentNameReason,
+  LIMITS,
+  LOG_RETENTION_DAYS,
+  PATTERNS,
+  REGIONS,
+  RESERVED_DEVICE_NAMES,
+  architectureOf,
+  defaultAvailabilityZones,
+  partitionOf,
+  refreshPreferenceProblems,
+  reservedAppNameReason,
+  reservedEnvironmentNameReason,
 } from "./aws-rules";
-import { Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
+import { type Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
 import { defaultAmiParameter, MANAGED_TAG_KEYS, parameterPath, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
-import { ConfigError, ConfigProblem, Json, Reader, describe, isPlainObject, join, quote } from "./json-reader";
+import { ConfigError, type ConfigProblem, type Json, Reader, describe, isPlainObject, join, quote } from "./json-reader";
 
 export { ConfigError, quote };
 export type { ConfigProblem };
@@ -41,8 +58,22 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     return undefined;
   }
   const o = r.object("", input, [
-    "$schema", "appName", "region", "appPort", "healthCheckPath", "certificateArn", "amiSource", "network",
-    "config", "secrets", "tags", "backend", "image", "environments", "waf", "github",
+    "$schema",
+    "appName",
+    "region",
+    "appPort",
+    "healthCheckPath",
+    "certificateArn",
+    "amiSource",
+    "network",
+    "config",
+    "secrets",
+    "tags",
+    "backend",
+    "image",
+    "environments",
+    "waf",
+    "github",
   ])!;
   r.string("$schema", o.$schema);
 
@@ -54,23 +85,31 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
   const appPort = r.integer("appPort", o.appPort, 1, 65535, DEFAULTS.appPort);
   if (appPort === 22) r.fail("appPort", "22 is the SSH port; this architecture opens no port 22 anywhere");
   const healthCheckPath = r.matching(
-    "healthCheckPath", o.healthCheckPath, PATTERNS.healthCheckPath,
-    "a URL path starting with / (letters, digits, / _ . ~ % -)", DEFAULTS.healthCheckPath,
+    "healthCheckPath",
+    o.healthCheckPath,
+    PATTERNS.healthCheckPath,
+    "a URL path starting with / (letters, digits, / _ . ~ % -)",
+    DEFAULTS.healthCheckPath,
   )!;
   const certificateArn = readCertificate(r, "certificateArn", o.certificateArn, region);
   const amiSource = readAmiSource(r, "amiSource", o.amiSource) ?? { mode: "variable" as const };
   const network = readNetwork(r, o.network, region);
   const config = readConfigValues(r, "config", o.config);
   const secrets = readSecrets(r, o.secrets, config);
-  const tags = r.map("tags", o.tags, /^(?!aws:)[\p{L}\p{M}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
-    "a tag key (1-128 letters, digits, spaces, _ . : / = + - @; not starting with aws:)", (field, value) => {
+  const tags = r.map(
+    "tags",
+    o.tags,
+    /^(?!aws:)[\p{L}\p{M}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u,
+    "a tag key (1-128 letters, digits, spaces, _ . : / = + - @; not starting with aws:)",
+    (field, value) => {
       if (value.length > LIMITS.tagValue) r.fail(field, `is ${value.length} characters; AWS allows ${LIMITS.tagValue}`);
       if (!/^[\p{L}\p{M}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value)) {
         r.fail(field, `${quote(value)} has characters AWS does not allow in tag values (letters, digits, spaces, _ . : / = + - @)`);
       }
       const why = secretValueReason(value);
       if (why) r.fail(field, `looks like a secret (${why}); tags are readable by anyone who can list the resources`);
-    });
+    },
+  );
   for (const key of Object.keys(tags)) {
     if ((MANAGED_TAG_KEYS as readonly string[]).includes(key)) {
       r.fail(join("tags", key), `"${key}" is set by the stacks themselves on every resource`);
@@ -87,7 +126,18 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
 
   if (appName === undefined) return undefined;
   return {
-    appName, region, appPort, healthCheckPath, amiSource, network, config, secrets, tags, image, environments, waf,
+    appName,
+    region,
+    appPort,
+    healthCheckPath,
+    amiSource,
+    network,
+    config,
+    secrets,
+    tags,
+    image,
+    environments,
+    waf,
     ...(certificateArn ? { certificateArn } : {}),
     ...(backend ? { backend } : {}),
     ...(github ? { github } : {}),
@@ -98,13 +148,16 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
 function regionHint(region: string): string {
   const area = /^[a-z]+-/.exec(region.trim().toLowerCase())?.[0];
   const near = Object.keys(REGIONS).filter((known) => area !== undefined && known.startsWith(area));
-  return near.length > 0
-    ? `known in that area: ${near.join(", ")}`
-    : "e.g. us-east-1, eu-west-1, ap-southeast-2";
+  return near.length > 0 ? `known in that area: ${near.join(", ")}` : "e.g. us-east-1, eu-west-1, ap-southeast-2";
 }
 
 function readName(
-  r: Reader, field: string, value: Json, max: number, required: boolean, reserved: (name: string) => string | undefined,
+  r: Reader,
+  field: string,
+  value: Json,
+  max: number,
+  required: boolean,
+  reserved: (name: string) => string | undefined,
 ): string | undefined {
   if (value === undefined) {
     if (required) r.fail(field, "is required");
@@ -119,7 +172,10 @@ function readName(
   } else if (RESERVED_DEVICE_NAMES.has(name)) {
     r.fail(field, `${quote(name)} is a reserved device name on Windows`);
   } else if (!PATTERNS.name.test(name)) {
-    r.fail(field, `${quote(name)} must start with a lower-case letter and contain only lower-case letters, digits and single hyphens (not at the end)`);
+    r.fail(
+      field,
+      `${quote(name)} must start with a lower-case letter and contain only lower-case letters, digits and single hyphens (not at the end)`,
+    );
   } else if (reserved(name)) {
     r.fail(field, `${quote(name)} ${reserved(name)}; choose another name`);
   }
@@ -127,11 +183,18 @@ function readName(
 }
 
 function readCertificate(r: Reader, field: string, value: Json, region: string): string | undefined {
-  const arn = r.matching(field, value, PATTERNS.certificateArn, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)");
+  const arn = r.matching(
+    field,
+    value,
+    PATTERNS.certificateArn,
+    "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
+  );
   if (arn === undefined) return undefined;
   const m = PATTERNS.certificateArn.exec(arn);
-  if (m && m[2] !== region) r.fail(field, `the certificate is in ${m[2]}, but the load balancer is in ${region}; ACM certificates are regional`);
-  else if (m && `aws${m[1] ?? ""}` !== partitionOf(region)) r.fail(field, `arn:aws${m[1] ?? ""}: is not the partition of ${region} (arn:${partitionOf(region)}:)`);
+  if (m && m[2] !== region)
+    r.fail(field, `the certificate is in ${m[2]}, but the load balancer is in ${region}; ACM certificates are regional`);
+  else if (m && `aws${m[1] ?? ""}` !== partitionOf(region))
+    r.fail(field, `arn:aws${m[1] ?? ""}: is not the partition of ${region} (arn:${partitionOf(region)}:)`);
   return arn;
 }
 
@@ -153,13 +216,25 @@ function readAmiSource(r: Reader, field: string, value: Json): AmiSource | undef
 function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   const d = DEFAULTS.network;
   const fallback: NetworkConfig = {
-    mode: "new", cidr: d.cidr, azCount: d.azCount, vpcEndpoints: d.vpcEndpoints,
+    mode: "new",
+    cidr: d.cidr,
+    azCount: d.azCount,
+    vpcEndpoints: d.vpcEndpoints,
     availabilityZones: defaultAvailabilityZones(region, d.azCount),
     ...defaultSubnetCidrs(parseCidr(d.cidr) as Cidr, d.azCount),
   };
   const o = r.object("network", value, [
-    "mode", "cidr", "azCount", "availabilityZones", "natGateways", "vpcEndpoints", "publicSubnetCidrs", "privateSubnetCidrs",
-    "vpcId", "publicSubnetIds", "privateSubnetIds",
+    "mode",
+    "cidr",
+    "azCount",
+    "availabilityZones",
+    "natGateways",
+    "vpcEndpoints",
+    "publicSubnetCidrs",
+    "privateSubnetCidrs",
+    "vpcId",
+    "publicSubnetIds",
+    "privateSubnetIds",
   ]);
   if (!o) return fallback;
   const mode = r.oneOf("network.mode", o.mode, ["new", "existing"] as const, "new");
@@ -168,7 +243,7 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
       if (o[k] !== undefined) r.fail(`network.${k}`, `applies to mode "new" only`);
     }
     const vpcId = r.matching("network.vpcId", o.vpcId, PATTERNS.vpcId, "a VPC id like vpc-0123456789abcdef0");
-    if (vpcId === undefined) r.fail("network.vpcId", "is required when network.mode is \"existing\"");
+    if (vpcId === undefined) r.fail("network.vpcId", 'is required when network.mode is "existing"');
     const subnets = (key: "publicSubnetIds" | "privateSubnetIds"): string[] => {
       const field = `network.${key}`;
       const list = r.array(field, o[key], 16) ?? [];
@@ -196,7 +271,10 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   if (typeof parsed === "string") {
     r.fail("network.cidr", parsed);
   } else if (parsed.prefix < 16 || parsed.prefix > 23) {
-    r.fail("network.cidr", `${cidr} is a /${parsed.prefix}; use /16 to /23 (split into 16 subnets, a /23 gives /27s, the smallest a load balancer accepts)`);
+    r.fail(
+      "network.cidr",
+      `${cidr} is a /${parsed.prefix}; use /16 to /23 (split into 16 subnets, a /23 gives /27s, the smallest a load balancer accepts)`,
+    );
     parsed = "invalid";
   } else if (!PRIVATE_RANGES.some((range) => contains(range, parsed as Cidr))) {
     r.fail("network.cidr", `${cidr} is not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)`);
@@ -208,12 +286,22 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   if (o.availabilityZones === undefined) {
     availabilityZones = defaultAvailabilityZones(region, azCount);
     if (Object.hasOwn(REGIONS, region) && availabilityZones.length < azCount) {
-      r.fail("network.azCount", `${region} has ${availabilityZones.length} zones known to this tool; list them in network.availabilityZones`);
+      r.fail(
+        "network.azCount",
+        `${region} has ${availabilityZones.length} zones known to this tool; list them in network.availabilityZones`,
+      );
     }
   } else {
     const list = r.array("network.availabilityZones", o.availabilityZones, 6) ?? [];
-    availabilityZones = list.map((v, i) =>
-      r.matching(`network.availabilityZones[${i}]`, v, new RegExp(`^${escapeRegExp(region)}[a-z]$`), `a zone of ${region} like ${region}a`) ?? "");
+    availabilityZones = list.map(
+      (v, i) =>
+        r.matching(
+          `network.availabilityZones[${i}]`,
+          v,
+          new RegExp(`^${escapeRegExp(region)}[a-z]$`),
+          `a zone of ${region} like ${region}a`,
+        ) ?? "",
+    );
     if (availabilityZones.length !== azCount) {
       r.fail("network.availabilityZones", `lists ${availabilityZones.length} zones but network.azCount is ${azCount}`);
     }
@@ -235,9 +323,12 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
       if (typeof block === "string") {
         r.fail(`${field}[${i}]`, block);
       } else if (block.prefix > smallest) {
-        r.fail(`${field}[${i}]`, smallest === 27
-          ? `${text} is smaller than /27, the smallest subnet a load balancer accepts`
-          : `${text} is smaller than /28, the smallest subnet AWS allows`);
+        r.fail(
+          `${field}[${i}]`,
+          smallest === 27
+            ? `${text} is smaller than /27, the smallest subnet a load balancer accepts`
+            : `${text} is smaller than /28, the smallest subnet AWS allows`,
+        );
       } else if (vpc && !contains(vpc, block)) {
         r.fail(`${field}[${i}]`, `${text} is not inside the VPC block ${cidr}`);
       } else {
@@ -251,14 +342,22 @@ function readNetwork(r: Reader, value: Json, region: string): NetworkConfig {
   const publicSubnetCidrs = subnetList("publicSubnetCidrs");
   const privateSubnetCidrs = subnetList("privateSubnetCidrs");
   return {
-    mode, cidr, azCount, vpcEndpoints, availabilityZones, publicSubnetCidrs, privateSubnetCidrs, ...(natGateways ? { natGateways } : {}),
+    mode,
+    cidr,
+    azCount,
+    vpcEndpoints,
+    availabilityZones,
+    publicSubnetCidrs,
+    privateSubnetCidrs,
+    ...(natGateways ? { natGateways } : {}),
   };
 }
 
 const NAT_GATEWAYS: readonly NatGateways[] = ["single", "per-az"];
 
-const PRIVATE_RANGES: readonly Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
-  .map((text) => parseCidr(text) as Cidr);
+const PRIVATE_RANGES: readonly Cidr[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map(
+  (text) => parseCidr(text) as Cidr,
+);
 
 /** The default layout: the VPC split into 16 blocks; public subnets first, private from the ninth. */
 function defaultSubnetCidrs(vpc: Cidr, azCount: number): { publicSubnetCidrs: string[]; privateSubnetCidrs: string[] } {
@@ -271,17 +370,24 @@ function defaultSubnetCidrs(vpc: Cidr, azCount: number): { publicSubnetCidrs: st
 
 /** Keys and values of plain config; refuses values that are obviously secrets. */
 function readConfigValues(r: Reader, field: string, value: Json): Record<string, string> {
-  return r.map(field, value, PATTERNS.parameterKey, "a name like DATABASE_HOST (letter first, then letters, digits, _; at most 128)",
+  return r.map(
+    field,
+    value,
+    PATTERNS.parameterKey,
+    "a name like DATABASE_HOST (letter first, then letters, digits, _; at most 128)",
     (path, v) => {
       const key = path.slice(field.length + 1);
       if (RESERVED_ENV_NAMES.test(key)) r.fail(path, `${key} is set by the image itself; choose another name`);
       if (v.length === 0) r.fail(path, "must not be empty (SSM parameters cannot be empty)");
-      if (Buffer.byteLength(v, "utf8") > LIMITS.configValue) r.fail(path, `is over ${LIMITS.configValue} bytes, the SSM standard-tier limit`);
+      if (Buffer.byteLength(v, "utf8") > LIMITS.configValue)
+        r.fail(path, `is over ${LIMITS.configValue} bytes, the SSM standard-tier limit`);
       if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) r.fail(path, "contains control characters (only newline and tab are allowed)");
       if (LONE_SURROGATE.test(v)) r.fail(path, "contains a lone UTF-16 surrogate, which no file can carry");
       const why = secretReason(path.split(".").pop() ?? "", v);
-      if (why) r.fail(path, `looks like a secret (${why}); make it a secret instead (only its name is stored; the value is set out of band)`);
-    });
+      if (why)
+        r.fail(path, `looks like a secret (${why}); make it a secret instead (only its name is stored; the value is set out of band)`);
+    },
+  );
 }
 
 /** Half of a UTF-16 surrogate pair without the other half (JSON's "\ud800" escape can produce one). */
@@ -339,23 +445,36 @@ function readBackend(r: Reader, value: Json, appName: string | undefined, region
   const o = r.object("backend", value, ["type", "bucket", "keyPrefix", "region"]);
   if (!o) return undefined;
   r.oneOf("backend.type", o.type, ["s3"] as const, "s3");
-  const bucket = r.matching("backend.bucket", o.bucket, PATTERNS.s3Bucket, "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)");
+  const bucket = r.matching(
+    "backend.bucket",
+    o.bucket,
+    PATTERNS.s3Bucket,
+    "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)",
+  );
   if (bucket === undefined) r.fail("backend.bucket", "is required for the S3 backend");
-  else if (bucket.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) r.fail("backend.bucket", `${quote(bucket)} is not a valid S3 bucket name`);
+  else if (bucket.includes("..") || /^\d+\.\d+\.\d+\.\d+$/.test(bucket))
+    r.fail("backend.bucket", `${quote(bucket)} is not a valid S3 bucket name`);
   const keyPrefix = r.matching("backend.keyPrefix", o.keyPrefix, PATTERNS.s3KeyPrefix, "an S3 key prefix", appName ?? "app")!;
   if (keyPrefix.startsWith("/") || keyPrefix.endsWith("/") || keyPrefix.split("/").includes("..")) {
     r.fail("backend.keyPrefix", `${quote(keyPrefix)} must not start or end with / or contain ..`);
   }
   const backendRegion = r.string("backend.region", o.region, region)!;
-  if (!Object.hasOwn(REGIONS, backendRegion)) r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region; ${regionHint(backendRegion)}`);
+  if (!Object.hasOwn(REGIONS, backendRegion))
+    r.fail("backend.region", `${quote(backendRegion)} is not a known AWS region; ${regionHint(backendRegion)}`);
   return { bucket: bucket ?? "", keyPrefix, region: backendRegion };
 }
 
 function readImage(r: Reader, value: Json, appName: string | undefined, environments: readonly EnvironmentConfig[]): ImageConfig {
   const d = DEFAULTS.image;
-  const o = r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "buildSubnetId", "amiParameter", "keepImages"]) ?? {};
-  const containerImage = r.matching("image.containerImage", o.containerImage, PATTERNS.containerImage,
-    "a container image reference like ghcr.io/acme/web:1.2.3", d.containerImage)!;
+  const o =
+    r.object("image", value, ["containerImage", "baseOs", "buildInstanceType", "buildSubnetId", "amiParameter", "keepImages"]) ?? {};
+  const containerImage = r.matching(
+    "image.containerImage",
+    o.containerImage,
+    PATTERNS.containerImage,
+    "a container image reference like ghcr.io/acme/web:1.2.3",
+    d.containerImage,
+  )!;
   const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
 
   // One AMI serves every environment: their instance types must share its architecture.
@@ -363,13 +482,24 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
   environments.forEach((env, i) => {
     const arch = architectureOf(env.instanceType);
     if (arch !== architecture) {
-      r.fail(`environments[${i}].instanceType`, `${env.instanceType} is ${arch}, but ${environments[0].instanceType} (environments[0]) is ${architecture}; one image serves every environment`);
+      r.fail(
+        `environments[${i}].instanceType`,
+        `${env.instanceType} is ${arch}, but ${environments[0].instanceType} (environments[0]) is ${architecture}; one image serves every environment`,
+      );
     }
   });
-  const buildInstanceType = r.matching("image.buildInstanceType", o.buildInstanceType, PATTERNS.instanceType,
-    "an EC2 instance type like t3.small", architecture === "arm64" ? DEFAULTS.armBuildInstanceType : d.buildInstanceType)!;
+  const buildInstanceType = r.matching(
+    "image.buildInstanceType",
+    o.buildInstanceType,
+    PATTERNS.instanceType,
+    "an EC2 instance type like t3.small",
+    architecture === "arm64" ? DEFAULTS.armBuildInstanceType : d.buildInstanceType,
+  )!;
   if (o.buildInstanceType !== undefined && architectureOf(buildInstanceType) !== architecture) {
-    r.fail("image.buildInstanceType", `${buildInstanceType} is ${architectureOf(buildInstanceType)}, but the environments run ${architecture}; bake on the same architecture`);
+    r.fail(
+      "image.buildInstanceType",
+      `${buildInstanceType} is ${architectureOf(buildInstanceType)}, but the environments run ${architecture}; bake on the same architecture`,
+    );
   }
 
   // Publish the AMI id where an environment resolves it; with the ami_id variable there is no need.
@@ -378,7 +508,10 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
   const fallback = ssmSource?.mode === "ssm" ? ssmSource.parameter : "";
   const amiParameter = r.string("image.amiParameter", o.amiParameter, fallback)!;
   if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
-    r.fail("image.amiParameter", `${quote(amiParameter)} is not an SSM parameter name like ${validName ? defaultAmiParameter(appName) : "/my-app/image/ami-id"} ("" to skip publishing)`);
+    r.fail(
+      "image.amiParameter",
+      `${quote(amiParameter)} is not an SSM parameter name like ${validName ? defaultAmiParameter(appName) : "/my-app/image/ami-id"} ("" to skip publishing)`,
+    );
   }
   const buildSubnetId = r.string("image.buildSubnetId", o.buildSubnetId, "")!;
   if (buildSubnetId !== "" && !PATTERNS.subnetId.test(buildSubnetId)) {
@@ -393,7 +526,11 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
  * environment's configuration, and the boot script refuses names that are not config/ or secret/.
  */
 function checkImageParameters(
-  r: Reader, appName: string | undefined, topLevel: AmiSource, environments: readonly EnvironmentConfig[], image: Json,
+  r: Reader,
+  appName: string | undefined,
+  topLevel: AmiSource,
+  environments: readonly EnvironmentConfig[],
+  image: Json,
 ): void {
   if (appName === undefined || !PATTERNS.name.test(appName)) return;
   const clash = (parameter: string) => environments.find((e) => parameter.startsWith(parameterPath(appName, e.name)));
@@ -405,13 +542,19 @@ function checkImageParameters(
     const other = clash(env.amiSource.parameter);
     if (other && !reported.has(field)) {
       reported.add(field);
-      r.fail(field, `${quote(env.amiSource.parameter)} lies under ${parameterPath(appName, other.name)}, which instances read as their configuration; use a path like ${hint}`);
+      r.fail(
+        field,
+        `${quote(env.amiSource.parameter)} lies under ${parameterPath(appName, other.name)}, which instances read as their configuration; use a path like ${hint}`,
+      );
     }
   });
   const explicit = isPlainObject(image) && typeof image.amiParameter === "string" ? image.amiParameter : undefined;
   const other = explicit ? clash(explicit) : undefined;
   if (explicit && other) {
-    r.fail("image.amiParameter", `${quote(explicit)} lies under ${parameterPath(appName, other.name)}, which instances read as their configuration; use a path like ${hint}`);
+    r.fail(
+      "image.amiParameter",
+      `${quote(explicit)} lies under ${parameterPath(appName, other.name)}, which instances read as their configuration; use a path like ${hint}`,
+    );
   }
 }
 
@@ -425,9 +568,8 @@ interface Inherited {
 }
 
 function readEnvironments(r: Reader, value: Json, appName: string | undefined, inherited: Inherited): EnvironmentConfig[] {
-  const list = value === undefined
-    ? DEFAULTS.environmentNames.map((name) => ({ name }))
-    : r.array("environments", value, LIMITS.maxEnvironments);
+  const list =
+    value === undefined ? DEFAULTS.environmentNames.map((name) => ({ name })) : r.array("environments", value, LIMITS.maxEnvironments);
   if (list === undefined) return [];
   if (list.length === 0) r.fail("environments", "needs at least one environment");
   const envs: EnvironmentConfig[] = [];
@@ -440,12 +582,33 @@ function readEnvironments(r: Reader, value: Json, appName: string | undefined, i
   return envs;
 }
 
-function readEnvironment(r: Reader, field: string, value: Json, appName: string | undefined, inherited: Inherited): EnvironmentConfig | undefined {
+function readEnvironment(
+  r: Reader,
+  field: string,
+  value: Json,
+  appName: string | undefined,
+  inherited: Inherited,
+): EnvironmentConfig | undefined {
   const o = r.object(field, value, [
-    "name", "instanceType", "minCapacity", "maxCapacity", "desiredCapacity", "deletionProtection",
-    "minHealthyPercentage", "instanceWarmupSeconds", "healthCheckGracePeriodSeconds", "cpuTargetPercent",
-    "logRetentionDays", "certificateArn", "amiSource", "config", "maxHealthyPercentage", "rollback5xxPerMinute",
-    "rollbackUnhealthyMinutes", "natGateways", "waf",
+    "name",
+    "instanceType",
+    "minCapacity",
+    "maxCapacity",
+    "desiredCapacity",
+    "deletionProtection",
+    "minHealthyPercentage",
+    "instanceWarmupSeconds",
+    "healthCheckGracePeriodSeconds",
+    "cpuTargetPercent",
+    "logRetentionDays",
+    "certificateArn",
+    "amiSource",
+    "config",
+    "maxHealthyPercentage",
+    "rollback5xxPerMinute",
+    "rollbackUnhealthyMinutes",
+    "natGateways",
+    "waf",
   ]);
   if (!o) {
     if (value === undefined) r.fail(field, "must be an object");
@@ -455,39 +618,67 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
   const name = readName(r, `${field}.name`, o.name, LIMITS.environmentName, true, reservedEnvironmentNameReason);
   if (name === undefined) return undefined;
   // The name is the stack's construct id, and constructs keeps children in a plain object.
-  if (Object.hasOwn(Object.prototype, name)) r.fail(`${field}.name`, `"${name}" cannot name a stack (cdktf would take it for an existing one)`);
+  if (Object.hasOwn(Object.prototype, name))
+    r.fail(`${field}.name`, `"${name}" cannot name a stack (cdktf would take it for an existing one)`);
   if (appName && PATTERNS.name.test(appName)) {
     const prefix = resourcePrefix(appName, name);
     if (prefix.length > LIMITS.loadBalancerName) {
-      r.fail(`${field}.name`, `"${prefix}" (app name + environment) is ${prefix.length} characters; load balancer names allow ${LIMITS.loadBalancerName}`);
+      r.fail(
+        `${field}.name`,
+        `"${prefix}" (app name + environment) is ${prefix.length} characters; load balancer names allow ${LIMITS.loadBalancerName}`,
+      );
     }
   }
   const production = PRODUCTION_NAMES.includes(name);
-  const instanceType = r.matching(`${field}.instanceType`, o.instanceType, PATTERNS.instanceType,
-    "an EC2 instance type like t3.small or m7g.large", d.instanceType)!;
+  const instanceType = r.matching(
+    `${field}.instanceType`,
+    o.instanceType,
+    PATTERNS.instanceType,
+    "an EC2 instance type like t3.small or m7g.large",
+    d.instanceType,
+  )!;
   const minCapacity = r.integer(`${field}.minCapacity`, o.minCapacity, 0, LIMITS.maxCapacity, d.minCapacity);
   const maxCapacity = r.integer(`${field}.maxCapacity`, o.maxCapacity, 1, LIMITS.maxCapacity, Math.max(d.maxCapacity, minCapacity));
   const desiredCapacity = r.integer(`${field}.desiredCapacity`, o.desiredCapacity, 0, LIMITS.maxCapacity, minCapacity);
   if (minCapacity > maxCapacity) {
     r.fail(`${field}.minCapacity`, `is ${minCapacity}, more than maxCapacity ${maxCapacity}`);
   } else if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
-    r.fail(`${field}.desiredCapacity`, `is ${desiredCapacity}; it must lie between minCapacity ${minCapacity} and maxCapacity ${maxCapacity}`);
+    r.fail(
+      `${field}.desiredCapacity`,
+      `is ${desiredCapacity}; it must lie between minCapacity ${minCapacity} and maxCapacity ${maxCapacity}`,
+    );
   }
-  const logRetentionDays = r.integer(`${field}.logRetentionDays`, o.logRetentionDays, 1, 3653,
-    production ? DEFAULTS.logRetentionDays.production : DEFAULTS.logRetentionDays.default);
+  const logRetentionDays = r.integer(
+    `${field}.logRetentionDays`,
+    o.logRetentionDays,
+    1,
+    3653,
+    production ? DEFAULTS.logRetentionDays.production : DEFAULTS.logRetentionDays.default,
+  );
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
     r.fail(`${field}.logRetentionDays`, `${logRetentionDays} is not a CloudWatch retention; use one of ${LOG_RETENTION_DAYS.join(", ")}`);
   }
-  const certificateArn = o.certificateArn === undefined
-    ? inherited.certificateArn
-    : readCertificate(r, `${field}.certificateArn`, o.certificateArn, inherited.region);
+  const certificateArn =
+    o.certificateArn === undefined
+      ? inherited.certificateArn
+      : readCertificate(r, `${field}.certificateArn`, o.certificateArn, inherited.region);
   const minHealthyPercentage = r.integer(`${field}.minHealthyPercentage`, o.minHealthyPercentage, 0, 100, d.minHealthyPercentage);
-  const maxHealthyPercentage = r.integer(`${field}.maxHealthyPercentage`, o.maxHealthyPercentage, 100, 200,
-    Math.min(200, minHealthyPercentage + DEFAULTS.maxHealthySpread));
+  const maxHealthyPercentage = r.integer(
+    `${field}.maxHealthyPercentage`,
+    o.maxHealthyPercentage,
+    100,
+    200,
+    Math.min(200, minHealthyPercentage + DEFAULTS.maxHealthySpread),
+  );
   // The refresh preferences AWS takes (managed/aws-rules.ts), reported against the fields the user set.
-  for (const problem of refreshPreferenceProblems({ MinHealthyPercentage: minHealthyPercentage, MaxHealthyPercentage: maxHealthyPercentage })) {
-    r.fail(`${field}.${o.maxHealthyPercentage === undefined ? "minHealthyPercentage" : "maxHealthyPercentage"}`,
-      `${problem} (AWS's instance refresh rule)`);
+  for (const problem of refreshPreferenceProblems({
+    MinHealthyPercentage: minHealthyPercentage,
+    MaxHealthyPercentage: maxHealthyPercentage,
+  })) {
+    r.fail(
+      `${field}.${o.maxHealthyPercentage === undefined ? "minHealthyPercentage" : "maxHealthyPercentage"}`,
+      `${problem} (AWS's instance refresh rule)`,
+    );
   }
   const amiSource = readAmiSource(r, `${field}.amiSource`, o.amiSource) ?? inherited.amiSource;
   return {
@@ -501,12 +692,19 @@ function readEnvironment(r: Reader, field: string, value: Json, appName: string 
     maxHealthyPercentage,
     rollback5xxPerMinute: r.integer(`${field}.rollback5xxPerMinute`, o.rollback5xxPerMinute, 1, 100000, d.rollback5xxPerMinute),
     rollbackUnhealthyMinutes: r.integer(`${field}.rollbackUnhealthyMinutes`, o.rollbackUnhealthyMinutes, 1, 60, d.rollbackUnhealthyMinutes),
-    natGateways: o.natGateways === undefined
-      ? inherited.natGateways ?? (production ? DEFAULTS.natGateways.production : DEFAULTS.natGateways.default)
-      : r.oneOf(`${field}.natGateways`, o.natGateways, NAT_GATEWAYS, DEFAULTS.natGateways.default),
+    natGateways:
+      o.natGateways === undefined
+        ? (inherited.natGateways ?? (production ? DEFAULTS.natGateways.production : DEFAULTS.natGateways.default))
+        : r.oneOf(`${field}.natGateways`, o.natGateways, NAT_GATEWAYS, DEFAULTS.natGateways.default),
     waf: r.boolean(`${field}.waf`, o.waf, inherited.waf),
     instanceWarmupSeconds: r.integer(`${field}.instanceWarmupSeconds`, o.instanceWarmupSeconds, 0, 3600, d.instanceWarmupSeconds),
-    healthCheckGracePeriodSeconds: r.integer(`${field}.healthCheckGracePeriodSeconds`, o.healthCheckGracePeriodSeconds, 0, 7200, d.healthCheckGracePeriodSeconds),
+    healthCheckGracePeriodSeconds: r.integer(
+      `${field}.healthCheckGracePeriodSeconds`,
+      o.healthCheckGracePeriodSeconds,
+      0,
+      7200,
+      d.healthCheckGracePeriodSeconds,
+    ),
     cpuTargetPercent: r.integer(`${field}.cpuTargetPercent`, o.cpuTargetPercent, 10, 95, d.cpuTargetPercent),
     logRetentionDays,
     amiSource,
@@ -522,13 +720,20 @@ function escapeRegExp(text: string): string {
 function readGitHub(r: Reader, value: Json, region: string): GitHubConfig | undefined {
   const o = r.object("github", value, ["repository", "oidcProviderArn", "branch"]);
   if (!o) return undefined;
-  const repository = r.matching("github.repository", o.repository, PATTERNS.githubRepository,
-    "a GitHub repository as owner/name (letters, digits, - _ .)");
+  const repository = r.matching(
+    "github.repository",
+    o.repository,
+    PATTERNS.githubRepository,
+    "a GitHub repository as owner/name (letters, digits, - _ .)",
+  );
   if (repository === undefined) r.fail("github.repository", "is required (owner/name)");
   const oidcProviderArn = r.string("github.oidcProviderArn", o.oidcProviderArn, DEFAULTS.github.oidcProviderArn)!;
   const arn = PATTERNS.githubOidcProviderArn.exec(oidcProviderArn);
   if (oidcProviderArn !== "" && !arn) {
-    r.fail("github.oidcProviderArn", `${quote(oidcProviderArn)} is not the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com), or "" to create one`);
+    r.fail(
+      "github.oidcProviderArn",
+      `${quote(oidcProviderArn)} is not the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com), or "" to create one`,
+    );
   } else if (arn && `aws${arn[1] ?? ""}` !== partitionOf(region)) {
     r.fail("github.oidcProviderArn", `arn:aws${arn[1] ?? ""}: is not the partition of ${region} (arn:${partitionOf(region)}:)`);
   }
@@ -544,7 +749,10 @@ function checkCiScopes(r: Reader, environments: readonly EnvironmentConfig[]): v
   environments.forEach((env, i) => {
     const wider = environments.find((other) => env.name.startsWith(`${other.name}-`));
     if (wider) {
-      r.fail(`environments[${i}].name`, `${quote(env.name)} starts with ${quote(`${wider.name}-`)}: ${wider.name}'s deploy role, which manages the names ${wider.name}-*, would reach ${env.name}'s resources too; rename one (e.g. ${env.name.replace(`${wider.name}-`, "")}-${wider.name})`);
+      r.fail(
+        `environments[${i}].name`,
+        `${quote(env.name)} starts with ${quote(`${wider.name}-`)}: ${wider.name}'s deploy role, which manages the names ${wider.name}-*, would reach ${env.name}'s resources too; rename one (e.g. ${env.name.replace(`${wider.name}-`, "")}-${wider.name})`,
+      );
     }
   });
 }

@@ -238,7 +238,12 @@ export const DEFAULTS = {
   appPort: 8080,
   healthCheckPath: "/",
   network: { mode: "new", cidr: "10.0.0.0/16", azCount: 2, vpcEndpoints: false },
-  image: { containerImage: "public.ecr.aws/nginx/nginx-unprivileged:alpine", baseOs: "ubuntu-24.04", buildInstanceType: "t3.small", keepImages: 5 },
+  image: {
+    containerImage: "public.ecr.aws/nginx/nginx-unprivileged:alpine",
+    baseOs: "ubuntu-24.04",
+    buildInstanceType: "t3.small",
+    keepImages: 5,
+  },
   waf: false,
   github: { branch: "main", oidcProviderArn: "" },
   environmentNames: ["staging", "production"],

@@ -14,11 +14,11 @@
  * placeholder) and nothing else, and stops with the commands that set them: instances started before
  * would refuse to boot. Once they are set, the same command creates the rest.
  */
-import { spawnSync } from "child_process";
-import { existsSync, readFileSync } from "fs";
-import { join, relative } from "path";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { PATTERNS } from "./aws-rules";
-import { AppConfig, EnvironmentConfig } from "./config";
+import type { AppConfig, EnvironmentConfig } from "./config";
 import { loadConfigOrReport } from "./load-config";
 import { secretParameterName } from "./names";
 import { stackDir, synthesize } from "./synth";
@@ -77,8 +77,10 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
     else throw new UsageError(`one environment at a time (got ${environment} and ${arg})`);
   }
   if (environment === undefined) throw new UsageError("which environment? e.g. npm run deploy -- staging");
-  if (ami !== undefined && !PATTERNS.amiId.test(ami)) throw new UsageError(`--ami ${JSON.stringify(ami)} is not an AMI id like ami-0123456789abcdef0`);
-  if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout)) throw new UsageError(`--timeout ${JSON.stringify(timeout)} is not a number of seconds`);
+  if (ami !== undefined && !PATTERNS.amiId.test(ami))
+    throw new UsageError(`--ami ${JSON.stringify(ami)} is not an AMI id like ami-0123456789abcdef0`);
+  if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout))
+    throw new UsageError(`--timeout ${JSON.stringify(timeout)} is not a number of seconds`);
   return { environment, ami, autoApprove, timeout, planOnly, replaceAll };
 }
 
@@ -86,7 +88,8 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
 export function manifestAmi(file: string, region: string): string | undefined {
   if (!existsSync(file)) return undefined;
   const manifest = JSON.parse(readFileSync(file, "utf8")) as { builds?: Array<{ artifact_id?: string }> };
-  const ids = (manifest.builds ?? []).flatMap((b) => (b.artifact_id ?? "").split(","))
+  const ids = (manifest.builds ?? [])
+    .flatMap((b) => (b.artifact_id ?? "").split(","))
     .map((id) => id.split(":"))
     .filter(([r, ami]) => r === region && PATTERNS.amiId.test(ami ?? ""))
     .map(([, ami]) => ami);
@@ -96,7 +99,9 @@ export function manifestAmi(file: string, region: string): string | undefined {
 function imageVariable(options: DeployOptions, env: EnvironmentConfig, config: AppConfig): string[] {
   if (env.amiSource.mode === "ssm") {
     if (options.ami) {
-      throw new UsageError(`${env.name} takes its image from the SSM parameter ${env.amiSource.parameter}, not from --ami: put the AMI id there (the bake does), then deploy`);
+      throw new UsageError(
+        `${env.name} takes its image from the SSM parameter ${env.amiSource.parameter}, not from --ami: put the AMI id there (the bake does), then deploy`,
+      );
     }
     return [];
   }
@@ -117,7 +122,9 @@ function run(command: string, args: readonly string[]): number {
 export function deploy(options: DeployOptions, config: AppConfig): number {
   const env = config.environments.find((e) => e.name === options.environment);
   if (!env) {
-    throw new UsageError(`${options.environment} is not an environment of immutable.config.json; they are ${config.environments.map((e) => e.name).join(", ")}`);
+    throw new UsageError(
+      `${options.environment} is not an environment of immutable.config.json; they are ${config.environments.map((e) => e.name).join(", ")}`,
+    );
   }
   const image = imageVariable(options, env, config);
   const { outdir } = synthesize(config);
@@ -142,8 +149,13 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
   }
   code = terraform("apply", "-input=false", ...approve, ...image);
   if (code !== 0) return code;
-  return run("bash", [join("managed", "rollout.sh"), "--dir", dir, ...(options.timeout ? ["--timeout", options.timeout] : []),
-    ...(options.replaceAll ? ["--replace-all"] : [])]);
+  return run("bash", [
+    join("managed", "rollout.sh"),
+    "--dir",
+    dir,
+    ...(options.timeout ? ["--timeout", options.timeout] : []),
+    ...(options.replaceAll ? ["--replace-all"] : []),
+  ]);
 }
 
 function groupExists(dir: string): boolean {
@@ -153,7 +165,9 @@ function groupExists(dir: string): boolean {
 
 /** -target for every SecureString parameter of the synthesized stack. */
 function secretTargets(dir: string): string[] {
-  const synth = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as { resource?: Record<string, Record<string, { type?: string }>> };
+  const synth = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as {
+    resource?: Record<string, Record<string, { type?: string }>>;
+  };
   return Object.entries(synth.resource?.aws_ssm_parameter ?? {})
     .filter(([, body]) => body.type === "SecureString")
     .map(([name]) => `-target=aws_ssm_parameter.${name}`);

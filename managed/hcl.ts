@@ -212,7 +212,7 @@ export function renderPkrVars(vars: PackerVars): string {
   if (vars.subnet_id !== undefined) scalars.push(["subnet_id", hclString(vars.subnet_id)]);
   return [
     "# Answers for the Packer templates in this folder; packer loads *.auto.pkrvars.hcl by itself.",
-    "# Build-time values are passed on the command line: packer build -var \"git_sha=$(git rev-parse HEAD)\" .",
+    '# Build-time values are passed on the command line: packer build -var "git_sha=$(git rev-parse HEAD)" .',
     ...hclAlignedAttributes(scalars),
     "",
     `tags = ${hclMap(vars.tags)}`,

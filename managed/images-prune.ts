@@ -6,9 +6,9 @@
  * CLI; this entry hands it the app's name, region and keepImages from immutable.config.json (--keep
  * overrides). The exit code is the script's: 0 done, 1 an AWS call failed, 2 bad usage.
  */
-import { spawnSync } from "child_process";
-import { join } from "path";
-import { AppConfig } from "./config";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import type { AppConfig } from "./config";
 import { loadConfigOrReport } from "./load-config";
 
 export const USAGE = `Usage: npm run images:prune [-- --dry-run] [--keep N] [--yes]
@@ -65,9 +65,12 @@ export function pruneScriptArgs(
   options: PruneOptions,
 ): string[] {
   return [
-    "--app", config.appName,
-    "--region", config.region,
-    "--keep", String(options.keep ?? config.image.keepImages),
+    "--app",
+    config.appName,
+    "--region",
+    config.region,
+    "--keep",
+    String(options.keep ?? config.image.keepImages),
     ...(options.dryRun ? ["--dry-run"] : []),
     ...(options.yes ? ["--yes"] : []),
   ];

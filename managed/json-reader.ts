@@ -106,7 +106,10 @@ export class Reader {
 
   /** A string map whose keys match `keyPattern`; values are checked by `checkValue`. */
   map(
-    field: string, value: Json, keyPattern: RegExp, keyExpected: string,
+    field: string,
+    value: Json,
+    keyPattern: RegExp,
+    keyExpected: string,
     checkValue: (field: string, value: string) => void,
   ): Record<string, string> {
     const out: Record<string, string> = {};
@@ -159,12 +162,13 @@ export function describe(value: Json): string {
 export function quote(value: string): string {
   const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
   // JSON.stringify escapes C0 controls only: DEL, C1 controls and bidi overrides would print raw.
-  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(shown).replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function join(parent: string, key: string): string {
   if (parent === "") return key;
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
-

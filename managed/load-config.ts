@@ -1,5 +1,5 @@
-import { readFileSync } from "fs";
-import { AppConfig, CONFIG_FILE } from "./config";
+import { readFileSync } from "node:fs";
+import { type AppConfig, CONFIG_FILE } from "./config";
 import { resolveConfig } from "./config-validation";
 
 /** Reads and validates the project's configuration file. */

@@ -143,8 +143,7 @@ export const MANAGED_BY = "create-immutable-app";
  * Environment names the image sets itself; a config key or secret with one of these names is refused.
  * packer/files/configure-app.sh refuses the same names at boot (a test keeps the two equal).
  */
-export const RESERVED_ENV_NAMES =
-  /^(APP_NAME|APP_ENV|AWS_REGION|APP_PORT|APP_DOCKER_ENV_ARGS|PATH|HOME|LD_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*)$/;
+export const RESERVED_ENV_NAMES = /^(APP_NAME|APP_ENV|AWS_REGION|APP_PORT|APP_DOCKER_ENV_ARGS|PATH|HOME|LD_[A-Z0-9_]*|DOCKER_[A-Z0-9_]*)$/;
 
 /**
  * The IAM path of everything the bootstrap stack creates for CI (roles, the permissions boundaries).

@@ -1,5 +1,5 @@
-import { AppConfig } from "./config";
-import { PackerVars } from "./hcl";
+import type { AppConfig } from "./config";
+import type { PackerVars } from "./hcl";
 
 /** The file that carries the configuration to the Packer templates in packer/. */
 export function pkrvarsFile(config: AppConfig): string {

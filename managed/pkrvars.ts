@@ -2,8 +2,8 @@
  * `npm run image:build` step 1: writes packer/<app>.auto.pkrvars.hcl from immutable.config.json, so the
  * image is baked with exactly the port, health path, image and region the stacks deploy.
  */
-import { readFileSync, renameSync, writeFileSync } from "fs";
-import { join } from "path";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { renderPkrVars } from "./hcl";
 import { loadConfigOrReport } from "./load-config";
 import { packerVarsOf, pkrvarsFile } from "./packer-vars";

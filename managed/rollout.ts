@@ -3,8 +3,8 @@
  * obey managed/aws-rules.ts. The stacks publish them as the `instance_refresh` output, which the
  * rollout command (managed/rollout.sh) hands to `aws autoscaling start-instance-refresh`.
  */
-import { RefreshPreferences } from "./aws-rules";
-import { EnvironmentConfig } from "./config";
+import type { RefreshPreferences } from "./aws-rules";
+import type { EnvironmentConfig } from "./config";
 
 export interface RolloutSettings {
   readonly environment: Pick<EnvironmentConfig, "minHealthyPercentage" | "maxHealthyPercentage" | "instanceWarmupSeconds">;

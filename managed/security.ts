@@ -8,11 +8,11 @@
  * (bridgecrewio/checkov#7454), so each stack is scanned from a copy without that one key; nothing else
  * of the stack changes.
  */
-import { spawnSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { join, resolve } from "path";
-import { AppConfig } from "./config";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { AppConfig } from "./config";
 import { CHECKOV_CONFIG_FILE, CHECKOV_VERSION, renderCheckovConfig } from "./checkov";
 import { loadConfigOrReport } from "./load-config";
 import { stackDir, synthesize } from "./synth";
@@ -31,13 +31,18 @@ export interface ScanResult {
 export function runCheckov(checkov: string, dir: string, framework: "terraform_json" | "terraform", configFile: string): ScanResult {
   // Run in the scanned folder: checkov also reads a .checkov.yaml of its working directory, and only
   // the file named here may say what is skipped.
-  const result = spawnSync(checkov, ["-d", ".", "--framework", framework, "--config-file", resolve(configFile), "--skip-download", "-o", "json"], {
-    cwd: dir,
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, CKV_SKIP_PACKAGE_UPDATE_CHECK: "true" },
-  });
-  if (result.error) return { status: 1, output: `cannot run ${checkov}: ${result.error.message} (pip install checkov==${CHECKOV_VERSION})` };
+  const result = spawnSync(
+    checkov,
+    ["-d", ".", "--framework", framework, "--config-file", resolve(configFile), "--skip-download", "-o", "json"],
+    {
+      cwd: dir,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      env: { ...process.env, CKV_SKIP_PACKAGE_UPDATE_CHECK: "true" },
+    },
+  );
+  if (result.error)
+    return { status: 1, output: `cannot run ${checkov}: ${result.error.message} (pip install checkov==${CHECKOV_VERSION})` };
   let report: unknown;
   try {
     report = JSON.parse(result.stdout);
@@ -60,15 +65,21 @@ export function scannableCopies(outdir: string, stacks: readonly string[], into:
 /** The failed checks of a checkov JSON report (one object, or one per framework). */
 export function failedChecks(report: unknown): Array<{ id: string; resource: string; file: string }> {
   const reports = Array.isArray(report) ? report : [report];
-  return reports.flatMap((r: any) => (r?.results?.failed_checks ?? []).map((c: any) => ({
-    id: c.check_id, resource: c.resource, file: c.file_path,
-  })));
+  return reports.flatMap((r: any) =>
+    (r?.results?.failed_checks ?? []).map((c: any) => ({
+      id: c.check_id,
+      resource: c.resource,
+      file: c.file_path,
+    })),
+  );
 }
 
 export function scanProject(config: AppConfig, checkov: string): number {
   const rendered = renderCheckovConfig(config);
   if (!existsSync(CHECKOV_CONFIG_FILE) || readFileSync(CHECKOV_CONFIG_FILE, "utf8") !== rendered) {
-    console.error(`security: ${CHECKOV_CONFIG_FILE} is not the one immutable.config.json needs (a skip that no longer applies would hide a real finding); run npm run security -- --update`);
+    console.error(
+      `security: ${CHECKOV_CONFIG_FILE} is not the one immutable.config.json needs (a skip that no longer applies would hide a real finding); run npm run security -- --update`,
+    );
     return 2;
   }
   const { outdir, stacks } = synthesize(config);
@@ -82,7 +93,9 @@ export function scanProject(config: AppConfig, checkov: string): number {
     }
     const failed = failedChecks(result.report);
     for (const f of failed) console.error(`  FAILED ${f.id} ${f.resource} (${f.file.replace(/^\//, "")})`);
-    console.log(`security: checkov ${failed.length === 0 ? "passed" : "failed"} on ${stacks.join(", ")}: ${failed.length} failed check(s); skips and their reasons in ${CHECKOV_CONFIG_FILE}`);
+    console.log(
+      `security: checkov ${failed.length === 0 ? "passed" : "failed"} on ${stacks.join(", ")}: ${failed.length} failed check(s); skips and their reasons in ${CHECKOV_CONFIG_FILE}`,
+    );
     return failed.length === 0 ? 0 : 1;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -3,8 +3,8 @@
  * (main.ts) and `npm run deploy` run.
  */
 import { App } from "cdktf";
-import { join } from "path";
-import { AppConfig } from "./config";
+import { join } from "node:path";
+import type { AppConfig } from "./config";
 import { addStacks } from "../stacks/app";
 
 export interface Synthesized {

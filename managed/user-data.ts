@@ -1,4 +1,4 @@
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import { bootEnvFile, configDir, logGroupName, parameterPath, serviceUnitName } from "./names";
 
 export interface UserDataProps {
@@ -51,7 +51,9 @@ export function expectedParameters(props: Pick<UserDataProps, "config" | "secret
 /** 16 hex characters that change whenever a config value or the set of secret names changes. */
 export function configRevision(props: Pick<UserDataProps, "config" | "secrets">): string {
   const canonical = JSON.stringify({
-    config: Object.keys(props.config).sort().map((key) => [key, props.config[key]]),
+    config: Object.keys(props.config)
+      .sort()
+      .map((key) => [key, props.config[key]]),
     secrets: [...props.secrets].sort(),
   });
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);

@@ -56,14 +56,16 @@ export class AccessLogs extends Construct {
     new S3BucketVersioning(this, "versioning", { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } });
     new S3BucketLifecycleConfiguration(this, "expiry", {
       bucket: this.bucket.id,
-      rule: [{
-        id: "expire-access-logs",
-        status: "Enabled",
-        filter: [{ prefix: "" }],
-        expiration: [{ days: props.retentionDays }],
-        noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
-        abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
-      }],
+      rule: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          expiration: [{ days: props.retentionDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
     });
     const bucketArn = this.bucket.arn;
     this.policy = new S3BucketPolicy(this, "policy", {

@@ -1,5 +1,5 @@
-import { App, TerraformStack } from "cdktf";
-import { AppConfig } from "../managed/config";
+import type { App, TerraformStack } from "cdktf";
+import type { AppConfig } from "../managed/config";
 import { BootstrapStack } from "./bootstrap-stack";
 import { WebTierStack } from "./web-tier-stack";
 

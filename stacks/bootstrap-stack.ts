@@ -1,4 +1,4 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -7,16 +7,30 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { AppConfig, GitHubConfig } from "../managed/config";
+import type { AppConfig, GitHubConfig } from "../managed/config";
 import { partitionOf } from "../managed/aws-rules";
 import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
 import { escapeTfStringMap } from "../managed/escape";
 import {
-  bakeRoleName, CI_IAM_PATH, CI_SESSION_SECONDS, deployRoleName, driftRoleName, GITHUB_OIDC_HOST, MANAGED_BY, packerBuildRoleName,
+  bakeRoleName,
+  CI_IAM_PATH,
+  CI_SESSION_SECONDS,
+  deployRoleName,
+  driftRoleName,
+  GITHUB_OIDC_HOST,
+  MANAGED_BY,
+  packerBuildRoleName,
   permissionsBoundaryName,
 } from "../managed/names";
 import {
-  bakePolicy, boundaryPolicy, CiPolicyContext, deployPolicies, driftPolicy, GITHUB_OIDC_AUDIENCE, githubSubject, githubTrustPolicy,
+  bakePolicy,
+  boundaryPolicy,
+  type CiPolicyContext,
+  deployPolicies,
+  driftPolicy,
+  GITHUB_OIDC_AUDIENCE,
+  githubSubject,
+  githubTrustPolicy,
   packerBuildInstancePolicy,
 } from "./ci-policies";
 
@@ -27,7 +41,6 @@ export interface BootstrapStackProps {
   /** The validated configuration, with its github block. */
   readonly config: AppConfig;
 }
-
 
 /**
  * What CI needs in the account, created once by someone with administrator credentials
@@ -70,7 +83,7 @@ export class BootstrapStack extends TerraformStack {
     this.accountId = new TerraformVariable(this, "account_id", {
       type: "string",
       description: "The AWS account the roles are created in (npm run bootstrap passes the caller's, from aws sts get-caller-identity)",
-      validation: [{ condition: "${can(regex(\"^[0-9]{12}$\", var.account_id))}", errorMessage: "The account_id value must be 12 digits." }],
+      validation: [{ condition: '${can(regex("^[0-9]{12}$", var.account_id))}', errorMessage: "The account_id value must be 12 digits." }],
     });
     const accountId = this.accountId.stringValue;
     // IAM allows one provider per URL in an account (CreateOpenIDConnectProvider: "You cannot register
@@ -102,10 +115,12 @@ export class BootstrapStack extends TerraformStack {
       });
       if (github.oidcProviderArn) {
         // The existing provider must be the account's own: a role cannot trust another account's provider.
-        r.addOverride("lifecycle.precondition", [{
-          condition: `\${var.account_id == "${github.oidcProviderArn.split(":")[4]}"}`,
-          error_message: `github.oidcProviderArn is a provider of account ${github.oidcProviderArn.split(":")[4]}, not of the account_id given.`,
-        }]);
+        r.addOverride("lifecycle.precondition", [
+          {
+            condition: `\${var.account_id == "${github.oidcProviderArn.split(":")[4]}"}`,
+            error_message: `github.oidcProviderArn is a provider of account ${github.oidcProviderArn.split(":")[4]}, not of the account_id given.`,
+          },
+        ]);
       }
       return r;
     };
@@ -113,8 +128,12 @@ export class BootstrapStack extends TerraformStack {
       new IamRolePolicy(this, id, { name, role: target.id, policy: JSON.stringify(policy) });
 
     const branch = { branch: github.branch };
-    this.bakeRole = role("bake", bakeRoleName(app), githubSubject(github.repository, branch),
-      `Bakes ${app}'s images: GitHub Actions on pushes to ${github.branch} of ${github.repository}`);
+    this.bakeRole = role(
+      "bake",
+      bakeRoleName(app),
+      githubSubject(github.repository, branch),
+      `Bakes ${app}'s images: GitHub Actions on pushes to ${github.branch} of ${github.repository}`,
+    );
     inline("bake-policy", this.bakeRole, "bake", bakePolicy(ctx));
     // Packer's build instance gets this profile (packer/app.pkr.hcl, iam_instance_profile, which CI sets
     // from the repository variable PACKER_INSTANCE_PROFILE): made here, by an administrator, so that the
@@ -136,8 +155,12 @@ export class BootstrapStack extends TerraformStack {
       path: CI_IAM_PATH,
       role: this.packerBuildRole.name,
     });
-    this.driftRole = role("drift", driftRoleName(app), githubSubject(github.repository, branch),
-      `Plans ${app}'s environments read-only: the scheduled drift check on ${github.branch} of ${github.repository}`);
+    this.driftRole = role(
+      "drift",
+      driftRoleName(app),
+      githubSubject(github.repository, branch),
+      `Plans ${app}'s environments read-only: the scheduled drift check on ${github.branch} of ${github.repository}`,
+    );
     inline("drift-policy", this.driftRole, "read", driftPolicy(ctx));
 
     const deployRoles: Record<string, IamRole> = {};
@@ -150,8 +173,12 @@ export class BootstrapStack extends TerraformStack {
         description: `Permissions boundary of the roles ${app} ${env.name} creates (instance role, flow-log role)`,
         policy: JSON.stringify(boundaryPolicy(ctx, env)),
       });
-      const deploy = role(`deploy_${id}`, deployRoleName(app, env.name), githubSubject(github.repository, { environment: env.name }),
-        `Deploys ${app} ${env.name}: GitHub Actions jobs of the ${env.name} environment of ${github.repository}`);
+      const deploy = role(
+        `deploy_${id}`,
+        deployRoleName(app, env.name),
+        githubSubject(github.repository, { environment: env.name }),
+        `Deploys ${app} ${env.name}: GitHub Actions jobs of the ${env.name} environment of ${github.repository}`,
+      );
       // Managed policies, one per concern: together they exceed the 10,240 characters IAM allows for a
       // role's inline policies (IAM User Guide, reference_iam-quotas.html).
       for (const [part, policy] of Object.entries(deployPolicies(ctx, env))) {
@@ -171,7 +198,10 @@ export class BootstrapStack extends TerraformStack {
   }
 
   private addOutputs(github: GitHubConfig): void {
-    new TerraformOutput(this, "oidc_provider_arn", { value: this.providerArn, description: "The account's GitHub OIDC provider the roles trust" });
+    new TerraformOutput(this, "oidc_provider_arn", {
+      value: this.providerArn,
+      description: "The account's GitHub OIDC provider the roles trust",
+    });
     new TerraformOutput(this, "bake_role_arn", { value: this.bakeRole.arn, description: "Repository variable AWS_BAKE_ROLE_ARN" });
     new TerraformOutput(this, "packer_instance_profile", {
       value: this.packerBuildProfile.name,

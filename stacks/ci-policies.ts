@@ -27,10 +27,17 @@
  * aws:RequestTag on the new resource and aws:ResourceTag on the ones it refers to), and whether the Auto
  * Scaling group's launch-template check runs ec2:RunInstances as the caller.
  */
-import { AppConfig, EnvironmentConfig } from "../managed/config";
+import type { AppConfig, EnvironmentConfig } from "../managed/config";
 import { s3StateKey } from "../managed/backend";
 import {
-  CI_IAM_PATH, GITHUB_OIDC_HOST, kmsAliasName, packerBuildRoleName, parameterPath, permissionsBoundaryArn, resourcePrefix, wafLogGroupName,
+  CI_IAM_PATH,
+  GITHUB_OIDC_HOST,
+  kmsAliasName,
+  packerBuildRoleName,
+  parameterPath,
+  permissionsBoundaryArn,
+  resourcePrefix,
+  wafLogGroupName,
 } from "../managed/names";
 
 export interface Statement {
@@ -71,7 +78,9 @@ function parameterArn(ctx: CiPolicyContext, name: string): string {
 }
 
 /** A condition that the resource (or the request) carries no environment tag: Packer's, not an environment's. */
-const BUILD_ONLY = (kind: "ResourceTag" | "RequestTag"): NonNullable<Statement["Condition"]> => ({ Null: { [`aws:${kind}/environment`]: "true" } });
+const BUILD_ONLY = (kind: "ResourceTag" | "RequestTag"): NonNullable<Statement["Condition"]> => ({
+  Null: { [`aws:${kind}/environment`]: "true" },
+});
 
 /** Resource types that the same calls create, together: [calls, types] (fewer statements, same rights). */
 function groupByActions(creates: Readonly<Record<string, readonly string[]>>): Array<[string[], string[]]> {
@@ -133,16 +142,36 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
     // Reference, the actions' Resource types column is empty): the provider's refresh of every EC2,
     // ELB and Auto Scaling resource, the rollout's describe-* calls, the secrets check's
     // DescribeParameters (managed/rollout.sh), the alarms' DescribeAlarms.
-    allow("ReadAnywhere", [
-      "ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*", "cloudwatch:DescribeAlarms",
-      "logs:DescribeLogGroups", "ssm:DescribeParameters", "kms:ListAliases", "wafv2:ListWebACLs",
-    ], "*"),
-    allow("ReadOwnRoles", ["iam:Get*", "iam:List*"], [arn(ctx, "iam", `role/${names}-*`, { region: false }),
-      arn(ctx, "iam", `instance-profile/${names}-*`, { region: false })]),
-    allow("ReadOwnParameters", ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource"],
-      [parameterArn(ctx, path.replace(/\/$/, "")), parameterArn(ctx, `${path}*`)]),
-    allow("ReadOwnKeys", ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-      arn(ctx, "kms", "key/*"), tags("ResourceTag", app, env?.name)),
+    allow(
+      "ReadAnywhere",
+      [
+        "ec2:Describe*",
+        "elasticloadbalancing:Describe*",
+        "autoscaling:Describe*",
+        "cloudwatch:DescribeAlarms",
+        "logs:DescribeLogGroups",
+        "ssm:DescribeParameters",
+        "kms:ListAliases",
+        "wafv2:ListWebACLs",
+      ],
+      "*",
+    ),
+    allow(
+      "ReadOwnRoles",
+      ["iam:Get*", "iam:List*"],
+      [arn(ctx, "iam", `role/${names}-*`, { region: false }), arn(ctx, "iam", `instance-profile/${names}-*`, { region: false })],
+    ),
+    allow(
+      "ReadOwnParameters",
+      ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource"],
+      [parameterArn(ctx, path.replace(/\/$/, "")), parameterArn(ctx, `${path}*`)],
+    ),
+    allow(
+      "ReadOwnKeys",
+      ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+      arn(ctx, "kms", "key/*"),
+      tags("ResourceTag", app, env?.name),
+    ),
     // The provider reads SecureString parameters with decryption even for write-only values
     // (stacks/parameters.ts, hashicorp/terraform-provider-aws#42849), so a plan needs kms:Decrypt: only
     // when SSM asks for it (kms:ViaService) and only for the environments' own parameters (the
@@ -156,22 +185,48 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
     // see the README's CI section.
     allow("DecryptOwnParametersThroughSsm", "kms:Decrypt", arn(ctx, "kms", "key/*"), {
       StringEquals: { ...tags("ResourceTag", app, env?.name)!.StringEquals, "kms:ViaService": `ssm.${config.region}.amazonaws.com` },
-      StringLike: { "kms:EncryptionContext:PARAMETER_ARN": (env ? [env] : config.environments).map((e) => parameterArn(ctx, `${parameterPath(app, e.name)}*`)) },
+      StringLike: {
+        "kms:EncryptionContext:PARAMETER_ARN": (env ? [env] : config.environments).map((e) =>
+          parameterArn(ctx, `${parameterPath(app, e.name)}*`),
+        ),
+      },
     }),
-    allow("ReadOwnBuckets", ["s3:GetBucket*", "s3:GetLifecycleConfiguration", "s3:GetEncryptionConfiguration", "s3:GetAccelerateConfiguration",
-      "s3:GetReplicationConfiguration", "s3:ListBucket"], arn(ctx, "s3", `${names}-*`, { region: false, account: false })),
-    allow("ReadOwnLogsAlarmsAcls", ["logs:ListTagsForResource", "logs:ListTagsLogGroup", "cloudwatch:ListTagsForResource", "wafv2:Get*", "wafv2:ListTagsForResource"], [
-      arn(ctx, "logs", `log-group:${path}*`), arn(ctx, "logs", `log-group:aws-waf-logs-${names}`),
-      arn(ctx, "cloudwatch", `alarm:${names}-*`), arn(ctx, "wafv2", `regional/webacl/${names}/*`),
-      arn(ctx, "elasticloadbalancing", `loadbalancer/app/${names}/*`),
-    ]),
+    allow(
+      "ReadOwnBuckets",
+      [
+        "s3:GetBucket*",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetAccelerateConfiguration",
+        "s3:GetReplicationConfiguration",
+        "s3:ListBucket",
+      ],
+      arn(ctx, "s3", `${names}-*`, { region: false, account: false }),
+    ),
+    allow(
+      "ReadOwnLogsAlarmsAcls",
+      ["logs:ListTagsForResource", "logs:ListTagsLogGroup", "cloudwatch:ListTagsForResource", "wafv2:Get*", "wafv2:ListTagsForResource"],
+      [
+        arn(ctx, "logs", `log-group:${path}*`),
+        arn(ctx, "logs", `log-group:aws-waf-logs-${names}`),
+        arn(ctx, "cloudwatch", `alarm:${names}-*`),
+        arn(ctx, "wafv2", `regional/webacl/${names}/*`),
+        arn(ctx, "elasticloadbalancing", `loadbalancer/app/${names}/*`),
+      ],
+    ),
   ];
   if (config.backend) {
     const backend = config.backend;
     const bucket = arn(ctx, "s3", backend.bucket, { region: false, account: false });
     const envs = env ? [env] : config.environments;
     statements.push(allow("ReadState", "s3:ListBucket", bucket));
-    statements.push(allow("ReadStateObjects", "s3:GetObject", envs.map((e) => `${bucket}/${s3StateKey(backend, e.name)}`)));
+    statements.push(
+      allow(
+        "ReadStateObjects",
+        "s3:GetObject",
+        envs.map((e) => `${bucket}/${s3StateKey(backend, e.name)}`),
+      ),
+    );
   }
   return statements;
 }
@@ -209,17 +264,37 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // Tag-on-create needs ec2:CreateTags, limited to those create calls by the ec2:CreateAction
     // condition key (EC2 User Guide, supported-iam-actions-tagging.html; not re-read here: the ELB and
     // ECS guides read for this document the same pattern with their own CreateAction keys).
-    allow("Ec2TagOnCreate", "ec2:CreateTags", EC2_CREATED.map(ec2),
-      { StringEquals: { "ec2:CreateAction": EC2_CREATE_ACTIONS.map((a) => a.replace(/^ec2:/, "")) } }),
+    allow("Ec2TagOnCreate", "ec2:CreateTags", EC2_CREATED.map(ec2), {
+      StringEquals: { "ec2:CreateAction": EC2_CREATE_ACTIONS.map((a) => a.replace(/^ec2:/, "")) },
+    }),
     // Everything else on the environment's own resources, found by their tags: the resources a create
     // call refers to (the VPC of a subnet, the subnet of a NAT gateway, the route table of a route),
     // changes and deletion.
-    allow("Ec2ChangeOwn", [
-      ...EC2_CREATE_ACTIONS, "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
-      "ec2:Delete*", "ec2:Modify*", "ec2:Associate*", "ec2:Disassociate*", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
-      "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:UpdateSecurityGroupRuleDescriptions*",
-      "ec2:CreateLaunchTemplateVersion", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
-    ], "*", own),
+    allow(
+      "Ec2ChangeOwn",
+      [
+        ...EC2_CREATE_ACTIONS,
+        "ec2:CreateTags",
+        "ec2:DeleteTags",
+        "ec2:CreateRoute",
+        "ec2:ReplaceRoute",
+        "ec2:DeleteRoute",
+        "ec2:Delete*",
+        "ec2:Modify*",
+        "ec2:Associate*",
+        "ec2:Disassociate*",
+        "ec2:AttachInternetGateway",
+        "ec2:DetachInternetGateway",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:UpdateSecurityGroupRuleDescriptions*",
+        "ec2:CreateLaunchTemplateVersion",
+        "ec2:ReleaseAddress",
+        "ec2:DisassociateAddress",
+      ],
+      "*",
+      own,
+    ),
     // Nothing on untagged security groups: the VPC's default group is not managed (stacks/network.ts),
     // and no condition key could tell it from another app's untagged group.
     // An instance launch (the group's template check, see the header) names an ENI, which the
@@ -229,18 +304,27 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
   ];
   if (network.mode === "existing") {
     // The team's own VPC and subnets carry none of the environment's tags: by id.
-    networkStatements.push(allow("Ec2UseExistingNetwork", ["ec2:CreateSecurityGroup", "ec2:RunInstances"], [
-      arn(ctx, "ec2", `vpc/${network.vpcId}`),
-      ...[...network.publicSubnetIds, ...network.privateSubnetIds].map((id) => arn(ctx, "ec2", `subnet/${id}`)),
-    ]));
+    networkStatements.push(
+      allow(
+        "Ec2UseExistingNetwork",
+        ["ec2:CreateSecurityGroup", "ec2:RunInstances"],
+        [
+          arn(ctx, "ec2", `vpc/${network.vpcId}`),
+          ...[...network.publicSubnetIds, ...network.privateSubnetIds].map((id) => arn(ctx, "ec2", `subnet/${id}`)),
+        ],
+      ),
+    );
   }
 
   const lb = arn(ctx, "elasticloadbalancing", `loadbalancer/app/${prefix}/*`);
   const targetGroups = arn(ctx, "elasticloadbalancing", "targetgroup/*/*");
   const platform: Statement[] = [
     // The load balancer and its listeners carry its name in their ARNs.
-    allow("ElbOwnLoadBalancer", "elasticloadbalancing:*", [lb, arn(ctx, "elasticloadbalancing", `listener/app/${prefix}/*`),
-      arn(ctx, "elasticloadbalancing", `listener-rule/app/${prefix}/*`)]),
+    allow("ElbOwnLoadBalancer", "elasticloadbalancing:*", [
+      lb,
+      arn(ctx, "elasticloadbalancing", `listener/app/${prefix}/*`),
+      arn(ctx, "elasticloadbalancing", `listener-rule/app/${prefix}/*`),
+    ]),
     // Target groups: a name prefix of 6 characters (stacks/load-balancer.ts), so by tags. Creating with
     // tags also needs elasticloadbalancing:AddTags, which the elasticloadbalancing:CreateAction condition
     // key limits to the create call: "Users are not permitted to tag any existing resources" (ELB User
@@ -248,37 +332,60 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // An AddTags held only to aws:RequestTag would let this role put environment=<env> on another
     // environment's target group and then change it as its own.
     allow("ElbCreateTaggedTargetGroups", "elasticloadbalancing:CreateTargetGroup", targetGroups, created),
-    allow("ElbTagOnCreate", "elasticloadbalancing:AddTags", targetGroups,
-      { StringEquals: { ...created!.StringEquals, "elasticloadbalancing:CreateAction": "CreateTargetGroup" } }),
+    allow("ElbTagOnCreate", "elasticloadbalancing:AddTags", targetGroups, {
+      StringEquals: { ...created!.StringEquals, "elasticloadbalancing:CreateAction": "CreateTargetGroup" },
+    }),
     allow("ElbChangeOwnTargetGroups", "elasticloadbalancing:*", targetGroups, own),
     // The app and environment tags of an existing load balancer or target group never change: no
     // AddTags or RemoveTags naming them outside a create call, on its own resources included, so that
     // none is handed to another environment either (aws:TagKeys, Service Authorization Reference,
     // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).
     {
-      Sid: "ElbDenyRetaggingOwnership", Effect: "Deny", Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+      Sid: "ElbDenyRetaggingOwnership",
+      Effect: "Deny",
+      Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
       Resource: arn(ctx, "elasticloadbalancing", "*"),
-      Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] }, Null: { "elasticloadbalancing:CreateAction": "true" } },
+      Condition: {
+        "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] },
+        Null: { "elasticloadbalancing:CreateAction": "true" },
+      },
     },
     allow("AutoScalingOwnGroup", "autoscaling:*", arn(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${prefix}`)),
-    allow("CloudWatchOwnAlarms", ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
-      arn(ctx, "cloudwatch", `alarm:${prefix}-*`)),
+    allow(
+      "CloudWatchOwnAlarms",
+      ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+      arn(ctx, "cloudwatch", `alarm:${prefix}-*`),
+    ),
     allow("LogsOwnGroups", "logs:*", [
       arn(ctx, "logs", `log-group:${parameterPath(app, env.name)}*`),
-      ...(env.waf ? [arn(ctx, "logs", `log-group:${wafLogGroupName(app, env.name)}`), arn(ctx, "logs", `log-group:${wafLogGroupName(app, env.name)}:*`)] : []),
+      ...(env.waf
+        ? [
+            arn(ctx, "logs", `log-group:${wafLogGroupName(app, env.name)}`),
+            arn(ctx, "logs", `log-group:${wafLogGroupName(app, env.name)}:*`),
+          ]
+        : []),
     ]),
     // Auto Scaling and ELB create their service-linked roles on an account's first group or load balancer.
-    allow("ServiceLinkedRoles", "iam:CreateServiceLinkedRole", arn(ctx, "iam", "role/aws-service-role/*", { region: false }),
-      { StringEquals: { "iam:AWSServiceName": ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"] } }),
+    allow("ServiceLinkedRoles", "iam:CreateServiceLinkedRole", arn(ctx, "iam", "role/aws-service-role/*", { region: false }), {
+      StringEquals: { "iam:AWSServiceName": ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"] },
+    }),
   ];
   if (env.waf) {
     platform.push(
-      allow("WafOwnAcl", "wafv2:*", [arn(ctx, "wafv2", `regional/webacl/${prefix}/*`), arn(ctx, "wafv2", "regional/managedruleset/*/*"), lb]),
+      allow("WafOwnAcl", "wafv2:*", [
+        arn(ctx, "wafv2", `regional/webacl/${prefix}/*`),
+        arn(ctx, "wafv2", "regional/managedruleset/*/*"),
+        lb,
+      ]),
       // WAF's logs are "vended" logs: setting up their delivery needs logs:CreateLogDelivery (on all
       // resources), and logs:PutResourcePolicy and DescribeResourcePolicies with a wildcard log-group
       // ARN, "instead of specifying only a single log group name" (CloudWatch Logs User Guide,
       // AWS-logs-infrastructure-CWL.html, "User permissions").
-      allow("WafLogDeliveryAnywhere", ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries"], "*"),
+      allow(
+        "WafLogDeliveryAnywhere",
+        ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries"],
+        "*",
+      ),
       allow("WafLogResourcePolicy", ["logs:PutResourcePolicy", "logs:DescribeResourcePolicies"], arn(ctx, "logs", "log-group:*")),
     );
   }
@@ -288,19 +395,33 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
   const images = imageParameters(config, env);
   const data: Statement[] = [
     // Roles of the environment only with its boundary, so that none can do more than the boundary allows.
-    allow("IamCreateBoundedRoles", ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"], role,
-      { StringEquals: { "iam:PermissionsBoundary": boundary } }),
+    allow(
+      "IamCreateBoundedRoles",
+      ["iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"],
+      role,
+      { StringEquals: { "iam:PermissionsBoundary": boundary } },
+    ),
     // No iam:UpdateAssumeRolePolicy: the roles' trust (EC2, VPC Flow Logs) is set when they are
     // created; changing it would let this role make one of its environment's roles assumable by anyone
     // it names, itself included. A stack change to a trust policy fails the deploy: run it with
     // administrator credentials, or replace the role.
     allow("IamChangeOwnRoles", ["iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription"], role),
-    allow("IamOwnInstanceProfiles", ["iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:AddRoleToInstanceProfile",
-      "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile"],
-    arn(ctx, "iam", `instance-profile/${prefix}-*`, { region: false })),
+    allow(
+      "IamOwnInstanceProfiles",
+      [
+        "iam:CreateInstanceProfile",
+        "iam:DeleteInstanceProfile",
+        "iam:AddRoleToInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:TagInstanceProfile",
+        "iam:UntagInstanceProfile",
+      ],
+      arn(ctx, "iam", `instance-profile/${prefix}-*`, { region: false }),
+    ),
     // The instance role to EC2 (instance profile, launch template), the flow-log role to VPC Flow Logs.
-    allow("IamPassOwnRoles", "iam:PassRole", role,
-      { StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"] } }),
+    allow("IamPassOwnRoles", "iam:PassRole", role, {
+      StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"] },
+    }),
     // CreateKey takes no resource (the key does not exist yet): only with the environment's tags. Its
     // Tags need kms:TagResource "in an IAM policy that isn't restricted to particular KMS keys" (KMS
     // Developer Guide, https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html and
@@ -310,50 +431,116 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // existing key ("Changing a tag or alias can allow or deny permission to the customer managed
     // key", same page).
     allow("KmsCreateTaggedKeyAnywhere", ["kms:CreateKey", "kms:TagResource"], "*", created),
-    allow("KmsOwnKeys", ["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ScheduleKeyDeletion",
-      "kms:CancelKeyDeletion", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource", "kms:Encrypt", "kms:GenerateDataKey",
-      "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", "key/*"), own),
+    allow(
+      "KmsOwnKeys",
+      [
+        "kms:PutKeyPolicy",
+        "kms:EnableKeyRotation",
+        "kms:DisableKeyRotation",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+        "kms:UpdateKeyDescription",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:CreateAlias",
+        "kms:DeleteAlias",
+        "kms:UpdateAlias",
+      ],
+      arn(ctx, "kms", "key/*"),
+      own,
+    ),
     // An existing key (it has tags: every stack key is created with them) of another environment or
     // app: nothing at all. A key being created has no aws:ResourceTag yet (Null), so CreateKey's own
     // TagResource is not denied. What remains: a key of the account with no environment tag at all
     // (none of this app's) looks like a key being created, so this role could tag it as its own; a
     // key whose key policy does not allow IAM policies is out of its reach anyway.
     {
-      Sid: "KmsDenyOtherEnvironmentsKeys", Effect: "Deny", Action: "kms:*", Resource: arn(ctx, "kms", "key/*"),
+      Sid: "KmsDenyOtherEnvironmentsKeys",
+      Effect: "Deny",
+      Action: "kms:*",
+      Resource: arn(ctx, "kms", "key/*"),
       Condition: { Null: { "aws:ResourceTag/environment": "false" }, StringNotEquals: { "aws:ResourceTag/environment": env.name } },
     },
     {
-      Sid: "KmsDenyOtherAppsKeys", Effect: "Deny", Action: "kms:*", Resource: arn(ctx, "kms", "key/*"),
+      Sid: "KmsDenyOtherAppsKeys",
+      Effect: "Deny",
+      Action: "kms:*",
+      Resource: arn(ctx, "kms", "key/*"),
       Condition: { Null: { "aws:ResourceTag/app": "false" }, StringNotEquals: { "aws:ResourceTag/app": app } },
     },
     // An existing key's app and environment tags never change, its own included.
     {
-      Sid: "KmsDenyRetaggingOwnership", Effect: "Deny", Action: ["kms:TagResource", "kms:UntagResource"], Resource: arn(ctx, "kms", "key/*"),
-      Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] }, Null: { "aws:ResourceTag/environment": "false" } },
+      Sid: "KmsDenyRetaggingOwnership",
+      Effect: "Deny",
+      Action: ["kms:TagResource", "kms:UntagResource"],
+      Resource: arn(ctx, "kms", "key/*"),
+      Condition: {
+        "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] },
+        Null: { "aws:ResourceTag/environment": "false" },
+      },
     },
     allow("KmsOwnAlias", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", kmsAliasName(app, env.name))),
-    allow("SsmOwnParameters", ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource",
-      "ssm:RemoveTagsFromResource"], parameterArn(ctx, `${parameterPath(app, env.name)}*`)),
+    allow(
+      "SsmOwnParameters",
+      ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"],
+      parameterArn(ctx, `${parameterPath(app, env.name)}*`),
+    ),
     // The access-log bucket is `<app>-<env>-<suffix>` (bucket_prefix), with the resources of
     // stacks/access-logs.ts: the bucket, its policy, public access block, ownership controls,
     // encryption, versioning and lifecycle. What the provider reads of a bucket is s3:GetBucket* plus
     // the configuration reads that are not so named; force_destroy empties it (object versions).
     // Not s3:*: no object reads or writes, no ACLs, replication or website. Unverified until a real
     // deploy, like the other sets (the emulated apply checks no permission).
-    allow("S3OwnBuckets", ["s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
-      "s3:PutBucketTagging", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
-      "s3:PutBucketVersioning", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration",
-      "s3:PutEncryptionConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration"],
-    arn(ctx, "s3", `${prefix}-*`, { region: false, account: false })),
-    allow("S3EmptyOwnBuckets", ["s3:DeleteObject", "s3:DeleteObjectVersion"], arn(ctx, "s3", `${prefix}-*/*`, { region: false, account: false })),
+    allow(
+      "S3OwnBuckets",
+      [
+        "s3:CreateBucket",
+        "s3:DeleteBucket",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+        "s3:GetBucket*",
+        "s3:PutBucketTagging",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketVersioning",
+        "s3:GetLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:GetEncryptionConfiguration",
+        "s3:PutEncryptionConfiguration",
+        "s3:GetAccelerateConfiguration",
+        "s3:GetReplicationConfiguration",
+      ],
+      arn(ctx, "s3", `${prefix}-*`, { region: false, account: false }),
+    ),
+    allow(
+      "S3EmptyOwnBuckets",
+      ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+      arn(ctx, "s3", `${prefix}-*/*`, { region: false, account: false }),
+    ),
   ];
   if (images.read.length > 0) {
     // The launch template resolves the image parameter; the rollout reads it (managed/rollout.sh).
-    data.push(allow("SsmReadImageParameters", ["ssm:GetParameter", "ssm:GetParameters"], images.read.map((p) => parameterArn(ctx, p))));
+    data.push(
+      allow(
+        "SsmReadImageParameters",
+        ["ssm:GetParameter", "ssm:GetParameters"],
+        images.read.map((p) => parameterArn(ctx, p)),
+      ),
+    );
   }
   if (images.write.length > 0) {
     // CI promotes the image into this environment's parameter (templates/ci.yml.hbs).
-    data.push(allow("SsmPromoteImage", "ssm:PutParameter", images.write.map((p) => parameterArn(ctx, p))));
+    data.push(
+      allow(
+        "SsmPromoteImage",
+        "ssm:PutParameter",
+        images.write.map((p) => parameterArn(ctx, p)),
+      ),
+    );
   }
   if (config.backend) {
     const key = s3StateKey(config.backend, env.name);
@@ -391,12 +578,24 @@ function allImageParameters(config: AppConfig): string[] {
 export function packerBuildInstancePolicy(ctx: CiPolicyContext): PolicyDocument {
   const app = ctx.config.appName;
   return doc([
-    allow("SessionManagerAgentAnywhere", ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], "*"),
+    allow(
+      "SessionManagerAgentAnywhere",
+      [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
+      "*",
+    ),
     // GetAuthorizationToken takes no resource (Service Authorization Reference, list_amazonelasticcontainerregistry.html).
     allow("EcrLoginAnywhere", "ecr:GetAuthorizationToken", "*"),
-    allow("EcrPullAppImage", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-      [arn(ctx, "ecr", `repository/${app}`), arn(ctx, "ecr", `repository/${app}/*`)]),
+    allow(
+      "EcrPullAppImage",
+      ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+      [arn(ctx, "ecr", `repository/${app}`), arn(ctx, "ecr", `repository/${app}/*`)],
+    ),
   ]);
 }
 
@@ -456,22 +655,34 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
     // DeleteSecurityGroup take aws:ResourceTag on security-group, list_amazonec2.html): never an
     // environment's load balancer or app group. A team's own untagged groups stay within reach.
     allow("PackerTemporaryKeysAnywhere", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair", "ec2:CreateSecurityGroup"], "*"),
-    allow("PackerTemporaryGroup", ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], [ec2("security-group"), ec2("security-group-rule")],
-      { Null: { "aws:ResourceTag/app": "true", "aws:ResourceTag/environment": "true" } }),
+    allow(
+      "PackerTemporaryGroup",
+      ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
+      [ec2("security-group"), ec2("security-group-rule")],
+      { Null: { "aws:ResourceTag/app": "true", "aws:ResourceTag/environment": "true" } },
+    ),
     // The build instance and its volumes: created only with the app's tag.
     // No environment tag: the build instance is never one of an environment's (whose instances carry
     // environment=<env> from the stacks' default tags), and the rights below that act on the app's
     // instances reach only build instances.
-    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], { ...tags("RequestTag", app), ...BUILD_ONLY("RequestTag") }),
+    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], {
+      ...tags("RequestTag", app),
+      ...BUILD_ONLY("RequestTag"),
+    }),
     // What the launch refers to: the base image (Canonical's or Amazon's), the subnet, the temporary
     // group and key pair, the network interface it creates.
     allow("PackerLaunchFrom", "ec2:RunInstances", [image, ec2("subnet"), ec2("key-pair"), ec2("network-interface")]),
     // Not into an environment's security group (its app group would put the build beside production).
     allow("PackerLaunchIntoBuildGroup", "ec2:RunInstances", ec2("security-group"), BUILD_ONLY("ResourceTag")),
-    allow("PackerTagOnLaunch", "ec2:CreateTags", [ec2("instance"), ec2("volume")],
-      { StringEquals: { "ec2:CreateAction": PACKER_TAGGED_ON_CREATE } }),
-    allow("PackerOwnBuildInstance", ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateImage"],
-      ec2("instance"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
+    allow("PackerTagOnLaunch", "ec2:CreateTags", [ec2("instance"), ec2("volume")], {
+      StringEquals: { "ec2:CreateAction": PACKER_TAGGED_ON_CREATE },
+    }),
+    allow(
+      "PackerOwnBuildInstance",
+      ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateImage"],
+      ec2("instance"),
+      { ...ownApp, ...BUILD_ONLY("ResourceTag") },
+    ),
     allow("PackerOwnVolumes", "ec2:DeleteVolume", ec2("volume"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
     // The AMI and its snapshots, new (CreateImage; CopyImage for encrypt_boot), then tagged by Packer
     // with the app's tags (tags, snapshot_tags): CreateTags on images and snapshots only with app=<app>.
@@ -480,7 +691,9 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
     // The prune deregisters the app's images and deletes their snapshots; encrypt_boot's unencrypted
     // intermediate copy is deregistered by Packer before it is tagged, hence also untagged images.
     allow("DeregisterOwnImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], ownApp),
-    allow("DeregisterUntaggedImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], { Null: { "aws:ResourceTag/app": "true" } }),
+    allow("DeregisterUntaggedImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], {
+      Null: { "aws:ResourceTag/app": "true" },
+    }),
     // The bootstrap's build role, to EC2 only; Packer reads the profile first (step_iam_instance_profile.go:
     // GetInstanceProfile unless skip_profile_validation).
     allow("PackerPassBuildRole", "iam:PassRole", build.role, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
@@ -492,12 +705,29 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
     allow("PackerEndSession", ["ssm:TerminateSession", "ssm:ResumeSession"], arn(ctx, "ssm", "session/*")),
     // With --dockerfile the bake pushes the app image to ECR. GetAuthorizationToken takes no resource.
     allow("EcrLoginAnywhere", "ecr:GetAuthorizationToken", "*"),
-    allow("EcrPushAppImage", ["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
-      "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [arn(ctx, "ecr", `repository/${app}`), arn(ctx, "ecr", `repository/${app}/*`)]),
+    allow(
+      "EcrPushAppImage",
+      [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+      ],
+      [arn(ctx, "ecr", `repository/${app}`), arn(ctx, "ecr", `repository/${app}/*`)],
+    ),
   ];
   if (images.length > 0) {
     // The prune keeps what a resolve:ssm parameter names; the bake publishes to image.amiParameter.
-    statements.push(allow("ReadImageParameters", ["ssm:GetParameter", "ssm:GetParameters"], images.map((p) => parameterArn(ctx, p))));
+    statements.push(
+      allow(
+        "ReadImageParameters",
+        ["ssm:GetParameter", "ssm:GetParameters"],
+        images.map((p) => parameterArn(ctx, p)),
+      ),
+    );
   }
   if (config.image.amiParameter) {
     statements.push(allow("PublishImage", "ssm:PutParameter", parameterArn(ctx, config.image.amiParameter)));
@@ -517,12 +747,27 @@ export function boundaryPolicy(ctx: CiPolicyContext, env: EnvironmentConfig): Po
   return doc([
     // Session Manager's agent calls (ssm:UpdateInstanceInformation, ssmmessages:*) and the flow-log
     // role's DescribeLogGroups take no narrower resource, as in the roles themselves.
-    allow("SessionManagerAnywhere", ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "logs:DescribeLogGroups"], "*"),
+    allow(
+      "SessionManagerAnywhere",
+      [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "logs:DescribeLogGroups",
+      ],
+      "*",
+    ),
     allow("OwnParameters", ["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"], parameters),
-    allow("DecryptOwnSecrets", "kms:Decrypt", arn(ctx, "kms", "key/*"),
-      { StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn(ctx, `${path}*`) } }),
-    allow("OwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [...logGroups, ...logGroups.map((g) => `${g}:*`)]),
+    allow("DecryptOwnSecrets", "kms:Decrypt", arn(ctx, "kms", "key/*"), {
+      StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn(ctx, `${path}*`) },
+    }),
+    allow(
+      "OwnLogs",
+      ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      [...logGroups, ...logGroups.map((g) => `${g}:*`)],
+    ),
   ]);
 }
 
@@ -549,18 +794,20 @@ export function githubSubject(repository: string, of: { readonly environment: st
 export function githubTrustPolicy(providerArn: string, subject: string): Record<string, unknown> {
   return {
     Version: "2012-10-17",
-    Statement: [{
-      Sid: "GitHubActionsOidc",
-      Effect: "Allow",
-      Principal: { Federated: providerArn },
-      Action: "sts:AssumeRoleWithWebIdentity",
-      Condition: {
-        StringEquals: {
-          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
-          [`${GITHUB_OIDC_HOST}:sub`]: subject,
+    Statement: [
+      {
+        Sid: "GitHubActionsOidc",
+        Effect: "Allow",
+        Principal: { Federated: providerArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+            [`${GITHUB_OIDC_HOST}:sub`]: subject,
+          },
         },
       },
-    }],
+    ],
   };
 }
 

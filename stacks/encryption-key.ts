@@ -43,15 +43,17 @@ export class EncryptionKey extends Construct {
     this.alias = new KmsAlias(this, "alias", { name: props.aliasName, targetKeyId: this.key.keyId });
     this.accountId = new TerraformLocal(this, "account_id", Fn.element(Fn.split(":", this.key.arn), 4)).asString;
 
-    const statements: Record<string, unknown>[] = [{
-      // KMS Developer Guide, key-policy-default.html: the default policy "gives the AWS account that
-      // owns the KMS key permission to use IAM policies to allow access to all AWS KMS operations".
-      Sid: "AccountUsesIamPolicies",
-      Effect: "Allow",
-      Principal: { AWS: `arn:${partition}:iam::${this.accountId}:root` },
-      Action: "kms:*",
-      Resource: "*",
-    }];
+    const statements: Record<string, unknown>[] = [
+      {
+        // KMS Developer Guide, key-policy-default.html: the default policy "gives the AWS account that
+        // owns the KMS key permission to use IAM policies to allow access to all AWS KMS operations".
+        Sid: "AccountUsesIamPolicies",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${this.accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ];
     if (props.logGroups && props.logGroups.length > 0) {
       // CloudWatch Logs User Guide, encrypt-log-data-kms.html, "Set permissions on the key": the
       // service principal of the key's region, limited by the aws:logs:arn encryption context.
@@ -63,8 +65,9 @@ export class EncryptionKey extends Construct {
         Resource: "*",
         Condition: {
           ArnLike: {
-            "kms:EncryptionContext:aws:logs:arn": props.logGroups.map((group) =>
-              `arn:${partition}:logs:${props.region}:${this.accountId}:log-group:${group}`),
+            "kms:EncryptionContext:aws:logs:arn": props.logGroups.map(
+              (group) => `arn:${partition}:logs:${props.region}:${this.accountId}:log-group:${group}`,
+            ),
           },
         },
       });

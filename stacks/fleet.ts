@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, ITerraformDependable, Token } from "cdktf";
+import { Fn, type ITerraformDependable, Token } from "cdktf";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
@@ -139,12 +139,14 @@ export class Fleet extends Construct {
       updateDefaultVersion: true,
       iamInstanceProfile: { arn: props.instanceProfileArn },
       // Explicit, so that no instance gets a public address even in a subnet that maps them.
-      networkInterfaces: [{
-        deviceIndex: 0,
-        associatePublicIpAddress: "false",
-        deleteOnTermination: "true",
-        securityGroups: [this.securityGroup.id],
-      }],
+      networkInterfaces: [
+        {
+          deviceIndex: 0,
+          associatePublicIpAddress: "false",
+          deleteOnTermination: "true",
+          securityGroups: [this.securityGroup.id],
+        },
+      ],
       // IMDSv2 only; hop limit 1 keeps the instance role away from containers (see packer/README.md).
       metadataOptions: {
         httpEndpoint: "enabled",
@@ -152,20 +154,28 @@ export class Fleet extends Construct {
         httpPutResponseHopLimit: 1,
         instanceMetadataTags: "disabled",
       },
-      blockDeviceMappings: [{
-        deviceName: props.rootDeviceName,
-        ebs: {
-          volumeSize: props.rootVolumeGb ?? 20,
-          volumeType: "gp3",
-          encrypted: "true",
-          deleteOnTermination: "true",
+      blockDeviceMappings: [
+        {
+          deviceName: props.rootDeviceName,
+          ebs: {
+            volumeSize: props.rootVolumeGb ?? 20,
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
         },
-      }],
+      ],
       monitoring: { enabled: true },
-      userData: Fn.base64encode(renderUserData({
-        appName: props.appName, environment: props.environment, region: props.region, appPort: props.appPort,
-        config: props.config, secrets: props.secrets,
-      })),
+      userData: Fn.base64encode(
+        renderUserData({
+          appName: props.appName,
+          environment: props.environment,
+          region: props.region,
+          appPort: props.appPort,
+          config: props.config,
+          secrets: props.secrets,
+        }),
+      ),
       tagSpecifications: [
         { resourceType: "instance", tags },
         { resourceType: "volume", tags },
@@ -187,9 +197,17 @@ export class Fleet extends Construct {
       healthCheckType: "ELB",
       healthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
       defaultInstanceWarmup: props.instanceWarmupSeconds,
-      enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"],
+      enabledMetrics: [
+        "GroupDesiredCapacity",
+        "GroupInServiceInstances",
+        "GroupPendingInstances",
+        "GroupTerminatingInstances",
+        "GroupTotalInstances",
+      ],
       // default_tags do not reach the group itself; instances get the same tags from the template too.
-      tag: Object.keys(tags).sort().map((key) => ({ key, value: tags[key], propagateAtLaunch: true })),
+      tag: Object.keys(tags)
+        .sort()
+        .map((key) => ({ key, value: tags[key], propagateAtLaunch: true })),
       // The instances' way out (their egress rule) and to AWS's APIs, and their permissions, first.
       dependsOn: [this.httpsEgress, ...(props.bootDependencies ?? [])],
       lifecycle: {

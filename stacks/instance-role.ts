@@ -23,7 +23,13 @@ export interface InstanceRoleProps {
 }
 
 /** The instance role's one policy, by statement id: what each grant is for. */
-export const INSTANCE_POLICY_SIDS = ["SessionManager", "ReadOwnParameters", "DecryptOwnSecrets", "WriteOwnLogs", "NoOtherParameters"] as const;
+export const INSTANCE_POLICY_SIDS = [
+  "SessionManager",
+  "ReadOwnParameters",
+  "DecryptOwnSecrets",
+  "WriteOwnLogs",
+  "NoOtherParameters",
+] as const;
 
 /**
  * What an instance may do: Session Manager for break-glass access, read and decrypt its own
@@ -70,8 +76,10 @@ export function instancePolicy(props: InstanceRoleProps): string {
       Effect: "Allow",
       Action: [
         "ssm:UpdateInstanceInformation",
-        "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
       ],
       Resource: "*",
     },

@@ -50,7 +50,8 @@ export class LoadBalancer extends Construct {
     for (const port of ports) {
       new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
         securityGroupId: this.securityGroup.id,
-        description: port === 443 ? "HTTPS from anywhere" : props.certificateArn ? "HTTP from anywhere, redirected to HTTPS" : "HTTP from anywhere",
+        description:
+          port === 443 ? "HTTPS from anywhere" : props.certificateArn ? "HTTP from anywhere, redirected to HTTPS" : "HTTP from anywhere",
         ipProtocol: "tcp",
         fromPort: port,
         toPort: port,
@@ -123,9 +124,7 @@ export class LoadBalancer extends Construct {
         }),
       ];
     } else {
-      this.listeners = [
-        new LbListener(this, "http", { loadBalancerArn: this.lb.arn, port: 80, protocol: "HTTP", defaultAction: forward }),
-      ];
+      this.listeners = [new LbListener(this, "http", { loadBalancerArn: this.lb.arn, port: 80, protocol: "HTTP", defaultAction: forward })];
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { ITerraformDependable } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
@@ -15,7 +15,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { partitionOf } from "../managed/aws-rules";
-import { NatGateways, NetworkConfig } from "../managed/config";
+import type { NatGateways, NetworkConfig } from "../managed/config";
 
 export interface NetworkProps {
   /** A new VPC to create, or an existing one to use. */
@@ -166,15 +166,17 @@ export class Network extends Construct {
       permissionsBoundary: props.flowLogs.permissionsBoundary,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{
-          Effect: "Allow",
-          Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-          Action: "sts:AssumeRole",
-          Condition: {
-            StringEquals: { "aws:SourceAccount": props.accountId },
-            ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: {
+              StringEquals: { "aws:SourceAccount": props.accountId },
+              ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
+            },
           },
-        }],
+        ],
       }),
     });
     new IamRolePolicy(this, "flow-logs-policy", {
@@ -183,7 +185,11 @@ export class Network extends Construct {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [group.arn, `${group.arn}:*`] },
+          {
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            Resource: [group.arn, `${group.arn}:*`],
+          },
           // A list call: it takes no resource narrower than * (IAM Service Authorization Reference).
           { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
         ],
@@ -224,23 +230,27 @@ export class Network extends Construct {
       cidrIpv4: network.cidr,
     });
     for (const service of INTERFACE_ENDPOINTS) {
-      this.endpoints.push(new VpcEndpoint(this, `endpoint-${service}`, {
-        vpcId: vpc.id,
-        serviceName: `com.amazonaws.${props.region}.${service}`,
-        vpcEndpointType: "Interface",
-        privateDnsEnabled: true,
-        subnetIds: this.privateSubnetIds,
-        securityGroupIds: [sg.id],
-        tags: { Name: `${props.namePrefix}-${service}` },
-      }));
+      this.endpoints.push(
+        new VpcEndpoint(this, `endpoint-${service}`, {
+          vpcId: vpc.id,
+          serviceName: `com.amazonaws.${props.region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: this.privateSubnetIds,
+          securityGroupIds: [sg.id],
+          tags: { Name: `${props.namePrefix}-${service}` },
+        }),
+      );
     }
-    this.endpoints.push(new VpcEndpoint(this, "endpoint-s3", {
-      vpcId: vpc.id,
-      serviceName: `com.amazonaws.${props.region}.s3`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: privateRouteTables.map((t) => t.id),
-      tags: { Name: `${props.namePrefix}-s3` },
-    }));
+    this.endpoints.push(
+      new VpcEndpoint(this, "endpoint-s3", {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${props.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: privateRouteTables.map((t) => t.id),
+        tags: { Name: `${props.namePrefix}-s3` },
+      }),
+    );
     this.egressPath.push(...this.endpoints);
   }
 }

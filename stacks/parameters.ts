@@ -50,25 +50,31 @@ export class Parameters extends Construct {
     const { appName, environment } = props;
     this.path = parameterPath(appName, environment);
 
-    this.configParameters = Object.keys(props.config).sort().map((key) =>
-      new SsmParameter(this, `config-${key}`, {
-        name: configParameterName(appName, environment, key),
-        description: `Config value ${key} of ${appName} ${environment}`,
-        type: "String",
-        tier: "Standard",
-        value: escapeTfString(props.config[key]),
-      }));
+    this.configParameters = Object.keys(props.config)
+      .sort()
+      .map(
+        (key) =>
+          new SsmParameter(this, `config-${key}`, {
+            name: configParameterName(appName, environment, key),
+            description: `Config value ${key} of ${appName} ${environment}`,
+            type: "String",
+            tier: "Standard",
+            value: escapeTfString(props.config[key]),
+          }),
+      );
 
-    this.secretParameters = [...props.secrets].sort().map((name) =>
-      new SsmParameter(this, `secret-${name}`, {
-        name: secretParameterName(appName, environment, name),
-        description: `Secret ${name} of ${appName} ${environment}; set its value out of band`,
-        type: "SecureString",
-        tier: "Standard",
-        keyId: props.keyArn,
-        valueWo: SECRET_PLACEHOLDER,
-        valueWoVersion: 1,
-        lifecycle: { ignoreChanges: [...SECRET_FIXED_ATTRIBUTES] },
-      }));
+    this.secretParameters = [...props.secrets].sort().map(
+      (name) =>
+        new SsmParameter(this, `secret-${name}`, {
+          name: secretParameterName(appName, environment, name),
+          description: `Secret ${name} of ${appName} ${environment}; set its value out of band`,
+          type: "SecureString",
+          tier: "Standard",
+          keyId: props.keyArn,
+          valueWo: SECRET_PLACEHOLDER,
+          valueWoVersion: 1,
+          lifecycle: { ignoreChanges: [...SECRET_FIXED_ATTRIBUTES] },
+        }),
+    );
   }
 }

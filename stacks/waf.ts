@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { ITerraformDependable } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
@@ -22,7 +22,11 @@ export interface WafProps {
  * known bad inputs (which holds the Log4j rules) and Amazon's IP reputation list. All of them are
  * included with WAF at no extra charge (waf-managed-rule-groups.html).
  */
-export const MANAGED_RULE_GROUPS = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
+export const MANAGED_RULE_GROUPS = [
+  "AWSManagedRulesAmazonIpReputationList",
+  "AWSManagedRulesCommonRuleSet",
+  "AWSManagedRulesKnownBadInputsRuleSet",
+] as const;
 
 /** A regional web ACL in front of the load balancer, blocking what the managed rule groups block, logged. */
 export class Waf extends Construct {

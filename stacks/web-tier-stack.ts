@@ -1,13 +1,20 @@
-import { Construct, Node } from "constructs";
-import { TerraformElement, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
+import { type Construct, Node } from "constructs";
+import { type TerraformElement, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { AppConfig, EnvironmentConfig } from "../managed/config";
+import type { AppConfig, EnvironmentConfig } from "../managed/config";
 import { partitionOf, PATTERNS } from "../managed/aws-rules";
 import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
 import { escapeTfStringMap } from "../managed/escape";
 import {
-  flowLogGroupName, kmsAliasName, logGroupName, MANAGED_BY, parameterPath, permissionsBoundaryArn, resourcePrefix, rolloutAlarmNames,
+  flowLogGroupName,
+  kmsAliasName,
+  logGroupName,
+  MANAGED_BY,
+  parameterPath,
+  permissionsBoundaryArn,
+  resourcePrefix,
+  rolloutAlarmNames,
   wafLogGroupName,
 } from "../managed/names";
 import { refreshPreferences } from "../managed/rollout";
@@ -65,10 +72,12 @@ export class WebTierStack extends TerraformStack {
       this.amiId = new TerraformVariable(this, "ami_id", {
         type: "string",
         description: "AMI baked by Packer for this release (packer/packer-manifest.json). Roll back by applying the previous id.",
-        validation: [{
-          condition: `\${can(regex("${PATTERNS.amiId.source}", var.ami_id))}`,
-          errorMessage: "The ami_id value must look like ami-0123456789abcdef0.",
-        }],
+        validation: [
+          {
+            condition: `\${can(regex("${PATTERNS.amiId.source}", var.ami_id))}`,
+            errorMessage: "The ami_id value must look like ami-0123456789abcdef0.",
+          },
+        ],
       });
       imageId = this.amiId.stringValue;
     } else {
@@ -91,7 +100,12 @@ export class WebTierStack extends TerraformStack {
       region,
       accountId,
       natGateways: env.natGateways,
-      flowLogs: { logGroupName: flowLogGroupName(app, env.name), retentionDays: env.logRetentionDays, keyArn: this.key.key.arn, permissionsBoundary },
+      flowLogs: {
+        logGroupName: flowLogGroupName(app, env.name),
+        retentionDays: env.logRetentionDays,
+        keyArn: this.key.key.arn,
+        permissionsBoundary,
+      },
       keyPolicy: this.key.policy,
     });
     this.loadBalancer = new LoadBalancer(this, "load-balancer", {
@@ -162,8 +176,13 @@ export class WebTierStack extends TerraformStack {
       config: envConfig,
       secrets: config.secrets,
       tags,
-      bootDependencies: [...this.network.egressPath, this.instanceRole.policy, this.logGroup, ...this.parameters.configParameters,
-        ...this.parameters.secretParameters],
+      bootDependencies: [
+        ...this.network.egressPath,
+        this.instanceRole.policy,
+        this.logGroup,
+        ...this.parameters.configParameters,
+        ...this.parameters.secretParameters,
+      ],
     });
     const alarmNames = rolloutAlarmNames(app, env.name);
     this.rolloutAlarms = new RolloutAlarms(this, "rollout-alarms", {
@@ -182,28 +201,44 @@ export class WebTierStack extends TerraformStack {
     const scheme = env.certificateArn ? "https" : "http";
     const output = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
     output("alb_dns_name", lb.dnsName, "DNS name of the load balancer");
-    output("health_check_url", `${scheme}://${lb.dnsName}${config.healthCheckPath}`,
-      "The app's health URL through the load balancer (smoke check after a deploy)");
+    output(
+      "health_check_url",
+      `${scheme}://${lb.dnsName}${config.healthCheckPath}`,
+      "The app's health URL through the load balancer (smoke check after a deploy)",
+    );
     output("asg_name", group.name, "Auto Scaling group; watch refreshes with aws autoscaling describe-instance-refreshes");
     output("launch_template_id", template.id, "Launch template; one version per release");
-    output("launch_template_version", Token.asString(template.latestVersion),
-      "The release this apply wrote; the rollout (rollout.sh) makes it the group's version");
+    output(
+      "launch_template_version",
+      Token.asString(template.latestVersion),
+      "The release this apply wrote; the rollout (rollout.sh) makes it the group's version",
+    );
     output("parameter_path", this.parameters.path, "SSM path of this environment's config and secrets");
     const imageFromSsm = env.amiSource.mode === "ssm";
     // The exact --cli-input-json of `aws autoscaling start-instance-refresh` for this release: a JSON
     // text whose only interpolations are the group, the template and its version (names are validated,
     // so none needs JSON escaping), which reads the same in Terraform JSON and in the HCL export.
-    output("instance_refresh", JSON.stringify({
-      AutoScalingGroupName: group.name,
-      Strategy: "Rolling",
-      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: template.id, Version: Token.asString(template.latestVersion) } },
-      Preferences: refreshPreferences({ environment: env, imageFromSsm, alarmNames: alarms }),
-    }), "start-instance-refresh input of this release (the rollout command passes it as --cli-input-json)");
+    output(
+      "instance_refresh",
+      JSON.stringify({
+        AutoScalingGroupName: group.name,
+        Strategy: "Rolling",
+        DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: template.id, Version: Token.asString(template.latestVersion) } },
+        Preferences: refreshPreferences({ environment: env, imageFromSsm, alarmNames: alarms }),
+      }),
+      "start-instance-refresh input of this release (the rollout command passes it as --cli-input-json)",
+    );
     output("rollout_alarms", alarms.join(" "), "CloudWatch alarms that stop and roll back the instance refresh");
-    output("image_parameter", env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
-      "SSM parameter the launch template resolves the image from; empty with the ami_id variable");
-    output("secret_parameters", this.parameters.secretParameters.map((p) => p.name).join(" "),
-      "SecureString parameters that must hold a value set out of band before instances start");
+    output(
+      "image_parameter",
+      env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
+      "SSM parameter the launch template resolves the image from; empty with the ami_id variable",
+    );
+    output(
+      "secret_parameters",
+      this.parameters.secretParameters.map((p) => p.name).join(" "),
+      "SecureString parameters that must hold a value set out of band before instances start",
+    );
   }
 
   /**
@@ -213,6 +248,10 @@ export class WebTierStack extends TerraformStack {
   protected allocateLogicalId(element: TerraformElement | Node): string {
     const node = element instanceof Node ? element : element.node;
     const scopes = node.scopes;
-    return scopes.slice(scopes.indexOf(this) + 1).map((scope) => scope.node.id).join("_").replace(/-/g, "_");
+    return scopes
+      .slice(scopes.indexOf(this) + 1)
+      .map((scope) => scope.node.id)
+      .join("_")
+      .replace(/-/g, "_");
   }
 }

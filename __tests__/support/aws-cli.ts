@@ -3,11 +3,11 @@
  * lines that run `aws`, run in bash with `aws` recorded, then checked by the AWS CLI v1 of .venv in one
  * Python process (support/aws_cli_check.py). How and why: export-aws-cli.test.ts's header.
  */
-import { spawnSync } from "child_process";
-import { readdirSync, readFileSync } from "fs";
-import { join } from "path";
-import { marked, Token } from "marked";
-import { RefreshPreferences } from "../../managed/aws-rules";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { marked, type Token } from "marked";
+import type { RefreshPreferences } from "../../managed/aws-rules";
 import { venvTool } from "./emulated-aws";
 import { tempDir } from "./terraform";
 
@@ -28,10 +28,18 @@ export function checkWithCli(vectors: readonly string[][]): CheckResult[] {
   // credentials: nothing is sent, and the CLI must not go looking for real ones (the instance
   // metadata service, config files).
   const result = spawnSync(venvTool("python"), [CHECKER], {
-    input: JSON.stringify(vectors), encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 120_000,
+    input: JSON.stringify(vectors),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 120_000,
     env: {
-      ...process.env, AWS_DEFAULT_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing",
-      AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      ...process.env,
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     },
   });
   if (result.status !== 0) throw new Error(`aws_cli_check.py failed (${result.status}):\n${result.stderr}`);
@@ -79,12 +87,12 @@ export function runLines(lines: readonly string[], outputs: Record<string, strin
   const result = spawnSync("bash", ["-c", script], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`bash failed (${result.status}): ${result.stderr}`);
   const files = readdirSync(dir).sort();
-  const vectors = lines.map((_, i) => files.filter((f) => f.startsWith(`${i}.`))
-    .map((f) => readFileSync(join(dir, f), "utf8").split("\0").slice(0, -1)));
+  const vectors = lines.map((_, i) =>
+    files.filter((f) => f.startsWith(`${i}.`)).map((f) => readFileSync(join(dir, f), "utf8").split("\0").slice(0, -1)),
+  );
   return { vectors, stderr: result.stderr };
 }
 
 export function preferencesOf(params: Record<string, any>): RefreshPreferences {
   return params.Preferences ?? {};
 }
-

@@ -2,14 +2,14 @@
  * Helpers for the generator and CLI tests: an in-process run with captured output and a scripted
  * prompter, the built bin as a subprocess, and a snapshot of a directory tree.
  */
-import { execFileSync, spawnSync, SpawnSyncReturns } from "child_process";
-import { createHash } from "crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync } from "fs";
-import { join, resolve } from "path";
-import { CliDeps, run } from "../../generators/cli";
-import { ConfirmQuestion, InputQuestion, Prompter, SelectQuestion } from "../../generators/prompter";
-import { readSources, Sources } from "../../generators/package-files";
-import { SpawnFn } from "../../generators/post-steps";
+import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type CliDeps, run } from "../../generators/cli";
+import type { ConfirmQuestion, InputQuestion, Prompter, SelectQuestion } from "../../generators/prompter";
+import { readSources, type Sources } from "../../generators/package-files";
+import type { SpawnFn } from "../../generators/post-steps";
 
 export const REPO = resolve(__dirname, "..", "..");
 export const BIN = join(REPO, "bin", "create-immutable-app.js");
@@ -77,7 +77,8 @@ export interface InProcessResult {
  * The environment is empty unless given: npm, and no colour (NO_COLOR) so that tests read plain text.
  */
 export async function runCli(
-  argv: string[], options: Partial<CliDeps> & { prompter?: Prompter; stdoutIsTTY?: boolean; stderrIsTTY?: boolean } = {},
+  argv: string[],
+  options: Partial<CliDeps> & { prompter?: Prompter; stdoutIsTTY?: boolean; stderrIsTTY?: boolean } = {},
 ): Promise<InProcessResult> {
   const stdout = new Capture(options.stdoutIsTTY ?? options.prompter !== undefined);
   const stderr = new Capture(options.stderrIsTTY ?? false);
@@ -143,7 +144,10 @@ export function ensureCliBuilt(): void {
   }
   try {
     if (!isBuildFresh()) {
-      execFileSync(process.execPath, [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: REPO, stdio: "pipe" });
+      execFileSync(process.execPath, [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+        cwd: REPO,
+        stdio: "pipe",
+      });
     }
   } finally {
     rmdirSync(lock);
@@ -165,7 +169,10 @@ function isBuildFresh(): boolean {
   const built = join(REPO, "dist", "generators", "cli.js");
   if (!existsSync(built)) return false;
   const oldestOutput = statSync(built).mtimeMs;
-  return Math.max(newest(join(REPO, "generators"), ".ts"), newest(join(REPO, "stacks"), ".ts"), newest(join(REPO, "managed"), ".ts")) < oldestOutput;
+  return (
+    Math.max(newest(join(REPO, "generators"), ".ts"), newest(join(REPO, "stacks"), ".ts"), newest(join(REPO, "managed"), ".ts")) <
+    oldestOutput
+  );
 }
 
 /**
@@ -174,6 +181,9 @@ function isBuildFresh(): boolean {
  */
 export function runBin(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [BIN, ...args], {
-    cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, encoding: "utf8", timeout: options.timeout ?? 60_000,
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    encoding: "utf8",
+    timeout: options.timeout ?? 60_000,
   });
 }

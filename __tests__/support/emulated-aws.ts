@@ -7,15 +7,17 @@
  * The Python tools live in a virtual environment: IMMUTABLE_VENV, or .venv in the checkout, which
  * .ci/run fills from requirements-test.txt.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
-import { existsSync } from "fs";
-import { join } from "path";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { REPO_ROOT } from "./synth";
 
 export function venvDir(): string {
   const dir = process.env.IMMUTABLE_VENV ?? join(REPO_ROOT, ".venv");
   if (!existsSync(join(dir, "bin", "python"))) {
-    throw new Error(`no Python virtual environment at ${dir}: run \`python3 -m venv .venv && .venv/bin/pip install -r requirements-test.txt\` (or set IMMUTABLE_VENV)`);
+    throw new Error(
+      `no Python virtual environment at ${dir}: run \`python3 -m venv .venv && .venv/bin/pip install -r requirements-test.txt\` (or set IMMUTABLE_VENV)`,
+    );
   }
   return dir;
 }
@@ -46,7 +48,10 @@ export interface RefreshOutcome {
 }
 
 export class EmulatedAws {
-  private constructor(readonly url: string, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
 
   static async start(): Promise<EmulatedAws> {
     // Loopback only, a free port chosen by the kernel; moto's docs use localhost in server mode.
@@ -55,7 +60,9 @@ export class EmulatedAws {
       env: { ...process.env, PYTHONUNBUFFERED: "1" },
     });
     let stderr = "";
-    child.stderr!.on("data", (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-8000); });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-8000);
+    });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`moto server did not start in 60 s:\n${stderr}`)), 60_000);
       let out = "";
@@ -123,7 +130,9 @@ export class EmulatedAws {
   /** Runs the AWS CLI against the emulated AWS; returns parsed JSON output (or throws with stderr). */
   aws(region: string, args: readonly string[]): any {
     const result = spawnSync(venvTool("aws"), [...args, "--output", "json"], {
-      env: { ...process.env, ...this.cliEnv(region) }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, ...this.cliEnv(region) },
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
     });
     if (result.status !== 0) throw new Error(`aws ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
     return result.stdout.trim() === "" ? undefined : JSON.parse(result.stdout);

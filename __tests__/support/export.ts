@@ -1,7 +1,7 @@
 /** Helpers for the export tests: run the command in process, read what it wrote, run terraform without node. */
-import { execFileSync, spawnSync } from "child_process";
-import { cpSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "fs";
-import { join, relative } from "path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { main } from "../../managed/export/run";
 import { TerraformDir, tempDir, writeCliConfig } from "./terraform";
 
@@ -66,7 +66,10 @@ export function terraformOnlyPath(): string {
   const bin = tempDir("terraform-only-bin");
   const terraform = realpathSync(execFileSync("sh", ["-c", "command -v terraform"], { encoding: "utf8" }).trim());
   symlinkSync(terraform, join(bin, "terraform"));
-  const probe = spawnSync("/bin/sh", ["-c", "command -v node || command -v npm || command -v npx"], { env: { PATH: bin }, encoding: "utf8" });
+  const probe = spawnSync("/bin/sh", ["-c", "command -v node || command -v npm || command -v npx"], {
+    env: { PATH: bin },
+    encoding: "utf8",
+  });
   if (probe.status === 0) throw new Error(`node is still on PATH=${bin}: ${probe.stdout}`);
   return bin;
 }

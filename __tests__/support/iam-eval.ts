@@ -32,7 +32,10 @@ export interface PolicyDocument {
 const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`, caseInsensitive ? "i" : "");
 }
 
@@ -85,13 +88,13 @@ function conditionHolds(condition: Statement["Condition"], context: Request["con
 }
 
 function statementMatches(s: Statement, request: Request): boolean {
-  const actionOk = s.Action !== undefined
-    ? matchesAny(list(s.Action), request.action, true)
-    : !matchesAny(list(s.NotAction), request.action, true);
+  const actionOk =
+    s.Action !== undefined ? matchesAny(list(s.Action), request.action, true) : !matchesAny(list(s.NotAction), request.action, true);
   if (!actionOk) return false;
-  const resourceOk = s.Resource !== undefined
-    ? matchesAny(list(s.Resource), request.resource, false)
-    : !matchesAny(list(s.NotResource), request.resource, false);
+  const resourceOk =
+    s.Resource !== undefined
+      ? matchesAny(list(s.Resource), request.resource, false)
+      : !matchesAny(list(s.NotResource), request.resource, false);
   return resourceOk && conditionHolds(s.Condition, request.context);
 }
 

@@ -13,9 +13,20 @@
  *
  * Needs root and overlayfs (kernel >= 4.0); {@link imageRootUnavailable} says why not otherwise.
  */
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "fs";
-import { join } from "path";
-import { makeTempDir, PACKER_DIR, removeDir, run, RunResult } from "./packer";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { makeTempDir, PACKER_DIR, removeDir, run, type RunResult } from "./packer";
 
 /** PATH of a packer provisioner (sudo's secure_path) and of the config unit, without /snap/bin. */
 export const ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -99,8 +110,20 @@ export class ImageRoot {
    */
   run(command: string, env: Readonly<Record<string, string>> = {}): RunResult {
     const vars = Object.entries({ PATH: ROOT_PATH, HOME: "/root", LANG: "C.UTF-8", ...env }).map(([k, v]) => `${k}=${v}`);
-    return run("unshare", ["--mount", "--propagation", "private", "bash", join(this.dir, "driver.sh"), this.dir,
-      "/usr/bin/env", "-i", ...vars, "/bin/bash", "-c", command]);
+    return run("unshare", [
+      "--mount",
+      "--propagation",
+      "private",
+      "bash",
+      join(this.dir, "driver.sh"),
+      this.dir,
+      "/usr/bin/env",
+      "-i",
+      ...vars,
+      "/bin/bash",
+      "-c",
+      command,
+    ]);
   }
 
   /** Runs one of packer/scripts/*.sh as a packer provisioner would: as root, with the given variables. */
@@ -167,8 +190,7 @@ export class ImageRoot {
       writeFileSync(join(this.fixture, path), contents);
       chmodSync(join(this.fixture, path), mode);
     };
-    const standIn = (name: string, as: string = name) =>
-      put(`usr/local/bin/${as}`, readFileSync(join(STAND_INS, name), "utf8"), 0o755);
+    const standIn = (name: string, as: string = name) => put(`usr/local/bin/${as}`, readFileSync(join(STAND_INS, name), "utf8"), 0o755);
     for (const dir of ["cia-test", "cia-packer", "etc/cloud/cloud.cfg.d"]) mkdirSync(join(this.fixture, dir), { recursive: true });
 
     for (const name of ["systemctl", "docker", "aws", "systemd-run"]) standIn(name);
@@ -180,12 +202,17 @@ export class ImageRoot {
     put("opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", readFileSync(join(STAND_INS, "log-only"), "utf8"), 0o755);
 
     // What install-runtime.sh leaves: docker installed, enabled and running, its group present.
-    put("usr/lib/systemd/system/docker.service",
-      "[Unit]\nDescription=stand-in for the docker package's unit\n[Service]\nExecStart=/usr/bin/dockerd\n[Install]\nWantedBy=multi-user.target\n");
+    put(
+      "usr/lib/systemd/system/docker.service",
+      "[Unit]\nDescription=stand-in for the docker package's unit\n[Service]\nExecStart=/usr/bin/dockerd\n[Install]\nWantedBy=multi-user.target\n",
+    );
     mkdirSync(join(this.fixture, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
     symlinkSync("/usr/lib/systemd/system/docker.service", join(this.fixture, "etc/systemd/system/multi-user.target.wants/docker.service"));
     writeFileSync(join(this.state, "active"), "docker.service\n");
-    for (const [file, line, mode] of [["etc/group", "docker:x:989:", 0o644], ["etc/gshadow", "docker:!::", 0o640]] as const) {
+    for (const [file, line, mode] of [
+      ["etc/group", "docker:x:989:", 0o644],
+      ["etc/gshadow", "docker:!::", 0o640],
+    ] as const) {
       const host = existsSync(`/${file}`) ? readFileSync(`/${file}`, "utf8") : "";
       if (!host.split("\n").some((l) => l.startsWith("docker:"))) put(file, `${host}${line}\n`, mode);
     }

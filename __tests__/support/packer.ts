@@ -2,10 +2,10 @@
  * Helpers for the tests of packer/: run the real tools (packer, shellcheck, systemd-analyze, bash),
  * parse HCL with HashiCorp's parser, and read environment files the way their consumers do.
  */
-import { spawnSync } from "child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { dirname, join } from "path";
+import { spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { parse } from "@cdktf/hcl2json";
 
 export const PACKER_DIR = join(__dirname, "..", "..", "packer");
@@ -154,7 +154,7 @@ export function parseSystemdEnvFile(text: string): Map<string, string> {
       case "doubleEscape":
         state = "double";
         if ('"\\`$'.includes(c)) value += c;
-        else if (c !== "\n") value += "\\" + c;
+        else if (c !== "\n") value += `\\${c}`;
         break;
       case "comment":
         if (c === "\\") state = "commentEscape";
@@ -234,7 +234,7 @@ export class ConfigureSandbox {
         "set -euo pipefail",
         `printf '%s\\n' "$*" >>${shellQuote(this.awsCalls)}`,
         "token=0",
-        "args=(\"$@\")",
+        'args=("$@")',
         'for ((i = 0; i < ${#args[@]}; i++)); do [[ "${args[i]}" != --starting-token ]] || token="${args[i+1]}"; done',
         `dir=${shellQuote(this.root)}`,
         'call=$(cat "$dir/calls-$token" 2>/dev/null || echo 0); echo $((call + 1)) >"$dir/calls-$token"',

@@ -3,11 +3,11 @@
  * (so a write beside the target, or a temp directory left behind, shows up), and the assertion that a
  * run was refused with exit 2, naming its flag, with nothing on disk changed.
  */
-import { mkdirSync, writeFileSync } from "fs";
-import { join } from "path";
-import { InputQuestion, Prompter } from "../../generators/prompter";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { InputQuestion, Prompter } from "../../generators/prompter";
 import { tempDir } from "./terraform";
-import { InProcessResult, runCli, treeSnapshot } from "./cli";
+import { type InProcessResult, runCli, treeSnapshot } from "./cli";
 
 export interface Workspace {
   /** Snapshotted whole: holds `work/` (the cwd) and nothing else of ours. */
@@ -46,7 +46,10 @@ export interface RefusalCase {
 }
 
 /** Runs the CLI in a fresh workspace and returns the result with the root's tree before and after. */
-export async function runInWorkspace(c: RefusalCase, ws = workspace()): Promise<InProcessResult & { before: Record<string, string>; after: Record<string, string>; ws: Workspace }> {
+export async function runInWorkspace(
+  c: RefusalCase,
+  ws = workspace(),
+): Promise<InProcessResult & { before: Record<string, string>; after: Record<string, string>; ws: Workspace }> {
   if (c.file !== undefined) {
     const contents = typeof c.file === "string" || Buffer.isBuffer(c.file) ? c.file : JSON.stringify(c.file);
     writeFileSync(join(ws.cwd, "a.json"), contents);

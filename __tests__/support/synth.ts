@@ -1,8 +1,8 @@
 import { App } from "cdktf";
-import { mkdirSync, readFileSync } from "fs";
-import { join } from "path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { addStacks } from "../../stacks/app";
-import { AppConfig } from "../../managed/config";
+import type { AppConfig } from "../../managed/config";
 import { resolveConfig } from "../../managed/config-validation";
 
 export const REPO_ROOT = join(__dirname, "..", "..");

@@ -3,10 +3,10 @@
  * gets its own CLI config (TF_CLI_CONFIG_FILE) naming the mirror; the mirror path comes from
  * IMMUTABLE_TF_MIRROR, or else /opt/tf-plugins.
  */
-import { execFileSync, spawn, spawnSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const DEFAULT_MIRROR = "/opt/tf-plugins";
 
@@ -24,7 +24,10 @@ export function mirrorPath(): string {
 /** Writes a CLI config that installs providers from the mirror only, and returns its path. */
 export function writeCliConfig(dir: string): string {
   const file = join(dir, "offline.tfrc");
-  writeFileSync(file, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirrorPath())}\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`);
+  writeFileSync(
+    file,
+    `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirrorPath())}\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`,
+  );
   return file;
 }
 
@@ -51,7 +54,11 @@ export interface TerraformResult {
 export class TerraformDir {
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(readonly dir: string, cliConfig: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  constructor(
+    readonly dir: string,
+    cliConfig: string,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ) {
     this.env = {
       ...process.env,
       TF_CLI_CONFIG_FILE: cliConfig,
@@ -65,7 +72,10 @@ export class TerraformDir {
   /** Runs terraform; returns the result whatever the exit code. */
   run(args: readonly string[]): TerraformResult {
     const result = spawnSync("terraform", [...args], {
-      cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+      cwd: this.dir,
+      env: this.env,
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
     });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
@@ -76,8 +86,12 @@ export class TerraformDir {
       const child = spawn("terraform", [...args], { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
-      child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
       child.on("error", reject);
       child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr }));
     });
@@ -137,7 +151,11 @@ export interface PlanJson {
   readonly planned_values: { readonly root_module: { readonly resources?: PlannedResource[] }; readonly outputs?: Record<string, unknown> };
   readonly configuration: {
     readonly provider_config: Record<string, any>;
-    readonly root_module: { readonly resources: Array<Record<string, any>>; readonly variables?: Record<string, any>; readonly outputs?: Record<string, any> };
+    readonly root_module: {
+      readonly resources: Array<Record<string, any>>;
+      readonly variables?: Record<string, any>;
+      readonly outputs?: Record<string, any>;
+    };
   };
   readonly variables?: Record<string, { value: unknown }>;
   readonly resource_changes: Array<{ address: string; type: string; change: { actions: string[]; after: Record<string, any> } }>;

@@ -51,7 +51,11 @@ export function rewriteToBarrel(source: string, namespaces: ReadonlyMap<string, 
     if (clause.startsWith("*")) {
       aliases.push(`import ${clause.replace(/^\*\s+as\s+/, "")} = ${local};`);
     } else {
-      for (const spec of clause.slice(1, -1).split(",").map((s) => s.trim()).filter(Boolean)) {
+      for (const spec of clause
+        .slice(1, -1)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const m = /^(?:type\s+)?([A-Za-z_$][\w$]*)(?:\s+as\s+([A-Za-z_$][\w$]*))?$/.exec(spec);
         if (!m) throw new Error(`cannot rewrite import specifier "${spec}" in: ${whole.trim()}`);
         aliases.push(`import ${m[2] ?? m[1]} = ${local}.${m[1]};`);
@@ -61,8 +65,7 @@ export function rewriteToBarrel(source: string, namespaces: ReadonlyMap<string, 
     return "\u0000";
   });
   if (rewritten === 0) return { source, rewritten };
-  const barrel =
-    `import { ${used.map((ns) => `${ns} as aws_${ns}`).join(", ")} } from "${PROVIDER_PACKAGE}";\n` + aliases.join("\n");
+  const barrel = `import { ${used.map((ns) => `${ns} as aws_${ns}`).join(", ")} } from "${PROVIDER_PACKAGE}";\n${aliases.join("\n")}`;
   // The barrel import and the aliases take the place of the first deep import; the others disappear.
   let first = true;
   const out = stripped.replace(/\u0000\r?\n?/g, () => {

@@ -8,10 +8,10 @@
  * - peak RSS of the whole tree: the sum of VmRSS of every live descendant, sampled from /proc every
  *   few milliseconds (shared pages such as the node binary are counted once per process).
  */
-import { spawn } from "child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const GNU_TIME = "/usr/bin/time";
 const PAGE_KIB = 4;
@@ -36,7 +36,11 @@ export interface RunOptions {
 }
 
 export class CommandError extends Error {
-  constructor(readonly command: string, readonly status: number | null, readonly output: string) {
+  constructor(
+    readonly command: string,
+    readonly status: number | null,
+    readonly output: string,
+  ) {
     super(`${command} exited with ${status ?? "a signal"}:\n${output.slice(-4000)}`);
     this.name = "CommandError";
   }

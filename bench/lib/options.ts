@@ -56,9 +56,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let quick = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=")
-      ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)]
-      : [argv[i], undefined];
+    const [flag, inline] =
+      argv[i].startsWith("--") && argv[i].includes("=")
+        ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)]
+        : [argv[i], undefined];
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
       case "--runs":
@@ -71,7 +72,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         quick = true;
         break;
       case "--only": {
-        const list = (value() ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+        const list = (value() ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
         const unknown = list.filter((s) => !(SECTIONS as readonly string[]).includes(s));
         if (list.length === 0 || unknown.length > 0) {
           throw new UsageError(`--only takes sections from ${SECTIONS.join(", ")}; got ${unknown.length ? unknown.join(", ") : "nothing"}`);

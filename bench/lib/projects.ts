@@ -6,9 +6,9 @@
  *   (the template's tsconfig, cdktf.json with `npx ts-node main.ts`, package.json scripts) plus the
  *   project's main.ts, config and stacks/, every deep provider import rewritten to the barrel.
  */
-import { execFileSync } from "child_process";
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "fs";
-import { dirname, join, relative } from "path";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { parseBarrelIndex, PROVIDER_PACKAGE, rewriteToBarrel } from "./barrel";
 
 /** ts-node as `cdktf init --template typescript` installs it (latest 10.x), pinned for repeatable numbers. */
@@ -114,12 +114,15 @@ export function prepareBaseline(p: Paths, project: string, log: (line: string) =
     if (entry !== "node_modules") rmSync(join(dir, entry), { recursive: true, force: true });
   }
   cpSync(join(p.repo, "bench", "fixtures", "baseline"), dir, { recursive: true });
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(baselineTsconfig(
-    readJsonFile(join(dir, "tsconfig.json")), readJsonFile(join(project, "tsconfig.json")),
-  ), null, 2) + "\n");
-  const namespaces = parseBarrelIndex(
-    readFileSync(join(p.repo, "node_modules", PROVIDER_PACKAGE, "lib", "index.d.ts"), "utf8"),
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    `${JSON.stringify(
+      baselineTsconfig(readJsonFile(join(dir, "tsconfig.json")), readJsonFile(join(project, "tsconfig.json"))),
+      null,
+      2,
+    )}\n`,
   );
+  const namespaces = parseBarrelIndex(readFileSync(join(p.repo, "node_modules", PROVIDER_PACKAGE, "lib", "index.d.ts"), "utf8"));
   let rewrittenImports = 0;
   const copied = ["main.ts", "immutable.config.json", ...listFiles(join(project, "stacks")).map((f) => join("stacks", f))];
   for (const file of copied) {
@@ -139,10 +142,11 @@ export function prepareBaseline(p: Paths, project: string, log: (line: string) =
   if (installed !== TS_NODE_VERSION) {
     log(`installing ts-node@${TS_NODE_VERSION} into ${relative(p.repo, dir)}/node_modules (once)`);
     // --legacy-peer-deps: typescript and @types/node come from the repository, not a second copy.
-    execFileSync("npm", [
-      "install", "--no-save", "--no-package-lock", "--legacy-peer-deps", "--no-audit", "--no-fund",
-      `ts-node@${TS_NODE_VERSION}`,
-    ], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(
+      "npm",
+      ["install", "--no-save", "--no-package-lock", "--legacy-peer-deps", "--no-audit", "--no-fund", `ts-node@${TS_NODE_VERSION}`],
+      { cwd: dir, stdio: ["ignore", "ignore", "inherit"] },
+    );
   }
   return { dir, rewrittenImports, files: copied };
 }

@@ -1,7 +1,7 @@
 /** Renders BENCHMARKS.md from the results. Pure: the caller reads the previous report for its notes. */
-import { Measured, Results } from "./results";
+import type { Measured, Results } from "./results";
 import { ratio } from "./stats";
-import { Column, formatMiB, formatMs, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "./table";
+import { type Column, formatMiB, formatMs, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "./table";
 
 export const NOTES_BEGIN = "<!-- notes:begin (kept when the bench rewrites this file) -->";
 export const NOTES_END = "<!-- notes:end -->";
@@ -47,12 +47,27 @@ export function verdicts(results: Results): Verdict[] {
     const t = pair.ours && pair.baseline ? ratio(pair.ours.wallMs.median, pair.baseline.wallMs.median) : undefined;
     const m = pair.ours && pair.baseline ? ratio(pair.ours.treeRssKib.median, pair.baseline.treeRssKib.median) : undefined;
     out.push(
-      { target: `synth wall time, \`${pair.name}\`, ours/baseline`, limit: `<= ${TARGETS.synthTimeRatio}x`, measured: formatRatio(t), verdict: verdict(t, TARGETS.synthTimeRatio) },
-      { target: `synth peak RSS (tree), \`${pair.name}\`, ours/baseline`, limit: `<= ${TARGETS.synthMemoryRatio}x`, measured: formatRatio(m), verdict: verdict(m, TARGETS.synthMemoryRatio) },
+      {
+        target: `synth wall time, \`${pair.name}\`, ours/baseline`,
+        limit: `<= ${TARGETS.synthTimeRatio}x`,
+        measured: formatRatio(t),
+        verdict: verdict(t, TARGETS.synthTimeRatio),
+      },
+      {
+        target: `synth peak RSS (tree), \`${pair.name}\`, ours/baseline`,
+        limit: `<= ${TARGETS.synthMemoryRatio}x`,
+        measured: formatRatio(m),
+        verdict: verdict(m, TARGETS.synthMemoryRatio),
+      },
     );
   }
   if (pairs.length === 0) {
-    out.push({ target: "synth, ours/baseline", limit: `<= ${TARGETS.synthTimeRatio}x time, <= ${TARGETS.synthMemoryRatio}x memory`, measured: "n/a", verdict: "not measured" });
+    out.push({
+      target: "synth, ours/baseline",
+      limit: `<= ${TARGETS.synthTimeRatio}x time, <= ${TARGETS.synthMemoryRatio}x memory`,
+      measured: "n/a",
+      verdict: "not measured",
+    });
   }
   const scaffold = results.scaffold?.measured.wallMs.median;
   out.push({
@@ -105,11 +120,21 @@ function synthSection(r: Results): string {
       o && b ? formatRatio(ratio(o.maxRssKib.median, b.maxRssKib.median)) : "—",
     ];
   });
-  const table = markdownTable([
-    col("command", "left"), col("ours: time"), col("baseline: time"), col("time ratio"),
-    col("ours: RSS tree"), col("baseline: RSS tree"), col("RSS tree ratio"),
-    col("ours: RSS largest process"), col("baseline: RSS largest process"), col("largest ratio"),
-  ], rows);
+  const table = markdownTable(
+    [
+      col("command", "left"),
+      col("ours: time"),
+      col("baseline: time"),
+      col("time ratio"),
+      col("ours: RSS tree"),
+      col("baseline: RSS tree"),
+      col("RSS tree ratio"),
+      col("ours: RSS largest process"),
+      col("baseline: RSS largest process"),
+      col("largest ratio"),
+    ],
+    rows,
+  );
   const c = r.commands;
   const find = (name: string) => synth.pairs.find((pair) => pair.name === name);
   const cli = find("cdktf synth");
@@ -119,15 +144,17 @@ function synthSection(r: Results): string {
     // cdktf-cli's own cost, the same on both sides, bounds the ratio of `cdktf synth` from below.
     const overheadMs = cli.ours.wallMs.median - app.ours.wallMs.median;
     const overheadKib = cli.ours.treeRssKib.median - app.ours.treeRssKib.median;
-    floor = `\n\ncdktf-cli itself adds ${formatSeconds(overheadMs)} and ${formatMiB(overheadKib)} (ours: \`cdktf synth\` minus the app alone), ` +
+    floor =
+      `\n\ncdktf-cli itself adds ${formatSeconds(overheadMs)} and ${formatMiB(overheadKib)} (ours: \`cdktf synth\` minus the app alone), ` +
       `the same on both sides; so \`cdktf synth\` cannot go below ${formatRatio(ratio(overheadMs, cli.baseline.wallMs.median))} of the baseline's time ` +
       `or ${formatRatio(ratio(overheadKib, cli.baseline.treeRssKib.median))} of its memory, whatever the app does.`;
   }
-  const identity = synth.identical === undefined
-    ? "Outputs not compared (both sides are needed)."
-    : synth.identical
-      ? "Both sides synthesized **byte-identical** `cdktf.out/stacks/*/cdk.tf.json` and `manifest.json` from the same config before the timed runs."
-      : `**The outputs differ** (${(synth.differing ?? []).join(", ")}): the ratios compare different stacks.`;
+  const identity =
+    synth.identical === undefined
+      ? "Outputs not compared (both sides are needed)."
+      : synth.identical
+        ? "Both sides synthesized **byte-identical** `cdktf.out/stacks/*/cdk.tf.json` and `manifest.json` from the same config before the timed runs."
+        : `**The outputs differ** (${(synth.differing ?? []).join(", ")}): the ratios compare different stacks.`;
   return [
     "Pairs, run alternately (ours, baseline, ours, ...):",
     "",
@@ -147,7 +174,11 @@ function synthSection(r: Results): string {
         pair.ours && pair.baseline ? formatRatio(ratio(pair.ours.cpuMs.median, pair.baseline.cpuMs.median)) : "—",
       ]),
     ),
-    identity + (synth.baselineRewrittenImports !== undefined ? ` The baseline's copy of stacks/ had ${synth.baselineRewrittenImports} deep imports rewritten to the barrel.` : "") + floor,
+    identity +
+      (synth.baselineRewrittenImports !== undefined
+        ? ` The baseline's copy of stacks/ had ${synth.baselineRewrittenImports} deep imports rewritten to the barrel.`
+        : "") +
+      floor,
     "",
   ].join("\n");
 }
@@ -191,7 +222,10 @@ export function renderReport(r: Results, notes: string): string {
   const v = verdicts(r);
   const scaffold = r.scaffold
     ? `\`create-immutable-app bench-app --yes --no-install --no-git\` into a fresh directory (${r.scaffold.files} files written):\n\n` +
-      markdownTable([col("wall time"), col("RSS largest process"), col("RSS tree")], [[time(r.scaffold.measured), largest(r.scaffold.measured), tree(r.scaffold.measured)]])
+      markdownTable(
+        [col("wall time"), col("RSS largest process"), col("RSS tree")],
+        [[time(r.scaffold.measured), largest(r.scaffold.measured), tree(r.scaffold.measured)]],
+      )
     : "_Not run._\n";
   return `# Benchmarks
 
@@ -206,7 +240,10 @@ Each command ran ${r.warmup} time(s) unmeasured, then ${r.runs} measured time(s)
 
 ## Targets
 
-${markdownTable([col("target", "left"), col("limit"), col("measured"), col("verdict", "left")], v.map((x) => [x.target, x.limit, x.measured, x.verdict]))}
+${markdownTable(
+  [col("target", "left"), col("limit"), col("measured"), col("verdict", "left")],
+  v.map((x) => [x.target, x.limit, x.measured, x.verdict]),
+)}
 ## Scaffold
 
 ${scaffold}

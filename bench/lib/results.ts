@@ -1,6 +1,6 @@
 /** What a bench run found: plain JSON (written to .bench/results.json), rendered by report.ts. */
-import { Sample } from "./measure";
-import { Fit, summarize, Summary } from "./stats";
+import type { Sample } from "./measure";
+import { type Fit, summarize, type Summary } from "./stats";
 
 export interface Measured {
   /** What was run, as a user would type it. */

@@ -1,5 +1,5 @@
 /** Formatting of measurements and Markdown tables. Pure. */
-import { Summary } from "./stats";
+import type { Summary } from "./stats";
 
 export type Align = "left" | "right";
 
@@ -19,11 +19,10 @@ export function markdownTable(columns: readonly Column[], rows: ReadonlyArray<re
   const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
   const body = rows.map((row) => row.map(cell));
   const widths = columns.map((c, i) => Math.max(3, cell(c.header).length, ...body.map((r) => r[i].length)));
-  const pad = (text: string, i: number): string =>
-    columns[i].align === "right" ? text.padStart(widths[i]) : text.padEnd(widths[i]);
+  const pad = (text: string, i: number): string => (columns[i].align === "right" ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const line = (cells: readonly string[]): string => `| ${cells.map(pad).join(" | ")} |`;
   const rule = columns.map((c, i) => (c.align === "right" ? `${"-".repeat(widths[i] - 1)}:` : "-".repeat(widths[i])));
-  return [line(columns.map((c) => cell(c.header))), `| ${rule.join(" | ")} |`, ...body.map(line)].join("\n") + "\n";
+  return `${[line(columns.map((c) => cell(c.header))), `| ${rule.join(" | ")} |`, ...body.map(line)].join("\n")}\n`;
 }
 
 /** Milliseconds as seconds: 3 significant digits below 10 s ("0.443 s", "2.10 s"), one decimal above. */

@@ -2,7 +2,10 @@
 export type ExportErrorCategory = "usage" | "config" | "conflict" | "external" | "internal";
 
 export class ExportError extends Error {
-  constructor(readonly category: ExportErrorCategory, message: string) {
+  constructor(
+    readonly category: ExportErrorCategory,
+    message: string,
+  ) {
     super(message);
     this.name = "ExportError";
   }

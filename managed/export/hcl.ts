@@ -95,7 +95,9 @@ function closingQuote(text: string, start: number): number {
 
 /** A quoted HCL template with the same meaning as the Terraform JSON string `template`. */
 export function quoteTemplate(template: string): string {
-  return `"${splitTemplate(template).map((p) => (p.kind === "raw" ? p.text : escapeHclTemplateText(p.text))).join("")}"`;
+  return `"${splitTemplate(template)
+    .map((p) => (p.kind === "raw" ? p.text : escapeHclTemplateText(p.text)))
+    .join("")}"`;
 }
 
 /**
@@ -214,12 +216,7 @@ export function bodyLines(body: JsonObject, rules: BodyRules, path = ""): string
   const last = (rules.last ?? []).filter((k) => keys.includes(k));
   const middle = keys.filter((k) => !first.includes(k) && !last.includes(k)).sort();
   const isBlock = (key: string) => rules.blocks.has(path + key) || (path === "" && key === "lifecycle");
-  const ordered = [
-    ...first,
-    ...middle.filter((k) => !isBlock(k)),
-    ...middle.filter((k) => isBlock(k)),
-    ...last,
-  ];
+  const ordered = [...first, ...middle.filter((k) => !isBlock(k)), ...middle.filter((k) => isBlock(k)), ...last];
   const entries: Entry[] = ordered.map((key): Entry => {
     const value = body[key];
     if (isBlock(key)) {
@@ -267,7 +264,7 @@ export function block(type: string, labels: readonly string[], body: JsonObject,
 
 /** A file of top-level blocks separated by blank lines, with the trailing newline `terraform fmt` wants. */
 export function hclFile(blocks: readonly string[]): string {
-  return blocks.join("\n\n") + "\n";
+  return `${blocks.join("\n\n")}\n`;
 }
 
 export const VARIABLE_RULES: BodyRules = {

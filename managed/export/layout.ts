@@ -3,15 +3,24 @@
  * configuration split the way Terraform modules are laid out (main, variables, outputs, versions,
  * backend), an example tfvars, the rollout command and a README.
  */
-import { readFileSync } from "fs";
-import { join } from "path";
-import { Syntax } from "./args";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Syntax } from "./args";
 import { ExportError } from "./errors";
 import {
-  BlockPaths, Json, JsonObject, OUTPUT_RULES, VARIABLE_RULES, block, hclFile, literalString, providerRules, resourceRules,
+  type BlockPaths,
+  type Json,
+  type JsonObject,
+  OUTPUT_RULES,
+  VARIABLE_RULES,
+  block,
+  hclFile,
+  literalString,
+  providerRules,
+  resourceRules,
 } from "./hcl";
 import { renderReadme, rolloutFacts, stackFacts } from "./readme";
-import { SynthesizedStack } from "./synth";
+import type { SynthesizedStack } from "./synth";
 
 import { REQUIRED_TERRAFORM_VERSION } from "../backend";
 
@@ -68,19 +77,32 @@ export function stackFiles(stack: SynthesizedStack, syntax: Syntax): FileMap {
     if (Object.keys(variables).length > 0) files.set("variables.tf.json", json({ variable: variables }));
     if (Object.keys(outputs).length > 0) files.set("outputs.tf.json", json({ output: outputs }));
   } else {
-    files.set("main.tf", HEADER + "\n" + hclFile(mainBlocks(stack, main)));
+    files.set("main.tf", `${HEADER}\n${hclFile(mainBlocks(stack, main))}`);
     if (Object.keys(variables).length > 0) {
-      files.set("variables.tf", HEADER + "\n" + hclFile(Object.entries(variables).map(([name, body]) =>
-        block("variable", [name], asObject(body, `variable.${name}`), { ...VARIABLE_RULES, blocks: mergeBlocks(stack.blocks.get(`variable.${name}`), VARIABLE_RULES.blocks) }))));
+      files.set(
+        "variables.tf",
+        `${HEADER}\n${hclFile(
+          Object.entries(variables).map(([name, body]) =>
+            block("variable", [name], asObject(body, `variable.${name}`), {
+              ...VARIABLE_RULES,
+              blocks: mergeBlocks(stack.blocks.get(`variable.${name}`), VARIABLE_RULES.blocks),
+            }),
+          ),
+        )}`,
+      );
     }
     if (Object.keys(outputs).length > 0) {
-      files.set("outputs.tf", HEADER + "\n" + hclFile(Object.entries(outputs).map(([name, body]) =>
-        block("output", [name], asObject(body, `output.${name}`), OUTPUT_RULES))));
+      files.set(
+        "outputs.tf",
+        `${HEADER}\n${hclFile(
+          Object.entries(outputs).map(([name, body]) => block("output", [name], asObject(body, `output.${name}`), OUTPUT_RULES)),
+        )}`,
+      );
     }
   }
-  files.set("versions.tf", HEADER + "\n" + versionsFile(versions));
+  files.set("versions.tf", `${HEADER}\n${versionsFile(versions)}`);
   const backendFile = backendTf(backend);
-  if (backendFile) files.set("backend.tf", HEADER + "\n" + backendFile);
+  if (backendFile) files.set("backend.tf", `${HEADER}\n${backendFile}`);
   files.set("terraform.tfvars.example", tfvarsExample(variables));
   files.set(".gitignore", GITIGNORE);
   if (shipsRollout(stack.config, outputs)) {
@@ -102,7 +124,10 @@ function shipsRollout(config: JsonObject, outputs: JsonObject): boolean {
   if (groups === undefined || Object.keys(asObject(groups, "aws_autoscaling_group")).length === 0) return false;
   const missing = rolloutFacts(rolloutSource()).outputs.filter((name) => !(name in outputs));
   if (missing.length > 0) {
-    throw new ExportError("internal", `the stack has an Auto Scaling group but not the outputs ${ROLLOUT_FILE} reads: ${missing.join(", ")}`);
+    throw new ExportError(
+      "internal",
+      `the stack has an Auto Scaling group but not the outputs ${ROLLOUT_FILE} reads: ${missing.join(", ")}`,
+    );
   }
   return true;
 }
@@ -116,7 +141,9 @@ function mainBlocks(stack: SynthesizedStack, main: JsonObject): string[] {
   }
   for (const [name, instances] of Object.entries(asObject(main.provider ?? {}, "provider")).sort(([a], [b]) => compareText(a, b))) {
     for (const instance of Array.isArray(instances) ? instances : [instances]) {
-      blocks.push(block("provider", [name], asObject(instance, `provider.${name}`), providerRules(stack.blocks.get(`provider.${name}`) ?? NO_BLOCKS)));
+      blocks.push(
+        block("provider", [name], asObject(instance, `provider.${name}`), providerRules(stack.blocks.get(`provider.${name}`) ?? NO_BLOCKS)),
+      );
     }
   }
   if (main.locals !== undefined) blocks.push(block("locals", [], asObject(main.locals, "locals"), { blocks: NO_BLOCKS }));
@@ -147,10 +174,15 @@ export function versionsFile(versions: JsonObject): string {
   const required: JsonObject = {};
   for (const name of Object.keys(providers).sort()) {
     const p = asObject(providers[name], `required_providers.${name}`);
-    const source = typeof p.source === "string" && p.source.includes("/") ? p.source : `hashicorp/${typeof p.source === "string" ? p.source : name}`;
+    const source =
+      typeof p.source === "string" && p.source.includes("/") ? p.source : `hashicorp/${typeof p.source === "string" ? p.source : name}`;
     required[name] = { ...p, source };
   }
-  const body: JsonObject = { ...versions, required_version: versions.required_version ?? REQUIRED_TERRAFORM_VERSION, required_providers: required };
+  const body: JsonObject = {
+    ...versions,
+    required_version: versions.required_version ?? REQUIRED_TERRAFORM_VERSION,
+    required_providers: required,
+  };
   return hclFile([block("terraform", [], body, { blocks: new Set(["required_providers"]), first: ["required_version"] })]);
 }
 
@@ -165,7 +197,12 @@ export function backendTf(backend: Json | undefined): string | undefined {
   const type = types[0];
   if (type === "local") return undefined;
   const inner = block("backend", [type], asObject(asObject(backend, "backend")[type], `backend.${type}`), { blocks: NO_BLOCKS });
-  return hclFile([`terraform {\n${inner.split("\n").map((l) => (l ? `  ${l}` : l)).join("\n")}\n}`]);
+  return hclFile([
+    `terraform {\n${inner
+      .split("\n")
+      .map((l) => (l ? `  ${l}` : l))
+      .join("\n")}\n}`,
+  ]);
 }
 
 /** An example of every variable: the required ones set, the ones with defaults commented out. */
@@ -185,7 +222,7 @@ export function tfvarsExample(variables: JsonObject): string {
     sections.push(lines.join("\n"));
   }
   if (Object.keys(variables).length === 0) sections.push("# This stack has no input variables.");
-  return sections.join("\n\n") + "\n";
+  return `${sections.join("\n\n")}\n`;
 }
 
 function exampleValue(name: string, type: Json | undefined): string {
@@ -216,7 +253,7 @@ export function sortKeys(value: Json): Json {
 }
 
 export function json(value: Json): string {
-  return JSON.stringify(value, null, 2) + "\n";
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 export function asObject(value: Json | undefined, what: string): JsonObject {

@@ -6,11 +6,11 @@
  * What it says AWS does is what stacks/fleet.ts, managed/rollout.sh and managed/aws-rules.ts cite;
  * the few further claims cite their AWS page where they are made.
  */
-import { Syntax } from "./args";
-import { Json, JsonObject } from "./hcl";
-import { SynthesizedStack } from "./synth";
+import type { Syntax } from "./args";
+import type { Json, JsonObject } from "./hcl";
+import type { SynthesizedStack } from "./synth";
 import { unescapeTfString } from "../escape";
-import { REFRESH_STATUSES, RefreshPreferences } from "../aws-rules";
+import { REFRESH_STATUSES, type RefreshPreferences } from "../aws-rules";
 
 export interface VariableFact {
   readonly name: string;
@@ -46,7 +46,10 @@ export interface StackFacts {
   readonly variables: readonly VariableFact[];
   readonly outputs: ReadonlyArray<{ readonly name: string; readonly description?: string }>;
   /** How the launch template gets its image: the variable, or an SSM parameter resolved by EC2. */
-  readonly image: { readonly mode: "variable"; readonly variable: string } | { readonly mode: "ssm"; readonly parameter: string } | { readonly mode: "fixed"; readonly value: string };
+  readonly image:
+    | { readonly mode: "variable"; readonly variable: string }
+    | { readonly mode: "ssm"; readonly parameter: string }
+    | { readonly mode: "fixed"; readonly value: string };
   readonly asg?: { readonly name: string };
   /** The start-instance-refresh input of the stack's `instance_refresh` output. */
   readonly refresh?: {
@@ -56,7 +59,12 @@ export interface StackFacts {
   };
   /** The alarms the refresh watches, with their descriptions. */
   readonly alarms: ReadonlyArray<{ readonly name: string; readonly description?: string }>;
-  readonly secrets: ReadonlyArray<{ readonly name: string; readonly address: string; readonly keyAlias?: string; readonly placeholder?: string }>;
+  readonly secrets: ReadonlyArray<{
+    readonly name: string;
+    readonly address: string;
+    readonly keyAlias?: string;
+    readonly placeholder?: string;
+  }>;
   /** The KMS aliases of the stack's keys. */
   readonly keyAliases: readonly string[];
   readonly keyDeletionWindowDays?: number;
@@ -79,7 +87,10 @@ type Resources = Record<string, Record<string, JsonObject>>;
 
 /** Resource type prefixes -> the AWS service ops need permissions for. */
 const SERVICES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^aws_(vpc|subnet|security_group|default_security_group|launch_template|nat_gateway|eip|route|internet_gateway|flow_log|network_acl|vpc_endpoint)/, "EC2"],
+  [
+    /^aws_(vpc|subnet|security_group|default_security_group|launch_template|nat_gateway|eip|route|internet_gateway|flow_log|network_acl|vpc_endpoint)/,
+    "EC2",
+  ],
   [/^aws_autoscaling_/, "Auto Scaling"],
   [/^aws_lb/, "Elastic Load Balancing"],
   [/^aws_iam_/, "IAM"],
@@ -115,7 +126,13 @@ export function rolloutFacts(script: string): RolloutFacts {
 }
 
 /** Reads what the README needs out of the stack's Terraform JSON (and rollout.sh, when the folder has it). */
-export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: readonly string[], requiredVersion: string, rolloutScript?: string): StackFacts {
+export function stackFacts(
+  stack: SynthesizedStack,
+  syntax: Syntax,
+  files: readonly string[],
+  requiredVersion: string,
+  rolloutScript?: string,
+): StackFacts {
   const c = stack.config;
   const resources = (c.resource ?? {}) as unknown as Resources;
   const all = (type: string) => Object.values(resources[type] ?? {});
@@ -142,17 +159,21 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     })
     .sort((a, b) => (a.name === "ami_id" ? -1 : b.name === "ami_id" ? 1 : a.name < b.name ? -1 : 1));
   const outputValues = (c.output ?? {}) as JsonObject;
-  const outputs = Object.keys(outputValues).sort().map((name) => {
-    const o = outputValues[name] as JsonObject;
-    return { name, description: typeof o.description === "string" ? o.description : undefined };
-  });
+  const outputs = Object.keys(outputValues)
+    .sort()
+    .map((name) => {
+      const o = outputValues[name] as JsonObject;
+      return { name, description: typeof o.description === "string" ? o.description : undefined };
+    });
 
   const template = all("aws_launch_template")[0];
   const imageId = typeof template?.image_id === "string" ? template.image_id : "";
   const variableRef = /^\$\{var\.([A-Za-z0-9_-]+)\}$/.exec(imageId);
   const image: StackFacts["image"] = variableRef
     ? { mode: "variable", variable: variableRef[1] }
-    : imageId.startsWith("resolve:ssm:") ? { mode: "ssm", parameter: imageId.slice("resolve:ssm:".length) } : { mode: "fixed", value: imageId };
+    : imageId.startsWith("resolve:ssm:")
+      ? { mode: "ssm", parameter: imageId.slice("resolve:ssm:".length) }
+      : { mode: "fixed", value: imageId };
 
   const group = all("aws_autoscaling_group")[0];
   const asg = typeof group?.name === "string" ? { name: group.name } : undefined;
@@ -162,12 +183,21 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
   let refresh: StackFacts["refresh"];
   if (typeof refreshValue === "string") {
     const input = JSON.parse(refreshValue) as { Strategy?: string; DesiredConfiguration?: unknown; Preferences?: RefreshPreferences };
-    refresh = { strategy: input.Strategy, desiredConfiguration: input.DesiredConfiguration !== undefined, preferences: input.Preferences ?? {} };
+    refresh = {
+      strategy: input.Strategy,
+      desiredConfiguration: input.DesiredConfiguration !== undefined,
+      preferences: input.Preferences ?? {},
+    };
   }
-  const alarmDescriptions = new Map(all("aws_cloudwatch_metric_alarm")
-    .filter((a) => typeof a.alarm_name === "string")
-    .map((a) => [a.alarm_name as string, typeof a.alarm_description === "string" ? a.alarm_description : undefined]));
-  const alarms = (refresh?.preferences.AlarmSpecification?.Alarms ?? []).map((name) => ({ name, description: alarmDescriptions.get(name) }));
+  const alarmDescriptions = new Map(
+    all("aws_cloudwatch_metric_alarm")
+      .filter((a) => typeof a.alarm_name === "string")
+      .map((a) => [a.alarm_name as string, typeof a.alarm_description === "string" ? a.alarm_description : undefined]),
+  );
+  const alarms = (refresh?.preferences.AlarmSpecification?.Alarms ?? []).map((name) => ({
+    name,
+    description: alarmDescriptions.get(name),
+  }));
 
   // key id reference -> alias name, so the put-parameter command names the same key Terraform uses.
   const aliasOfKey = new Map<string, string>();
@@ -176,17 +206,22 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     if (target && typeof alias.name === "string") aliasOfKey.set(target[1], alias.name);
   }
   const parameters = entries("aws_ssm_parameter").filter(([, p]) => typeof p.name === "string");
-  const secrets = parameters.filter(([, p]) => p.type === "SecureString").map(([resource, p]) => {
-    const key = /^\$\{aws_kms_key\.([^.]+)\.(arn|key_id|id)\}$/.exec(String(p.key_id ?? ""));
-    const placeholder = typeof p.value_wo === "string" ? p.value_wo : typeof p.value === "string" ? p.value : undefined;
-    return {
-      name: p.name as string,
-      address: `aws_ssm_parameter.${resource}`,
-      keyAlias: key ? aliasOfKey.get(key[1]) : typeof p.key_id === "string" && !p.key_id.includes("${") ? p.key_id : undefined,
-      placeholder: placeholder === undefined ? undefined : unescapeTfString(placeholder),
-    };
-  }).sort((a, b) => (a.name < b.name ? -1 : 1));
-  const configParameters = parameters.map(([, p]) => p).filter((p) => p.type !== "SecureString")
+  const secrets = parameters
+    .filter(([, p]) => p.type === "SecureString")
+    .map(([resource, p]) => {
+      const key = /^\$\{aws_kms_key\.([^.]+)\.(arn|key_id|id)\}$/.exec(String(p.key_id ?? ""));
+      const placeholder = typeof p.value_wo === "string" ? p.value_wo : typeof p.value === "string" ? p.value : undefined;
+      return {
+        name: p.name as string,
+        address: `aws_ssm_parameter.${resource}`,
+        keyAlias: key ? aliasOfKey.get(key[1]) : typeof p.key_id === "string" && !p.key_id.includes("${") ? p.key_id : undefined,
+        placeholder: placeholder === undefined ? undefined : unescapeTfString(placeholder),
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const configParameters = parameters
+    .map(([, p]) => p)
+    .filter((p) => p.type !== "SecureString")
     .map((p) => ({ name: p.name as string, value: typeof p.value === "string" ? unescapeTfString(p.value) : "" }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 
@@ -197,7 +232,9 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
       if (lifecycle?.prevent_destroy === true) preventDestroy.push(`${type}.${name}`);
     }
   }
-  const windows = all("aws_kms_key").map((k) => num(k.deletion_window_in_days)).filter((d): d is number => d !== undefined);
+  const windows = all("aws_kms_key")
+    .map((k) => num(k.deletion_window_in_days))
+    .filter((d): d is number => d !== undefined);
   const services = SERVICES.filter(([pattern]) => Object.keys(resources).some((type) => pattern.test(type))).map(([, name]) => name);
 
   return {
@@ -223,7 +260,10 @@ export function stackFacts(stack: SynthesizedStack, syntax: Syntax, files: reado
     forceDestroyBuckets: all("aws_s3_bucket").some((b) => bool(b.force_destroy) === true),
     https: all("aws_lb_listener").some((l) => l.protocol === "HTTPS"),
     configParameters,
-    logGroups: all("aws_cloudwatch_log_group").map((g) => g.name).filter((n): n is string => typeof n === "string").sort(),
+    logGroups: all("aws_cloudwatch_log_group")
+      .map((g) => g.name)
+      .filter((n): n is string => typeof n === "string")
+      .sort(),
     services,
     rollout: rolloutScript === undefined ? undefined : rolloutFacts(rolloutScript),
     hasOutput: (name) => outputs.some((o) => o.name === name),
@@ -242,7 +282,7 @@ function bool(value: Json | undefined): boolean | undefined {
 
 /** Quotes a word for sh only when it needs it. */
 export function sh(word: string): string {
-  return /^[A-Za-z0-9_.,\/:@=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_.,/:@=+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A Markdown table cell. */
@@ -283,7 +323,10 @@ const FILE_ROLES: Readonly<Record<string, string>> = {
 
 /** `describe-instance-refreshes` -> `DescribeInstanceRefreshes`: the API action (and IAM action) of a CLI operation. */
 function apiName(operation: string): string {
-  return operation.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  return operation
+    .split("-")
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
 }
 
 function list(items: readonly string[]): string {
@@ -293,30 +336,50 @@ function list(items: readonly string[]): string {
 /** What each preference of the refresh does (Auto Scaling API reference, RefreshPreferences). */
 function preferenceLines(f: StackFacts, p: RefreshPreferences): string[] {
   const lines: string[] = [];
-  const item = (key: string, value: unknown, what: string) => lines.push(`- \`${key}\` ${code(typeof value === "string" ? value : JSON.stringify(value))}: ${what}`);
+  const item = (key: string, value: unknown, what: string) =>
+    lines.push(`- \`${key}\` ${code(typeof value === "string" ? value : JSON.stringify(value))}: ${what}`);
   if (p.MinHealthyPercentage !== undefined) {
-    item("MinHealthyPercentage", p.MinHealthyPercentage, `keeps at least ${p.MinHealthyPercentage}% of the capacity in service (of the group's desired capacity);`);
+    item(
+      "MinHealthyPercentage",
+      p.MinHealthyPercentage,
+      `keeps at least ${p.MinHealthyPercentage}% of the capacity in service (of the group's desired capacity);`,
+    );
   }
   if (p.MaxHealthyPercentage !== undefined) {
-    item("MaxHealthyPercentage", p.MaxHealthyPercentage,
-      `may run up to ${p.MaxHealthyPercentage}% of it${p.MaxHealthyPercentage > 100 ? ", so new instances start before old ones stop" : ""};`);
+    item(
+      "MaxHealthyPercentage",
+      p.MaxHealthyPercentage,
+      `may run up to ${p.MaxHealthyPercentage}% of it${p.MaxHealthyPercentage > 100 ? ", so new instances start before old ones stop" : ""};`,
+    );
   }
   if (p.InstanceWarmup !== undefined) {
-    item("InstanceWarmup", p.InstanceWarmup, `after a new instance enters the \`InService\` state, waits ${p.InstanceWarmup} s before it moves on to replacing the next one;`);
+    item(
+      "InstanceWarmup",
+      p.InstanceWarmup,
+      `after a new instance enters the \`InService\` state, waits ${p.InstanceWarmup} s before it moves on to replacing the next one;`,
+    );
   }
   if (p.SkipMatching !== undefined) {
-    item("SkipMatching", p.SkipMatching, p.SkipMatching
-      ? "leaves alone the instances that already run the desired launch template version;"
-      : f.image.mode === "ssm"
-        ? "replaces every instance: the launch template may be unchanged while the image behind the parameter is new;"
-        : "replaces every instance;");
+    item(
+      "SkipMatching",
+      p.SkipMatching,
+      p.SkipMatching
+        ? "leaves alone the instances that already run the desired launch template version;"
+        : f.image.mode === "ssm"
+          ? "replaces every instance: the launch template may be unchanged while the image behind the parameter is new;"
+          : "replaces every instance;",
+    );
   }
   if (p.AutoRollback !== undefined) {
-    item("AutoRollback", p.AutoRollback, p.AutoRollback
-      ? "if the refresh fails or an alarm below goes to `ALARM`, AWS rolls it back: it restores \"the configuration that you last saved on the Auto Scaling group before starting the instance refresh\" (User Guide, instance-refresh-rollback.html), the version that ran before;"
-      : f.image.mode === "ssm"
-        ? "no automatic rollback: AWS cannot roll back a group whose launch template takes its image from an SSM parameter (RefreshPreferences, AutoRollback);"
-        : "no automatic rollback;");
+    item(
+      "AutoRollback",
+      p.AutoRollback,
+      p.AutoRollback
+        ? 'if the refresh fails or an alarm below goes to `ALARM`, AWS rolls it back: it restores "the configuration that you last saved on the Auto Scaling group before starting the instance refresh" (User Guide, instance-refresh-rollback.html), the version that ran before;'
+        : f.image.mode === "ssm"
+          ? "no automatic rollback: AWS cannot roll back a group whose launch template takes its image from an SSM parameter (RefreshPreferences, AutoRollback);"
+          : "no automatic rollback;",
+    );
   }
   if (p.ScaleInProtectedInstances !== undefined || p.StandbyInstances !== undefined) {
     const keys = [
@@ -324,11 +387,15 @@ function preferenceLines(f: StackFacts, p: RefreshPreferences): string[] {
       ...(p.StandbyInstances !== undefined ? [`\`StandbyInstances\` ${code(p.StandbyInstances)}`] : []),
     ];
     const replaced = p.ScaleInProtectedInstances === "Refresh" && p.StandbyInstances === "Terminate";
-    lines.push(`- ${keys.join(", ")}: ${replaced ? "protected and standby instances are replaced too, so a release leaves none of the old image behind;" : "what happens to protected and standby instances;"}`);
+    lines.push(
+      `- ${keys.join(", ")}: ${replaced ? "protected and standby instances are replaced too, so a release leaves none of the old image behind;" : "what happens to protected and standby instances;"}`,
+    );
   }
   const alarms = p.AlarmSpecification?.Alarms;
   if (alarms && alarms.length > 0) {
-    lines.push(`- \`AlarmSpecification\`: the refresh fails when one of these CloudWatch alarms goes to \`ALARM\`${p.AutoRollback ? ", and is then rolled back" : ""}:`);
+    lines.push(
+      `- \`AlarmSpecification\`: the refresh fails when one of these CloudWatch alarms goes to \`ALARM\`${p.AutoRollback ? ", and is then rolled back" : ""}:`,
+    );
     for (const alarm of f.alarms) lines.push(`  - \`${alarm.name}\`${alarm.description ? `: ${alarm.description}` : ""}`);
   }
   return lines;
@@ -364,8 +431,12 @@ export function renderReadme(f: StackFacts): string {
   );
 
   p("## Files");
-  p("| File | Contents |", "| --- | --- |", ...f.files.map((name) => `| ${code(name)} | ${cell(FILE_ROLES[name] ?? "")} |`),
-    "| `.export-manifest.json` | checksums of the files above, written by the export (see *Regenerating*) |");
+  p(
+    "| File | Contents |",
+    "| --- | --- |",
+    ...f.files.map((name) => `| ${code(name)} | ${cell(FILE_ROLES[name] ?? "")} |`),
+    "| `.export-manifest.json` | checksums of the files above, written by the export (see *Regenerating*) |",
+  );
 
   p("## Requirements");
   const requirements = [
@@ -407,8 +478,19 @@ export function renderReadme(f: StackFacts): string {
         `\`terraform.${f.stack}.tfstate\` at the root of that repository: copy it here as \`terraform.tfstate\` before ` +
         "the first plan (the resource addresses are the same), or Terraform will plan to create everything again.",
     );
-    p("```hcl", "terraform {", '  backend "s3" {', '    bucket       = "<state-bucket>"', `    key          = "${f.app ?? "<app>"}/${f.stack}.tfstate"`,
-      `    region       = "${region}"`, "    encrypt      = true", "    use_lockfile = true", "  }", "}", "```");
+    p(
+      "```hcl",
+      "terraform {",
+      '  backend "s3" {',
+      '    bucket       = "<state-bucket>"',
+      `    key          = "${f.app ?? "<app>"}/${f.stack}.tfstate"`,
+      `    region       = "${region}"`,
+      "    encrypt      = true",
+      "    use_lockfile = true",
+      "  }",
+      "}",
+      "```",
+    );
   } else if (f.backend.type === "s3") {
     const s = f.backend.settings;
     p(
@@ -433,20 +515,30 @@ export function renderReadme(f: StackFacts): string {
 
   if (f.configParameters.length > 0) {
     p("## Configuration values");
-    p("Plain values are String parameters managed by Terraform; change them in the app's configuration and export again " +
-      "rather than in the console (the next apply would undo it). Instances read them at boot; a changed value also " +
-      "changes the launch template's user data (its config revision), so the apply writes a new launch template version" +
-      (rollout ? ": roll it out with `./rollout.sh`, like a release." : "."));
-    p("| Parameter | Value (as a JSON string) |", "| --- | --- |", ...f.configParameters.map((c) => `| ${code(c.name)} | ${literalCell(c.value)} |`));
+    p(
+      "Plain values are String parameters managed by Terraform; change them in the app's configuration and export again " +
+        "rather than in the console (the next apply would undo it). Instances read them at boot; a changed value also " +
+        "changes the launch template's user data (its config revision), so the apply writes a new launch template version" +
+        (rollout ? ": roll it out with `./rollout.sh`, like a release." : "."),
+    );
+    p(
+      "| Parameter | Value (as a JSON string) |",
+      "| --- | --- |",
+      ...f.configParameters.map((c) => `| ${code(c.name)} | ${literalCell(c.value)} |`),
+    );
   }
 
   p("## Logs and access");
   if (f.logGroups.length > 0) {
     p("The last 15 minutes of each log group (AWS CLI v1 and v2):");
-    p("```sh", ...f.logGroups.flatMap((g) => [
-      `aws logs filter-log-events ${r} --log-group-name ${sh(g)} \\`,
-      `  --start-time "$(( ($(date +%s) - 900) * 1000 ))" --query 'events[].message' --output text`,
-    ]), "```");
+    p(
+      "```sh",
+      ...f.logGroups.flatMap((g) => [
+        `aws logs filter-log-events ${r} --log-group-name ${sh(g)} \\`,
+        `  --start-time "$(( ($(date +%s) - 900) * 1000 ))" --query 'events[].message' --output text`,
+      ]),
+      "```",
+    );
   }
   p(
     "No SSH, no port 22. For a break-glass shell use Session Manager (the AWS CLI needs its Session Manager plugin): " +
@@ -465,8 +557,14 @@ export function renderReadme(f: StackFacts): string {
 
   p("## Inputs");
   if (f.variables.length > 0) {
-    p("| Variable | Type | Required | Description | Rule |", "| --- | --- | --- | --- | --- |",
-      ...f.variables.map((v) => `| ${code(v.name)} | ${cell(v.type ?? "any")} | ${v.required ? "yes" : "no"} | ${cell(v.description)} | ${cell(v.rules.join(" "))} |`));
+    p(
+      "| Variable | Type | Required | Description | Rule |",
+      "| --- | --- | --- | --- | --- |",
+      ...f.variables.map(
+        (v) =>
+          `| ${code(v.name)} | ${cell(v.type ?? "any")} | ${v.required ? "yes" : "no"} | ${cell(v.description)} | ${cell(v.rules.join(" "))} |`,
+      ),
+    );
   } else {
     p("None.");
   }
@@ -502,7 +600,9 @@ function renderRelease(f: StackFacts, p: Emit, r: string): void {
     p(
       `Every release is one new image: the only input is \`${v}\`, the AMI that Packer baked with the app inside. ` +
         "`packer build` in the app repository records it in `packer/packer-manifest.json` (`artifact_id` is `<region>:<ami-id>`, " +
-        "newest build last; in a checkout of that repository this folder is `terraform/" + f.stack + "/`, else ask for the file or " +
+        "newest build last; in a checkout of that repository this folder is `terraform/" +
+        f.stack +
+        "/`, else ask for the file or " +
         `take the id from CI). A release is an apply and then the rollout${rollout ? ", `./rollout.sh`" : ""}:`,
     );
     p(
@@ -554,11 +654,11 @@ function renderRelease(f: StackFacts, p: Emit, r: string): void {
     facts.push(
       f.image.mode === "ssm"
         ? `- \`./rollout.sh\` compares the image of every running instance of ${group} with the parameter's and, if one differs, ` +
-          "starts an instance refresh that replaces every instance, waits for it and prints its progress (see *The rollout*)."
+            "starts an instance refresh that replaces every instance, waits for it and prints its progress (see *The rollout*)."
         : `- \`./rollout.sh\` starts an instance refresh of ${group} whose desired configuration is the version the apply wrote ` +
-          "(`terraform output launch_template_version`), waits for it and prints its progress (see *The rollout*). The group keeps " +
-          "the version it runs until the refresh succeeds: \"Once the instance refresh succeeds, Amazon EC2 Auto Scaling updates the " +
-          "settings of the Auto Scaling group to reflect the new desired configuration\" (Auto Scaling API reference, StartInstanceRefresh).",
+            "(`terraform output launch_template_version`), waits for it and prints its progress (see *The rollout*). The group keeps " +
+            'the version it runs until the refresh succeeds: "Once the instance refresh succeeds, Amazon EC2 Auto Scaling updates the ' +
+            'settings of the Auto Scaling group to reflect the new desired configuration" (Auto Scaling API reference, StartInstanceRefresh).',
       "- On the first apply the group starts on the launch template's first version, without a refresh; `./rollout.sh` then has nothing to roll out." +
         (f.secrets.length > 0 ? " This environment has secrets: its first deploy creates them first (see *First deploy*)." : ""),
     );
@@ -582,11 +682,13 @@ function renderFirstDeploy(f: StackFacts, p: Emit, { tfVar }: { tfVar: string })
     "```",
   );
   p(
-    (f.image.mode === "variable" ? "`AMI_ID` is the image of the release, as in *Deploy a release* (Terraform needs every variable, even here). " : "") +
+    (f.image.mode === "variable"
+      ? "`AMI_ID` is the image of the release, as in *Deploy a release* (Terraform needs every variable, even here). "
+      : "") +
       "Terraform warns that targeting makes the plan incomplete: that is the point here." +
       (f.rollout
         ? " `--check-secrets` exits 4 and prints, for each secret that still holds the placeholder, the command that sets it. " +
-          "Set each one (see *Secrets*), run the check again until it exits 0 (\"every secret is set\"), then deploy as any release: " +
+          'Set each one (see *Secrets*), run the check again until it exits 0 ("every secret is set"), then deploy as any release: ' +
           "`terraform apply`, then `./rollout.sh`."
         : " Set each secret (see *Secrets*), then apply without `-target`."),
   );
@@ -597,20 +699,25 @@ function renderRollout(f: StackFacts, rollout: RolloutFacts, p: Emit): void {
   p("## The rollout: `./rollout.sh`");
   p("```sh", `./${rollout.usage}`, "```");
   p(
-    "Run it in this folder after `terraform apply`: it reads the outputs " + list(rollout.outputs.map((o) => `\`${o}\``)) +
+    "Run it in this folder after `terraform apply`: it reads the outputs " +
+      list(rollout.outputs.map((o) => `\`${o}\``)) +
       " with `terraform output`. In order, it:",
   );
   const steps = [
-    ...(f.secrets.length > 0 ? ["checks that every secret holds a value set out of band, and otherwise exits 4 with the commands that set them;"] : []),
+    ...(f.secrets.length > 0
+      ? ["checks that every secret holds a value set out of band, and otherwise exits 4 with the commands that set them;"]
+      : []),
     "waits for an instance refresh of the group that is still running (one refresh at a time per group: AWS refuses a second one, InstanceRefreshInProgress);",
     f.image.mode === "ssm"
       ? "stops with nothing to do when every running instance already runs the parameter's image on the launch template's version;"
       : `stops with nothing to do when ${group} already runs the launch template version of the last apply;`,
-    ...(f.alarms.length > 0 ? [
-      "waits for new rollout alarms to leave `INSUFFICIENT_DATA` and refuses to start while one is in `ALARM`: an alarm in either state makes " +
-        "StartInstanceRefresh fail (User Guide, instance-refresh-rollback.html);",
-    ] : []),
-    "starts the refresh with `aws autoscaling start-instance-refresh --cli-input-json \"$(terraform output -raw instance_refresh)\"` and waits " +
+    ...(f.alarms.length > 0
+      ? [
+          "waits for new rollout alarms to leave `INSUFFICIENT_DATA` and refuses to start while one is in `ALARM`: an alarm in either state makes " +
+            "StartInstanceRefresh fail (User Guide, instance-refresh-rollback.html);",
+        ]
+      : []),
+    'starts the refresh with `aws autoscaling start-instance-refresh --cli-input-json "$(terraform output -raw instance_refresh)"` and waits ' +
       "until it ends, printing its status, percentage and the instances left whenever they change.",
   ];
   p(...steps.map((s, i) => `${i + 1}. ${s.charAt(0).toUpperCase()}${s.slice(1).replace(/;$/, ".")}`));
@@ -643,10 +750,13 @@ function renderRollout(f: StackFacts, rollout: RolloutFacts, p: Emit): void {
   if (rollout.calls.length > 0) {
     p(
       "The AWS APIs it calls, for the policy of whoever runs it: " +
-        list(rollout.calls.map((c) => {
-          const [service, operation] = c.split(" ");
-          return `\`${service}:${apiName(operation)}\``;
-        })) + ".",
+        list(
+          rollout.calls.map((c) => {
+            const [service, operation] = c.split(" ");
+            return `\`${service}:${apiName(operation)}\``;
+          }),
+        ) +
+        ".",
     );
   }
 }
@@ -655,7 +765,8 @@ function renderWatch(f: StackFacts, p: Emit, { r, asgName }: { r: string; asgNam
   p("## Watch or stop a rollout");
   p(
     "`./rollout.sh` prints the refresh's progress until it ends, in " +
-      list(REFRESH_STATUSES.ended.map((s) => `\`${s}\``)).replace(/ and (?=[^,]*$)/, " or ") + ". From another terminal: the refresh, the instances with their " +
+      list(REFRESH_STATUSES.ended.map((s) => `\`${s}\``)).replace(/ and (?=[^,]*$)/, " or ") +
+      ". From another terminal: the refresh, the instances with their " +
       "launch template version, the rollout alarms, and the app through the load balancer:",
   );
   p(
@@ -664,15 +775,21 @@ function renderWatch(f: StackFacts, p: Emit, { r, asgName }: { r: string; asgNam
     "  --query 'InstanceRefreshes[0].[Status,PercentageComplete,InstancesToUpdate,StatusReason]' --output text",
     `aws autoscaling describe-auto-scaling-groups ${r} --auto-scaling-group-names ${asgName} \\`,
     "  --query 'AutoScalingGroups[0].Instances[].[InstanceId,LaunchTemplate.Version,LifecycleState,HealthStatus]' --output text",
-    ...(f.alarms.length > 0 ? [
-      `aws cloudwatch describe-alarms ${r} --alarm-names ${f.alarms.map((a) => sh(a.name)).join(" ")} \\`,
-      "  --query 'MetricAlarms[].[AlarmName,StateValue,StateReason]' --output text",
-    ] : []),
-    ...(!f.hasOutput("health_check_url") ? [] : f.https ? [
-      "# The certificate names your domain, not the load balancer's DNS name: --insecure checks that the app",
-      "# answers through the load balancer; curl https://<your domain>/ checks the certificate.",
-      'curl -fsS --insecure "$(terraform output -raw health_check_url)"',
-    ] : ['curl -fsS "$(terraform output -raw health_check_url)"']),
+    ...(f.alarms.length > 0
+      ? [
+          `aws cloudwatch describe-alarms ${r} --alarm-names ${f.alarms.map((a) => sh(a.name)).join(" ")} \\`,
+          "  --query 'MetricAlarms[].[AlarmName,StateValue,StateReason]' --output text",
+        ]
+      : []),
+    ...(!f.hasOutput("health_check_url")
+      ? []
+      : f.https
+        ? [
+            "# The certificate names your domain, not the load balancer's DNS name: --insecure checks that the app",
+            "# answers through the load balancer; curl https://<your domain>/ checks the certificate.",
+            'curl -fsS --insecure "$(terraform output -raw health_check_url)"',
+          ]
+        : ['curl -fsS "$(terraform output -raw health_check_url)"']),
     "```",
   );
   p(
@@ -681,14 +798,10 @@ function renderWatch(f: StackFacts, p: Emit, { r, asgName }: { r: string; asgNam
         ? "then starts another if an instance still runs another image than the parameter's."
         : "then rolls out the last apply's release if the group does not run it yet."),
   );
-  const cancel = [
-    "```sh",
-    `aws autoscaling cancel-instance-refresh ${r} --auto-scaling-group-name ${asgName}`,
-    "```",
-  ];
+  const cancel = ["```sh", `aws autoscaling cancel-instance-refresh ${r} --auto-scaling-group-name ${asgName}`, "```"];
   if (f.image.mode === "ssm") {
     p(
-      "To stop a refresh, cancel it. \"Canceling an instance refresh does not roll back any instances that were already replaced\" " +
+      'To stop a refresh, cancel it. "Canceling an instance refresh does not roll back any instances that were already replaced" ' +
         "(User Guide, cancel-instance-refresh.html), and AWS cannot roll back a group whose image comes from an SSM parameter " +
         "(RollbackInstanceRefresh): to go back, put the previous image into the parameter and run `./rollout.sh` (see *Roll back*).",
     );
@@ -697,16 +810,12 @@ function renderWatch(f: StackFacts, p: Emit, { r, asgName }: { r: string; asgNam
   }
   p(
     "To stop a bad rollout and put the previous version back on the instances it already replaced, roll it back by hand; " +
-      "RollbackInstanceRefresh \"cancels an instance refresh that is in progress and rolls back any changes that it made\" " +
+      'RollbackInstanceRefresh "cancels an instance refresh that is in progress and rolls back any changes that it made" ' +
       "(Auto Scaling API reference). A `./rollout.sh` waiting on it then exits 3:",
   );
+  p("```sh", `aws autoscaling rollback-instance-refresh ${r} --auto-scaling-group-name ${asgName}`, "```");
   p(
-    "```sh",
-    `aws autoscaling rollback-instance-refresh ${r} --auto-scaling-group-name ${asgName}`,
-    "```",
-  );
-  p(
-    "Cancelling only stops it: \"Canceling an instance refresh does not roll back any instances that were already replaced\" " +
+    'Cancelling only stops it: "Canceling an instance refresh does not roll back any instances that were already replaced" ' +
       "(User Guide, cancel-instance-refresh.html), and the group stays on the version it ran before (it changes only when a " +
       "refresh succeeds), so both versions run until the next rollout:",
   );
@@ -728,10 +837,12 @@ function renderRollback(f: StackFacts, p: Emit, { r, asgName }: { r: string; asg
       "```sh",
       `aws ec2 describe-launch-template-versions ${r} --launch-template-id "$(terraform output -raw launch_template_id)" \\`,
       "  --query 'LaunchTemplateVersions[].[VersionNumber,LaunchTemplateData.ImageId,CreateTime]' --output text",
-      ...(f.asg ? [
-        `aws autoscaling describe-auto-scaling-groups ${r} --auto-scaling-group-names ${asgName} \\`,
-        "  --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text",
-      ] : []),
+      ...(f.asg
+        ? [
+            `aws autoscaling describe-auto-scaling-groups ${r} --auto-scaling-group-names ${asgName} \\`,
+            "  --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text",
+          ]
+        : []),
       "```",
     );
     p("The image of the version before the last apply's (or set `VERSION` to any version of the list), applied and rolled out:");
@@ -811,10 +922,12 @@ function renderDestroy(f: StackFacts, p: Emit, { tfVar }: { tfVar: string }): vo
   p("## Destroy");
   const protectedOnes = f.preventDestroy;
   const window = f.keyDeletionWindowDays;
-  const keyNote = window === undefined ? "" :
-    ` The KMS key is not deleted at once: Terraform schedules its deletion after ${window} days (\`deletion_window_in_days\`), ` +
-      "during which \"all calls to use the key for cryptographic operations will fail\" and the deletion can still be cancelled " +
-      "(KMS, key-deletion.html; ScheduleKeyDeletion, CancelKeyDeletion).";
+  const keyNote =
+    window === undefined
+      ? ""
+      : ` The KMS key is not deleted at once: Terraform schedules its deletion after ${window} days (\`deletion_window_in_days\`), ` +
+        'during which "all calls to use the key for cryptographic operations will fail" and the deletion can still be cancelled ' +
+        "(KMS, key-deletion.html; ScheduleKeyDeletion, CancelKeyDeletion).";
   if (protectedOnes.length === 0) {
     p(
       "This environment has no deletion protection: `terraform destroy` removes everything it created" +
@@ -830,7 +943,7 @@ function renderDestroy(f: StackFacts, p: Emit, { tfVar }: { tfVar: string }): vo
       "`terraform destroy` stops at the plan with an error naming `lifecycle.prevent_destroy`, before it removes anything.",
   );
   p(
-    "To remove the environment on purpose: in the app repository, set `\"deletionProtection\": false` on this environment in " +
+    'To remove the environment on purpose: in the app repository, set `"deletionProtection": false` on this environment in ' +
       "`immutable.config.json` and run `npm run export`; bring the new files here and `terraform apply` them" +
       `${f.loadBalancerDeletionProtection ? " (this turns the load balancer's deletion protection off)" : ""}; then destroy:`,
   );

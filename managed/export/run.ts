@@ -2,11 +2,11 @@
  * The export command: options -> config -> synthesized stacks -> file maps -> checked, then written.
  * Side effects come in through ExportIo so that tests run it in process.
  */
-import { isAbsolute, relative, resolve } from "path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { CONFIG_FILE } from "../config";
 import { ConfigError } from "../config-validation";
 import { loadConfig } from "../load-config";
-import { ExportOptions, USAGE, parseArgs } from "./args";
+import { type ExportOptions, USAGE, parseArgs } from "./args";
 import { ExportError } from "./errors";
 import { stackFiles } from "./layout";
 import { synthesize } from "./synth";
@@ -55,7 +55,9 @@ export function runExport(options: ExportOptions, io: ExportIo): ExportResult {
     if (plan.removals.length > 0) parts.push(`${plan.removals.length} removed (${plan.removals.join(", ")})`);
     io.log(`${dir}/: ${parts.join(", ")}`);
   }
-  io.log(`Next: cd ${display(io.cwd, resolve(io.cwd, options.out))}/<stack> and follow its README.md (terraform init, plan, apply, ./rollout.sh).`);
+  io.log(
+    `Next: cd ${display(io.cwd, resolve(io.cwd, options.out))}/<stack> and follow its README.md (terraform init, plan, apply, ./rollout.sh).`,
+  );
   return { folders: plans.map((p) => relative(io.cwd, p.dir)) };
 }
 

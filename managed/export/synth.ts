@@ -2,13 +2,13 @@
  * Synthesizes the project's stacks in process, the way `cdktf synth` does (aspects, validations), but
  * into a throw-away folder: the export reads the stacks' JSON from memory and never uses cdktf.out.
  */
-import { mkdtempSync, rmSync } from "fs";
-import { tmpdir } from "os";
-import { join } from "path";
-import { App, DefaultTokenResolver, StringConcat, TerraformElement, TerraformStack, Tokenization } from "cdktf";
-import { AppConfig } from "../config";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, DefaultTokenResolver, StringConcat, TerraformElement, type TerraformStack, Tokenization } from "cdktf";
+import type { AppConfig } from "../config";
 import { addStacks } from "../../stacks/app";
-import { BlockPaths, Json, JsonObject } from "./hcl";
+import type { BlockPaths, Json, JsonObject } from "./hcl";
 
 export interface SynthesizedStack {
   /** The stack's name: the environment. */

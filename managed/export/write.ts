@@ -4,10 +4,10 @@
  * is written to a temporary name, given its mode (0644, or 0755 for the rollout command) and renamed
  * into place.
  */
-import { createHash, randomBytes } from "crypto";
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "fs";
-import { join } from "path";
-import { ExportedFile, FileMap, json } from "./layout";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type ExportedFile, type FileMap, json } from "./layout";
 
 export const MANIFEST_FILE = ".export-manifest.json";
 
@@ -45,7 +45,8 @@ export function renderManifest(files: FileMap): string {
   const hashes: Record<string, string> = {};
   for (const name of [...files.keys()].sort()) hashes[name] = sha256(files.get(name)!.contents);
   return json({
-    about: "Written by `npm run export` (create-immutable-app): the files it wrote and their sha256. " +
+    about:
+      "Written by `npm run export` (create-immutable-app): the files it wrote and their sha256. " +
       "It refuses to overwrite a file that is not listed here or whose checksum differs.",
     files: hashes,
   });

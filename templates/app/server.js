@@ -1,5 +1,5 @@
 // A minimal web app so that the image builds and the health check answers; replace it with yours.
-const http = require("http");
+const http = require("node:http");
 
 // The instance's unit passes APP_PORT (appPort in immutable.config.json); PORT is the usual fallback.
 const port = Number(process.env.APP_PORT || process.env.PORT || 8080);

@@ -1,6 +1,6 @@
 /** The project's configuration is valid, and the validation refuses what it must. */
-import { readFileSync } from "fs";
-import { join } from "path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CONFIG_FILE } from "../managed/config";
 import { checkConfig, resolveConfig } from "../managed/config-validation";
 
@@ -26,7 +26,10 @@ describe(CONFIG_FILE, () => {
 
   it("keeps secret values out of plain config, here and in every environment's overrides", () => {
     expect(fields({ ...raw, config: { ...raw.config, DATABASE_PASSWORD: "hunter2" } })).toContain("config.DATABASE_PASSWORD");
-    const environments = ((raw.environments ?? [{ name: "staging" }]) as Array<Record<string, unknown>>).map((env) => ({ ...env, config: { API_TOKEN: "abc123" } }));
+    const environments = ((raw.environments ?? [{ name: "staging" }]) as Array<Record<string, unknown>>).map((env) => ({
+      ...env,
+      config: { API_TOKEN: "abc123" },
+    }));
     expect(fields({ ...raw, environments })).toContain("environments[0].config.API_TOKEN");
   });
 

@@ -4,7 +4,7 @@
  * only from the load balancer, one SSM parameter per config key and secret (secrets write-only), a boot
  * script that expects exactly those, and an instance role confined to its own environment.
  */
-import { join } from "path";
+import { join } from "node:path";
 import { Testing } from "cdktf";
 import { addStacks } from "../stacks/app";
 import { CONFIG_FILE } from "../managed/config";
@@ -82,10 +82,15 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
     const instanceGroups: string[] = template.network_interfaces.flatMap((ni: Resource) => ni.security_groups);
     expect(instanceGroups).toHaveLength(1);
     expect(lb.security_groups).toHaveLength(1);
-    const toInstances = Object.values(resources.aws_vpc_security_group_ingress_rule ?? {}).filter((r) => r.security_group_id === instanceGroups[0]);
+    const toInstances = Object.values(resources.aws_vpc_security_group_ingress_rule ?? {}).filter(
+      (r) => r.security_group_id === instanceGroups[0],
+    );
     expect(toInstances).toHaveLength(1);
     expect(toInstances[0]).toMatchObject({
-      referenced_security_group_id: lb.security_groups[0], ip_protocol: "tcp", from_port: config.appPort, to_port: config.appPort,
+      referenced_security_group_id: lb.security_groups[0],
+      ip_protocol: "tcp",
+      from_port: config.appPort,
+      to_port: config.appPort,
     });
     expect(toInstances[0].cidr_ipv4).toBeUndefined();
     expect(toInstances[0].cidr_ipv6).toBeUndefined();
@@ -95,7 +100,11 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
   it("has an SSM parameter with the right name and type for each config key and secret, and no other", () => {
     const parameters = Object.values(resources.aws_ssm_parameter ?? {});
     const expected: Array<{ name: string; type: string; value?: string }> = [
-      ...Object.keys(envConfig).map((key) => ({ name: configParameterName(config.appName, env.name, key), type: "String", value: envConfig[key] })),
+      ...Object.keys(envConfig).map((key) => ({
+        name: configParameterName(config.appName, env.name, key),
+        type: "String",
+        value: envConfig[key],
+      })),
       ...config.secrets.map((name) => ({ name: secretParameterName(config.appName, env.name, name), type: "SecureString" })),
     ].sort((a, b) => a.name.localeCompare(b.name));
     expect(parameters.map((p) => p.name).sort()).toEqual(expected.map((p) => p.name));
@@ -116,12 +125,20 @@ describe.each(config.environments.map((env, i) => [env.name, env, stacks[i]] as 
     const match = /^\$\{base64encode\(("(?:[^"\\]|\\.)*")\)\}$/s.exec(template.user_data);
     expect(match).not.toBeNull();
     const script = unescapeTfString(JSON.parse(match![1]));
-    expect(script).toBe(renderUserData({
-      appName: config.appName, environment: env.name, region: config.region, appPort: config.appPort,
-      config: envConfig, secrets: config.secrets,
-    }));
+    expect(script).toBe(
+      renderUserData({
+        appName: config.appName,
+        environment: env.name,
+        region: config.region,
+        appPort: config.appPort,
+        config: envConfig,
+        secrets: config.secrets,
+      }),
+    );
     const expected = /^EXPECTED_PARAMETERS=(.*)$/m.exec(script)![1];
-    const created = Object.values(resources.aws_ssm_parameter ?? {}).map((p) => String(p.name).split("/").pop()).sort();
+    const created = Object.values(resources.aws_ssm_parameter ?? {})
+      .map((p) => String(p.name).split("/").pop())
+      .sort();
     expect(expected === "" ? [] : expected.split(",")).toEqual(created);
   });
 
