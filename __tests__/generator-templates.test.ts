@@ -5,29 +5,18 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "../generators/args";
-import { resolveAnswers } from "../generators/answers";
-import { buildModel } from "../generators/model";
-import { type FileMap, renderProject, renderTemplate } from "../generators/render";
-import { packageSources } from "./support/cli";
+import { type FileMap, renderTemplate } from "../generators/render";
+import { packageSources, renderShop, shopModel } from "./support/cli";
 import { REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
 
 // js-yaml comes with jest (see safety-properties.test.ts).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { load(text: string): any } = require("js-yaml");
 
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 const BACKEND = { backend: { bucket: "shop-terraform-state" } };
 
-async function render(argv: string[], file?: Record<string, unknown>): Promise<FileMap> {
-  const answers = await resolveAnswers({
-    flags: parseArgs(["shop", "--yes", ...argv]),
-    interactive: false,
-    file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
-  });
-  return renderProject(buildModel(answers, "/tmp"), packageSources());
-}
+const render = renderShop;
 
 const text = (files: FileMap, path: string): string => {
   const file = files.get(path);
@@ -320,14 +309,8 @@ describe("the deploy step, by the deploy's exit code", () => {
 });
 
 describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> ci-bootstrap}})", () => {
-  const partial = async (argv: string[], file?: Record<string, unknown>): Promise<string> => {
-    const answers = await resolveAnswers({
-      flags: parseArgs(["shop", "--yes", ...argv]),
-      interactive: false,
-      file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
-    });
-    return renderTemplate(buildModel(answers, "/tmp"), packageSources(), "partials/ci-bootstrap.md.hbs");
-  };
+  const partial = async (argv: string[], file?: Record<string, unknown>): Promise<string> =>
+    renderTemplate(await shopModel(argv, file), packageSources(), "partials/ci-bootstrap.md.hbs");
 
   it("says who bootstraps with which credentials, each role with its subject and variable, reviewers, an existing provider and removal", async () => {
     const text = await partial(["--github-repo", "acme/shop", "--environments", "staging,production"]);

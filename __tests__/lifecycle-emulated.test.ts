@@ -181,6 +181,11 @@ function rollout(stack: Stack, args: readonly string[] = []): Promise<{ status: 
   });
 }
 
+/** An alarm put in a state directly, as a breached (or recovered) metric would put it on AWS. */
+function setAlarmState(stack: Stack, alarm: string, state: "ALARM" | "OK"): void {
+  emu.aws(stack.region, ["cloudwatch", "set-alarm-state", "--alarm-name", alarm, "--state-value", state, "--state-reason", "test"]);
+}
+
 function groupVersion(stack: Stack): string {
   return emu.aws(stack.region, ["autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", stack.asg])
     .AutoScalingGroups[0].LaunchTemplate.Version;
@@ -420,30 +425,12 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     expect(output(production, "launch_template_version")).toBe("3");
     // An alarm already in ALARM: AWS would refuse the refresh, so the rollout does not start one.
     const before = (await starts(production)).length;
-    emu.aws(production.region, [
-      "cloudwatch",
-      "set-alarm-state",
-      "--alarm-name",
-      "demo-app-production-rollout-5xx",
-      "--state-value",
-      "ALARM",
-      "--state-reason",
-      "test",
-    ]);
+    setAlarmState(production, "demo-app-production-rollout-5xx", "ALARM");
     const refused = await rollout(production);
     expect(refused.status).toBe(1);
     expect(refused.output).toContain("a rollout alarm is in ALARM before the rollout starts: demo-app-production-rollout-5xx");
     expect((await starts(production)).length).toBe(before);
-    emu.aws(production.region, [
-      "cloudwatch",
-      "set-alarm-state",
-      "--alarm-name",
-      "demo-app-production-rollout-5xx",
-      "--state-value",
-      "OK",
-      "--state-reason",
-      "test",
-    ]);
+    setAlarmState(production, "demo-app-production-rollout-5xx", "OK");
     await emu.setRefreshOutcome({
       group: production.asg,
       status: "RollbackSuccessful",

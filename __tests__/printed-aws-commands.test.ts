@@ -5,23 +5,13 @@
  */
 import { marked, type Token } from "marked";
 import { refreshPreferenceProblems } from "../managed/aws-rules";
-import { parseArgs } from "../generators/args";
-import { resolveAnswers } from "../generators/answers";
-import { buildModel } from "../generators/model";
-import { type FileMap, renderProject } from "../generators/render";
+import type { FileMap } from "../generators/render";
 import { awsCommandLines, checkWithCli, preferencesOf, runLines } from "./support/aws-cli";
-import { packageSources } from "./support/cli";
+import { renderShop } from "./support/cli";
 
 jest.setTimeout(120_000);
 
-async function render(argv: string[], file?: Record<string, unknown>): Promise<FileMap> {
-  const answers = await resolveAnswers({
-    flags: parseArgs(["shop", "--yes", ...argv]),
-    interactive: false,
-    file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
-  });
-  return renderProject(buildModel(answers, "/tmp"), packageSources());
-}
+const render = renderShop;
 
 /** The README's <placeholders> (prose for a reader), as values a reader would type. */
 const PLACEHOLDERS: Record<string, string> = {

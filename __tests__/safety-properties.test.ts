@@ -22,7 +22,6 @@ import { type AnswerSet, invocation, MUTATIONS, validAnswerSet } from "./support
 
 const SEED = 20_260_707;
 // js-yaml comes with jest; only this test reads YAML.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { load(text: string): any } = require("js-yaml");
 
 /** Scaffolds `set` in a fresh workspace; returns the project directory. */

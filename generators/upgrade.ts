@@ -179,20 +179,19 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
       continue;
     }
     const backup = !input.recoverable(path);
+    // No base: both sides, every differing hunk marked (merge2).
+    const markedWithoutBase = (note: string): PlannedFile => {
+      const r = merge2(latin1(c), latin1(t), labels);
+      return { path, action: "conflict", conflicts: r.conflicts, backup, file: written(Buffer.from(r.text, "latin1")), note };
+    };
     if (hash !== undefined && sha256(c) === hash) {
       planned.push({ path, action: "replace", note: "untouched since generated", file });
       continue;
     }
     if (!previous.has(path)) {
-      const r = merge2(latin1(c), latin1(t), labels);
-      planned.push({
-        path,
-        action: "conflict",
-        conflicts: r.conflicts,
-        backup,
-        file: written(Buffer.from(r.text, "latin1")),
-        note: `yours (not written by create-immutable-app ${from}) and the new version's: every differing hunk marked`,
-      });
+      planned.push(
+        markedWithoutBase(`yours (not written by create-immutable-app ${from}) and the new version's: every differing hunk marked`),
+      );
       continue;
     }
     const base = baseOf(path, t);
@@ -201,16 +200,8 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
       continue;
     }
     if (!base) {
-      const r = merge2(latin1(c), latin1(t), labels);
       const what = hash !== undefined ? "changed, and no base to merge with" : `no record of what ${from} wrote here`;
-      planned.push({
-        path,
-        action: "conflict",
-        conflicts: r.conflicts,
-        backup,
-        file: written(Buffer.from(r.text, "latin1")),
-        note: `${what} (no git history of what was generated): every differing hunk marked`,
-      });
+      planned.push(markedWithoutBase(`${what} (no git history of what was generated): every differing hunk marked`));
       continue;
     }
     const r = merge3(latin1(base.contents), latin1(c), latin1(t), labels);

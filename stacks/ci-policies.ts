@@ -62,8 +62,12 @@ export interface CiPolicyContext {
 }
 
 const doc = (statements: Statement[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
-const allow = (Sid: string, Action: string | string[], Resource: string | string[], Condition?: Statement["Condition"]): Statement =>
-  Condition ? { Sid, Effect: "Allow", Action, Resource, Condition } : { Sid, Effect: "Allow", Action, Resource };
+const statement =
+  (Effect: "Allow" | "Deny") =>
+  (Sid: string, Action: string | string[], Resource: string | string[], Condition?: Statement["Condition"]): Statement =>
+    Condition ? { Sid, Effect, Action, Resource, Condition } : { Sid, Effect, Action, Resource };
+const allow = statement("Allow");
+const deny = statement("Deny");
 
 /** `arn:<partition>:<service>:<region>:<account>:<rest>`. */
 function arn(ctx: CiPolicyContext, service: string, rest: string, options: { region?: boolean; account?: boolean } = {}): string {
@@ -340,16 +344,15 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // AddTags or RemoveTags naming them outside a create call, on its own resources included, so that
     // none is handed to another environment either (aws:TagKeys, Service Authorization Reference,
     // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).
-    {
-      Sid: "ElbDenyRetaggingOwnership",
-      Effect: "Deny",
-      Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-      Resource: arn(ctx, "elasticloadbalancing", "*"),
-      Condition: {
+    deny(
+      "ElbDenyRetaggingOwnership",
+      ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+      arn(ctx, "elasticloadbalancing", "*"),
+      {
         "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] },
         Null: { "elasticloadbalancing:CreateAction": "true" },
       },
-    },
+    ),
     allow("AutoScalingOwnGroup", "autoscaling:*", arn(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${prefix}`)),
     allow(
       "CloudWatchOwnAlarms",
@@ -456,31 +459,19 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // TagResource is not denied. What remains: a key of the account with no environment tag at all
     // (none of this app's) looks like a key being created, so this role could tag it as its own; a
     // key whose key policy does not allow IAM policies is out of its reach anyway.
-    {
-      Sid: "KmsDenyOtherEnvironmentsKeys",
-      Effect: "Deny",
-      Action: "kms:*",
-      Resource: arn(ctx, "kms", "key/*"),
-      Condition: { Null: { "aws:ResourceTag/environment": "false" }, StringNotEquals: { "aws:ResourceTag/environment": env.name } },
-    },
-    {
-      Sid: "KmsDenyOtherAppsKeys",
-      Effect: "Deny",
-      Action: "kms:*",
-      Resource: arn(ctx, "kms", "key/*"),
-      Condition: { Null: { "aws:ResourceTag/app": "false" }, StringNotEquals: { "aws:ResourceTag/app": app } },
-    },
+    deny("KmsDenyOtherEnvironmentsKeys", "kms:*", arn(ctx, "kms", "key/*"), {
+      Null: { "aws:ResourceTag/environment": "false" },
+      StringNotEquals: { "aws:ResourceTag/environment": env.name },
+    }),
+    deny("KmsDenyOtherAppsKeys", "kms:*", arn(ctx, "kms", "key/*"), {
+      Null: { "aws:ResourceTag/app": "false" },
+      StringNotEquals: { "aws:ResourceTag/app": app },
+    }),
     // An existing key's app and environment tags never change, its own included.
-    {
-      Sid: "KmsDenyRetaggingOwnership",
-      Effect: "Deny",
-      Action: ["kms:TagResource", "kms:UntagResource"],
-      Resource: arn(ctx, "kms", "key/*"),
-      Condition: {
-        "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] },
-        Null: { "aws:ResourceTag/environment": "false" },
-      },
-    },
+    deny("KmsDenyRetaggingOwnership", ["kms:TagResource", "kms:UntagResource"], arn(ctx, "kms", "key/*"), {
+      "ForAnyValue:StringEquals": { "aws:TagKeys": ["app", "environment"] },
+      Null: { "aws:ResourceTag/environment": "false" },
+    }),
     allow("KmsOwnAlias", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], arn(ctx, "kms", kmsAliasName(app, env.name))),
     allow(
       "SsmOwnParameters",

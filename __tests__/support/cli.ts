@@ -6,7 +6,11 @@ import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_proce
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseArgs } from "../../generators/args";
+import { resolveAnswers } from "../../generators/answers";
 import { type CliDeps, run } from "../../generators/cli";
+import { buildModel, type ProjectModel } from "../../generators/model";
+import { type FileMap, renderProject } from "../../generators/render";
 import type { ConfirmQuestion, InputQuestion, Prompter, SelectQuestion } from "../../generators/prompter";
 import { readSources, type Sources } from "../../generators/package-files";
 import type { SpawnFn } from "../../generators/post-steps";
@@ -186,4 +190,19 @@ export function runBin(args: string[], options: { cwd: string; env?: NodeJS.Proc
     encoding: "utf8",
     timeout: options.timeout ?? 60_000,
   });
+}
+
+/** The model of `create-immutable-app shop --yes <argv>` (and an answers file given as a value), in process. */
+export async function shopModel(argv: string[], file?: Record<string, unknown>): Promise<ProjectModel> {
+  const answers = await resolveAnswers({
+    flags: parseArgs(["shop", "--yes", ...argv]),
+    interactive: false,
+    file: file ? { flag: "--config-file", path: "answers.json", value: file } : undefined,
+  });
+  return buildModel(answers, "/tmp");
+}
+
+/** What that run would write, without writing: for tests that read the generated files. */
+export async function renderShop(argv: string[], file?: Record<string, unknown>): Promise<FileMap> {
+  return renderProject(await shopModel(argv, file), packageSources());
 }
