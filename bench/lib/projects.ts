@@ -4,7 +4,7 @@
  *   to this repository's (same versions a fresh install would get, without a download per run);
  * - baseline: the same project the `cdktf init --template typescript` way: bench/fixtures/baseline
  *   (the template's tsconfig, cdktf.json with `npx ts-node main.ts`, package.json scripts) plus the
- *   project's main.ts, config and stacks/, every deep provider import rewritten to the barrel.
+ *   project's main.ts, config, stacks/ and managed/, every deep provider import rewritten to the barrel.
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -124,7 +124,12 @@ export function prepareBaseline(p: Paths, project: string, log: (line: string) =
   );
   const namespaces = parseBarrelIndex(readFileSync(join(p.repo, "node_modules", PROVIDER_PACKAGE, "lib", "index.d.ts"), "utf8"));
   let rewrittenImports = 0;
-  const copied = ["main.ts", "immutable.config.json", ...listFiles(join(project, "stacks")).map((f) => join("stacks", f))];
+  // main.ts loads the config through managed/ and builds the stacks of stacks/: both come along.
+  const copied = [
+    "main.ts",
+    "immutable.config.json",
+    ...["stacks", "managed"].flatMap((sub) => listFiles(join(project, sub)).map((f) => join(sub, f))),
+  ];
   for (const file of copied) {
     const target = join(dir, file);
     mkdirSync(dirname(target), { recursive: true });
