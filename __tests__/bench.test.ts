@@ -296,7 +296,8 @@ describe("report", () => {
   it("judges each target on the user-facing pairs", () => {
     const v = verdicts(results);
     expect(v.map((x) => [x.target, x.measured, x.verdict])).toEqual([
-      ["synth wall time, `npm run synth`, ours/baseline", "0.070x", "met"],
+      // 0.07x of the baseline's time misses the 0.03x target.
+      ["synth wall time, `npm run synth`, ours/baseline", "0.070x", "MISSED"],
       ["synth peak RSS (tree), `npm run synth`, ours/baseline", "0.11x", "met"],
       ["scaffold wall time (median)", "0.150 s", "met"],
       ["synth time per added stack (least squares)", "20.4 ms", "MISSED"],

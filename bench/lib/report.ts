@@ -8,7 +8,7 @@ export const NOTES_END = "<!-- notes:end -->";
 
 export const TARGETS = {
   /** ours / baseline, median wall time of the default project's synth. */
-  synthTimeRatio: 0.12,
+  synthTimeRatio: 0.03,
   /** ours / baseline, median peak RSS of the process tree. */
   synthMemoryRatio: 0.15,
   scaffoldMs: 500,
