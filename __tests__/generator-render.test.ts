@@ -77,7 +77,18 @@ describe("renderProject", () => {
     const pinned = { ...ours.dependencies, ...ours.devDependencies };
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) expect(version).toBe(pinned[name]);
     expect(pkg.dependencies).toMatchObject({ cdktf: "0.21.0", "@cdktf/provider-aws": "20.1.0" });
-    expect(pkg.devDependencies).toMatchObject({ "cdktf-cli": "0.21.0", typescript: "~5.9.3" });
+    expect(pkg.devDependencies).toMatchObject({ typescript: "~5.9.3" });
+    // What the scripts load at run time is a dependency (CI's deploy jobs install only those); tsx's
+    // esbuild is the one managed/run.js bundles with, so the two stay one copy.
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@cdktf/provider-aws", "cdktf", "constructs", "esbuild", "tsx"]);
+    expect(pkg.dependencies.esbuild).toBe(require("tsx/package.json").dependencies.esbuild);
+    // Nothing that `npm run synth`, deploy or the tests never load: no cdktf-cli, no test framework.
+    for (const name of ["cdktf-cli", "jest", "@swc/jest", "@swc/core", "@types/jest", "ts-node"]) {
+      expect({ name, dependency: name in { ...pkg.dependencies, ...pkg.devDependencies } }).toEqual({ name, dependency: false });
+    }
+    expect(pkg.jest).toBeUndefined();
+    expect(pkg.scripts.synth).toBe("node managed/run.js main.ts");
+    expect(JSON.parse(text(await render(["x", "--yes"]), "cdktf.json")).app).toBe(pkg.scripts.synth);
     expect(Object.keys(pkg.scripts).sort()).toEqual([
       "bootstrap",
       "build",
@@ -88,7 +99,6 @@ describe("renderProject", () => {
       "plan",
       "security",
       "synth",
-      "synth:cdktf",
       "synth:hcl",
       "test",
     ]);

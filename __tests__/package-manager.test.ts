@@ -1,8 +1,12 @@
 /** Each package manager's commands, from one table: the install step, CI, scripts with arguments, binaries. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Handlebars from "handlebars";
 import {
+  CDKTF_CLI_VERSION,
+  cdktfCommand,
   ciInstallCommand,
-  execCommand,
+  ciInstallProductionCommand,
   installArgv,
   installCommand,
   type PACKAGE_MANAGERS,
@@ -13,17 +17,50 @@ import {
 
 describe("package managers", () => {
   it.each([
-    ["npm", "npm install", "npm ci", "npm run deploy -- staging", "npm run synth", "npx cdktf synth"],
-    ["pnpm", "pnpm install", "pnpm install --frozen-lockfile", "pnpm run deploy staging", "pnpm run synth", "pnpm exec cdktf synth"],
-    ["yarn", "yarn install", "yarn install --immutable", "yarn run deploy staging", "yarn run synth", "yarn run cdktf synth"],
-    ["bun", "bun install", "bun install --frozen-lockfile", "bun run deploy staging", "bun run synth", "bunx cdktf synth"],
-  ] as const)("%s: install, CI install, a script with and without arguments, a binary", (pm, install, ci, deploy, synth, exec) => {
-    expect(installCommand(pm)).toBe(install);
-    expect(installArgv(pm).join(" ")).toBe(install);
-    expect(ciInstallCommand(pm)).toBe(ci);
-    expect(runScript(pm, "deploy", "staging")).toBe(deploy);
-    expect(runScript(pm, "synth")).toBe(synth);
-    expect(execCommand(pm, "cdktf", "synth")).toBe(exec);
+    ["npm", "npm install", "npm ci", "npm ci --omit=dev", "npm run deploy -- staging", "npm run synth"],
+    [
+      "pnpm",
+      "pnpm install",
+      "pnpm install --frozen-lockfile",
+      "pnpm install --frozen-lockfile --prod",
+      "pnpm run deploy staging",
+      "pnpm run synth",
+    ],
+    ["yarn", "yarn install", "yarn install --immutable", "yarn install --immutable", "yarn run deploy staging", "yarn run synth"],
+    [
+      "bun",
+      "bun install",
+      "bun install --frozen-lockfile",
+      "bun install --frozen-lockfile --production",
+      "bun run deploy staging",
+      "bun run synth",
+    ],
+  ] as const)(
+    "%s: install, CI install (all, production only), a script with and without arguments",
+    (pm, install, ci, prod, deploy, synth) => {
+      expect(installCommand(pm)).toBe(install);
+      expect(installArgv(pm).join(" ")).toBe(install);
+      expect(ciInstallCommand(pm)).toBe(ci);
+      expect(ciInstallProductionCommand(pm)).toBe(prod);
+      expect(runScript(pm, "deploy", "staging")).toBe(deploy);
+      expect(runScript(pm, "synth")).toBe(synth);
+    },
+  );
+
+  // The documented on-demand runners: npm exec (npx --package), pnpm dlx (--package before dlx),
+  // yarn dlx -p (Yarn 2+), bunx -p (https://bun.sh/docs/pm/bunx: "-p, --package ... when binary name differs").
+  it.each([
+    ["npm", "npx --yes --package=cdktf-cli@0.21.0 cdktf deploy staging"],
+    ["pnpm", "pnpm --package=cdktf-cli@0.21.0 dlx cdktf deploy staging"],
+    ["yarn", "yarn dlx -p cdktf-cli@0.21.0 cdktf deploy staging"],
+    ["bun", "bunx -p cdktf-cli@0.21.0 cdktf deploy staging"],
+  ] as const)("%s: cdktf-cli on demand, at the version this package is tested with", (pm, command) => {
+    expect(cdktfCommand(pm, "deploy", "staging")).toBe(command);
+  });
+
+  it("pins the on-demand cdktf-cli to this package's own cdktf-cli", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8"));
+    expect(pkg.devDependencies["cdktf-cli"]).toBe(CDKTF_CLI_VERSION);
   });
 
   it.each([
@@ -40,14 +77,16 @@ describe("package managers", () => {
     expect(packageManagerFromUserAgent(userAgent)).toBe(pm);
   });
 
-  it("gives templates `pm`, whose run and exec take the template's arguments", () => {
+  it("gives templates `pm`, whose run and cdktf take the template's arguments", () => {
     const render = (text: string, pm: (typeof PACKAGE_MANAGERS)[number]) =>
       Handlebars.compile(text, { noEscape: true, strict: true })({ pm: packageManagerView(pm), env: "qa" });
     const text =
-      '{{pm.install}} | {{pm.ciInstall}} | {{pm.run "deploy" env}} | {{pm.run "synth"}} | {{pm.exec "cdktf" "deploy" env "--auto-approve"}}';
-    expect(render(text, "npm")).toBe("npm install | npm ci | npm run deploy -- qa | npm run synth | npx cdktf deploy qa --auto-approve");
+      '{{pm.install}} | {{pm.ciInstall}} | {{pm.ciInstallProduction}} | {{pm.run "deploy" env}} | {{pm.run "synth"}} | {{pm.cdktf "deploy" env "--auto-approve"}}';
+    expect(render(text, "npm")).toBe(
+      "npm install | npm ci | npm ci --omit=dev | npm run deploy -- qa | npm run synth | npx --yes --package=cdktf-cli@0.21.0 cdktf deploy qa --auto-approve",
+    );
     expect(render(text, "pnpm")).toBe(
-      "pnpm install | pnpm install --frozen-lockfile | pnpm run deploy qa | pnpm run synth | pnpm exec cdktf deploy qa --auto-approve",
+      "pnpm install | pnpm install --frozen-lockfile | pnpm install --frozen-lockfile --prod | pnpm run deploy qa | pnpm run synth | pnpm --package=cdktf-cli@0.21.0 dlx cdktf deploy qa --auto-approve",
     );
     expect(render("{{pm.name}}", "bun")).toBe("bun");
   });

@@ -58,6 +58,7 @@ export function isCopied(path: string): boolean {
     return (
       path === "managed/config.schema.json" ||
       path === "managed/README.md" ||
+      path === "managed/run.js" ||
       /\.sh$/.test(path) ||
       (/\.ts$/.test(path) && !/\.(test|d)\.ts$/.test(path))
     );

@@ -11,28 +11,58 @@ export type PackageManager = (typeof PACKAGE_MANAGERS)[number];
 
 export const DEFAULT_PACKAGE_MANAGER: PackageManager = "npm";
 
+/** The cdktf-cli this package is tested with (its own devDependency; a test keeps the two equal). */
+export const CDKTF_CLI_VERSION = "0.21.0";
+
 interface Commands {
   /** Installs the dependencies and writes the lockfile (the first install, in a new project). */
   readonly install: readonly string[];
   /** Installs exactly what the lockfile says and fails if it is out of date (CI). */
   readonly ciInstall: readonly string[];
-  /** Runs a binary of an installed dependency (`npx cdktf ...`). */
-  readonly exec: readonly string[];
+  /** Installs only `dependencies` from the lockfile (CI's deploy jobs: no type-checker, no test tools). */
+  readonly ciInstallProduction: readonly string[];
+  /**
+   * Runs a binary of a package fetched on demand into the manager's cache, not the project's
+   * dependencies: `<dlx...> <package spec> <bin> <args>`.
+   */
+  readonly dlx: (spec: string) => readonly string[];
   /** npm passes arguments to a script only after `--`; the others pass them on as they are. */
   readonly scriptArgsSeparator: boolean;
 }
 
+// The on-demand runners, as each manager documents them: `npx --package=<spec> <bin>` (npm exec),
+// `pnpm --package=<spec> dlx <bin>`, `yarn dlx -p <spec> <bin>` (Yarn 2+), `bunx -p <spec> <bin>`.
 const COMMANDS: Readonly<Record<PackageManager, Commands>> = {
-  npm: { install: ["npm", "install"], ciInstall: ["npm", "ci"], exec: ["npx"], scriptArgsSeparator: true },
+  npm: {
+    install: ["npm", "install"],
+    ciInstall: ["npm", "ci"],
+    ciInstallProduction: ["npm", "ci", "--omit=dev"],
+    dlx: (spec) => ["npx", "--yes", `--package=${spec}`],
+    scriptArgsSeparator: true,
+  },
   pnpm: {
     install: ["pnpm", "install"],
     ciInstall: ["pnpm", "install", "--frozen-lockfile"],
-    exec: ["pnpm", "exec"],
+    ciInstallProduction: ["pnpm", "install", "--frozen-lockfile", "--prod"],
+    dlx: (spec) => ["pnpm", `--package=${spec}`, "dlx"],
     scriptArgsSeparator: false,
   },
-  // --immutable is Yarn 2+ (Berry), which corepack installs; Yarn 1 spells it --frozen-lockfile.
-  yarn: { install: ["yarn", "install"], ciInstall: ["yarn", "install", "--immutable"], exec: ["yarn", "run"], scriptArgsSeparator: false },
-  bun: { install: ["bun", "install"], ciInstall: ["bun", "install", "--frozen-lockfile"], exec: ["bunx"], scriptArgsSeparator: false },
+  // --immutable is Yarn 2+ (Berry), which corepack installs; Yarn 1 spells it --frozen-lockfile. Yarn
+  // has no production-only install short of `workspaces focus` (a plugin before Yarn 4): it installs all.
+  yarn: {
+    install: ["yarn", "install"],
+    ciInstall: ["yarn", "install", "--immutable"],
+    ciInstallProduction: ["yarn", "install", "--immutable"],
+    dlx: (spec) => ["yarn", "dlx", "-p", spec],
+    scriptArgsSeparator: false,
+  },
+  bun: {
+    install: ["bun", "install"],
+    ciInstall: ["bun", "install", "--frozen-lockfile"],
+    ciInstallProduction: ["bun", "install", "--frozen-lockfile", "--production"],
+    dlx: (spec) => ["bunx", "-p", spec],
+    scriptArgsSeparator: false,
+  },
 };
 
 export function isPackageManager(value: string): value is PackageManager {
@@ -63,9 +93,18 @@ export function ciInstallCommand(pm: PackageManager): string {
   return COMMANDS[pm].ciInstall.join(" ");
 }
 
-/** `npx cdktf deploy staging`, `pnpm exec cdktf deploy staging`, ... */
-export function execCommand(pm: PackageManager, bin: string, ...args: readonly string[]): string {
-  return [...COMMANDS[pm].exec, bin, ...args].join(" ");
+/** `npm ci --omit=dev`, `pnpm install --frozen-lockfile --prod`, ... */
+export function ciInstallProductionCommand(pm: PackageManager): string {
+  return COMMANDS[pm].ciInstallProduction.join(" ");
+}
+
+/**
+ * cdktf-cli, which a generated project does not install (`npm run synth` does without it), run on
+ * demand at the version this package was tested with: `npx --yes --package=cdktf-cli@0.21.0 cdktf deploy staging`.
+ * It runs the project's cdktf.json `app`, the same command as `npm run synth`.
+ */
+export function cdktfCommand(pm: PackageManager, ...args: readonly string[]): string {
+  return [...COMMANDS[pm].dlx(`cdktf-cli@${CDKTF_CLI_VERSION}`), "cdktf", ...args].join(" ");
 }
 
 /**
@@ -78,14 +117,18 @@ export function runScript(pm: PackageManager, script: string, ...args: readonly 
   return words.join(" ");
 }
 
-/** What templates see as `pm`: `{{pm.install}}`, `{{pm.ciInstall}}`, `{{pm.run "deploy" name}}`, `{{pm.exec "cdktf" "synth"}}`. */
+/**
+ * What templates see as `pm`: `{{pm.install}}`, `{{pm.ciInstall}}`, `{{pm.ciInstallProduction}}`,
+ * `{{pm.run "deploy" name}}`, `{{pm.cdktf "deploy" name}}`.
+ */
 export interface PackageManagerView {
   readonly name: PackageManager;
   readonly install: string;
   readonly ciInstall: string;
+  readonly ciInstallProduction: string;
   /** Called by Handlebars with the template's arguments and, last, its options object (ignored). */
   readonly run: (script: string, ...args: unknown[]) => string;
-  readonly exec: (bin: string, ...args: unknown[]) => string;
+  readonly cdktf: (...args: unknown[]) => string;
 }
 
 export function packageManagerView(pm: PackageManager): PackageManagerView {
@@ -95,7 +138,8 @@ export function packageManagerView(pm: PackageManager): PackageManagerView {
     name: pm,
     install: installCommand(pm),
     ciInstall: ciInstallCommand(pm),
+    ciInstallProduction: ciInstallProductionCommand(pm),
     run: (script, ...args) => runScript(pm, script, ...words(args)),
-    exec: (bin, ...args) => execCommand(pm, bin, ...words(args)),
+    cdktf: (...args) => cdktfCommand(pm, ...words(args)),
   };
 }

@@ -34,9 +34,16 @@ export type FileMap = ReadonlyMap<string, GeneratedFile>;
 /** The generated project's version (package.json, AMI version). */
 export const PROJECT_VERSION = "0.1.0";
 
-/** Runtime dependencies of a generated project; their versions are read from this package's package.json. */
-const RUNTIME_DEPENDENCIES = ["cdktf", "@cdktf/provider-aws", "constructs"];
-const DEV_DEPENDENCIES = ["cdktf-cli", "tsx", "typescript", "jest", "@swc/jest", "@swc/core", "@types/jest", "@types/node"];
+/**
+ * What a generated project installs; the versions are read from this package's package.json.
+ * dependencies: what synth, deploy and the other scripts load (CI's deploy jobs install only these):
+ * cdktf and the provider's classes, esbuild for `npm run synth` (managed/run.js bundles main.ts), tsx
+ * for the scripts run as TypeScript. devDependencies: what only the type-check and the tests need.
+ * Not installed: cdktf-cli (`npm run synth` does not use it; `cdktf deploy` runs it on demand, see
+ * cdktfCommand) and a test framework (the tests run on node:test).
+ */
+const RUNTIME_DEPENDENCIES = ["cdktf", "@cdktf/provider-aws", "constructs", "esbuild", "tsx"];
+const DEV_DEPENDENCIES = ["typescript", "@types/node"];
 
 export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
@@ -103,9 +110,9 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
     engines: { node: ">=20" },
     scripts: {
       build: "tsc --noEmit",
-      // The app itself writes cdktf.out: no cdktf-cli start-up, no type-check (that is `build`).
-      synth: "node --import tsx main.ts",
-      "synth:cdktf": "cdktf synth",
+      // main.ts as one esbuild bundle, rebuilt whenever a file it is made of changes (managed/run.js): no
+      // cdktf-cli start-up, no type-check (that is `build`). cdktf.json's app is the same command.
+      synth: "node managed/run.js main.ts",
       // cdktf 0.21's own HCL output is invalid for strings with interpolation and quotes; the export is tested.
       "synth:hcl": "node --import tsx managed/export.ts --hcl",
       // terraform plan / apply of one environment, then its rollout by instance refresh (managed/deploy.ts).
@@ -115,7 +122,8 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       bootstrap: "node --import tsx managed/bootstrap.ts",
       // checkov on every synthesized stack, with the skips of .checkov.yaml (managed/security.ts).
       security: "node --import tsx managed/security.ts",
-      test: "tsc --noEmit && jest",
+      // Type-check once, then Node's own test runner (node:test) with tsx for TypeScript.
+      test: "tsc --noEmit && node --import tsx --test __tests__/*.test.ts",
       // The Packer variables come from immutable.config.json, the one place to change them.
       "image:build":
         'node --import tsx managed/pkrvars.ts && packer init packer && packer build -var "git_sha=$(git rev-parse --verify -q HEAD || echo unknown)" packer',
@@ -124,13 +132,6 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
     },
     dependencies: pick(RUNTIME_DEPENDENCIES),
     devDependencies: pick(dev),
-    jest: {
-      testEnvironment: "node",
-      roots: ["<rootDir>/__tests__"],
-      testMatch: ["**/*.test.ts"],
-      transform: { "^.+\\.ts$": ["@swc/jest"] },
-      testTimeout: 60000,
-    },
   };
 }
 
@@ -148,7 +149,7 @@ const TSCONFIG = {
     esModuleInterop: true,
     resolveJsonModule: true,
     skipLibCheck: true,
-    types: ["node", "jest"],
+    types: ["node"],
     noEmit: true,
   },
   include: ["main.ts", "stacks/**/*.ts", "managed/**/*.ts", "__tests__/**/*.ts"],

@@ -88,7 +88,7 @@ const CONFIG_MIGRATIONS: ReadonlyArray<{ readonly field: "$schema"; readonly fro
   { field: "$schema", from: RELEASE_0_1_0.schemaRef, to: SCHEMA_REF },
 ];
 
-/** Files that tools load by pattern (Packer: every .pkr.hcl and .auto.pkrvars.hcl; jest: every test). */
+/** Files that tools load by pattern (Packer: every .pkr.hcl and .auto.pkrvars.hcl; tsc and npm test: every test). */
 const LOADED_BY_PATTERN: readonly RegExp[] = [
   /^packer\/[^/]+\.pkr\.(hcl|json)$/,
   /^packer\/[^/]+\.auto\.pkrvars\.(hcl|json)$/,

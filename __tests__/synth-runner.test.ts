@@ -1,0 +1,217 @@
+/**
+ * managed/run.js, what `npm run synth` and cdktf.json's app run: main.ts as one esbuild bundle, cached
+ * and rebuilt whenever a file it is made of changes. In a generated project (this repository's
+ * node_modules linked in): the same bytes as the TypeScript loader's way (`node --import tsx main.ts`),
+ * no stale build after an edit, a new file or a config change, errors that name the .ts line, each
+ * module's own __dirname, and the entry's arguments.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureCliBuilt, REPO, runBin } from "./support/cli";
+import { tempDir } from "./support/terraform";
+
+let root: string;
+let project: string;
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function node(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
+  const r = spawnSync(process.execPath, args, { cwd: project, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `npm run synth`'s command into `outdir`; fails the test unless it exits 0. */
+function synth(outdir: string): Run {
+  const r = node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: outdir });
+  if (r.status !== 0) throw new Error(`synth failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** Every file under `dir`, relative path -> contents. */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (sub: string): void => {
+    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else out[rel] = readFileSync(join(dir, rel), "utf8");
+    }
+  };
+  walk("");
+  return out;
+}
+
+function stack(outdir: string, env: string): any {
+  return JSON.parse(readFileSync(join(outdir, "stacks", env, "cdk.tf.json"), "utf8"));
+}
+
+/** The cached bundle of main.ts (one per project). */
+function bundleFile(): string {
+  const folder = createHash("sha256").update(project).digest("hex").slice(0, 12);
+  return join(project, "node_modules", ".cache", "create-immutable-app", folder, "main.ts.cjs");
+}
+
+/** Edits `file` with `edit` for the duration of `body`, then puts the original back. */
+function withEdit<T>(file: string, edit: (text: string) => string, body: () => T): T {
+  const path = join(project, file);
+  const original = readFileSync(path, "utf8");
+  const edited = edit(original);
+  if (edited === original) throw new Error(`the edit of ${file} changed nothing`);
+  writeFileSync(path, edited);
+  try {
+    return body();
+  } finally {
+    writeFileSync(path, original);
+  }
+}
+
+beforeAll(() => {
+  ensureCliBuilt();
+  root = tempDir("cia-runner");
+  const r = runBin(["runner-app", "--yes", "--no-install", "--no-git", "--secret", "DATABASE_PASSWORD"], { cwd: root });
+  if (r.status !== 0) throw new Error(`scaffold failed: ${r.stderr}`);
+  project = join(root, "runner-app");
+  // node_modules is shared (a symlink to this repository's): the cache folder is per project.
+  symlinkSync(join(REPO, "node_modules"), join(project, "node_modules"), "dir");
+}, 120_000);
+
+afterAll(() => {
+  // This project's bundles live in the repository's node_modules/.cache (the shared symlink), in the
+  // folder named after the project's path (managed/run.js).
+  const folder = createHash("sha256").update(project).digest("hex").slice(0, 12);
+  rmSync(join(REPO, "node_modules", ".cache", "create-immutable-app", folder), { recursive: true, force: true });
+});
+
+describe("managed/run.js (npm run synth)", () => {
+  it("is what npm run synth and cdktf.json's app run", () => {
+    const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
+    expect(pkg.scripts.synth).toBe("node managed/run.js main.ts");
+    expect(JSON.parse(readFileSync(join(project, "cdktf.json"), "utf8")).app).toBe(pkg.scripts.synth);
+  });
+
+  it("writes the same bytes as the TypeScript loader's way (node --import tsx main.ts), every file of cdktf.out", () => {
+    const viaTsx = join(root, "out-tsx");
+    const viaBundle = join(root, "out-bundle");
+    const t = node(["--import", "tsx", "main.ts"], { CDKTF_OUTDIR: viaTsx });
+    expect(t.status).toBe(0);
+    const b = synth(viaBundle);
+    expect(b.stdout).toBe(t.stdout.replace("out-tsx", "out-bundle"));
+    const expected = tree(viaTsx);
+    expect(Object.keys(expected)).toEqual(
+      expect.arrayContaining(["manifest.json", "stacks/staging/cdk.tf.json", "stacks/production/cdk.tf.json"]),
+    );
+    expect(tree(viaBundle)).toEqual(expected);
+  }, 120_000);
+
+  it("reuses the bundle while nothing it is made of changed", () => {
+    synth(join(root, "out-1"));
+    const bundle = bundleFile();
+    const before = statSync(bundle).mtimeMs;
+    synth(join(root, "out-2"));
+    expect(statSync(bundle).mtimeMs).toBe(before);
+    expect(tree(join(root, "out-2"))).toEqual(tree(join(root, "out-1")));
+  }, 120_000);
+
+  it("picks up an edited stack on the next run, and the original again after it is put back", () => {
+    const marker = 'new TerraformOutput(this, "runner_marker", { value: "edited" });';
+    const edited = withEdit(
+      "stacks/web-tier-stack.ts",
+      (text) => text.replace("const app = config.appName;", `const app = config.appName;\n    ${marker}`),
+      () => stack(synth(join(root, "out-edited")) && join(root, "out-edited"), "staging"),
+    );
+    expect(edited.output.runner_marker.value).toBe("edited");
+    const restored = stack(synth(join(root, "out-restored")) && join(root, "out-restored"), "staging");
+    expect(restored.output.runner_marker).toBeUndefined();
+  }, 120_000);
+
+  it("reads immutable.config.json on every run (it is not part of the bundle)", () => {
+    const out = join(root, "out-config");
+    withEdit(
+      "immutable.config.json",
+      (text) => {
+        const config = JSON.parse(text);
+        config.environments[0].maxCapacity = 7; // staging
+        return `${JSON.stringify(config, null, 2)}\n`;
+      },
+      () => synth(out),
+    );
+    const group = Object.values(stack(out, "staging").resource.aws_autoscaling_group)[0] as any;
+    expect(group.max_size).toBe(7);
+  }, 120_000);
+
+  it("rebuilds when a new file changes what an import resolves to (esbuild tries .tsx before .ts)", () => {
+    const shadow = join(project, "managed", "synth.tsx");
+    writeFileSync(shadow, 'export * from "./synth.ts";\nconsole.log("the new managed/synth.tsx was bundled");\n');
+    try {
+      expect(synth(join(root, "out-shadow")).stdout).toContain("the new managed/synth.tsx was bundled");
+    } finally {
+      rmSync(shadow);
+    }
+    expect(synth(join(root, "out-unshadowed")).stdout).not.toContain("the new managed/synth.tsx");
+  }, 120_000);
+
+  it("names the stack's TypeScript file and line when it throws, and exits 1", () => {
+    const r = withEdit(
+      "stacks/web-tier-stack.ts",
+      (text) => text.replace("const app = config.appName;", 'const app = config.appName;\n    throw new Error("boom from the stack");'),
+      () => node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: join(root, "out-throw") }),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Error: boom from the stack");
+    const line =
+      readFileSync(join(project, "stacks", "web-tier-stack.ts"), "utf8")
+        .split("\n")
+        .indexOf("    const app = config.appName;") + 2;
+    expect(r.stderr).toContain(`${join(project, "stacks", "web-tier-stack.ts")}:${line}:`);
+    expect(r.stderr).not.toMatch(/main\.ts\.cjs:\d+/);
+  }, 120_000);
+
+  it("reports a syntax error with esbuild's file and line, exits 1, and keeps no broken bundle", () => {
+    const r = withEdit(
+      "stacks/web-tier-stack.ts",
+      (text) => text.replace("const app = config.appName;", "const app = config.appName;\n    const = ;"),
+      () => node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: join(root, "out-syntax") }),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\[ERROR\][^\n]*\n\s*\n\s*stacks\/web-tier-stack\.ts:\d+:\d+:/);
+    expect(existsSync(join(root, "out-syntax"))).toBe(false);
+    synth(join(root, "out-after-syntax"));
+  }, 120_000);
+
+  it("gives each module its own __dirname and __filename (a stack's asset path), and the entry its arguments", () => {
+    const entry = join(project, "runner-entry.ts");
+    writeFileSync(join(project, "stacks", "runner-where.ts"), "export const where = { dir: __dirname, file: __filename };\n");
+    writeFileSync(
+      entry,
+      'import { where } from "./stacks/runner-where";\nconsole.log(JSON.stringify({ where, here: __dirname, argv: process.argv.slice(1) }));\n',
+    );
+    try {
+      const r = node(["managed/run.js", "runner-entry.ts", "a b", "--flag"]);
+      expect(r.stderr).toBe("");
+      expect(JSON.parse(r.stdout)).toEqual({
+        where: { dir: join(project, "stacks"), file: join(project, "stacks", "runner-where.ts") },
+        here: project,
+        argv: [entry, "a b", "--flag"],
+      });
+    } finally {
+      rmSync(entry);
+      rmSync(join(project, "stacks", "runner-where.ts"));
+    }
+  }, 120_000);
+
+  it.each([
+    [[], "name the entry point"],
+    [["missing.ts"], "missing.ts: no such file"],
+  ])("refuses %j with exit 2 and a usage line", (args, message) => {
+    const r = node(["managed/run.js", ...args]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain("Usage: node managed/run.js <entry.ts>");
+  });
+});
