@@ -2,7 +2,7 @@
  * `create-immutable-app upgrade` (#14). A 0.1.0 project (the fixture, committed as 0.1.0's git step
  * did) gets a team's edits and is upgraded in-process: the edits survive, the fixes arrive, clashes are
  * marked and listed, nothing is deleted; then the upgraded project's own type-check, tests, synth and
- * an offline terraform plan pass. Also: a fresh 0.2.0 project is a no-op; a project without git and
+ * an offline terraform plan pass. Also: a fresh project of this version is a no-op; a project without git and
  * without a manifest; a config this version refuses; the dry run; the flags; the merge, the 0.1.0
  * table and the move-aside rule on their own.
  *
@@ -248,7 +248,7 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
     );
   });
 
-  it("deletes nothing: the files 0.1.0 wrote and 0.2.0 does not are kept and listed", () => {
+  it("deletes nothing: the files 0.1.0 wrote and this version does not are kept and listed", () => {
     for (const path of Object.keys(before)) expect([path, existsSync(join(dir, path))]).toEqual([path, true]);
     for (const path of [
       "stacks/config.ts",
@@ -288,7 +288,7 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
     );
     expect(treeSnapshot(dir)).toEqual(afterUpgrade);
     writeFileSync(join(dir, "packer/scripts/install-app.sh"), resolved(read(dir, "packer/scripts/install-app.sh"), "ours"));
-    commitAll(dir, "Upgrade to 0.2.0, the clash resolved");
+    commitAll(dir, "Upgrade, the clash resolved");
     const resolvedTree = treeSnapshot(dir);
     const third = await runCli(["upgrade", "--yes"], { cwd: dir });
     expect(third.stderr).toBe("");

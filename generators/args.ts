@@ -122,7 +122,7 @@ export function parseArgs(argv: readonly string[]): Flags {
       name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
     } else {
-      if (arg.length !== 2 || !SHORT.has(arg[1])) throw new UsageError(shown(arg), "is not a known option (see --help)");
+      if (arg.length !== 2 || !SHORT.has(arg[1])) throw new UsageError(shown(arg), "is not a known option");
       name = SHORT.get(arg[1])!;
     }
     let negated = false;
@@ -137,7 +137,7 @@ export function parseArgs(argv: readonly string[]): Flags {
     }
     // hasOwn: `--constructor` or `--__proto__` must not find Object.prototype's members.
     if (!Object.hasOwn(FLAG_SPECS, name)) {
-      throw new UsageError(shown(`--${name}`), `is not a known option${suggest(name)} (see --help)`);
+      throw new UsageError(shown(`--${name}`), `is not a known option${suggest(name)}`);
     }
     const flag = name as FlagName;
     const spec: FlagSpec = FLAG_SPECS[flag];
@@ -290,7 +290,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
     const short = /^-([a-zA-Z])$/.exec(arg)?.[1];
     const name = short !== undefined ? SHORT.get(short) : arg.startsWith("--") ? arg.slice(2) : undefined;
     if (name === undefined) {
-      if (arg.startsWith("-") && arg !== "-") throw new UsageError(shown(arg), "is not an option of upgrade (see --help)");
+      if (arg.startsWith("-") && arg !== "-") throw new UsageError(shown(arg), "is not an option of upgrade");
       throw new UsageError(
         shown(arg),
         "upgrade takes no directory: run it in the project's root directory (where immutable.config.json is)",
@@ -310,7 +310,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
       );
     }
     const near = UPGRADE_FLAGS.find((f) => editDistance(bare.toLowerCase(), f) <= 2);
-    throw new UsageError(shown(`--${bare}`), `is not an option of upgrade${near ? ` (did you mean --${near}?)` : ""} (see --help)`);
+    throw new UsageError(shown(`--${bare}`), `is not an option of upgrade${near ? ` (did you mean --${near}?)` : ""}`);
   }
   return { dryRun: seen.has("dry-run"), yes: seen.has("yes"), help: seen.has("help") };
 }
