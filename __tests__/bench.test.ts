@@ -2,17 +2,27 @@
  * The pure parts of the benchmark (bench/): statistics, formatting, generated configs, the barrel
  * rewrite of the baseline, options, the report and the profile summary. No timing is asserted here.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseBarrelIndex, rewriteToBarrel } from "../bench/lib/barrel";
 import { baselineTsconfig } from "../bench/lib/projects";
 import { configWithStacks, environmentNames } from "../bench/lib/configs";
 import { type CpuProfile, locationOf, summarizeProfile } from "../bench/lib/cpuprofile";
+import {
+  countInstalledPackages,
+  countPackages,
+  declaredDependencies,
+  INSTALL_BASELINE_FIXTURE,
+  installArgs,
+  packageSizes,
+  treeBytes,
+} from "../bench/lib/install";
 import { parseOptions, SECTIONS, UsageError } from "../bench/lib/options";
-import { extractNotes, NOTES_BEGIN, NOTES_END, renderReport, verdicts } from "../bench/lib/report";
+import { extractNotes, installRatios, NOTES_BEGIN, NOTES_END, renderReport, TARGETS, verdicts } from "../bench/lib/report";
 import { type Results, toMeasured } from "../bench/lib/results";
 import { linearFit, ratio, summarize } from "../bench/lib/stats";
-import { formatMiB, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "../bench/lib/table";
+import { formatBytes, formatMiB, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "../bench/lib/table";
 import { resolveConfig } from "../managed/config-validation";
 import { exampleConfigJson, REPO_ROOT } from "./support/synth";
 
@@ -94,6 +104,8 @@ describe("formatting", () => {
     expect(formatRatio(0.0461)).toBe("0.046x");
     expect(formatRatio(0.1234)).toBe("0.12x");
     expect(formatRatio(undefined)).toBe("n/a");
+    expect(formatBytes(432_013_312)).toBe("412 MiB");
+    expect(formatBytes(61_440_000)).toBe("58.6 MiB");
     expect(formatSummary({ n: 3, median: 500, min: 400, max: 700 }, formatSeconds)).toBe("0.500 s (0.400 s–0.700 s)");
     expect(formatSummary({ n: 1, median: 500, min: 500, max: 500 }, formatSeconds)).toBe("0.500 s");
   });
@@ -235,6 +247,17 @@ describe("options", () => {
     expect(() => parseOptions(["--fast"])).toThrow(/unknown option "--fast"/);
   });
 
+  it("has an install section that runs by default and alone with --only install", () => {
+    expect(SECTIONS).toContain("install");
+    expect(parseOptions([]).only.has("install")).toBe(true);
+    const alone = parseOptions(["--only", "install"]);
+    expect([...alone.only]).toEqual(["install"]);
+    expect(alone).toMatchObject({ runs: 5, warmup: 1, report: ".bench/BENCHMARKS.md" });
+    expect([...parseOptions(["--only=synth,install"]).only]).toEqual(["synth", "install"]);
+    expect(parseOptions(["--only", "install", "--quick"])).toMatchObject({ runs: 1, warmup: 0 });
+    expect(() => parseOptions(["--only", "installs"])).toThrow(/installs/);
+  });
+
   it("sorts stack counts", () => {
     expect(parseOptions(["--stacks", "50,1,10"]).stackCounts).toEqual([1, 10, 50]);
   });
@@ -248,6 +271,15 @@ describe("report", () => {
     treeRssKib: rssMiB * 1024 + 10 * 1024,
   });
   const m = (command: string, wallMs: number, rssMiB: number) => toMeasured(command, [sample(wallMs, rssMiB)]);
+  const MiB = 1024 * 1024;
+  const installSide = (wallMs: number, bytes: number, packages: number, largest: Array<{ name: string; bytes: number }>) => ({
+    measured: m("npm install", wallMs, 300),
+    bytes: summarize([bytes]),
+    packages: summarize([packages]),
+    largest,
+    dependencies: { cdktf: "0.21.0", tsx: "^4.20.0" },
+    devDependencies: { typescript: "~5.9.3" },
+  });
   const results: Results = {
     date: "2026-01-02T03:04:05.000Z",
     load: { start: 0.5, end: 1.25 },
@@ -281,6 +313,14 @@ describe("report", () => {
       identical: true,
       baselineRewrittenImports: 30,
     },
+    install: {
+      command: "npm install --no-audit --no-fund --cache <fresh empty dir>",
+      ours: installSide(20_000, 100 * MiB, 120, [
+        { name: "@cdktf/provider-aws", bytes: 60 * MiB },
+        { name: "esbuild", bytes: 10 * MiB },
+      ]),
+      baseline: installSide(40_000, 400 * MiB, 480, [{ name: "cdktf-cli", bytes: 200 * MiB }]),
+    },
     scaling: {
       command: "node --import tsx main.ts",
       points: [
@@ -301,11 +341,47 @@ describe("report", () => {
       ["synth peak RSS (tree), `npm run synth`, ours/baseline", "0.11x", "met"],
       ["scaffold wall time (median)", "0.150 s", "met"],
       ["synth time per added stack (least squares)", "20.4 ms", "MISSED"],
+      // 100 of 400 MiB: 0.25x <= 0.6x; 20 of 40 s: 0.5x <= 0.7x.
+      ["install footprint, bytes in node_modules, ours/baseline", "0.25x", "met"],
+      ["install wall time (cold cache), ours/baseline", "0.50x", "met"],
     ]);
+    expect(v.find((x) => x.target.startsWith("synth wall time"))?.limit).toBe("<= 0.03x");
+    expect(v.find((x) => x.target.startsWith("install footprint"))?.limit).toBe("<= 0.6x");
+    expect(v.find((x) => x.target.startsWith("install wall time"))?.limit).toBe("<= 0.7x");
+  });
+
+  it("judges the install targets inclusively, and misses them above the limits", () => {
+    expect(TARGETS).toMatchObject({ synthTimeRatio: 0.03, installBytesRatio: 0.6, installTimeRatio: 0.7 });
+    const install = (oursWallMs: number, oursBytes: number): Results => ({
+      ...results,
+      install: { ...results.install!, ours: installSide(oursWallMs, oursBytes, 100, []) },
+    });
+    const judged = (r: Results) =>
+      verdicts(r)
+        .filter((x) => x.target.startsWith("install"))
+        .map((x) => [x.measured, x.verdict]);
+    // Exactly at the limits: 240 of 400 MiB is 0.6x, 28 of 40 s is 0.7x.
+    expect(judged(install(28_000, 240 * MiB))).toEqual([
+      ["0.60x", "met"],
+      ["0.70x", "met"],
+    ]);
+    expect(judged(install(30_000, 260 * MiB))).toEqual([
+      ["0.65x", "MISSED"],
+      ["0.75x", "MISSED"],
+    ]);
+    const withoutBaselineBytes: Results = {
+      ...results,
+      install: { ...results.install!, baseline: { ...results.install!.baseline, bytes: summarize([0]) } },
+    };
+    expect(judged(withoutBaselineBytes)[0]).toEqual(["n/a", "not measured"]);
+  });
+
+  it("gives the install ratios of the medians", () => {
+    expect(installRatios(results.install!)).toEqual({ bytes: 0.25, packages: 0.25, wallMs: 0.5, cpuMs: 0.5 });
   });
 
   it("says 'not measured' for sections that did not run", () => {
-    const v = verdicts({ ...results, synth: undefined, scaffold: undefined, scaling: undefined });
+    const v = verdicts({ ...results, synth: undefined, scaffold: undefined, scaling: undefined, install: undefined });
     expect(v.every((x) => x.verdict === "not measured")).toBe(true);
   });
 
@@ -330,6 +406,21 @@ describe("report", () => {
     // cdktf synth minus the app alone: 2.55 s and 112 MiB; over the baseline's 10 s and 1510 MiB.
     expect(md).toContain("cdktf-cli itself adds 2.55 s and 112 MiB");
     expect(md).toContain("cannot go below 0.26x of the baseline's time or 0.074x of its memory");
+  });
+
+  it("renders the install footprint: both sides, the ratios, what each side declares and ours' largest packages", () => {
+    const md = renderReport(results, "");
+    const section = md.slice(md.indexOf("## Install footprint: ours against the cdktf-init way"), md.indexOf("## Scaling"));
+    expect(section).toContain("**Cold cache**");
+    expect(section).toContain("`npm install --no-audit --no-fund --cache <fresh empty dir>`");
+    expect(section).toMatch(/\| ours +\| +20\.0 s \| +22\.0 s \| +310 MiB \| +100 MiB \| +120 \|/);
+    expect(section).toMatch(/\| baseline \(cdktf init\) +\| +40\.0 s \| +44\.0 s \| +310 MiB \| +400 MiB \| +480 \|/);
+    expect(section).toMatch(/\| ours\/baseline +\| +0\.50x \| +0\.50x \| +1\.00x \| +0\.25x \| +0\.25x \|/);
+    expect(section).toContain("dependencies `cdktf@0.21.0`, `tsx@^4.20.0`; devDependencies `typescript@~5.9.3`");
+    expect(section).toMatch(/\| `@cdktf\/provider-aws` \| +60\.0 MiB \| +60\.0% \|/);
+    expect(section).toMatch(/\| `esbuild` +\| +10\.0 MiB \| +10\.0% \|/);
+    expect(section).not.toContain("cdktf-cli");
+    expect(renderReport({ ...results, install: undefined }, "")).toMatch(/## Install footprint[^\n]*\n\n_Not run._/);
   });
 });
 
@@ -371,5 +462,113 @@ describe("baseline tsconfig", () => {
     expect(merged.compilerOptions).toEqual({ ...template.compilerOptions, target: "ES2022", lib: ["ES2022"] });
     expect(merged.include).toEqual(["**/*.ts"]);
     expect(template.compilerOptions.target).toBe("ES2018");
+  });
+});
+
+describe("install footprint", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "bench-install-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A node_modules of two packages, one scoped one nested, .bin links and npm's hidden lockfile. */
+  const tree = (): string => {
+    const nm = join(dir, "node_modules");
+    mkdirSync(join(nm, "a", "node_modules", "b"), { recursive: true });
+    mkdirSync(join(nm, "@s", "c", "lib"), { recursive: true });
+    mkdirSync(join(nm, ".bin"), { recursive: true });
+    writeFileSync(join(nm, "a", "index.js"), "x".repeat(100));
+    writeFileSync(join(nm, "a", "node_modules", "b", "index.js"), "x".repeat(50));
+    writeFileSync(join(nm, "@s", "c", "lib", "c.js"), "x".repeat(1000));
+    writeFileSync(join(nm, ".package-lock.json"), "{}");
+    // A symlink counts as its own size (the length of its target path), never the target's bytes.
+    symlinkSync("../a/index.js", join(nm, ".bin", "a"));
+    return nm;
+  };
+
+  it("counts regular files and symlinks by lstat, without following links", () => {
+    const nm = tree();
+    const big = join(dir, "outside.bin");
+    writeFileSync(big, Buffer.alloc(10_000));
+    symlinkSync(big, join(nm, "a", "big"));
+    symlinkSync(join(dir, "missing"), join(nm, "a", "dangling"));
+    symlinkSync(join(dir), join(nm, "a", "loop"), "dir");
+    const links = "../a/index.js".length + big.length + join(dir, "missing").length + dir.length;
+    expect(treeBytes(nm)).toBe(100 + 50 + 1000 + 2 + links);
+    expect(treeBytes(join(nm, "a", "index.js"))).toBe(100);
+    expect(treeBytes(join(dir, "nowhere"))).toBe(0);
+  });
+
+  it("counts the packages of npm's hidden lockfile, not the root", () => {
+    const lock = {
+      name: "bench-app",
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        "node_modules/cdktf": { version: "0.21.0" },
+        "node_modules/@cdktf/provider-aws": { version: "20.1.0" },
+        "node_modules/cdktf/node_modules/semver": { version: "7.7.2", inBundle: true },
+        "node_modules/@esbuild/linux-x64": { version: "0.28.0", optional: true },
+      },
+    };
+    expect(countPackages(lock)).toBe(4);
+    expect(countPackages({ packages: { "": { name: "x" }, "node_modules/a": {} } })).toBe(1);
+    expect(countPackages({ packages: {} })).toBe(0);
+    expect(() => countPackages({ lockfileVersion: 3 })).toThrow(/no packages object/);
+    expect(() => countPackages(null)).toThrow(/no packages object/);
+  });
+
+  it("reads the hidden lockfile of a node_modules, and says when npm wrote none", () => {
+    const nm = tree();
+    writeFileSync(
+      join(nm, ".package-lock.json"),
+      JSON.stringify({ packages: { "node_modules/a": {}, "node_modules/a/node_modules/b": {} } }),
+    );
+    expect(countInstalledPackages(nm)).toBe(2);
+    expect(() => countInstalledPackages(join(dir, "empty"))).toThrow(/hidden lockfile/);
+  });
+
+  it("sizes each top-level package, scoped ones by scope/name, nested node_modules included, largest first", () => {
+    const nm = tree();
+    mkdirSync(join(nm, "z"));
+    writeFileSync(join(nm, "z", "index.js"), "x".repeat(150));
+    expect(packageSizes(nm)).toEqual([
+      { name: "@s/c", bytes: 1000 },
+      { name: "a", bytes: 150 },
+      { name: "z", bytes: 150 },
+    ]);
+    expect(packageSizes(join(dir, "nowhere"))).toEqual([]);
+  });
+
+  it("lists what a package.json declares, sorted", () => {
+    expect(declaredDependencies({ dependencies: { tsx: "^4", cdktf: "0.21.0" } })).toEqual({
+      dependencies: { cdktf: "0.21.0", tsx: "^4" },
+      devDependencies: {},
+    });
+  });
+
+  it("installs with a cache of its own", () => {
+    expect(installArgs("/tmp/c")).toEqual(["install", "--no-audit", "--no-fund", "--cache", "/tmp/c"]);
+  });
+
+  it("has a baseline fixture shaped like cdktf init --template=typescript plus cdktf provider add aws", () => {
+    const fixture = JSON.parse(readFileSync(join(REPO_ROOT, INSTALL_BASELINE_FIXTURE), "utf8"));
+    const synthFixture = JSON.parse(readFileSync(join(REPO_ROOT, "bench/fixtures/baseline/package.json"), "utf8"));
+    expect(fixture.scripts).toEqual(synthFixture.scripts);
+    expect(fixture.dependencies).toEqual({ "@cdktf/provider-aws": "20.1.0", cdktf: "0.21.0", constructs: "^10.4.2" });
+    expect(Object.keys(fixture.devDependencies).sort()).toEqual([
+      "@types/jest",
+      "@types/node",
+      "cdktf-cli",
+      "jest",
+      "ts-jest",
+      "ts-node",
+      "typescript",
+    ]);
+    expect(fixture.devDependencies["ts-node"]).toBe("10.9.2");
+    expect(fixture.devDependencies.typescript).toBe("~5.9.3");
   });
 });

@@ -1,15 +1,24 @@
 /**
  * `npm run bench`: scaffold, synth (ours against the cdktf-init baseline, pair by pair), scaling with
- * the number of stacks, and terraform init/validate/plan per stack. Whole processes, warm-up runs
- * first, median and min/max. Writes .bench/results.json and the Markdown report (BENCHMARKS.md).
+ * the number of stacks, terraform init/validate/plan per stack, and the install footprint (ours against
+ * the cdktf-init way, cold cache). Whole processes, warm-up runs first, median and min/max. Writes .bench/results.json and the Markdown report (BENCHMARKS.md).
  * See BENCHMARKS.md for what each number means.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, totalmem } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { TerraformDir, writeCliConfig } from "../__tests__/support/terraform";
 import { configWithStacks } from "./lib/configs";
+import {
+  countInstalledPackages,
+  declaredDependencies,
+  INSTALL_BASELINE_FIXTURE,
+  INSTALL_COMMAND,
+  installArgs,
+  packageSizes,
+  treeBytes,
+} from "./lib/install";
 import { measure, type Sample } from "./lib/measure";
 import { type BenchOptions, parseOptions, type Section, UsageError, USAGE } from "./lib/options";
 import {
@@ -25,6 +34,7 @@ import {
 } from "./lib/projects";
 import { extractNotes, renderReport } from "./lib/report";
 import {
+  type InstallSide,
   type Machine,
   type Measured,
   type Results,
@@ -33,8 +43,8 @@ import {
   type TerraformStack,
   toMeasured,
 } from "./lib/results";
-import { linearFit } from "./lib/stats";
-import { formatMiB, formatSeconds } from "./lib/table";
+import { linearFit, summarize } from "./lib/stats";
+import { formatBytes, formatMiB, formatSeconds } from "./lib/table";
 
 const REPO = resolve(__dirname, "..");
 const AMI = "ami-0123456789abcdef0";
@@ -326,6 +336,62 @@ class Bench {
     }));
     return { stacks };
   }
+
+  /**
+   * `npm install` of the generated default project against the cdktf-init fixture, alternately, each run
+   * from nothing: no node_modules, no package-lock.json, an empty cache of its own (so every tarball is
+   * downloaded). Bytes and package count are read after each run, the largest packages after the last.
+   */
+  async install(): Promise<NonNullable<Results["install"]>> {
+    const root = join(this.p.work, "install");
+    rmSync(root, { recursive: true, force: true });
+    const oursParent = join(root, "ours");
+    mkdirSync(oursParent, { recursive: true });
+    execFileSync("node", scaffoldArgs(this.p, APP_NAME), { cwd: oursParent, env: this.env, stdio: ["ignore", "ignore", "inherit"] });
+    const baselineDir = join(root, "baseline");
+    mkdirSync(baselineDir, { recursive: true });
+    cpSync(join(this.p.repo, INSTALL_BASELINE_FIXTURE), join(baselineDir, "package.json"));
+    const sides: Array<["ours" | "baseline", string]> = [
+      ["ours", join(oursParent, APP_NAME)],
+      ["baseline", baselineDir],
+    ];
+    const footprints: Array<Array<{ bytes: number; packages: number }>> = sides.map(() => []);
+    const steps: Step[] = sides.map(([side, dir], i) => {
+      const cache = join(root, `${side}-cache`);
+      return {
+        label: `install ${side}`,
+        command: INSTALL_COMMAND,
+        before: () => {
+          for (const path of [join(dir, "node_modules"), join(dir, "package-lock.json"), cache]) {
+            rmSync(path, { recursive: true, force: true });
+          }
+          mkdirSync(cache, { recursive: true });
+        },
+        run: async () => {
+          const sample = await measure("npm", installArgs(cache), { cwd: dir, env: this.env, timeoutMs: 1_800_000 });
+          const nodeModules = join(dir, "node_modules");
+          const footprint = { bytes: treeBytes(nodeModules), packages: countInstalledPackages(nodeModules) };
+          log(`install ${side}: ${formatBytes(footprint.bytes)} in node_modules, ${footprint.packages} packages`);
+          footprints[i].push(footprint);
+          return sample;
+        },
+      };
+    });
+    const measured = await rounds(steps, this.options);
+    const [ours, baseline] = sides.map(([, dir], i): InstallSide => {
+      // rounds() runs every step warmup + runs times; the first `warmup` footprints are the warm-ups'.
+      const kept = footprints[i].slice(this.options.warmup);
+      return {
+        measured: measured[i],
+        bytes: summarize(kept.map((f) => f.bytes)),
+        packages: summarize(kept.map((f) => f.packages)),
+        largest: packageSizes(join(dir, "node_modules")).slice(0, 10),
+        ...declaredDependencies(readJson(join(dir, "package.json"))),
+      };
+    });
+    rmSync(root, { recursive: true, force: true });
+    return { command: INSTALL_COMMAND, ours, baseline };
+  }
 }
 
 async function main(): Promise<number> {
@@ -363,6 +429,7 @@ async function main(): Promise<number> {
   }
   const scaling = bench.has("scaling") ? await bench.scaling(project) : undefined;
   const terraform = bench.has("terraform") ? await bench.terraform(project) : undefined;
+  const install = bench.has("install") ? await bench.install() : undefined;
 
   const baselineDir = join(p.work, "baseline");
   const results: Results = {
@@ -383,6 +450,7 @@ async function main(): Promise<number> {
     synth,
     scaling,
     terraform,
+    install,
   };
   writeFileSync(join(p.work, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   const reportFile = resolve(REPO, options.report);

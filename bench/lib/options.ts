@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench`. Pure. */
 
-export const SECTIONS = ["scaffold", "synth", "baseline", "scaling", "terraform"] as const;
+export const SECTIONS = ["scaffold", "synth", "baseline", "scaling", "terraform", "install"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -26,7 +26,8 @@ Measures whole processes (wall time, peak RSS) and writes a Markdown report.
   --warmup N        unmeasured runs first (default 1; 0 with --quick)
   --quick           one run each, no warm-up: a smoke test for CI
   --only A,B        sections to run: ${SECTIONS.join(", ")}
-                    (ours/baseline ratios need both synth and baseline)
+                    (ours/baseline ratios need both synth and baseline; install
+                    downloads every package from the registry, a cold cache each run)
   --stacks A,B      stack counts for the scaling section (default 1,10,50)
   --report FILE     where to write the report (default BENCHMARKS.md; .bench/BENCHMARKS.md
                     with --quick or --only, so a partial run never replaces the committed numbers)

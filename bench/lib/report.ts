@@ -1,7 +1,7 @@
 /** Renders BENCHMARKS.md from the results. Pure: the caller reads the previous report for its notes. */
-import type { Measured, Results } from "./results";
+import type { InstallSide, Measured, Results } from "./results";
 import { ratio } from "./stats";
-import { type Column, formatMiB, formatMs, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "./table";
+import { type Column, formatBytes, formatMiB, formatMs, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "./table";
 
 export const NOTES_BEGIN = "<!-- notes:begin (kept when the bench rewrites this file) -->";
 export const NOTES_END = "<!-- notes:end -->";
@@ -13,7 +13,27 @@ export const TARGETS = {
   synthMemoryRatio: 0.15,
   scaffoldMs: 500,
   perStackMs: 20,
+  /** ours / baseline, median bytes under node_modules after a fresh `npm install`. */
+  installBytesRatio: 0.6,
+  /** ours / baseline, median wall time of that install (cold cache). */
+  installTimeRatio: 0.7,
 } as const;
+
+/** ours / baseline of the install footprint's medians: bytes, packages, wall time, CPU. */
+export function installRatios(install: NonNullable<Results["install"]>): {
+  bytes?: number;
+  packages?: number;
+  wallMs?: number;
+  cpuMs?: number;
+} {
+  const { ours: o, baseline: b } = install;
+  return {
+    bytes: ratio(o.bytes.median, b.bytes.median),
+    packages: ratio(o.packages.median, b.packages.median),
+    wallMs: ratio(o.measured.wallMs.median, b.measured.wallMs.median),
+    cpuMs: ratio(o.measured.cpuMs.median, b.measured.cpuMs.median),
+  };
+}
 
 /** The hand-written notes between the markers of a previous report, or "" when there are none. */
 export function extractNotes(markdown: string): string {
@@ -83,6 +103,21 @@ export function verdicts(results: Results): Verdict[] {
     measured: slope === undefined ? "n/a" : formatMs(slope),
     verdict: verdict(slope, TARGETS.perStackMs),
   });
+  const install = results.install ? installRatios(results.install) : undefined;
+  out.push(
+    {
+      target: "install footprint, bytes in node_modules, ours/baseline",
+      limit: `<= ${TARGETS.installBytesRatio}x`,
+      measured: formatRatio(install?.bytes),
+      verdict: verdict(install?.bytes, TARGETS.installBytesRatio),
+    },
+    {
+      target: "install wall time (cold cache), ours/baseline",
+      limit: `<= ${TARGETS.installTimeRatio}x`,
+      measured: formatRatio(install?.wallMs),
+      verdict: verdict(install?.wallMs, TARGETS.installTimeRatio),
+    },
+  );
   return out;
 }
 
@@ -218,6 +253,67 @@ function terraformSection(r: Results): string {
   ].join("\n");
 }
 
+function dependencyList(side: InstallSide): string {
+  const list = (group: Readonly<Record<string, string>>): string =>
+    Object.entries(group)
+      .map(([name, range]) => `\`${name}@${range}\``)
+      .join(", ") || "none";
+  return `dependencies ${list(side.dependencies)}; devDependencies ${list(side.devDependencies)}`;
+}
+
+function installSection(r: Results): string {
+  const install = r.install;
+  if (!install) return "_Not run._\n";
+  const { ours: o, baseline: b } = install;
+  const x = installRatios(install);
+  const bytes = (s: InstallSide): string => formatSummary(s.bytes, formatBytes);
+  const packages = (s: InstallSide): string => formatSummary(s.packages, (n) => String(Math.round(n)));
+  const table = markdownTable(
+    [col("", "left"), col("install wall time"), col("install CPU"), col("RSS tree"), col("node_modules"), col("packages")],
+    [
+      ["ours", time(o.measured), cpu(o.measured), tree(o.measured), bytes(o), packages(o)],
+      ["baseline (cdktf init)", time(b.measured), cpu(b.measured), tree(b.measured), bytes(b), packages(b)],
+      [
+        "ours/baseline",
+        formatRatio(x.wallMs),
+        formatRatio(x.cpuMs),
+        formatRatio(ratio(o.measured.treeRssKib.median, b.measured.treeRssKib.median)),
+        formatRatio(x.bytes),
+        formatRatio(x.packages),
+      ],
+    ],
+  );
+  const total = o.bytes.median;
+  const largest =
+    o.largest.length === 0
+      ? "_No packages under ours' node_modules._\n"
+      : markdownTable(
+          [col("package (ours)", "left"), col("size"), col("share of node_modules")],
+          o.largest.map((pkg) => [
+            `\`${pkg.name}\``,
+            formatBytes(pkg.bytes),
+            total > 0 ? `${((100 * pkg.bytes) / total).toFixed(1)}%` : "n/a",
+          ]),
+        );
+  return [
+    `Each side in a fresh empty directory, installed with \`${install.command}\`, the sides alternately (ours, baseline, ours, ...). ` +
+      "**Cold cache**: every run gets an empty npm cache of its own, and there is no package-lock.json, so npm resolves every " +
+      "version and downloads every tarball from the registry, as on a new machine; the time includes the network and " +
+      "varies with it. Before each run (unmeasured) node_modules, package-lock.json and the cache are removed.",
+    "",
+    `- ours: the package.json that \`create-immutable-app bench-app --yes --no-install --no-git\` writes (read at run time): ${dependencyList(o)}.`,
+    `- baseline: \`bench/fixtures/install-baseline/package.json\`, what \`cdktf init --template=typescript\` and \`cdktf provider add aws\` leave (template and hook cited in \`bench/lib/install.ts\`): ${dependencyList(b)}.`,
+    "",
+    table,
+    "node_modules: the sum of the sizes of every regular file and symlink under it (lstat, links not followed), in MiB; " +
+      "packages: the entries of npm's `node_modules/.package-lock.json`, nested and bundled ones included (cdktf bundles its own dependencies).",
+    "",
+    "Where ours' bytes go, the 10 largest packages at the top of node_modules (each with its own nested node_modules):",
+    "",
+    largest,
+  ].join("\n");
+}
+
 export function renderReport(r: Results, notes: string): string {
   const v = verdicts(r);
   const scaffold = r.scaffold
@@ -250,6 +346,9 @@ ${scaffold}
 ## Synth of the default project: ours against the cdktf-init way
 
 ${synthSection(r)}
+## Install footprint: ours against the cdktf-init way
+
+${installSection(r)}
 ## Scaling with the number of stacks
 
 ${scalingSection(r)}
@@ -311,11 +410,13 @@ npm ci
 npm run bench                          # everything, 1 warm-up + 5 runs: writes BENCHMARKS.md
 npm run bench -- --quick               # 1 run each, a smoke test: writes .bench/BENCHMARKS.md
 npm run bench -- --only synth,baseline --runs 3
+npm run bench -- --only install --runs 1 --warmup 0   # the install footprint alone, once each side
 npm run bench -- --help
 \`\`\`
 
 Needs GNU time (\`/usr/bin/time\`), terraform and the AWS provider in a filesystem mirror
-(\`IMMUTABLE_TF_MIRROR\`, default \`/opt/tf-plugins\`), and npm registry access once for ts-node.
+(\`IMMUTABLE_TF_MIRROR\`, default \`/opt/tf-plugins\`), and npm registry access: once for ts-node, and for
+every run of the install section (\`--only\` without \`install\` skips it).
 Raw samples: \`.bench/results.json\`. The numbers depend on the machine; compare ratios, not seconds.
 `;
 }

@@ -1,4 +1,5 @@
 /** What a bench run found: plain JSON (written to .bench/results.json), rendered by report.ts. */
+import type { PackageSize } from "./install";
 import type { Sample } from "./measure";
 import { type Fit, summarize, type Summary } from "./stats";
 
@@ -45,6 +46,20 @@ export interface TerraformStack {
   readonly plan: Measured;
 }
 
+export interface InstallSide {
+  /** The install command's wall/CPU/RSS, run by run. */
+  readonly measured: Measured;
+  /** Bytes under node_modules after each measured run (regular files and symlinks, lstat). */
+  readonly bytes: Summary;
+  /** Keys of node_modules/.package-lock.json `packages` after each measured run. */
+  readonly packages: Summary;
+  /** The 10 largest top-level package directories after the last run. */
+  readonly largest: readonly PackageSize[];
+  /** What the side's package.json declares (read at run time). */
+  readonly dependencies: Readonly<Record<string, string>>;
+  readonly devDependencies: Readonly<Record<string, string>>;
+}
+
 export interface Results {
   readonly date: string;
   readonly machine: Machine;
@@ -78,6 +93,12 @@ export interface Results {
     readonly rssFit: Fit;
   };
   readonly terraform?: { readonly stacks: readonly TerraformStack[] };
+  readonly install?: {
+    /** As a user would type it (the cache directory is the bench's, fresh and empty each run). */
+    readonly command: string;
+    readonly ours: InstallSide;
+    readonly baseline: InstallSide;
+  };
 }
 
 export function toMeasured(command: string, samples: readonly Sample[]): Measured {

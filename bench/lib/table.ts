@@ -44,6 +44,11 @@ export function formatMiB(kib: number): string {
   return mib >= 100 ? `${mib.toFixed(0)} MiB` : `${mib.toFixed(1)} MiB`;
 }
 
+/** Bytes (file sizes) as MiB, like formatMiB: "412 MiB", "58.6 MiB". */
+export function formatBytes(bytes: number): string {
+  return formatMiB(bytes / 1024);
+}
+
 /** "median (min–max)" with the given unit formatter; only the median when there is one value. */
 export function formatSummary(s: Summary, unit: (v: number) => string): string {
   if (s.n === 1) return unit(s.median);
