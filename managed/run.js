@@ -62,7 +62,7 @@ function listing(dir) {
 }
 
 /** esbuild options: the bundle runs as CommonJS on this Node, with a source map for error traces. */
-function buildOptions(entry, outfile) {
+function buildOptions(entry, outfile, plugins) {
   return {
     entryPoints: [entry],
     outfile,
@@ -76,29 +76,48 @@ function buildOptions(entry, outfile) {
     metafile: true,
     logLevel: "silent",
     absWorkingDir: ROOT,
-    plugins: [moduleLocals],
+    plugins,
   };
 }
 
+const LOADERS = { ts: "ts", mts: "ts", cts: "ts", tsx: "tsx", js: "js", mjs: "js", cjs: "js", jsx: "jsx", json: "json" };
+
 /**
- * Bundled together, every module would see the bundle's own __dirname and __filename; a stack that
- * reads a file next to itself (a TerraformAsset's path) needs its own. Each of the project's modules
- * gets its own, declared on its first line so that the line numbers of the source map stay right.
+ * Records the fingerprint of every file as esbuild loads it, so that the manifest describes exactly
+ * the bytes in the bundle (a file saved during the build makes the next run build again). The
+ * project's own files are read here, once: bundled together, every module would see the bundle's
+ * __dirname and __filename, and a stack that reads a file next to itself (a TerraformAsset's path)
+ * needs its own, so each module that uses them gets them declared on its first line (which keeps the
+ * source map's line numbers).
  */
-const moduleLocals = {
-  name: "module-locals",
-  setup(build) {
-    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
-      if (inNodeModules(args.path)) return undefined;
-      const source = readFileSync(args.path, "utf8");
-      if (!/\b__(dirname|filename)\b/.test(source)) return undefined;
-      const locals = `var __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dirname(args.path))};`;
-      const ext = args.path.slice(args.path.lastIndexOf(".") + 1);
-      const loader = ext.startsWith("t") || ext.endsWith("ts") ? "ts" : "js";
-      return { contents: `${locals}${source}`, loader: ext.endsWith("x") ? `${loader}x` : loader };
-    });
-  },
-};
+function recordInputs(inputs, folders) {
+  return {
+    name: "record-inputs",
+    setup(build) {
+      build.onLoad({ filter: /.*/ }, (args) => {
+        const rel = relative(ROOT, args.path);
+        if (inNodeModules(args.path)) {
+          inputs[rel] = fingerprint(args.path);
+          return undefined;
+        }
+        const dir = dirname(args.path);
+        folders[relative(ROOT, dir) || "."] = listing(dir);
+        const loader = LOADERS[args.path.slice(args.path.lastIndexOf(".") + 1)];
+        if (loader === undefined) {
+          inputs[rel] = fingerprint(args.path);
+          return undefined;
+        }
+        const bytes = readFileSync(args.path);
+        inputs[rel] = sha256(bytes);
+        let contents = bytes.toString("utf8");
+        if (loader !== "json" && /\b__(dirname|filename)\b/.test(contents)) {
+          contents = `var __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dir)};${contents}`;
+        }
+        return { contents, loader };
+      });
+    },
+  };
+}
 
 function readManifest(file) {
   try {
@@ -130,33 +149,34 @@ function writeAtomically(file, contents) {
   renameSync(tmp, file);
 }
 
+/** Bundles `entry`, then keeps the bundle in the cache (when it can be written); returns its code. */
 async function bundle(esbuild, entry, cacheDir, name, key) {
   const outfile = join(cacheDir, `${name}.cjs`);
-  let result;
-  try {
-    result = await esbuild.build(buildOptions(entry, outfile));
-  } catch (error) {
-    // esbuild's own messages name the file, line and column of each error.
-    const messages = error.errors ?? [];
-    const text = await esbuild.formatMessages(messages, { kind: "error", color: false });
-    process.stderr.write(text.join("") || `${error.message}\n`);
-    process.exit(1);
-  }
   const inputs = {};
   const folders = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const file = resolve(ROOT, input);
-    const rel = relative(ROOT, file);
-    inputs[rel] = fingerprint(file);
-    if (!inNodeModules(file)) folders[relative(ROOT, dirname(file)) || "."] = listing(dirname(file));
+  let result;
+  try {
+    result = await esbuild.build(buildOptions(entry, outfile, [recordInputs(inputs, folders)]));
+  } catch (error) {
+    // esbuild's own messages name the file, line and column of each error.
+    const text = await esbuild.formatMessages(error.errors ?? [], { kind: "error", color: false });
+    process.stderr.write(text.join("") || `${error.message}\n`);
+    process.exit(1);
   }
   // The project's tsconfig.json and package.json decide how TypeScript is read (esbuild reads them).
   for (const file of ["tsconfig.json", "package.json"]) {
     if (existsSync(join(ROOT, file))) inputs[file] = fingerprint(join(ROOT, file));
   }
-  mkdirSync(cacheDir, { recursive: true });
-  for (const out of result.outputFiles) writeAtomically(out.path, out.contents);
-  writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, inputs, folders })}\n`);
+  const code = result.outputFiles.find((out) => out.path === outfile).text;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    for (const out of result.outputFiles) writeAtomically(out.path, out.contents);
+    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, inputs, folders })}\n`);
+  } catch (error) {
+    // A read-only node_modules: run anyway, bundling again next time.
+    process.stderr.write(`run: could not keep the bundle in ${cacheDir} (${error.code ?? error.message}); it is made again on every run\n`);
+  }
+  return code;
 }
 
 /**
@@ -201,9 +221,9 @@ async function main() {
   const name = (isAbsolute(rel) || rel.startsWith("..") ? sha256(entry).slice(0, 12) : rel).replace(/[\\/]/g, "__");
   const key = buildKey(esbuildVersion, rel);
   const outfile = join(cacheDir, `${name}.cjs`);
-  if (!isFresh(readManifest(join(cacheDir, `${name}.json`)), key, outfile)) {
-    await bundle(require("esbuild"), entry, cacheDir, name, key);
-  }
+  const code = isFresh(readManifest(join(cacheDir, `${name}.json`)), key, outfile)
+    ? readFileSync(outfile, "utf8")
+    : await bundle(require("esbuild"), entry, cacheDir, name, key);
   const fail = (error) => {
     process.stderr.write(`${mapStack(error instanceof Error ? error.stack : undefined, outfile) ?? String(error)}\n`);
     process.exit(1);
@@ -216,7 +236,7 @@ async function main() {
   bundled.filename = outfile;
   bundled.paths = Module._nodeModulePaths(dirname(entry));
   try {
-    bundled._compile(readFileSync(outfile, "utf8"), outfile);
+    bundled._compile(code, outfile);
   } catch (error) {
     fail(error);
   }
