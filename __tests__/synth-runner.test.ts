@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ensureCliBuilt, REPO, runBin } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
@@ -51,10 +51,11 @@ function stack(outdir: string, env: string): any {
   return JSON.parse(readFileSync(join(outdir, "stacks", env, "cdk.tf.json"), "utf8"));
 }
 
-/** The cached bundle of main.ts (one per project). */
+/** The cached bundle of main.ts (one per project), as its manifest names it. */
 function bundleFile(): string {
   const folder = createHash("sha256").update(project).digest("hex").slice(0, 12);
-  return join(project, "node_modules", ".cache", "create-immutable-app", folder, "main.ts.cjs");
+  const cache = join(project, "node_modules", ".cache", "create-immutable-app", folder);
+  return join(cache, JSON.parse(readFileSync(join(cache, "main.ts.json"), "utf8")).bundle);
 }
 
 /** Edits `file` with `edit` for the duration of `body`, then puts the original back. */
@@ -109,13 +110,26 @@ describe("managed/run.js (npm run synth)", () => {
     expect(tree(viaBundle)).toEqual(expected);
   }, 120_000);
 
-  it("reuses the bundle while nothing it is made of changed", () => {
+  it("reuses the bundle while nothing it is made of changed, with V8's code cache from the second run on", () => {
     synth(join(root, "out-1"));
     const bundle = bundleFile();
     const before = statSync(bundle).mtimeMs;
+    expect(existsSync(`${bundle}.v8`)).toBe(true);
+    const cacheBefore = statSync(`${bundle}.v8`).mtimeMs;
     synth(join(root, "out-2"));
+    expect(bundleFile()).toBe(bundle);
     expect(statSync(bundle).mtimeMs).toBe(before);
+    // Accepted, so not written again.
+    expect(statSync(`${bundle}.v8`).mtimeMs).toBe(cacheBefore);
     expect(tree(join(root, "out-2"))).toEqual(tree(join(root, "out-1")));
+  }, 120_000);
+
+  it("runs with a code cache that is not V8's (it is refused and made again), with the same output", () => {
+    const bundle = bundleFile();
+    writeFileSync(`${bundle}.v8`, "not a code cache");
+    synth(join(root, "out-badcache"));
+    expect(readFileSync(`${bundle}.v8`, "utf8")).not.toBe("not a code cache");
+    expect(tree(join(root, "out-badcache"))).toEqual(tree(join(root, "out-1")));
   }, 120_000);
 
   it("picks up an edited stack on the next run, and the original again after it is put back", () => {
@@ -126,6 +140,7 @@ describe("managed/run.js (npm run synth)", () => {
       () => stack(synth(join(root, "out-edited")) && join(root, "out-edited"), "staging"),
     );
     expect(edited.output.runner_marker.value).toBe("edited");
+    expect(readdirSync(dirname(bundleFile())).filter((f) => f.endsWith(".cjs"))).toHaveLength(1);
     const restored = stack(synth(join(root, "out-restored")) && join(root, "out-restored"), "staging");
     expect(restored.output.runner_marker).toBeUndefined();
   }, 120_000);

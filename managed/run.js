@@ -18,9 +18,10 @@
  */
 
 const { createHash } = require("node:crypto");
-const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
 const { fileURLToPath } = require("node:url");
+const vm = require("node:vm");
 const { dirname, isAbsolute, join, relative, resolve, sep } = require("node:path");
 
 /** Bump when the cache layout or the meaning of a fingerprint changes. */
@@ -70,7 +71,8 @@ function buildOptions(entry, outfile, plugins) {
     platform: "node",
     format: "cjs",
     target: `node${process.versions.node.split(".")[0]}`,
-    sourcemap: "linked",
+    // No sourceMappingURL comment: mapStack reads the map only when an error is printed.
+    sourcemap: "external",
     sourcesContent: false,
     write: false,
     metafile: true,
@@ -132,15 +134,21 @@ function buildKey(esbuildVersion, entry) {
   return sha256(JSON.stringify([CACHE_FORMAT, esbuildVersion, process.versions.node.split(".")[0], entry]));
 }
 
-function isFresh(manifest, key, bundle) {
-  if (!manifest || manifest.key !== key || !existsSync(bundle)) return false;
+/** The manifest's bundle when it is still what the inputs make, else undefined. */
+function freshBundle(manifest, key, cacheDir) {
+  if (!manifest || manifest.key !== key || typeof manifest.bundle !== "string") return undefined;
   for (const [file, print] of Object.entries(manifest.inputs)) {
-    if (fingerprint(join(ROOT, file)) !== print) return false;
+    if (fingerprint(join(ROOT, file)) !== print) return undefined;
   }
   for (const [dir, print] of Object.entries(manifest.folders)) {
-    if (listing(join(ROOT, dir)) !== print) return false;
+    if (listing(join(ROOT, dir)) !== print) return undefined;
   }
-  return true;
+  const outfile = join(cacheDir, manifest.bundle);
+  try {
+    return { outfile, code: readFileSync(outfile, "utf8") };
+  } catch {
+    return undefined;
+  }
 }
 
 function writeAtomically(file, contents) {
@@ -149,14 +157,17 @@ function writeAtomically(file, contents) {
   renameSync(tmp, file);
 }
 
-/** Bundles `entry`, then keeps the bundle in the cache (when it can be written); returns its code. */
+/**
+ * Bundles `entry` and keeps the bundle in the cache (when it can be written). The bundle's file is
+ * named after its contents (<entry>.<sha256>.cjs, its .map and V8 code cache beside it) and never
+ * rewritten: whoever reads the manifest finds the bundle it names, whatever runs at the same time.
+ */
 async function bundle(esbuild, entry, cacheDir, name, key) {
-  const outfile = join(cacheDir, `${name}.cjs`);
   const inputs = {};
   const folders = {};
   let result;
   try {
-    result = await esbuild.build(buildOptions(entry, outfile, [recordInputs(inputs, folders)]));
+    result = await esbuild.build(buildOptions(entry, join(cacheDir, `${name}.cjs`), [recordInputs(inputs, folders)]));
   } catch (error) {
     // esbuild's own messages name the file, line and column of each error.
     const text = await esbuild.formatMessages(error.errors ?? [], { kind: "error", color: false });
@@ -167,16 +178,57 @@ async function bundle(esbuild, entry, cacheDir, name, key) {
   for (const file of ["tsconfig.json", "package.json"]) {
     if (existsSync(join(ROOT, file))) inputs[file] = fingerprint(join(ROOT, file));
   }
-  const code = result.outputFiles.find((out) => out.path === outfile).text;
+  const code = result.outputFiles.find((out) => out.path.endsWith(".cjs")).text;
+  const map = result.outputFiles.find((out) => out.path.endsWith(".map"));
+  const base = `${name}.${sha256(code).slice(0, 16)}.cjs`;
+  const outfile = join(cacheDir, base);
   try {
     mkdirSync(cacheDir, { recursive: true });
-    for (const out of result.outputFiles) writeAtomically(out.path, out.contents);
-    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, inputs, folders })}\n`);
+    if (map) writeAtomically(`${outfile}.map`, map.contents);
+    writeAtomically(outfile, code);
+    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, bundle: base, inputs, folders })}\n`);
+    // Earlier bundles of this entry go (a run still reading one just bundles again).
+    for (const file of readdirSync(cacheDir)) {
+      if (file.startsWith(`${name}.`) && !file.startsWith(base) && file !== `${name}.json`) rmSync(join(cacheDir, file), { force: true });
+    }
   } catch (error) {
     // A read-only node_modules: run anyway, bundling again next time.
     process.stderr.write(`run: could not keep the bundle in ${cacheDir} (${error.code ?? error.message}); it is made again on every run\n`);
   }
-  return code;
+  return { outfile, code };
+}
+
+/**
+ * Runs the bundle as the CommonJS module Node would make of it, compiled with V8's code cache of an
+ * earlier run when there is one (written once, at the end of the first run, so that it holds the
+ * functions that run compiled; V8 refuses a cache of other code or another V8 and compiles afresh).
+ */
+function runBundle({ outfile, code }, entry) {
+  const cacheFile = `${outfile}.v8`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const options = { filename: outfile, cachedData };
+  // import() of a package left outside the bundle: Node's own loader (Node 20.? and later have it).
+  if (vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) options.importModuleDynamically = vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const script = new vm.Script(Module.wrap(code), options);
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once("exit", () => {
+      try {
+        writeAtomically(cacheFile, script.createCachedData());
+      } catch {
+        // no cache this time
+      }
+    });
+  }
+  const bundled = new Module(outfile, module);
+  bundled.filename = outfile;
+  bundled.paths = Module._nodeModulePaths(dirname(entry));
+  const require = Module.createRequire(entry);
+  script.runInThisContext().call(bundled.exports, bundled.exports, require, bundled, outfile, dirname(outfile));
 }
 
 /**
@@ -220,23 +272,19 @@ async function main() {
   const rel = relative(ROOT, entry);
   const name = (isAbsolute(rel) || rel.startsWith("..") ? sha256(entry).slice(0, 12) : rel).replace(/[\\/]/g, "__");
   const key = buildKey(esbuildVersion, rel);
-  const outfile = join(cacheDir, `${name}.cjs`);
-  const code = isFresh(readManifest(join(cacheDir, `${name}.json`)), key, outfile)
-    ? readFileSync(outfile, "utf8")
-    : await bundle(require("esbuild"), entry, cacheDir, name, key);
+  const built =
+    freshBundle(readManifest(join(cacheDir, `${name}.json`)), key, cacheDir) ??
+    (await bundle(require("esbuild"), entry, cacheDir, name, key));
   const fail = (error) => {
-    process.stderr.write(`${mapStack(error instanceof Error ? error.stack : undefined, outfile) ?? String(error)}\n`);
+    process.stderr.write(`${mapStack(error instanceof Error ? error.stack : undefined, built.outfile) ?? String(error)}\n`);
     process.exit(1);
   };
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
   // The entry sees the arguments as if it had been started itself: node <entry> [args...].
   process.argv = [process.argv[0], entry, ...args];
-  const bundled = new Module(outfile, module);
-  bundled.filename = outfile;
-  bundled.paths = Module._nodeModulePaths(dirname(entry));
   try {
-    bundled._compile(code, outfile);
+    runBundle(built, entry);
   } catch (error) {
     fail(error);
   }
@@ -249,4 +297,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { buildOptions, fingerprint, isFresh, mapStack };
+module.exports = { buildOptions, fingerprint, freshBundle, mapStack };
