@@ -29,6 +29,7 @@ interface Step {
   uses?: string;
   run?: string;
   env?: Record<string, string>;
+  with?: Record<string, string>;
 }
 type Jobs = Record<string, { steps: Step[] }>;
 const jobs = (files: FileMap, workflow: "ci" | "drift"): Jobs => yaml.load(text(files, `.github/workflows/${workflow}.yml`)).jobs;
@@ -514,11 +515,22 @@ describe("README commands and configuration", () => {
     for (const [id, reason] of skips) expect(readme).toContain(`| \`${id}\` | ${reason} |`);
   });
 
-  it("CI bakes with the Packer variables written from the config, as image:build does", async () => {
-    const bake = jobs(await render([]), "ci").bake.steps;
-    const script = runs(bake);
-    expect(script.indexOf("node --import tsx managed/pkrvars.ts")).toBeGreaterThan(-1);
-    expect(script.indexOf("node --import tsx managed/pkrvars.ts")).toBeLessThan(script.indexOf("packer build"));
-    expect(bake.map((s) => s.run)).toContain("npm ci");
+  it("CI bakes with the Packer variables written from the config, as image:build does: by the check job, for the bake", async () => {
+    const ci = jobs(await render([]), "ci");
+    const check = ci.check.steps;
+    const bake = ci.bake.steps;
+    const install = stepIndex(check, /^npm ci$/);
+    const write = stepIndex(check, /^node --import tsx managed\/pkrvars\.ts$/);
+    expect(install).toBeGreaterThan(-1);
+    expect(write).toBeGreaterThan(install);
+    const upload = check[stepIndex(check, /^actions\/upload-artifact@v4$/)];
+    expect(check.indexOf(upload)).toBeGreaterThan(write);
+    expect(upload.with?.path).toBe("packer/shop.auto.pkrvars.hcl");
+    // Into packer/, before packer init and packer build read it; the bake writes none itself.
+    const download = stepIndex(bake, /^actions\/download-artifact@v4$/);
+    expect(bake[download].with).toEqual({ name: upload.with?.name, path: "packer" });
+    expect(download).toBeLessThan(stepIndex(bake, /^packer init packer$/));
+    expect(download).toBeLessThan(stepIndex(bake, /packer build/));
+    expect(runs(bake)).not.toContain("pkrvars");
   });
 });

@@ -208,7 +208,7 @@ describe("generated workflows", () => {
           steps.forEach((st, i) => {
             const installs =
               (typeof st.run === "string" && install.test(st.run)) ||
-              /^(actions\/setup-node|oven-sh\/setup-bun|hashicorp\/setup-(packer|terraform)|actions\/cache|docker\/setup-)/.test(
+              /^(actions\/setup-node|oven-sh\/setup-bun|hashicorp\/setup-(packer|terraform)|actions\/cache|actions\/download-artifact|docker\/setup-)/.test(
                 st.uses ?? "",
               );
             if (installs) expect([path, name, i, st.run ?? st.uses, i < assume]).toEqual([path, name, i, st.run ?? st.uses, true]);
@@ -223,6 +223,64 @@ describe("generated workflows", () => {
           );
         }
       }
+    },
+  );
+
+  it.each(PROJECTS)(
+    "%s: each job installs what it runs: check everything, bake nothing (the check job's Packer variables), deploy, drift and prune the dependencies",
+    async (_what, argv, answersFile) => {
+      const files = await render(argv as string[], answersFile);
+      const yaml = require("js-yaml") as { load(text: string): any };
+      const pm = (["pnpm", "yarn", "bun"] as const).find((name) => (argv as readonly string[]).includes(`--use-${name}`)) ?? "npm";
+      // Each manager's own words, written out here rather than taken from package-manager.ts.
+      const { full, production } = {
+        npm: { full: "npm ci", production: "npm ci --omit=dev" },
+        pnpm: { full: "pnpm install --frozen-lockfile", production: "pnpm install --frozen-lockfile --prod" },
+        // Yarn has no production-only install: its deploy jobs install everything.
+        yarn: { full: "yarn install --immutable", production: "yarn install --immutable" },
+        bun: { full: "bun install --frozen-lockfile", production: "bun install --frozen-lockfile --production" },
+      }[pm];
+      const installs = (job: any): string[] =>
+        job.steps
+          .map((st: any) => st.run)
+          .filter((run: unknown) => typeof run === "string" && /^(npm|pnpm|yarn|bun) (ci|install)\b/.test(run));
+      const ci = yaml.load(files.get(".github/workflows/ci.yml")!.contents.toString()).jobs;
+      const drift = yaml.load(files.get(".github/workflows/drift.yml")!.contents.toString()).jobs;
+      const prune = yaml.load(files.get(".github/workflows/images-prune.yml")!.contents.toString()).jobs;
+
+      expect(installs(ci.check)).toEqual([full]);
+      const runners = Object.entries<any>({ ...ci, ...drift, ...prune }).filter(([name]) => name !== "check" && name !== "bake");
+      expect(runners.map(([name]) => name).sort()).toEqual(
+        [...Object.keys(ci).filter((j) => j.startsWith("deploy-")), ...Object.keys(drift), "prune"].sort(),
+      );
+      for (const [name, job] of runners) expect([name, installs(job)]).toEqual([name, [production]]);
+
+      // The bake: no Node.js, no package manager, no install, nothing of node_modules.
+      const bake = ci.bake.steps as any[];
+      for (const st of bake) {
+        expect(st.uses ?? "").not.toMatch(/^(actions\/setup-node|oven-sh\/setup-bun|actions\/cache)@/);
+        expect(st.run ?? "").not.toMatch(/^\s*(node|npm|npx|pnpm|yarn|bun|bunx|corepack)\b/m);
+      }
+      // It downloads into packer/ the file the check job wrote and uploaded, in the same run, before packer init.
+      const check = ci.check.steps as any[];
+      const write = check.findIndex((st) => st.run === "node --import tsx managed/pkrvars.ts");
+      const uploads = check.filter((st) => st.uses === "actions/upload-artifact@v4");
+      expect(uploads).toHaveLength(1);
+      const upload = uploads[0];
+      expect(write).toBeGreaterThan(check.findIndex((st) => st.run === full));
+      expect(check.indexOf(upload)).toBeGreaterThan(write);
+      const app: string = (answersFile as any)?.appName ?? "x";
+      expect(upload.with.path).toBe(`packer/${app}.auto.pkrvars.hcl`);
+      expect(upload.with["if-no-files-found"]).toBe("error");
+      // Uploaded exactly when the bake runs (never for a pull request).
+      expect(check[write].if).toBe(ci.bake.if);
+      expect(upload.if).toBe(ci.bake.if);
+      const downloads = bake.filter((st) => st.uses === "actions/download-artifact@v4");
+      expect(downloads).toHaveLength(1);
+      expect(downloads[0].with).toEqual({ name: upload.with.name, path: "packer" });
+      expect(bake.indexOf(downloads[0])).toBeLessThan(bake.findIndex((st) => st.run === "packer init packer"));
+      // Not the other artifact of the run.
+      expect(upload.with.name).not.toBe("packer-manifest");
     },
   );
 
