@@ -5,13 +5,14 @@
  * what `npm run synth` and cdktf.json's `app` run: Node then loads one file instead of hundreds of
  * modules through a TypeScript loader, in a fraction of the time, with the same output.
  *
- * No stale build: the bundle is kept in node_modules/.cache/create-immutable-app/ together with the
- * list of every file esbuild read to make it (its metafile) and, per file, a fingerprint: the SHA-256
- * of the contents for the project's files, size and modification time for node_modules' (an install
- * replaces those files), and the names in each project folder the bundle reads from (a new file there
- * can change what an import resolves to). Any difference, a missing file, another esbuild or Node
- * major version, or other build options: it is bundled again before it runs. Configuration files read
- * at run time (immutable.config.json) are not part of the bundle and are read on every run.
+ * No stale build: the bundle is kept in node_modules/.cache/create-immutable-app/ together with a
+ * manifest of every file esbuild loaded to make it, each with a fingerprint taken as it was loaded:
+ * the SHA-256 of the contents for the project's files, size and modification time for node_modules'
+ * (an install replaces those files), and the names in each project folder the bundle reads from (a
+ * new file there can change what an import resolves to), plus tsconfig.json and package.json. Any
+ * difference, a missing file, another esbuild, Node major version or version of this file: it is
+ * bundled again before it runs. Configuration files read at run time (immutable.config.json) are not
+ * part of the bundle and are read on every run. V8's code cache of the bundle is kept beside it.
  *
  * Types are not checked here (esbuild strips them): that is `npm run build` (tsc --noEmit), which
  * `npm test` and CI run.
@@ -131,7 +132,8 @@ function readManifest(file) {
 
 /** The build's identity: what else than the inputs decides the bundle. */
 function buildKey(esbuildVersion, entry) {
-  return sha256(JSON.stringify([CACHE_FORMAT, esbuildVersion, process.versions.node.split(".")[0], entry]));
+  const self = sha256(readFileSync(__filename));
+  return sha256(JSON.stringify([CACHE_FORMAT, self, esbuildVersion, process.versions.node.split(".")[0], entry]));
 }
 
 /** The manifest's bundle when it is still what the inputs make, else undefined. */
