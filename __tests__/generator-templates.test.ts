@@ -351,6 +351,14 @@ describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> c
   it("speaks the project's package manager", async () => {
     expect(await partial(["--use-pnpm"])).toContain("pnpm run bootstrap --destroy");
   });
+
+  it("says what each job installs, in the project's package manager's commands", async () => {
+    const flat = (text: string): string => text.replace(/\s+/g, " ");
+    expect(flat(await partial([]))).toContain(
+      "the check job everything (`npm ci`: the type-check and the tests need the devDependencies), the bake no Node.js at all (the check job writes `packer/shop.auto.pkrvars.hcl` and hands it over as an artifact), the deploy, drift and prune jobs `npm ci --omit=dev`.",
+    );
+    expect(flat(await partial(["--use-pnpm"]))).toContain("the deploy, drift and prune jobs `pnpm install --frozen-lockfile --prod`.");
+  });
 });
 
 describe("a certificate", () => {
