@@ -102,7 +102,15 @@ export function scanProject(config: AppConfig, checkov: string): number {
   }
 }
 
+const USAGE = "npm run security [-- --update] [--checkov PATH]";
+
 function main(argv: readonly string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(
+      `Usage: ${USAGE}\n  --update         rewrite ${CHECKOV_CONFIG_FILE} from the config\n  --checkov PATH   the checkov to run (default: checkov on the PATH)`,
+    );
+    return 0;
+  }
   const config = loadConfigOrReport();
   if (!config) return 2;
   let checkov = "checkov";
@@ -113,7 +121,7 @@ function main(argv: readonly string[]): number {
     } else if (argv[i] === "--checkov" && argv[i + 1]) {
       checkov = argv[++i];
     } else {
-      console.error(`security: unknown argument ${argv[i]}; usage: npm run security [-- --update] [--checkov PATH]`);
+      console.error(`security: unknown argument ${argv[i]}; usage: ${USAGE}`);
       return 2;
     }
   }
