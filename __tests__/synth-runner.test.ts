@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ensureCliBuilt, REPO, runBin } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
@@ -219,6 +220,91 @@ describe("managed/run.js (npm run synth)", () => {
       rmSync(join(project, "stacks", "runner-where.ts"));
     }
   }, 120_000);
+
+  it("runs the entry as the main module (require.main === module there, and only there), with import.meta", () => {
+    const entry = join(project, "runner-main.ts");
+    writeFileSync(
+      join(project, "stacks", "runner-other.ts"),
+      "export const otherIsMain = require.main === module;\nexport const url = import.meta.url;\n",
+    );
+    writeFileSync(
+      entry,
+      [
+        'import { otherIsMain, url } from "./stacks/runner-other";',
+        "const __dirname = 'declared by the module itself';",
+        "console.log(JSON.stringify({ entryIsMain: require.main === module, otherIsMain, url, dir: __dirname, meta: import.meta.dirname }));",
+        "",
+      ].join("\n"),
+    );
+    try {
+      const r = node(["managed/run.js", "runner-main.ts"]);
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({
+        entryIsMain: true,
+        otherIsMain: false,
+        url: pathToFileURL(join(project, "stacks", "runner-other.ts")).href,
+        dir: "declared by the module itself",
+        meta: project,
+      });
+    } finally {
+      rmSync(entry);
+      rmSync(join(project, "stacks", "runner-other.ts"));
+    }
+  }, 120_000);
+
+  it("bundles cdktf, constructs and the providers only: any other package is loaded by Node from its own folder", () => {
+    const entry = join(project, "runner-external.ts");
+    // js-yaml resolves through the linked node_modules; it stands for any package a team adds.
+    writeFileSync(entry, 'import yaml from "js-yaml";\nconsole.log(typeof yaml.load);\n');
+    try {
+      const r = node(["managed/run.js", "runner-external.ts"]);
+      expect(r.stdout.trim()).toBe("function");
+      const folder = createHash("sha256").update(project).digest("hex").slice(0, 12);
+      const cache = join(project, "node_modules", ".cache", "create-immutable-app", folder);
+      const manifest = JSON.parse(readFileSync(join(cache, "runner-external.ts.json"), "utf8"));
+      expect(readFileSync(join(cache, manifest.bundle), "utf8")).toContain('require("js-yaml")');
+      expect(Object.keys(manifest.inputs).some((f) => f.includes("js-yaml"))).toBe(false);
+    } finally {
+      rmSync(entry);
+    }
+  }, 120_000);
+
+  it.each([
+    ["a lockfile appears (an install changed what imports resolve to)", "package-lock.json", '{"lockfileVersion": 3}\n'],
+    ["a folder's tsconfig.json appears", "stacks/tsconfig.json", '{ "extends": "../tsconfig.base.json" }\n'],
+  ])(
+    "bundles again when %s, and when it changes",
+    (_what, file, contents) => {
+      const manifest = (): number => statSync(join(dirname(bundleFile()), "main.ts.json")).mtimeMs;
+      synth(join(root, "out-state-0"));
+      const before = manifest();
+      const path = join(project, file);
+      const base = join(project, "tsconfig.base.json");
+      writeFileSync(base, '{ "compilerOptions": {} }\n');
+      try {
+        writeFileSync(path, contents);
+        synth(join(root, "out-state-1"));
+        const added = manifest();
+        expect(added).toBeGreaterThan(before);
+        synth(join(root, "out-state-2"));
+        expect(manifest()).toBe(added);
+        // A change of the file, or of the file its "extends" names.
+        writeFileSync(path === base ? base : path, `${contents.trim()} \n`);
+        synth(join(root, "out-state-3"));
+        const changed = manifest();
+        expect(changed).toBeGreaterThan(added);
+        if (file.endsWith("tsconfig.json")) {
+          writeFileSync(base, '{ "compilerOptions": { "strict": true } }\n');
+          synth(join(root, "out-state-4"));
+          expect(manifest()).toBeGreaterThan(changed);
+        }
+      } finally {
+        rmSync(path, { force: true });
+        rmSync(base, { force: true });
+      }
+    },
+    120_000,
+  );
 
   it.each([
     [[], "name the entry point"],

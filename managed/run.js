@@ -21,13 +21,47 @@
 const { createHash } = require("node:crypto");
 const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
-const { fileURLToPath } = require("node:url");
+const { fileURLToPath, pathToFileURL } = require("node:url");
 const vm = require("node:vm");
 const { dirname, isAbsolute, join, relative, resolve, sep } = require("node:path");
 
 /** Bump when the cache layout or the meaning of a fingerprint changes. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 const ROOT = resolve(__dirname, "..");
+
+/**
+ * The packages bundled with the project's code: cdktf, constructs and the cdktf providers (jsii's
+ * generated JavaScript, which reads no file of its own). Every other package stays outside the bundle
+ * and is loaded by Node as usual, so that a package that reads files next to itself (__dirname,
+ * require.resolve) or loads a native addon works as it does under tsx.
+ */
+function isBundledPackage(specifier) {
+  const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
+  return name === "cdktf" || name === "constructs" || name.startsWith("@cdktf/provider-");
+}
+
+/**
+ * Files an install rewrites whenever it changes what a package import resolves to (npm's, pnpm's,
+ * Yarn's and Bun's lockfiles and install state), looked for in the project and every folder above it
+ * (a workspace's root): their contents are part of the fingerprint, and so is their absence.
+ */
+const INSTALL_STATE = [
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "node_modules/.package-lock.json",
+  "pnpm-lock.yaml",
+  "node_modules/.modules.yaml",
+  "node_modules/.pnpm/lock.yaml",
+  "yarn.lock",
+  ".pnp.cjs",
+  ".yarn/install-state.gz",
+  "node_modules/.yarn-state.yml",
+  "bun.lock",
+  "bun.lockb",
+];
+
+/** Files that decide how esbuild reads the TypeScript of the folder they are in, and below. */
+const FOLDER_CONFIG = ["tsconfig.json", "jsconfig.json", "package.json"];
 
 function usage(message) {
   process.stderr.write(`run: ${message}\nUsage: node managed/run.js <entry.ts> [arguments for the entry...]\n`);
@@ -38,11 +72,16 @@ function sha256(data) {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/** Inside a node_modules folder, counted from the project (the project itself may be under one). */
 function inNodeModules(file) {
-  return file.split(sep).includes("node_modules");
+  return relative(ROOT, file).split(sep).includes("node_modules");
 }
 
-/** The fingerprint of one input file (undefined when it is gone). */
+/**
+ * The fingerprint of one file, null when it cannot be read: the SHA-256 of the contents for the
+ * project's files, size and modification time for node_modules' (an install replaces those files;
+ * what it resolves to differently is caught by INSTALL_STATE).
+ */
 function fingerprint(file) {
   try {
     if (inNodeModules(file)) {
@@ -51,7 +90,7 @@ function fingerprint(file) {
     }
     return sha256(readFileSync(file));
   } catch {
-    return undefined;
+    return null;
   }
 }
 
@@ -59,7 +98,19 @@ function listing(dir) {
   try {
     return sha256(readdirSync(dir).sort().join("\n"));
   } catch {
-    return undefined;
+    return null;
+  }
+}
+
+/** Every INSTALL_STATE file of the project and the folders above it: relative path -> fingerprint or null. */
+function installState() {
+  const state = {};
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    for (const file of INSTALL_STATE) {
+      const path = join(dir, file);
+      state[relative(ROOT, path)] = existsSync(path) ? sha256(readFileSync(path)) : null;
+    }
+    if (dirname(dir) === dir) return state;
   }
 }
 
@@ -77,7 +128,8 @@ function buildOptions(entry, outfile, plugins) {
     sourcesContent: false,
     write: false,
     metafile: true,
-    logLevel: "silent",
+    // Warnings are printed (e.g. import.meta in code esbuild turns into CommonJS), errors by bundle().
+    logLevel: "warning",
     absWorkingDir: ROOT,
     plugins,
   };
@@ -86,25 +138,67 @@ function buildOptions(entry, outfile, plugins) {
 const LOADERS = { ts: "ts", mts: "ts", cts: "ts", tsx: "tsx", js: "js", mjs: "js", cjs: "js", jsx: "jsx", json: "json" };
 
 /**
- * Records the fingerprint of every file as esbuild loads it, so that the manifest describes exactly
- * the bytes in the bundle (a file saved during the build makes the next run build again). The
- * project's own files are read here, once: bundled together, every module would see the bundle's
- * __dirname and __filename, and a stack that reads a file next to itself (a TerraformAsset's path)
- * needs its own, so each module that uses them gets them declared on its first line (which keeps the
- * source map's line numbers).
+ * What a module of the project sees under tsx and would not in one bundle, declared at the start of
+ * its first line (so that the source map's lines stay right): its own __filename and __dirname (a
+ * stack that reads a file next to itself, a TerraformAsset's path) unless it declares them itself,
+ * import.meta.url/dirname/filename, and, in a module other than the entry, a `module` of its own, so
+ * that `require.main === module` is true only in the entry.
  */
-function recordInputs(inputs, folders) {
+function moduleLocals(file, contents, isEntry) {
+  const dir = dirname(file);
+  let out = contents.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_, what) =>
+    JSON.stringify(what === "url" ? pathToFileURL(file).href : what === "dirname" ? dir : file),
+  );
+  const locals = [];
+  const declares = (name) => new RegExp(`\\b(?:const|let|var|function|class)\\s+${name}\\b`).test(out);
+  if (/\b__filename\b/.test(out) && !declares("__filename")) locals.push(`__filename = ${JSON.stringify(file)}`);
+  if (/\b__dirname\b/.test(out) && !declares("__dirname")) locals.push(`__dirname = ${JSON.stringify(dir)}`);
+  if (!isEntry && /\brequire\.main\b/.test(out) && !/\b(?:module\.)?exports\b/.test(out) && !declares("module")) {
+    locals.push("module = {}");
+  }
+  if (locals.length > 0) out = `var ${locals.join(", ")};${out}`;
+  return out;
+}
+
+/**
+ * Records the fingerprint of every file as esbuild loads it, so that the manifest describes exactly
+ * the bytes in the bundle (a file saved during the build makes the next run build again), with the
+ * listing of each project folder it reads from (a new file can change what an import resolves to) and
+ * the tsconfig.json, jsconfig.json and package.json of that folder and those above it up to the
+ * project (and what their "extends" names). Packages other than isBundledPackage's stay outside.
+ */
+function recordInputs(entry, inputs, folders) {
+  const seenFolders = new Set();
+  const recordConfig = (file) => {
+    const rel = relative(ROOT, file);
+    if (rel in inputs) return;
+    inputs[rel] = existsSync(file) ? fingerprint(file) : "absent";
+    if (inputs[rel] === "absent" || !/config\.json$/.test(file)) return;
+    const extended = /"extends"\s*:\s*"([^"]+)"/.exec(readFileSync(file, "utf8"))?.[1];
+    if (extended?.startsWith(".")) recordConfig(resolve(dirname(file), extended.endsWith(".json") ? extended : `${extended}.json`));
+  };
+  const recordFolder = (dir) => {
+    for (let d = dir; !seenFolders.has(d); d = dirname(d)) {
+      seenFolders.add(d);
+      folders[relative(ROOT, d) || "."] = listing(d);
+      for (const name of FOLDER_CONFIG) recordConfig(join(d, name));
+      if (d === ROOT || relative(ROOT, d).startsWith("..")) break;
+    }
+  };
   return {
     name: "record-inputs",
     setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith("node:") || inNodeModules(args.importer) || isBundledPackage(args.path)) return undefined;
+        return { path: args.path, external: true };
+      });
       build.onLoad({ filter: /.*/ }, (args) => {
         const rel = relative(ROOT, args.path);
         if (inNodeModules(args.path)) {
           inputs[rel] = fingerprint(args.path);
           return undefined;
         }
-        const dir = dirname(args.path);
-        folders[relative(ROOT, dir) || "."] = listing(dir);
+        recordFolder(dirname(args.path));
         const loader = LOADERS[args.path.slice(args.path.lastIndexOf(".") + 1)];
         if (loader === undefined) {
           inputs[rel] = fingerprint(args.path);
@@ -112,11 +206,8 @@ function recordInputs(inputs, folders) {
         }
         const bytes = readFileSync(args.path);
         inputs[rel] = sha256(bytes);
-        let contents = bytes.toString("utf8");
-        if (loader !== "json" && /\b__(dirname|filename)\b/.test(contents)) {
-          contents = `var __filename = ${JSON.stringify(args.path)}, __dirname = ${JSON.stringify(dir)};${contents}`;
-        }
-        return { contents, loader };
+        const text = bytes.toString("utf8");
+        return { contents: loader === "json" ? text : moduleLocals(args.path, text, args.path === entry), loader };
       });
     },
   };
@@ -140,14 +231,25 @@ function buildKey(esbuildVersion, entry) {
 function freshBundle(manifest, key, cacheDir) {
   if (!manifest || manifest.key !== key || typeof manifest.bundle !== "string") return undefined;
   for (const [file, print] of Object.entries(manifest.inputs)) {
-    if (fingerprint(join(ROOT, file)) !== print) return undefined;
+    // null: it could not be read when it was bundled (e.g. inside a zip): never trusted.
+    if (print === null) return undefined;
+    const now = print === "absent" && !existsSync(join(ROOT, file)) ? "absent" : fingerprint(join(ROOT, file));
+    if (now !== print) return undefined;
   }
   for (const [dir, print] of Object.entries(manifest.folders)) {
     if (listing(join(ROOT, dir)) !== print) return undefined;
   }
+  const state = installState();
+  const recorded = manifest.installState ?? {};
+  if (Object.keys(state).length !== Object.keys(recorded).length) return undefined;
+  for (const [file, print] of Object.entries(state)) if (recorded[file] !== print) return undefined;
   const outfile = join(cacheDir, manifest.bundle);
   try {
-    return { outfile, code: readFileSync(outfile, "utf8") };
+    const code = readFileSync(outfile, "utf8");
+    // The name says what the contents must be: a bundle edited in place is made again (and its V8
+    // cache, which V8 would accept for any code of the same length, is never used for other code).
+    if (!manifest.bundle.endsWith(`.${sha256(code).slice(0, 16)}.cjs`)) return undefined;
+    return { outfile, code };
   } catch {
     return undefined;
   }
@@ -167,43 +269,42 @@ function writeAtomically(file, contents) {
 async function bundle(esbuild, entry, cacheDir, name, key) {
   const inputs = {};
   const folders = {};
+  const state = installState();
   let result;
   try {
-    result = await esbuild.build(buildOptions(entry, join(cacheDir, `${name}.cjs`), [recordInputs(inputs, folders)]));
+    result = await esbuild.build(buildOptions(entry, join(cacheDir, `${name}.cjs`), [recordInputs(entry, inputs, folders)]));
   } catch (error) {
-    // esbuild's own messages name the file, line and column of each error.
-    const text = await esbuild.formatMessages(error.errors ?? [], { kind: "error", color: false });
-    process.stderr.write(text.join("") || `${error.message}\n`);
+    // esbuild has printed each error with its file, line and column (logLevel).
+    if (!Array.isArray(error.errors)) process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  // The project's tsconfig.json and package.json decide how TypeScript is read (esbuild reads them).
-  for (const file of ["tsconfig.json", "package.json"]) {
-    if (existsSync(join(ROOT, file))) inputs[file] = fingerprint(join(ROOT, file));
-  }
   const code = result.outputFiles.find((out) => out.path.endsWith(".cjs")).text;
-  const map = result.outputFiles.find((out) => out.path.endsWith(".map"));
+  const map = result.outputFiles.find((out) => out.path.endsWith(".map"))?.text;
   const base = `${name}.${sha256(code).slice(0, 16)}.cjs`;
   const outfile = join(cacheDir, base);
   try {
     mkdirSync(cacheDir, { recursive: true });
-    if (map) writeAtomically(`${outfile}.map`, map.contents);
+    if (map !== undefined) writeAtomically(`${outfile}.map`, map);
     writeAtomically(outfile, code);
-    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, bundle: base, inputs, folders })}\n`);
-    // Earlier bundles of this entry go (a run still reading one just bundles again).
+    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, bundle: base, inputs, folders, installState: state })}\n`);
+    // Earlier bundles of this entry go; files being written by another run (.tmp) stay.
     for (const file of readdirSync(cacheDir)) {
-      if (file.startsWith(`${name}.`) && !file.startsWith(base) && file !== `${name}.json`) rmSync(join(cacheDir, file), { force: true });
+      if (file.startsWith(`${name}.`) && !file.startsWith(base) && file !== `${name}.json` && !file.endsWith(".tmp")) {
+        rmSync(join(cacheDir, file), { force: true });
+      }
     }
   } catch (error) {
     // A read-only node_modules: run anyway, bundling again next time.
     process.stderr.write(`run: could not keep the bundle in ${cacheDir} (${error.code ?? error.message}); it is made again on every run\n`);
   }
-  return { outfile, code };
+  return { outfile, code, map };
 }
 
 /**
- * Runs the bundle as the CommonJS module Node would make of it, compiled with V8's code cache of an
- * earlier run when there is one (written once, at the end of the first run, so that it holds the
- * functions that run compiled; V8 refuses a cache of other code or another V8 and compiles afresh).
+ * Runs the bundle as the CommonJS module Node would make of the entry (require.main is it), compiled
+ * with V8's code cache of an earlier run when there is one (written once, at the end of the first
+ * run, so that it holds the functions that run compiled; V8 refuses a cache made by another V8 or for
+ * code of another length, and the bundle's content-addressed name keeps caches and code paired).
  */
 function runBundle({ outfile, code }, entry) {
   const cacheFile = `${outfile}.v8`;
@@ -214,7 +315,7 @@ function runBundle({ outfile, code }, entry) {
     cachedData = undefined;
   }
   const options = { filename: outfile, cachedData };
-  // import() of a package left outside the bundle: Node's own loader (Node 20.? and later have it).
+  // import() left in the bundle (a package outside it): Node's own loader (Node 20.12 and later).
   if (vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) options.importModuleDynamically = vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const script = new vm.Script(Module.wrap(code), options);
   if (cachedData === undefined || script.cachedDataRejected) {
@@ -226,11 +327,14 @@ function runBundle({ outfile, code }, entry) {
       }
     });
   }
-  const bundled = new Module(outfile, module);
-  bundled.filename = outfile;
+  const bundled = new Module(".", null);
+  bundled.filename = entry;
   bundled.paths = Module._nodeModulePaths(dirname(entry));
+  process.mainModule = bundled;
   const require = Module.createRequire(entry);
-  script.runInThisContext().call(bundled.exports, bundled.exports, require, bundled, outfile, dirname(outfile));
+  require.main = bundled;
+  script.runInThisContext().call(bundled.exports, bundled.exports, require, bundled, entry, dirname(entry));
+  bundled.loaded = true;
 }
 
 /**
@@ -238,11 +342,11 @@ function runBundle({ outfile, code }, entry) {
  * from, with the bundle's source map. Only when something is printed: Node's own source-map support
  * (--enable-source-maps) would parse the map on every run, which costs more than the synth's output.
  */
-function mapStack(stack, outfile) {
+function mapStack(stack, outfile, mapText) {
   if (typeof stack !== "string" || !stack.includes(outfile)) return stack;
   let map;
   try {
-    map = new Module.SourceMap(JSON.parse(readFileSync(`${outfile}.map`, "utf8")));
+    map = new Module.SourceMap(JSON.parse(mapText ?? readFileSync(`${outfile}.map`, "utf8")));
   } catch {
     return stack;
   }
@@ -278,7 +382,7 @@ async function main() {
     freshBundle(readManifest(join(cacheDir, `${name}.json`)), key, cacheDir) ??
     (await bundle(require("esbuild"), entry, cacheDir, name, key));
   const fail = (error) => {
-    process.stderr.write(`${mapStack(error instanceof Error ? error.stack : undefined, built.outfile) ?? String(error)}\n`);
+    process.stderr.write(`${mapStack(error instanceof Error ? error.stack : undefined, built.outfile, built.map) ?? String(error)}\n`);
     process.exit(1);
   };
   process.on("uncaughtException", fail);
