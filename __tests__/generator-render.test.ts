@@ -105,6 +105,12 @@ describe("renderProject", () => {
     expect(pkg.name).toBe("x");
   });
 
+  it("gives a Yarn project node_modules (.yarnrc.yml nodeLinker), which plain node, managed/run.js and cdktf-cli need; others no .yarnrc.yml", async () => {
+    const yarn = await render(["x", "--yes", "--use-yarn"]);
+    expect(text(yarn, ".yarnrc.yml")).toMatch(/^nodeLinker: node-modules$/m);
+    for (const pm of ["--use-npm", "--use-pnpm", "--use-bun"]) expect((await render(["x", "--yes", pm])).has(".yarnrc.yml")).toBe(false);
+  });
+
   it("writes a Dockerfile and a minimal app only for --dockerfile: multi-stage, non-root, production", async () => {
     expect((await render(["x", "--yes"])).has("Dockerfile")).toBe(false);
     const files = await render(["x", "--yes", "--dockerfile", "--port", "3000", "--health-path", "/healthz"]);

@@ -48,11 +48,12 @@ describe("package managers", () => {
   );
 
   // The documented on-demand runners: npm exec (npx --package), pnpm dlx (--package before dlx),
-  // yarn dlx -p (Yarn 2+), bunx -p (https://bun.sh/docs/pm/bunx: "-p, --package ... when binary name differs").
+  // bunx -p (https://bun.sh/docs/pm/bunx: "-p, --package ... when binary name differs"). Yarn: npx, as
+  // `yarn dlx` runs cdktf-cli outside the project, where it cannot see the project's cdktf (review).
   it.each([
     ["npm", "npx --yes --package=cdktf-cli@0.21.0 cdktf deploy staging"],
     ["pnpm", "pnpm --package=cdktf-cli@0.21.0 dlx cdktf deploy staging"],
-    ["yarn", "yarn dlx -p cdktf-cli@0.21.0 cdktf deploy staging"],
+    ["yarn", "npx --yes --package=cdktf-cli@0.21.0 cdktf deploy staging"],
     ["bun", "bunx -p cdktf-cli@0.21.0 cdktf deploy staging"],
   ] as const)("%s: cdktf-cli on demand, at the version this package is tested with", (pm, command) => {
     expect(cdktfCommand(pm, "deploy", "staging")).toBe(command);

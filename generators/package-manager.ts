@@ -31,7 +31,7 @@ interface Commands {
 }
 
 // The on-demand runners, as each manager documents them: `npx --package=<spec> <bin>` (npm exec),
-// `pnpm --package=<spec> dlx <bin>`, `yarn dlx -p <spec> <bin>` (Yarn 2+), `bunx -p <spec> <bin>`.
+// `pnpm --package=<spec> dlx <bin>`, `bunx -p <spec> <bin>`; Yarn's dlx does not fit (see yarn).
 const COMMANDS: Readonly<Record<PackageManager, Commands>> = {
   npm: {
     install: ["npm", "install"],
@@ -53,7 +53,9 @@ const COMMANDS: Readonly<Record<PackageManager, Commands>> = {
     install: ["yarn", "install"],
     ciInstall: ["yarn", "install", "--immutable"],
     ciInstallProduction: ["yarn", "install", "--immutable"],
-    dlx: (spec) => ["yarn", "dlx", "-p", spec],
+    // yarn dlx runs a package in a throwaway project of its own, where cdktf-cli finds neither the
+    // project's cdktf nor its peers: npx, which comes with Node.js, runs it in the project instead.
+    dlx: (spec) => ["npx", "--yes", `--package=${spec}`],
     scriptArgsSeparator: false,
   },
   bun: {

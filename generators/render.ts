@@ -71,6 +71,13 @@ export function renderProject(model: ProjectModel, sources: Sources): FileMap {
   for (const [name, text] of sources.templates) {
     if (name.startsWith("project/")) files.set(name.slice("project/".length), { contents: text });
   }
+  if (model.packageManager === "yarn") {
+    // Plug'n'Play has no node_modules: `node managed/run.js`, cdktf-cli and terraform's hand-offs run
+    // plain node, outside `yarn run`, and would find no package.
+    files.set(".yarnrc.yml", {
+      contents: "# node_modules, not Plug'n'Play: the scripts also run with plain node (managed/run.js).\nnodeLinker: node-modules\n",
+    });
+  }
   if (model.dockerfile) {
     files.set("Dockerfile", { contents: render("Dockerfile.hbs") });
     files.set(".dockerignore", { contents: template(sources, "dockerignore") });

@@ -370,7 +370,9 @@ async function main() {
   try {
     esbuildVersion = require("esbuild/package.json").version;
   } catch {
-    process.stderr.write("run: esbuild is not installed: install the project's dependencies first (npm install)\n");
+    process.stderr.write(
+      "run: esbuild cannot be found: install the project's dependencies first (with Yarn: in node_modules, as .yarnrc.yml says)\n",
+    );
     process.exit(1);
   }
   // One cache folder per project (node_modules may be shared, e.g. a symlink), one bundle per entry.
