@@ -158,6 +158,8 @@ describe("create-immutable-app (in-process)", () => {
     [["x", "--port", "65536"], /--port: must be from 1 to 65535, got 65536/],
     [["x", "--min", "3", "--max", "2"], /--min: 3 is more than --max 2\n/],
     [["x", "--max", "1"], /invalid answers \(1 problem\):\n {2}- --max: 1 is less than the minimum, 2 \(the default of --min\)/],
+    // One problem: the range. Not also "less than the minimum" (with a --min of 0 suggested, itself invalid).
+    [["x", "--max", "0"], /invalid answers \(1 problem\):\n {2}- --max: must be from 1 to 1000, got 0\n(?!.*minimum)/s],
     [["x", "--config", "API_KEY=abc"], /--config: looks like a secret \(the key API_KEY names a secret\)/],
     [["x", "--vpc-cidr", "10.0.0.0/8"], /--vpc-cidr: 10\.0\.0\.0\/8 is a \/8; use \/16 to \/23/],
     [["x", "--regoin", "eu-west-1"], /--regoin: is not a known option \(did you mean --region\?\)/],

@@ -534,6 +534,8 @@ describe("README commands and configuration", () => {
     const upload = check[stepIndex(check, /^actions\/upload-artifact@v4$/)];
     expect(check.indexOf(upload)).toBeGreaterThan(write);
     expect(upload.with?.path).toBe("packer/shop.auto.pkrvars.hcl");
+    // A re-run of the bake days later still finds it; a re-run of check may upload it again.
+    expect(upload.with).toMatchObject({ "retention-days": 14, overwrite: true });
     // Into packer/, before packer init and packer build read it; the bake writes none itself.
     const download = stepIndex(bake, /^actions\/download-artifact@v4$/);
     expect(bake[download].with).toEqual({ name: upload.with?.name, path: "packer" });

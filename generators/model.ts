@@ -142,6 +142,12 @@ export function reportProblems(problems: readonly ConfigProblem[], a: Answers): 
   const out: Problem[] = [];
   const seen = new Set<string>();
   for (const p of problems) {
+    // min > max only counts between two valid values: `--max 0` is one problem (its range), not two.
+    const env = /^(environments\[\d+\])\.minCapacity$/.exec(p.field)?.[1];
+    if (env && /^is \d+, more than maxCapacity \d+$/.test(p.message)) {
+      if (problems.some((q) => q !== p && /^(?:min|max)Capacity$/.test(q.field.slice(env.length + 1)) && q.field.startsWith(`${env}.`)))
+        continue;
+    }
     const reported = reportProblem(p, a);
     const key = `${reported.subject}\n${reported.message}`;
     if (seen.has(key)) continue;

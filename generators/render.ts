@@ -114,7 +114,8 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
     version: PROJECT_VERSION,
     private: true,
     description: `Immutable infrastructure for ${model.config.appName}: Packer AMI, CDKTF stacks, ASG instance refresh behind an ALB`,
-    engines: { node: ">=20" },
+    // 20.12: vm's USE_MAIN_CONTEXT_DEFAULT_LOADER (managed/run.js), `--import` for tsx (20.6).
+    engines: { node: ">=20.12" },
     scripts: {
       build: "tsc --noEmit",
       // main.ts as one esbuild bundle, rebuilt whenever a file it is made of changes (managed/run.js): no

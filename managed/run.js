@@ -315,7 +315,7 @@ function runBundle({ outfile, code }, entry) {
     cachedData = undefined;
   }
   const options = { filename: outfile, cachedData };
-  // import() left in the bundle (a package outside it): Node's own loader (Node 20.12 and later).
+  // import() left in the bundle: Node's own loader (vm.constants, Node 20.12 and later; the engines field).
   if (vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) options.importModuleDynamically = vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const script = new vm.Script(Module.wrap(code), options);
   if (cachedData === undefined || script.cachedDataRejected) {
