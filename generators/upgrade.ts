@@ -39,6 +39,7 @@ import {
   parseManifest,
   sha256,
 } from "./manifest";
+import { jestNote, jestStyleTests } from "./jest-tests";
 import { hasConflictMarkers, merge2, merge3, type MergeLabels } from "./merge";
 import { type ProjectModel, SCHEMA_REF } from "./model";
 import { readSources, type Sources } from "./package-files";
@@ -701,6 +702,7 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
   const plan = `${baseLine}${listing(planned)}  ${upToDate} file${upToDate === 1 ? "" : "s"} already up to date.\n`;
   if (flags.dryRun) {
     out(`Dry run (${head}): nothing is written. The plan:\n${plan}`);
+    out(jestNote(jestStyleTests(dir, writes)));
     if (conflicts.length > 0)
       out(`${conflicts.length} file${conflicts.length === 1 ? "" : "s"} would have conflicts to resolve (exit ${EXIT_CONFLICTS}).\n`);
     return code;
@@ -743,5 +745,6 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
     out(`\nUpgraded to create-immutable-app ${to}. Next:\n`);
   }
   out(steps.map((s) => `  ${s}\n`).join(""));
+  out(jestNote(jestStyleTests(dir, writes)));
   return code;
 }
