@@ -133,6 +133,15 @@ describe("managed/run.js (npm run synth)", () => {
     expect(tree(join(root, "out-badcache"))).toEqual(tree(join(root, "out-1")));
   }, 120_000);
 
+  it("makes the bundle again when the cached bundle itself was edited in place (its V8 cache is never used for other code)", () => {
+    synth(join(root, "out-pre-tamper"));
+    const bundle = bundleFile();
+    writeFileSync(bundle, `${readFileSync(bundle, "utf8")}\nconsole.log("TAMPERED-MARKER");\n`);
+    const r = synth(join(root, "out-tampered"));
+    expect(r.stdout).not.toContain("TAMPERED-MARKER");
+    expect(readFileSync(bundleFile(), "utf8")).not.toContain("TAMPERED-MARKER");
+  }, 120_000);
+
   it("picks up an edited stack on the next run, and the original again after it is put back", () => {
     const marker = 'new TerraformOutput(this, "runner_marker", { value: "edited" });';
     const edited = withEdit(

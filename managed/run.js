@@ -26,7 +26,7 @@ const vm = require("node:vm");
 const { dirname, isAbsolute, join, relative, resolve, sep } = require("node:path");
 
 /** Bump when the cache layout or the meaning of a fingerprint changes. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 const ROOT = resolve(__dirname, "..");
 
 /**
@@ -107,8 +107,9 @@ function installState() {
   const state = {};
   for (let dir = ROOT; ; dir = dirname(dir)) {
     for (const file of INSTALL_STATE) {
-      const path = join(dir, file);
-      state[relative(ROOT, path)] = existsSync(path) ? sha256(readFileSync(path)) : null;
+      // Size and modification time: installers and git write these files whole, never in place.
+      const s = statSync(join(dir, file), { throwIfNoEntry: false });
+      state[relative(ROOT, join(dir, file))] = s ? `${s.size}:${s.mtimeMs}` : null;
     }
     if (dirname(dir) === dir) return state;
   }
@@ -245,11 +246,11 @@ function freshBundle(manifest, key, cacheDir) {
   for (const [file, print] of Object.entries(state)) if (recorded[file] !== print) return undefined;
   const outfile = join(cacheDir, manifest.bundle);
   try {
-    const code = readFileSync(outfile, "utf8");
-    // The name says what the contents must be: a bundle edited in place is made again (and its V8
-    // cache, which V8 would accept for any code of the same length, is never used for other code).
-    if (!manifest.bundle.endsWith(`.${sha256(code).slice(0, 16)}.cjs`)) return undefined;
-    return { outfile, code };
+    // The bundle as it was written (size and time): one edited in place is made again, and its V8
+    // cache, which V8 would accept for any code of the same length, is never used for other code.
+    const s = statSync(outfile);
+    if (`${s.size}:${s.mtimeMs}` !== manifest.bundleFile) return undefined;
+    return { outfile, code: readFileSync(outfile, "utf8") };
   } catch {
     return undefined;
   }
@@ -286,7 +287,9 @@ async function bundle(esbuild, entry, cacheDir, name, key) {
     mkdirSync(cacheDir, { recursive: true });
     if (map !== undefined) writeAtomically(`${outfile}.map`, map);
     writeAtomically(outfile, code);
-    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify({ key, bundle: base, inputs, folders, installState: state })}\n`);
+    const written = statSync(outfile);
+    const manifest = { key, bundle: base, bundleFile: `${written.size}:${written.mtimeMs}`, inputs, folders, installState: state };
+    writeAtomically(join(cacheDir, `${name}.json`), `${JSON.stringify(manifest)}\n`);
     // Earlier bundles of this entry go; files being written by another run (.tmp) stay.
     for (const file of readdirSync(cacheDir)) {
       if (file.startsWith(`${name}.`) && !file.startsWith(base) && file !== `${name}.json` && !file.endsWith(".tmp")) {
