@@ -465,8 +465,10 @@ describe("boot script (files/configure-app.sh) with a fake aws", () => {
         },
       ]);
       const started = Date.now();
+      // Given up between two attempts, or, on a loaded machine, during the last one, which the bound
+      // cuts short (the attempt timeout is what is left of the bound): both are the bound reached.
       const result = expectFailure(
-        /reading \/shop\/prod\/ from SSM failed \d+ times in [\d.]+ s and the bound of 1 s is reached/,
+        /reading \/shop\/prod\/ from SSM failed (\d+ times in [\d.]+ s and the bound of 1 s is reached|: no answer within the bound of 1 s \([3-9]\d* attempts\))/,
         ONE_SECOND_BOUND,
       );
       expect(Date.now() - started).toBeLessThan(5000);
