@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ensureCliBuilt, REPO, runBin } from "./support/cli";
+import { ensureCliBuilt, REPO, runBin, treeSnapshot } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
 let root: string;
@@ -34,20 +34,6 @@ function synth(outdir: string): Run {
   return r;
 }
 
-/** Every file under `dir`, relative path -> contents. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (sub: string): void => {
-    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
-      const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;
-      if (entry.isDirectory()) walk(rel);
-      else out[rel] = readFileSync(join(dir, rel), "utf8");
-    }
-  };
-  walk("");
-  return out;
-}
-
 function stack(outdir: string, env: string): any {
   return JSON.parse(readFileSync(join(outdir, "stacks", env, "cdk.tf.json"), "utf8"));
 }
@@ -57,6 +43,14 @@ function bundleFile(): string {
   const folder = createHash("sha256").update(project).digest("hex").slice(0, 12);
   const cache = join(project, "node_modules", ".cache", "create-immutable-app", folder);
   return join(cache, JSON.parse(readFileSync(join(cache, "main.ts.json"), "utf8")).bundle);
+}
+
+/** The line after which the tests add theirs: inside WebTierStack's constructor, kept by every version. */
+const STACK_ANCHOR = "const app = config.appName;";
+
+/** `body` run with `line` added to the stack's constructor (after STACK_ANCHOR), then the original back. */
+function withStackLine<T>(line: string, body: () => T): T {
+  return withEdit("stacks/web-tier-stack.ts", (text) => text.replace(STACK_ANCHOR, `${STACK_ANCHOR}\n    ${line}`), body);
 }
 
 /** Edits `file` with `edit` for the duration of `body`, then puts the original back. */
@@ -104,11 +98,11 @@ describe("managed/run.js (npm run synth)", () => {
     expect(t.status).toBe(0);
     const b = synth(viaBundle);
     expect(b.stdout).toBe(t.stdout.replace("out-tsx", "out-bundle"));
-    const expected = tree(viaTsx);
+    const expected = treeSnapshot(viaTsx);
     expect(Object.keys(expected)).toEqual(
       expect.arrayContaining(["manifest.json", "stacks/staging/cdk.tf.json", "stacks/production/cdk.tf.json"]),
     );
-    expect(tree(viaBundle)).toEqual(expected);
+    expect(treeSnapshot(viaBundle)).toEqual(expected);
   }, 120_000);
 
   it("reuses the bundle while nothing it is made of changed, with V8's code cache from the second run on", () => {
@@ -122,7 +116,7 @@ describe("managed/run.js (npm run synth)", () => {
     expect(statSync(bundle).mtimeMs).toBe(before);
     // Accepted, so not written again.
     expect(statSync(`${bundle}.v8`).mtimeMs).toBe(cacheBefore);
-    expect(tree(join(root, "out-2"))).toEqual(tree(join(root, "out-1")));
+    expect(treeSnapshot(join(root, "out-2"))).toEqual(treeSnapshot(join(root, "out-1")));
   }, 120_000);
 
   it("runs with a code cache that is not V8's (it is refused and made again), with the same output", () => {
@@ -130,7 +124,7 @@ describe("managed/run.js (npm run synth)", () => {
     writeFileSync(`${bundle}.v8`, "not a code cache");
     synth(join(root, "out-badcache"));
     expect(readFileSync(`${bundle}.v8`, "utf8")).not.toBe("not a code cache");
-    expect(tree(join(root, "out-badcache"))).toEqual(tree(join(root, "out-1")));
+    expect(treeSnapshot(join(root, "out-badcache"))).toEqual(treeSnapshot(join(root, "out-1")));
   }, 120_000);
 
   it("makes the bundle again when the cached bundle itself was edited in place (its V8 cache is never used for other code)", () => {
@@ -144,11 +138,7 @@ describe("managed/run.js (npm run synth)", () => {
 
   it("picks up an edited stack on the next run, and the original again after it is put back", () => {
     const marker = 'new TerraformOutput(this, "runner_marker", { value: "edited" });';
-    const edited = withEdit(
-      "stacks/web-tier-stack.ts",
-      (text) => text.replace("const app = config.appName;", `const app = config.appName;\n    ${marker}`),
-      () => stack(synth(join(root, "out-edited")) && join(root, "out-edited"), "staging"),
-    );
+    const edited = withStackLine(marker, () => stack(synth(join(root, "out-edited")) && join(root, "out-edited"), "staging"));
     expect(edited.output.runner_marker.value).toBe("edited");
     expect(readdirSync(dirname(bundleFile())).filter((f) => f.endsWith(".cjs"))).toHaveLength(1);
     const restored = stack(synth(join(root, "out-restored")) && join(root, "out-restored"), "staging");
@@ -182,27 +172,23 @@ describe("managed/run.js (npm run synth)", () => {
   }, 120_000);
 
   it("names the stack's TypeScript file and line when it throws, and exits 1", () => {
-    const r = withEdit(
-      "stacks/web-tier-stack.ts",
-      (text) => text.replace("const app = config.appName;", 'const app = config.appName;\n    throw new Error("boom from the stack");'),
-      () => node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: join(root, "out-throw") }),
+    const r = withStackLine('throw new Error("boom from the stack");', () =>
+      node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: join(root, "out-throw") }),
     );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("Error: boom from the stack");
     const line =
       readFileSync(join(project, "stacks", "web-tier-stack.ts"), "utf8")
         .split("\n")
-        .indexOf("    const app = config.appName;") + 2;
+        .indexOf(`    ${STACK_ANCHOR}`) + 2;
     expect(r.stderr).toContain(`${join(project, "stacks", "web-tier-stack.ts")}:${line}:`);
-    expect(r.stderr).not.toMatch(/main\.ts\.cjs:\d+/);
+    // No position left in the bundle (main.ts.<hash>.cjs): every frame of ours is mapped to its .ts file.
+    expect(r.stderr).toMatch(/main\.ts:\d+:\d+/);
+    expect(r.stderr).not.toMatch(/main\.ts\.[0-9a-f]{16}\.cjs:\d+/);
   }, 120_000);
 
   it("reports a syntax error with esbuild's file and line, exits 1, and keeps no broken bundle", () => {
-    const r = withEdit(
-      "stacks/web-tier-stack.ts",
-      (text) => text.replace("const app = config.appName;", "const app = config.appName;\n    const = ;"),
-      () => node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: join(root, "out-syntax") }),
-    );
+    const r = withStackLine("const = ;", () => node(["managed/run.js", "main.ts"], { CDKTF_OUTDIR: join(root, "out-syntax") }));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/\[ERROR\][^\n]*\n\s*\n\s*stacks\/web-tier-stack\.ts:\d+:\d+:/);
     expect(existsSync(join(root, "out-syntax"))).toBe(false);
