@@ -107,7 +107,7 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
       expect(rules[0].error_message).toMatch(/^The .*\.$|^Tag keys .*\.$/);
     }
     expect(variables.app_name.validation[0].condition).toContain("^[a-z][a-z0-9-]{0,19}$");
-    expect(variables.base_os.validation[0].condition).toBe('${contains(["ubuntu-24.04", "al2023"], var.base_os)}');
+    expect(variables.base_os.validation[0].condition).toBe('${contains(["ubuntu-24.04", "al2023", "debian-12"], var.base_os)}');
     expect(variables.app_port.validation[0].condition).toContain("var.app_port != 22");
     // A project without commits has no sha; "unknown" is the one non-hex value accepted.
     expect(variables.git_sha.validation[0].condition).toBe('${var.git_sha == "unknown" || can(regex("^[0-9a-f]{7,40}$", var.git_sha))}');
@@ -116,7 +116,7 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     expect(variables.ami_ssm_parameter.default).toBe("");
   });
 
-  it("starts from the newest official Ubuntu 24.04 or AL2023 image, chosen by base_os", () => {
+  it("starts from the newest official Ubuntu 24.04, AL2023 or Debian 12 image, chosen by base_os", () => {
     const filter = source.source_ami_filter[0];
     expect(filter.most_recent).toBe(true);
     expect(filter.owners).toEqual(["${local.base_image.owner}"]);
@@ -130,6 +130,10 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     expect(images["ubuntu-24.04"].name_filter).toMatch(/^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-/);
     expect(images.al2023.owner).toBe("137112412989"); // Amazon
     expect(images.al2023.name_filter).toMatch(/^al2023-ami-2023\./);
+    expect(images["debian-12"].owner).toBe("136693071363"); // Debian's cloud team
+    // hcl2json prints the conditional as a template directive.
+    expect(images["debian-12"].name_filter).toBe('debian-12-%{if var.architecture == "arm64"}arm64%{else}amd64%{endif}-*');
+    expect(images["debian-12"].ssh_username).toBe("admin");
     expect(app.locals[0].base_image).toBe("${local.base_images[var.base_os]}");
   });
 

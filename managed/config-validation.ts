@@ -475,7 +475,7 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
     "a container image reference like ghcr.io/acme/web:1.2.3",
     d.containerImage,
   )!;
-  const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023"] as const, d.baseOs);
+  const baseOs = r.oneOf("image.baseOs", o.baseOs, ["ubuntu-24.04", "al2023", "debian-12"] as const, d.baseOs);
 
   // One AMI serves every environment: their instance types must share its architecture.
   const architecture = environments.length > 0 ? architectureOf(environments[0].instanceType) : "x86_64";

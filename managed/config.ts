@@ -98,8 +98,8 @@ export interface ImageConfig {
    * @default "public.ecr.aws/nginx/nginx-unprivileged:alpine" (listens on 8080, serves /)
    */
   readonly containerImage: string;
-  /** @default "ubuntu-24.04" */
-  readonly baseOs: "ubuntu-24.04" | "al2023";
+  /** Base image of the AMI: Ubuntu 24.04 (Canonical), Amazon Linux 2023 or Debian 12 (Debian). @default "ubuntu-24.04" */
+  readonly baseOs: "ubuntu-24.04" | "al2023" | "debian-12";
   /** @default "t3.small", or "t4g.small" when the environments run on arm64 */
   readonly buildInstanceType: string;
   /**

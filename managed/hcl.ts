@@ -153,7 +153,7 @@ export function hclMap(values: Readonly<Record<string, HclScalar>>, indent = "")
 }
 
 /** The base images the templates know; see `local.base_images` in `packer/app.pkr.hcl`. */
-export type BaseOs = "ubuntu-24.04" | "al2023";
+export type BaseOs = "ubuntu-24.04" | "al2023" | "debian-12";
 
 /** The CPU architecture of the build instance and the AMI. */
 export type Architecture = "x86_64" | "arm64";

@@ -2,7 +2,7 @@
 # Instances boot from it with no package installs and no registry pulls; only config comes at boot.
 
 locals {
-  # Official publishers only (Canonical, Amazon), newest build that matches; never a marketplace copy.
+  # Official publishers only (Canonical, Amazon, Debian), newest build that matches; never a marketplace copy.
   base_images = {
     "ubuntu-24.04" = {
       name_filter  = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${var.architecture == "arm64" ? "arm64" : "amd64"}-server-*"
@@ -13,6 +13,14 @@ locals {
       name_filter  = "al2023-ami-2023.*-kernel-*-${var.architecture}"
       owner        = "137112412989"
       ssh_username = "ec2-user"
+    }
+    # The Debian cloud team's account (kubernetes/kops#12161: "Debian 11: Release AMIs use same AWS
+    # Owner ID as Buster"), names debian-12-<amd64|arm64>-<date>-<build> (wiki.debian.org/Cloud/AmazonEC2Image);
+    # "For a Debian AMI, the username is admin" (AWS EC2 User Guide, "Manage system users").
+    "debian-12" = {
+      name_filter  = "debian-12-${var.architecture == "arm64" ? "arm64" : "amd64"}-*"
+      owner        = "136693071363"
+      ssh_username = "admin"
     }
   }
   base_image = local.base_images[var.base_os]

@@ -66,13 +66,13 @@ variable "architecture" {
 }
 
 variable "base_os" {
-  description = "Base image: ubuntu-24.04 (Canonical) or al2023 (Amazon Linux 2023), always the latest official build."
+  description = "Base image: ubuntu-24.04 (Canonical), al2023 (Amazon Linux 2023) or debian-12 (Debian), always the latest official build."
   type        = string
   default     = "ubuntu-24.04"
 
   validation {
-    condition     = contains(["ubuntu-24.04", "al2023"], var.base_os)
-    error_message = "The base_os must be ubuntu-24.04 or al2023."
+    condition     = contains(["ubuntu-24.04", "al2023", "debian-12"], var.base_os)
+    error_message = "The base_os must be ubuntu-24.04, al2023 or debian-12."
   }
 }
 

@@ -34,8 +34,11 @@ export interface WebTierStackProps {
   readonly environment: EnvironmentConfig;
 }
 
-/** Root devices of the base images Packer bakes from. */
-const ROOT_DEVICE = { "ubuntu-24.04": "/dev/sda1", al2023: "/dev/xvda" } as const;
+/**
+ * Root devices of the base images Packer bakes from. Debian registers its AMIs with
+ * root_device_name='/dev/xvda' (debian-cloud-images, src/debian_cloud_images/cli/upload_ec2.py).
+ */
+const ROOT_DEVICE = { "ubuntu-24.04": "/dev/sda1", al2023: "/dev/xvda", "debian-12": "/dev/xvda" } as const;
 
 /**
  * One environment of the web tier: network, load balancer, parameters, logs, the fleet and the alarms

@@ -25,7 +25,7 @@ CONF
 
 # No password logins for any account.
 passwd -l root >/dev/null
-for user in ubuntu ec2-user; do
+for user in ubuntu ec2-user admin; do
   if id -u "$user" >/dev/null 2>&1; then passwd -l "$user" >/dev/null; fi
 done
 

@@ -25,6 +25,22 @@ ubuntu-24.04)
   apt_get install "$deb"
   rm -f "$deb"
   ;;
+debian-12)
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get() { apt-get -o DPkg::Lock::Timeout=600 -y "$@"; }
+  apt_get update
+  apt_get upgrade
+  # Debian 12 packages the AWS CLI v2 (awscli 2.9.19 in bookworm, apt-cache policy awscli); no snap.
+  apt_get install --no-install-recommends docker.io jq curl ca-certificates awscli
+  arch="$(dpkg --print-architecture)"
+  deb="$(mktemp --suffix=.deb)"
+  # The debian/ folder of the same bucket as ubuntu/ above. (AWS's download page, which lists the
+  # folders, was not among the references searched: an unverified path until a real Debian bake.)
+  curl -fsSL --retry 5 -o "$deb" \
+    "https://amazoncloudwatch-agent-${AWS_REGION}.s3.${AWS_REGION}.amazonaws.com/debian/${arch}/latest/amazon-cloudwatch-agent.deb"
+  apt_get install "$deb"
+  rm -f "$deb"
+  ;;
 al2023)
   dnf -y upgrade --releasever=latest
   # The AWS CLI v2 and curl ship with Amazon Linux 2023.
