@@ -16,7 +16,8 @@
 # boot.env is a contract between the stacks' user_data and this image, versioned together: the
 # user_data of one create-immutable-app version writes exactly what this script of the same version
 # reads (APP_NAME, APP_ENV, AWS_REGION, PARAMETER_PATH, LOG_GROUP_NAME, APP_PORT,
-# EXPECTED_PARAMETERS, CONFIG_REVISION). CONFIG_REVISION only makes a config change a new launch
+# EXPECTED_PARAMETERS, CONFIG_REVISION; and, for immutable-app-ready, ASG_NAME, LIFECYCLE_HOOK,
+# HEALTH_CHECK_PATH, BOOT_TIMEOUT_SECONDS, METRICS_NAMESPACE). CONFIG_REVISION only makes a config change a new launch
 # template version (an instance refresh); it is logged and means nothing else here.
 #
 # app.env format: systemd EnvironmentFile, every value in double quotes with \ " ` $ escaped by a

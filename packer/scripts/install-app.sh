@@ -43,6 +43,8 @@ useradd --system --user-group --no-create-home --home-dir /nonexistent --shell "
 install -m 0644 "$STAGING_DIR/immutable-app@.service" "/etc/systemd/system/immutable-app@.service"
 install -m 0644 "$STAGING_DIR/immutable-app-config@.service" /etc/systemd/system/immutable-app-config@.service
 install -m 0755 "$STAGING_DIR/configure-app.sh" /usr/local/sbin/immutable-app-configure
+install -m 0644 "$STAGING_DIR/immutable-app-ready@.service" /etc/systemd/system/immutable-app-ready@.service
+install -m 0755 "$STAGING_DIR/ready-app.sh" /usr/local/sbin/immutable-app-ready
 install -m 0644 "$STAGING_DIR/immutable-app.logrotate" /etc/logrotate.d/immutable-app
 install -d -m 0755 "$config_dir"
 install -d -m 0750 /var/log/immutable-app
