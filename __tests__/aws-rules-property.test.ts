@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { Testing } from "cdktf";
 import {
+  alarmReactionSeconds,
   REGIONS,
   refreshPreferenceProblems,
   reservedAppNameReason,
@@ -36,15 +37,22 @@ const environment = fc
     name: envName,
     healthy,
     instanceWarmupSeconds: fc.integer({ min: 0, max: 3600 }),
-    rollback5xxPerMinute: fc.integer({ min: 1, max: 1000 }),
+    rollbackErrorRatePercent: fc.integer({ min: 1, max: 100 }),
     rollbackUnhealthyMinutes: fc.integer({ min: 1, max: 60 }),
+    // Above the slowest alarm's reaction (release-config.ts), whatever rollbackUnhealthyMinutes is.
+    extraDelay: fc.integer({ min: 0, max: 3600 }),
+    extraBake: fc.integer({ min: 0, max: 3600 }),
+    checkpoints: fc.option(fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { maxLength: 3 }), { nil: undefined }),
     waf: fc.boolean(),
     natGateways: fc.constantFrom("single", "per-az"),
     ssm: fc.boolean(),
   })
-  .map(({ healthy: h, ssm, name, ...rest }) => ({
+  .map(({ healthy: h, ssm, name, extraDelay, extraBake, checkpoints, ...rest }) => ({
     name,
     ...rest,
+    checkpointDelaySeconds: alarmReactionSeconds(Math.max(2, rest.rollbackUnhealthyMinutes)) + extraDelay,
+    bakeTimeSeconds: alarmReactionSeconds(Math.max(2, rest.rollbackUnhealthyMinutes)) + extraBake,
+    ...(checkpoints ? { checkpointPercentages: [...checkpoints.sort((a, b) => a - b), 100] } : {}),
     minHealthyPercentage: h.minHealthyPercentage,
     ...(h.maxHealthyPercentage !== undefined ? { maxHealthyPercentage: h.maxHealthyPercentage } : {}),
     ...(ssm ? { amiSource: `resolve:ssm:/image/${name}/ami-id` } : {}),
@@ -76,8 +84,16 @@ describe("random valid configurations", () => {
           const refresh = JSON.parse(tf.output.instance_refresh.value);
           expect(refreshPreferenceProblems(refresh.Preferences, { desiredVersion: "2", groupVersion: "1", imageFromSsm })).toEqual([]);
           expect(refresh.Preferences.AutoRollback).toBe(!imageFromSsm);
-          for (const alarm of refresh.Preferences.AlarmSpecification.Alarms)
-            expect(Object.values(tf.resource.aws_cloudwatch_metric_alarm).map((a: any) => a.alarm_name)).toContain(alarm);
+          const alarms = Object.values(tf.resource.aws_cloudwatch_metric_alarm) as any[];
+          for (const alarm of refresh.Preferences.AlarmSpecification.Alarms) expect(alarms.map((a) => a.alarm_name)).toContain(alarm);
+          // Every alarm the refresh watches can act while AWS can still roll back: within the checkpoint
+          // delay and the bake time (AWS "can't roll it back after it's finished").
+          for (const alarm of alarms) {
+            const reaction = alarmReactionSeconds(alarm.datapoints_to_alarm);
+            expect(alarm.period ?? alarm.metric_query.find((q: any) => q.metric)?.metric.period).toBe(60);
+            expect(reaction).toBeLessThanOrEqual(refresh.Preferences.BakeTime);
+            if (refresh.Preferences.CheckpointPercentages) expect(reaction).toBeLessThanOrEqual(refresh.Preferences.CheckpointDelay);
+          }
 
           const prefix = `${resolved.appName}-${env.name}`;
           const lb = Object.values(tf.resource.aws_lb)[0] as any;

@@ -454,9 +454,18 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
       minHealthyPercentage: env.minHealthyPercentage.default,
       instanceWarmupSeconds: env.instanceWarmupSeconds.default,
       healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds.default,
+      // The CPU target depends on the instance type (a burstable type's baseline), so the schema states none.
       cpuTargetPercent: env.cpuTargetPercent.default,
-      rollback5xxPerMinute: env.rollback5xxPerMinute.default,
+      rollbackErrorRatePercent: env.rollbackErrorRatePercent.default,
+      rollbackMinRequestsPerMinute: env.rollbackMinRequestsPerMinute.default,
+      rollbackLatencyMs: env.rollbackLatencyMs.default,
       rollbackUnhealthyMinutes: env.rollbackUnhealthyMinutes.default,
+      probeRequestsPerSecond: env.probeRequestsPerSecond.default,
+      bootTimeoutSeconds: env.bootTimeoutSeconds.default,
+      expectedBootSeconds: env.expectedBootSeconds.default,
+      slowStartSeconds: env.slowStartSeconds.default,
+      checkpointDelaySeconds: env.checkpointDelaySeconds.default,
+      healthCheckMatcher: p.healthCheckMatcher.default,
       waf: p.waf.default,
       githubBranch: p.github.properties.branch.default,
       oidcProviderArn: p.github.properties.oidcProviderArn.default,
@@ -474,6 +483,9 @@ describe("defaults stated elsewhere agree with DEFAULTS", () => {
       oidcProviderArn: DEFAULTS.github.oidcProviderArn,
       ...DEFAULTS.image,
       ...DEFAULTS.environment,
+      cpuTargetPercent: undefined,
+      checkpointDelaySeconds: DEFAULTS.checkpointDelaySeconds.default,
+      healthCheckMatcher: DEFAULTS.healthCheckMatcher,
     });
   });
 

@@ -27,6 +27,7 @@ import { refreshPreferenceProblems, type RefreshPreferences } from "../managed/a
 import { resolveConfig } from "../managed/config-validation";
 import { rolloutAlarmNames, secretParameterName } from "../managed/names";
 import { EMULATED_ACCOUNT_ID, EmulatedAws, type RecordedRequest } from "./support/emulated-aws";
+import { alarmList } from "../stacks/rollout-alarms";
 import { evaluate } from "./support/iam-eval";
 import { exampleConfigJson, REPO_ROOT, synthProject } from "./support/synth";
 import { tempDir, TerraformDir, type TerraformResult, writeCliConfig } from "./support/terraform";
@@ -412,7 +413,7 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       expect(prefs).toMatchObject({
         AutoRollback: true,
         SkipMatching: true,
-        AlarmSpecification: { Alarms: [alarms.errors, alarms.unhealthy] },
+        AlarmSpecification: { Alarms: alarmList(alarms) },
       });
       expect(refreshPreferenceProblems(prefs, { desiredVersion: "2", groupVersion: "1", imageFromSsm: false })).toEqual([]);
     }
@@ -425,22 +426,22 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     expect(output(production, "launch_template_version")).toBe("3");
     // An alarm already in ALARM: AWS would refuse the refresh, so the rollout does not start one.
     const before = (await starts(production)).length;
-    setAlarmState(production, "demo-app-production-rollout-5xx", "ALARM");
+    setAlarmState(production, "demo-app-production-rollout-error-rate", "ALARM");
     const refused = await rollout(production);
     expect(refused.status).toBe(1);
-    expect(refused.output).toContain("a rollout alarm is in ALARM before the rollout starts: demo-app-production-rollout-5xx");
+    expect(refused.output).toContain("a rollout alarm is in ALARM before the rollout starts: demo-app-production-rollout-error-rate");
     expect((await starts(production)).length).toBe(before);
-    setAlarmState(production, "demo-app-production-rollout-5xx", "OK");
+    setAlarmState(production, "demo-app-production-rollout-error-rate", "OK");
     await emu.setRefreshOutcome({
       group: production.asg,
       status: "RollbackSuccessful",
       steps: 1,
-      reason: "alarm demo-app-production-rollout-5xx went into ALARM",
+      reason: "alarm demo-app-production-rollout-error-rate went into ALARM",
     });
     const result = await timed("rollout (rolled back)", () => rollout(production));
     expect(result.status).toBe(3);
     expect(result.output).toContain(
-      `rolled back (alarm demo-app-production-rollout-5xx went into ALARM); ${production.asg} runs launch template version 2 (${AMI_2}) again`,
+      `rolled back (alarm demo-app-production-rollout-error-rate went into ALARM); ${production.asg} runs launch template version 2 (${AMI_2}) again`,
     );
     expect(groupVersion(production)).toBe("2");
     expectNoChanges(production, await plan(production, AMI_1));

@@ -137,9 +137,27 @@ describe("example config: every environment validates and plans offline", () => 
       "ReadOwnParameters",
       "DecryptOwnSecrets",
       "WriteOwnLogs",
+      "CompleteOwnLaunch",
+      "ReportOwnBootFailures",
       "NoOtherParameters",
     ]);
-    for (const s of statements.filter((x) => x.Effect === "Allow" && x.Sid !== "SessionManager")) {
+    // The launch lifecycle hook of its own group, by name; boot failures only in its environment's namespace.
+    expect(statements.find((s) => s.Sid === "CompleteOwnLaunch")).toEqual({
+      Sid: "CompleteOwnLaunch",
+      Effect: "Allow",
+      Action: "autoscaling:CompleteLifecycleAction",
+      Resource: expect.stringMatching(
+        new RegExp(`^arn:aws:autoscaling:eu-west-1:.*:autoScalingGroup:\\*:autoScalingGroupName/demo-app-${env}$`),
+      ),
+    });
+    expect(statements.find((s) => s.Sid === "ReportOwnBootFailures")).toEqual({
+      Sid: "ReportOwnBootFailures",
+      Effect: "Allow",
+      Action: "cloudwatch:PutMetricData",
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": `immutable-app/demo-app-${env}` } },
+    });
+    for (const s of statements.filter((x) => x.Effect === "Allow" && !["SessionManager", "ReportOwnBootFailures"].includes(x.Sid))) {
       expect([s.Action].flat().every((a: string) => !a.includes("*"))).toBe(true);
       expect([s.Resource].flat().every((r: string) => r !== "*")).toBe(true);
     }
@@ -216,19 +234,53 @@ describe("example config: every environment validates and plans offline", () => 
         Preferences: {
           MinHealthyPercentage: 90,
           MaxHealthyPercentage: 190,
-          InstanceWarmup: 120,
+          InstanceWarmup: 60,
           SkipMatching: true,
           AutoRollback: true,
           ScaleInProtectedInstances: "Refresh",
           StandbyInstances: "Terminate",
-          AlarmSpecification: { Alarms: [`demo-app-${env}-rollout-5xx`, `demo-app-${env}-rollout-unhealthy`] },
+          AlarmSpecification: {
+            Alarms: ["error-rate", "latency", "unhealthy", "boot-failures"].map((a) => `demo-app-${env}-rollout-${a}`),
+          },
+          // Staging runs one instance: a single checkpoint at 100 needs no pause. Production's two: a
+          // canary of one (50 %), a pause the alarms fit in, then the other; a longer bake in production.
+          ...(env === "production" ? { CheckpointPercentages: [50, 100], CheckpointDelay: 300 } : {}),
+          BakeTime: env === "production" ? 600 : 300,
         },
       });
       const alarms = resourcesOf(plan, "aws_cloudwatch_metric_alarm").map((a) => a.values);
-      expect(alarms.map((a) => [a.alarm_name, a.metric_name, a.statistic, a.threshold, a.treat_missing_data]).sort()).toEqual([
-        [`demo-app-${env}-rollout-5xx`, "HTTPCode_Target_5XX_Count", "Sum", 10, "notBreaching"],
-        [`demo-app-${env}-rollout-unhealthy`, "UnHealthyHostCount", "Minimum", 0, "notBreaching"],
+      expect(alarms.map((a) => [a.alarm_name, a.metric_name ?? "(metric math)", a.threshold, a.treat_missing_data]).sort()).toEqual([
+        [`demo-app-${env}-rollout-boot-failures`, "BootFailures", 0, "notBreaching"],
+        [`demo-app-${env}-rollout-error-rate`, "(metric math)", 1, "notBreaching"],
+        [`demo-app-${env}-rollout-latency`, "TargetResponseTime", 2, "notBreaching"],
+        [`demo-app-${env}-rollout-unhealthy`, "UnHealthyHostCount", 0, "notBreaching"],
       ]);
+      // The error rate: load balancer and target 5xx over requests, of the whole load balancer, and 0 %
+      // in a minute with fewer than rollbackMinRequestsPerMinute requests.
+      const rate = alarms.find((a) => a.alarm_name.endsWith("error-rate"))!;
+      expect(
+        rate.metric_query
+          .filter((q: any) => q.metric?.length)
+          .map((q: any) => q.metric[0].metric_name)
+          .sort(),
+      ).toEqual(["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount"]);
+      expect(rate.metric_query.find((q: any) => q.return_data).expression).toBe("IF(served >= 10, 100 * errors / served, 0)");
+      expect([rate.evaluation_periods, rate.datapoints_to_alarm]).toEqual([3, 2]);
+      // The launch lifecycle hook, abandoning an instance that does not answer in time.
+      expect(resourcesOf(plan, "aws_autoscaling_lifecycle_hook").map((h) => h.values)).toEqual([
+        expect.objectContaining({
+          name: `demo-app-${env}-app-ready`,
+          autoscaling_group_name: `demo-app-${env}`,
+          lifecycle_transition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+          default_result: "ABANDON",
+          heartbeat_timeout: 600,
+        }),
+      ]);
+      // t3 in standard credit mode: no surplus-credit charges; the CPU target is its 20 % baseline.
+      expect(one(plan, "aws_launch_template").values.credit_specification).toEqual([{ cpu_credits: "standard" }]);
+      expect(one(plan, "aws_autoscaling_policy").values.target_tracking_configuration[0].target_value).toBe(20);
+      // Replacements outside a refresh launch before they terminate, as a release does.
+      expect(asg.instance_maintenance_policy).toEqual([{ min_healthy_percentage: 90, max_healthy_percentage: 190 }]);
       // One attachment mechanism: inline target_group_arns, no attachment resources.
       expect(asgSynth.target_group_arns).toHaveLength(1);
       expect(resourcesOf(plan, "aws_autoscaling_attachment")).toHaveLength(0);
@@ -316,7 +368,8 @@ describe("example config: every environment validates and plans offline", () => 
       const listeners = resourcesOf(plan, "aws_lb_listener");
       expect(listeners.map((l) => [l.values.port, l.values.protocol, l.values.default_action[0].type])).toEqual([[80, "HTTP", "forward"]]);
       const tg = one(plan, "aws_lb_target_group").values;
-      expect(tg.health_check).toEqual([expect.objectContaining({ path: "/", enabled: true, protocol: "HTTP", matcher: "200-399" })]);
+      expect(tg.health_check).toEqual([expect.objectContaining({ path: "/", enabled: true, protocol: "HTTP", matcher: "200" })]);
+      expect(tg.slow_start).toBe(0);
       expect(Number(tg.deregistration_delay)).toBeLessThanOrEqual(60);
       expect(tg.name_prefix.length).toBeLessThanOrEqual(6);
       expect(tg.port).toBe(8080);
@@ -379,12 +432,14 @@ describe("example config: every environment validates and plans offline", () => 
     expect(Object.keys(plan.configuration.root_module.outputs ?? {}).sort()).toEqual([
       "alb_dns_name",
       "asg_name",
+      "canary",
       "health_check_url",
       "image_parameter",
       "instance_refresh",
       "launch_template_id",
       "launch_template_version",
       "parameter_path",
+      "probe_requests_per_second",
       "rollout_alarms",
       "secret_parameters",
     ]);

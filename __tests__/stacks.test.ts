@@ -263,6 +263,8 @@ describe("user data", () => {
       appPort: 3000,
       config: { B: "1", A: "2" },
       secrets: ["TOKEN"],
+      healthCheckPath: "/healthz",
+      bootTimeoutSeconds: 300,
     });
     expect(script.split("\n")).toEqual([
       "#!/bin/bash",
@@ -277,8 +279,14 @@ describe("user data", () => {
       "APP_PORT=3000",
       "EXPECTED_PARAMETERS=A,B,TOKEN",
       `CONFIG_REVISION=${configRevision({ config: { A: "2", B: "1" }, secrets: ["TOKEN"] })}`,
+      // The group, its launch hook and the metric namespace carry the stack's own names (managed/names.ts).
+      "ASG_NAME=shop-dev",
+      "LIFECYCLE_HOOK=shop-dev-app-ready",
+      "HEALTH_CHECK_PATH=/healthz",
+      "BOOT_TIMEOUT_SECONDS=300",
+      "METRICS_NAMESPACE=immutable-app/shop-dev",
       "BOOT_ENV",
-      "systemctl enable --now immutable-app@shop.service",
+      "systemctl enable --now immutable-app@shop.service immutable-app-ready@shop.service",
       "",
     ]);
   });

@@ -248,6 +248,7 @@ export interface RefreshPreferences {
   readonly AlarmSpecification?: { readonly Alarms?: readonly string[] };
   readonly CheckpointPercentages?: readonly number[];
   readonly CheckpointDelay?: number;
+  readonly BakeTime?: number;
 }
 
 /** What the refresh will run with, besides its preferences: the rollback prerequisites depend on it. */
@@ -299,6 +300,15 @@ export function refreshPreferenceProblems(prefs: RefreshPreferences, context?: R
   }
   if (prefs.CheckpointDelay !== undefined && checkpoints === undefined)
     problems.push("CheckpointDelay is set without CheckpointPercentages");
+  // "To replace all instances in the Auto Scaling group, the last number in the array must be 100."
+  if (checkpoints !== undefined && checkpoints.length > 0 && checkpoints[checkpoints.length - 1] !== 100)
+    problems.push("the last of CheckpointPercentages must be 100, or the refresh stops before it replaced every instance");
+  const delay = prefs.CheckpointDelay;
+  if (delay !== undefined && !(Number.isInteger(delay) && delay >= 0 && delay <= REFRESH_LIMITS.checkpointDelayMax))
+    problems.push(`CheckpointDelay ${delay} is not 0 to ${REFRESH_LIMITS.checkpointDelayMax} seconds`);
+  const bake = prefs.BakeTime;
+  if (bake !== undefined && !(Number.isInteger(bake) && bake >= 0 && bake <= REFRESH_LIMITS.bakeTimeMax))
+    problems.push(`BakeTime ${bake} is not 0 to ${REFRESH_LIMITS.bakeTimeMax} seconds`);
   if (prefs.AutoRollback && context) problems.push(...rollbackProblems(context));
   return problems;
 }
@@ -336,3 +346,79 @@ export const REFRESH_STATUSES = {
   active: ["Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"],
   ended: ["Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"],
 } as const;
+
+/**
+ * The ranges of the refresh preferences that pace a release (Auto Scaling API reference,
+ * RefreshPreferences): "BakeTime ... Valid Range: Minimum value of 0. Maximum value of 172800";
+ * "CheckpointDelay ... Valid Range: Minimum value of 0. Maximum value of 172800"; "If you specify a value
+ * for CheckpointPercentages and not for CheckpointDelay, the CheckpointDelay defaults to 3600".
+ */
+export const REFRESH_LIMITS = { bakeTimeMax: 172800, checkpointDelayMax: 172800, checkpointDelayDefault: 3600 } as const;
+
+/**
+ * How soon a CloudWatch alarm can act on what users see.
+ * - The load balancer's metrics have 60-second data points: "Elastic Load Balancing reports metrics to
+ *   CloudWatch only when requests are flowing through the load balancer ... every 60 seconds" (ELB User
+ *   Guide, load-balancer-cloudwatch-metrics.html), so an alarm's period is 60 s.
+ * - An alarm needs datapointsToAlarm breaching data points of its evaluation periods (CloudWatch User
+ *   Guide, AlarmThatSendsEmail.html, "Evaluating an alarm"), and the first minute in which errors start
+ *   may be only partly bad: one more period.
+ * - metricDelaySeconds: AWS documents no bound on the time between a request and its data point being
+ *   visible to an alarm. This is an assumption (two periods), kept here so that every figure that depends
+ *   on it moves together; it is not a fact read in AWS's documentation.
+ */
+export const ALARM_TIMING = { periodSeconds: 60, metricDelaySeconds: 120 } as const;
+
+/** The seconds from the start of bad behaviour until an alarm of `datapointsToAlarm` periods can be in ALARM. */
+export function alarmReactionSeconds(datapointsToAlarm: number): number {
+  return (datapointsToAlarm + 1) * ALARM_TIMING.periodSeconds + ALARM_TIMING.metricDelaySeconds;
+}
+
+/**
+ * The first checkpoint that makes exactly one instance of `capacity` the canary. "These checkpoints
+ * indicate the minimum percentage of instances in the Auto Scaling group that must be new instances
+ * before the checkpoint is considered reached" and AWS "will sometimes replace fewer but never more"
+ * (User Guide, asg-adding-checkpoints-instance-refresh.html): ceil(p * capacity / 100) new instances
+ * reach p, which is 1 for p = floor(100 / capacity).
+ */
+export function oneInstanceCheckpoint(capacity: number): number {
+  return Math.max(1, Math.floor(100 / Math.max(1, capacity)));
+}
+
+/** New instances needed to reach checkpoint `percentage` of `capacity` (same page). */
+export function instancesAtCheckpoint(percentage: number, capacity: number): number {
+  return Math.ceil((percentage * capacity) / 100 - 1e-9);
+}
+
+/**
+ * Burstable instance families' baseline CPU per vCPU (EC2 User Guide, burstable-credits-baseline-concepts.html,
+ * "Baseline utilization"): above it an instance spends credits, and in unlimited mode pays for surplus ones.
+ */
+export const BURSTABLE_BASELINE_PERCENT: Readonly<Record<string, number>> = {
+  "t3.nano": 5,
+  "t3.micro": 10,
+  "t3.small": 20,
+  "t3.medium": 20,
+  "t3.large": 30,
+  "t3.xlarge": 40,
+  "t3.2xlarge": 40,
+  "t3a.nano": 5,
+  "t3a.micro": 10,
+  "t3a.small": 20,
+  "t3a.medium": 20,
+  "t3a.large": 30,
+  "t3a.xlarge": 40,
+  "t3a.2xlarge": 40,
+  "t4g.nano": 5,
+  "t4g.micro": 10,
+  "t4g.small": 20,
+  "t4g.medium": 20,
+  "t4g.large": 30,
+  "t4g.xlarge": 40,
+  "t4g.2xlarge": 40,
+};
+
+/** T2, T3, T3a and T4g are burstable (EC2 User Guide, burstable-performance-instances.html). */
+export function isBurstable(instanceType: string): boolean {
+  return /^t(2|3|3a|4g)\./.test(instanceType);
+}

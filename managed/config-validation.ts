@@ -15,6 +15,7 @@ import {
   type S3BackendConfig,
 } from "./config";
 import {
+  BURSTABLE_BASELINE_PERCENT,
   LIMITS,
   LOG_RETENTION_DAYS,
   PATTERNS,
@@ -27,6 +28,7 @@ import {
   reservedAppNameReason,
   reservedEnvironmentNameReason,
 } from "./aws-rules";
+import { readReleaseSettings, RELEASE_FIELDS, RETIRED_FIELDS } from "./release-config";
 import { type Cidr, contains, formatCidr, overlaps, parseCidr, subnet } from "./cidr";
 import { defaultAmiParameter, MANAGED_TAG_KEYS, parameterPath, RESERVED_ENV_NAMES, resourcePrefix } from "./names";
 import { ConfigError, type ConfigProblem, type Json, Reader, describe, isPlainObject, join, quote } from "./json-reader";
@@ -63,6 +65,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     "region",
     "appPort",
     "healthCheckPath",
+    "healthCheckMatcher",
     "certificateArn",
     "amiSource",
     "network",
@@ -91,6 +94,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     "a URL path starting with / (letters, digits, / _ . ~ % -)",
     DEFAULTS.healthCheckPath,
   )!;
+  const healthCheckMatcher = readMatcher(r, o.healthCheckMatcher);
   const certificateArn = readCertificate(r, "certificateArn", o.certificateArn, region);
   const amiSource = readAmiSource(r, "amiSource", o.amiSource) ?? { mode: "variable" as const };
   const network = readNetwork(r, o.network, region);
@@ -130,6 +134,7 @@ function readConfig(r: Reader, input: Json): AppConfig | undefined {
     region,
     appPort,
     healthCheckPath,
+    healthCheckMatcher,
     amiSource,
     network,
     config,
@@ -605,10 +610,10 @@ function readEnvironment(
     "amiSource",
     "config",
     "maxHealthyPercentage",
-    "rollback5xxPerMinute",
-    "rollbackUnhealthyMinutes",
     "natGateways",
     "waf",
+    ...RELEASE_FIELDS,
+    ...Object.keys(RETIRED_FIELDS),
   ]);
   if (!o) {
     if (value === undefined) r.fail(field, "must be an object");
@@ -681,6 +686,15 @@ function readEnvironment(
     );
   }
   const amiSource = readAmiSource(r, `${field}.amiSource`, o.amiSource) ?? inherited.amiSource;
+  // Burstable types scale at their baseline by default (see readReleaseSettings).
+  const cpuTargetPercent = r.integer(
+    `${field}.cpuTargetPercent`,
+    o.cpuTargetPercent,
+    5,
+    95,
+    BURSTABLE_BASELINE_PERCENT[instanceType] ?? d.cpuTargetPercent,
+  );
+  const release = readReleaseSettings(r, field, o, { production, desiredCapacity, maxCapacity, instanceType, cpuTargetPercent });
   return {
     name,
     instanceType,
@@ -690,8 +704,7 @@ function readEnvironment(
     deletionProtection: r.boolean(`${field}.deletionProtection`, o.deletionProtection, production),
     minHealthyPercentage,
     maxHealthyPercentage,
-    rollback5xxPerMinute: r.integer(`${field}.rollback5xxPerMinute`, o.rollback5xxPerMinute, 1, 100000, d.rollback5xxPerMinute),
-    rollbackUnhealthyMinutes: r.integer(`${field}.rollbackUnhealthyMinutes`, o.rollbackUnhealthyMinutes, 1, 60, d.rollbackUnhealthyMinutes),
+    ...release,
     natGateways:
       o.natGateways === undefined
         ? (inherited.natGateways ?? (production ? DEFAULTS.natGateways.production : DEFAULTS.natGateways.default))
@@ -705,12 +718,31 @@ function readEnvironment(
       7200,
       d.healthCheckGracePeriodSeconds,
     ),
-    cpuTargetPercent: r.integer(`${field}.cpuTargetPercent`, o.cpuTargetPercent, 10, 95, d.cpuTargetPercent),
+    cpuTargetPercent,
     logRetentionDays,
     amiSource,
     config: readConfigValues(r, `${field}.config`, o.config),
     ...(certificateArn ? { certificateArn } : {}),
   };
+}
+
+/**
+ * ALB health check matcher: "200", "200,202" or "200-299"; HTTP codes "from 200 to 499" (ELBv2 API,
+ * Matcher.HttpCode: "For Application Load Balancers, you can specify values between 200 and 499").
+ */
+function readMatcher(r: Reader, value: Json): string {
+  const matcher = r.matching(
+    "healthCheckMatcher",
+    value,
+    /^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/,
+    'HTTP codes like "200", "200,204" or "200-299"',
+    DEFAULTS.healthCheckMatcher,
+  )!;
+  for (const part of matcher.split(",")) {
+    const [low, high = low] = part.split("-").map(Number);
+    if (low < 200 || high > 499 || low > high) r.fail("healthCheckMatcher", `${part} is not within 200 to 499, low to high`);
+  }
+  return matcher;
 }
 
 function escapeRegExp(text: string): string {

@@ -127,6 +127,15 @@ export interface ImageConfig {
   readonly amiParameter: string;
 }
 
+export interface WarmPoolConfig {
+  /** Stopped (no compute cost), Hibernated (memory kept on the root volume) or Running. @default "Stopped" */
+  readonly state: "Stopped" | "Hibernated" | "Running";
+  /** Instances kept in the pool at least. @default 0 */
+  readonly minSize: number;
+  /** Instances that scale in go back to the pool instead of being terminated. @default true */
+  readonly reuseOnScaleIn: boolean;
+}
+
 export interface EnvironmentConfig {
   /** Stack name and name segment, e.g. "staging". */
   readonly name: string;
@@ -149,24 +158,111 @@ export interface EnvironmentConfig {
    */
   readonly maxHealthyPercentage: number;
   /**
-   * The rollout's alarm on the target group's HTTP 5xx responses: more than this many in a minute,
-   * two minutes in a row, stops the instance refresh and rolls it back.
+   * Instance-refresh checkpoints: the refresh stops when this share of the instances is new, waits
+   * checkpointDelaySeconds while the rollout alarms watch, and goes on. Ascending, the last one 100.
+   * @default one instance's share of desiredCapacity (a canary of one instance), then 100
+   */
+  readonly checkpointPercentages: readonly number[];
+  /**
+   * True when the first checkpoint is "one instance" (the default): the rollout recomputes it from the
+   * group's desired capacity when the release starts, which scaling may have changed since the synth.
+   */
+  readonly canaryOneInstance: boolean;
+  /**
+   * Seconds the refresh waits at each checkpoint; every rollout alarm must be able to act within it.
+   * @default 300 (production), 300 elsewhere
+   */
+  readonly checkpointDelaySeconds: number;
+  /**
+   * Seconds the refresh waits after the last instance is replaced before it counts as complete: AWS
+   * can roll a refresh back only until then. Every rollout alarm must be able to act within it.
+   * @default 600 (production), 300 elsewhere
+   */
+  readonly bakeTimeSeconds: number;
+  /**
+   * The rollout's error-rate alarm: (load balancer 5xx + target 5xx) / requests, in percent, above this
+   * two minutes out of three stops the instance refresh and rolls it back.
+   * @default 1
+   */
+  readonly rollbackErrorRatePercent: number;
+  /**
+   * The error rate counts only in minutes with at least this many requests (a quiet minute with one
+   * failed request is not a 100 % error rate). The rollout's probe sends requests too.
    * @default 10
    */
-  readonly rollback5xxPerMinute: number;
+  readonly rollbackMinRequestsPerMinute: number;
+  /**
+   * The rollout's latency alarm: the targets' p90 response time above this many milliseconds two
+   * minutes out of three stops the instance refresh and rolls it back.
+   * @default 2000
+   */
+  readonly rollbackLatencyMs: number;
   /**
    * The rollout's alarm on unhealthy targets: any unhealthy target for this many minutes in a row
-   * stops the instance refresh and rolls it back.
+   * stops the instance refresh and rolls it back. Instances join the load balancer only once the app
+   * answers (the launch lifecycle hook), so a slow start is not counted as unhealthy.
    * @default 2
    */
   readonly rollbackUnhealthyMinutes: number;
+  /**
+   * Requests per second the deploy sends to the health URL through the load balancer while the refresh
+   * runs, so that a quiet environment still gives the error-rate alarm data; 0 sends none (then a
+   * rollback of a quiet environment rests on health checks alone).
+   * @default 2
+   */
+  readonly probeRequestsPerSecond: number;
+  /**
+   * Seconds a new instance may take from launch until its app answers the health check locally; the
+   * launch lifecycle hook abandons it (the group terminates it) after that.
+   * @default 600
+   */
+  readonly bootTimeoutSeconds: number;
+  /**
+   * What the release model takes as the time from launch to the app answering (cold start); measured
+   * by `npm run preview` on a local VM, or by watching a real release.
+   * @default 90
+   */
+  readonly expectedBootSeconds: number;
+  /**
+   * ALB slow start: a new target's share of requests ramps up over this many seconds (30 to 900), or 0
+   * for none. It also delays what a canary's errors show in the error-rate alarm.
+   * @default 0
+   */
+  readonly slowStartSeconds: number;
+  /**
+   * CPU credits of burstable instance types (t3, t3a, t4g): "standard" never bills for surplus credits
+   * (the instance is held to its baseline when its credits run out); "unlimited" bursts and bills for it.
+   * @default "standard" for burstable types, not set otherwise
+   */
+  readonly cpuCredits?: "standard" | "unlimited";
+  /**
+   * Scale on requests per target per minute (ALBRequestCountPerTarget) instead of average CPU.
+   * @default not set: scale on cpuTargetPercent
+   */
+  readonly requestsPerTarget?: number;
+  /**
+   * A warm pool of pre-booted instances that scale-out and a refresh draw from. Instances in the pool
+   * run the boot script and complete the launch lifecycle hook before they stop; they start serving
+   * only when they enter InService.
+   * @default none
+   */
+  readonly warmPool?: WarmPoolConfig;
   /** @default network.natGateways, else "per-az" in production-like environments and "single" elsewhere */
   readonly natGateways: NatGateways;
   /** A WAF web ACL with AWS managed rule groups in front of the load balancer. @default the app's waf */
   readonly waf: boolean;
-  /** @default 120 */
+  /**
+   * Seconds the refresh waits after a new instance is in service before it counts it as replaced. The
+   * launch lifecycle hook already holds an instance back until its app answers, so this is only the
+   * time the app needs to settle (caches, connection pools).
+   * @default 60
+   */
   readonly instanceWarmupSeconds: number;
-  /** @default 180 */
+  /**
+   * Seconds after an instance enters InService before failed load balancer health checks count; the
+   * lifecycle hook has already waited for the app to answer.
+   * @default 90
+   */
   readonly healthCheckGracePeriodSeconds: number;
   /** Target average CPU for the scaling policy. @default 60 */
   readonly cpuTargetPercent: number;
@@ -202,6 +298,12 @@ export interface AppConfig {
   readonly appPort: number;
   /** @default "/" */
   readonly healthCheckPath: string;
+  /**
+   * HTTP codes the load balancer counts as healthy: "200", a list "200,204" or a range "200-299". A
+   * redirect (3xx) to a login page is not a healthy app.
+   * @default "200"
+   */
+  readonly healthCheckMatcher: string;
   /** ACM certificate for HTTPS; without it the ALB serves plain HTTP. */
   readonly certificateArn?: string;
   /** @default { mode: "variable" } */
@@ -237,6 +339,7 @@ export const DEFAULTS = {
   region: "us-east-1",
   appPort: 8080,
   healthCheckPath: "/",
+  healthCheckMatcher: "200",
   network: { mode: "new", cidr: "10.0.0.0/16", azCount: 2, vpcEndpoints: false },
   image: {
     containerImage: "public.ecr.aws/nginx/nginx-unprivileged:alpine",
@@ -252,12 +355,22 @@ export const DEFAULTS = {
     minCapacity: 2,
     maxCapacity: 4,
     minHealthyPercentage: 90,
-    instanceWarmupSeconds: 120,
-    healthCheckGracePeriodSeconds: 180,
+    instanceWarmupSeconds: 60,
+    healthCheckGracePeriodSeconds: 90,
     cpuTargetPercent: 60,
-    rollback5xxPerMinute: 10,
+    rollbackErrorRatePercent: 1,
+    rollbackMinRequestsPerMinute: 10,
+    rollbackLatencyMs: 2000,
     rollbackUnhealthyMinutes: 2,
+    probeRequestsPerSecond: 2,
+    bootTimeoutSeconds: 600,
+    expectedBootSeconds: 90,
+    slowStartSeconds: 0,
   },
+  /** Staging moves fast, production waits longer for its alarms (seconds). */
+  checkpointDelaySeconds: { default: 300, production: 300 },
+  bakeTimeSeconds: { default: 300, production: 600 },
+  warmPool: { state: "Stopped", minSize: 0, reuseOnScaleIn: true },
   /** MaxHealthyPercentage = minHealthyPercentage + this, at most 200 (AWS allows a difference of 100). */
   maxHealthySpread: 100,
   natGateways: { default: "single", production: "per-az" },

@@ -21,10 +21,12 @@ import { PATTERNS } from "./aws-rules";
 import type { AppConfig, EnvironmentConfig } from "./config";
 import { loadConfigOrReport } from "./load-config";
 import { secretParameterName } from "./names";
+import { formatTimeline, releaseTimeline } from "./release-model";
 import { stackDir, synthesize } from "./synth";
 
-export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS] [--replace-all]
-       npm run plan -- <environment> [--ami ami-...]      (what a deploy would change; changes nothing)
+export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS] [--replace-all] [--ignore-alarms]
+       npm run plan -- <environment> [--ami ami-...]      (what a deploy would change, the release model, and
+                                                          whether the group runs the last release; changes nothing)
 
   <environment>      one of the environments in immutable.config.json
   --ami ID           the image to deploy (default: the newest build in packer/packer-manifest.json);
@@ -32,8 +34,11 @@ export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--
   --auto-approve     apply without asking (CI)
   --timeout SECONDS  how long to wait for the instance refresh (default 3600)
   --replace-all      replace every instance even without a new version (after a secret's value changed)
+  --ignore-alarms    break-glass: roll out without the rollout alarms (a hotfix while one is in ALARM);
+                     only failed health checks can stop or roll it back
 
-Exit codes: 0 rolled out, 1 failed, 2 bad usage, 3 the refresh was rolled back, 4 a secret is not set.
+Exit codes: 0 rolled out, 1 failed, 2 bad usage, 3 the refresh was rolled back, 4 a secret is not set,
+5 (plan) the group runs another version than the last release wrote (it was rolled back).
 `;
 
 export const MANIFEST = join("packer", "packer-manifest.json");
@@ -47,6 +52,8 @@ export interface DeployOptions {
   readonly planOnly: boolean;
   /** Replace every instance, even if the group already runs the version (rollout.sh --replace-all). */
   readonly replaceAll: boolean;
+  /** Break-glass: the refresh without its alarm specification (rollout.sh --ignore-alarms). */
+  readonly ignoreAlarms: boolean;
 }
 
 export class UsageError extends Error {}
@@ -58,6 +65,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   let autoApprove = false;
   let planOnly = false;
   let replaceAll = false;
+  let ignoreAlarms = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -72,6 +80,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
     else if (arg === "--auto-approve") autoApprove = true;
     else if (arg === "--plan") planOnly = true;
     else if (arg === "--replace-all") replaceAll = true;
+    else if (arg === "--ignore-alarms") ignoreAlarms = true;
     else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
     else if (environment === undefined) environment = arg;
     else throw new UsageError(`one environment at a time (got ${environment} and ${arg})`);
@@ -81,7 +90,8 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
     throw new UsageError(`--ami ${JSON.stringify(ami)} is not an AMI id like ami-0123456789abcdef0`);
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout))
     throw new UsageError(`--timeout ${JSON.stringify(timeout)} is not a number of seconds`);
-  return { environment, ami, autoApprove, timeout, planOnly, replaceAll };
+  if (planOnly && ignoreAlarms) throw new UsageError("--ignore-alarms is for a deploy; a plan starts no rollout");
+  return { environment, ami, autoApprove, timeout, planOnly, replaceAll, ignoreAlarms };
 }
 
 /** The AMI of the newest build of packer/packer-manifest.json in `region` (artifact_id "region:ami-..."). */
@@ -131,9 +141,15 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
   const dir = relative(process.cwd(), stackDir(outdir, env.name));
   const terraform = (...args: string[]) => run("terraform", [`-chdir=${dir}`, ...args]);
   const approve = options.autoApprove ? ["-auto-approve"] : [];
+  console.log(`${formatTimeline(env.name, releaseTimeline(env))}\n`);
   let code = terraform("init", "-input=false");
   if (code !== 0) return code;
-  if (options.planOnly) return terraform("plan", "-input=false", ...image);
+  if (options.planOnly) {
+    code = terraform("plan", "-input=false", ...image);
+    if (code !== 0 || !groupExists(dir)) return code;
+    // After a rollback the state names the release that AWS undid: say so, and fail like drift does.
+    return run("bash", [join("managed", "rollout.sh"), "--dir", dir, "--status"]);
+  }
 
   const secrets = config.secrets.map((name) => secretParameterName(config.appName, env.name, name));
   if (secrets.length > 0 && !groupExists(dir)) {
@@ -155,6 +171,7 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
     dir,
     ...(options.timeout ? ["--timeout", options.timeout] : []),
     ...(options.replaceAll ? ["--replace-all"] : []),
+    ...(options.ignoreAlarms ? ["--ignore-alarms"] : []),
   ]);
 }
 

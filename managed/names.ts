@@ -51,6 +51,14 @@ export function serviceUnitName(app: string): string {
   return `${IMAGE_NAMESPACE}@${app}.service`;
 }
 
+/**
+ * The unit that lets a new instance join: once the app answers locally it completes the launch lifecycle
+ * hook (packer/files/immutable-app-ready@.service).
+ */
+export function readyUnitName(app: string): string {
+  return `${IMAGE_NAMESPACE}-ready@${app}.service`;
+}
+
 /** The oneshot unit that reads the parameters once per boot (packer/files/immutable-app-config@.service). */
 export function configUnitName(app: string): string {
   return `${IMAGE_NAMESPACE}-config@${app}.service`;
@@ -123,9 +131,37 @@ export function wafLogGroupName(app: string, env: string): string {
 }
 
 /** The CloudWatch alarms that stop (and roll back) an instance refresh. */
-export function rolloutAlarmNames(app: string, env: string): { readonly errors: string; readonly unhealthy: string } {
+export interface RolloutAlarmNames {
+  readonly errorRate: string;
+  readonly latency: string;
+  readonly unhealthy: string;
+  readonly bootFailures: string;
+}
+
+export function rolloutAlarmNames(app: string, env: string): RolloutAlarmNames {
   const prefix = resourcePrefix(app, env);
-  return { errors: `${prefix}-rollout-5xx`, unhealthy: `${prefix}-rollout-unhealthy` };
+  return {
+    errorRate: `${prefix}-rollout-error-rate`,
+    latency: `${prefix}-rollout-latency`,
+    unhealthy: `${prefix}-rollout-unhealthy`,
+    bootFailures: `${prefix}-rollout-boot-failures`,
+  };
+}
+
+/**
+ * The CloudWatch namespace an environment's instances report boot failures to (the launch lifecycle
+ * hook's ABANDON). One per environment, so that the instance role's cloudwatch:namespace condition keeps
+ * one environment from raising another's rollout alarm.
+ */
+export function releaseMetricsNamespace(app: string, env: string): string {
+  return `${RELEASE_METRICS_PREFIX}${resourcePrefix(app, env)}`;
+}
+
+export const RELEASE_METRICS_PREFIX = "immutable-app/";
+
+/** The launch lifecycle hook the boot completes (CONTINUE once the app answers, ABANDON otherwise). */
+export function launchHookName(app: string, env: string): string {
+  return `${resourcePrefix(app, env)}-app-ready`;
 }
 
 /** The default SSM parameter (data type aws:ec2:image) that the Packer build publishes the AMI id to. */
@@ -165,9 +201,12 @@ export function bakeRoleName(app: string): string {
   return `${app}-bake`;
 }
 
-/** The read-only role of the scheduled drift plan (the configured branch, no GitHub environment). */
-export function driftRoleName(app: string): string {
-  return `${app}-drift`;
+/**
+ * The read-only role of one environment's scheduled drift plan (that GitHub environment's jobs only:
+ * a plan decrypts the environment's secrets).
+ */
+export function driftRoleName(app: string, env: string): string {
+  return `${resourcePrefix(app, env)}-drift`;
 }
 
 /** The role that deploys one environment (its GitHub environment only). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]
+# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--ignore-alarms] [--status] [--check-secrets NAME...]
 #
 # Rolls the release that the last `terraform apply` of an environment wrote (a new launch template
 # version) out to its instances, by an instance refresh that names that version as its desired
@@ -22,12 +22,25 @@
 #
 # --replace-all            replace every instance even if the group already runs this version (a new
 #                          secret value, read only at boot): the refresh runs with SkipMatching off.
+# --ignore-alarms          break-glass (a hotfix while an alarm is in ALARM): the refresh starts without
+#                          the alarm specification, so no alarm stops or rolls it back; failed health
+#                          checks still do. Says so loudly.
+# --status                 only say whether the group runs the release the last apply wrote; exit 0 when
+#                          it does, 5 when it runs another version (a rollback), with the last refresh.
 # --check-secrets NAME...  only check that these SecureString parameters hold a value set out of
 #                          band (Terraform writes version 1, a placeholder); exit 0 or 4.
 #
+# Canary, checkpoints, bake time: the stack's preferences (managed/rollout.ts). When its `canary` output
+# is one-instance, the first checkpoint is set here to one instance's share of the group's desired
+# capacity now (scaling may have changed it since the synth): ceil(p * capacity / 100) new instances reach
+# checkpoint p (User Guide, asg-adding-checkpoints-instance-refresh.html), which is 1 for floor(100/capacity).
+# Probe: while the refresh runs, PROBE requests a second (the `probe_requests_per_second` output) go to
+# the stack's health_check_url, so that a quiet environment gives the error-rate alarm requests to judge.
+#
 # Exit codes: 0 rolled out (or nothing to roll out), 1 the refresh failed, was cancelled, could not
 # be rolled back or did not finish in time, or an AWS/terraform call failed, 2 bad usage, 3 the
-# refresh was rolled back (the previous version runs again), 4 a secret still holds its placeholder.
+# refresh was rolled back (the previous version runs again), 4 a secret still holds its placeholder,
+# 5 (--status) the group runs another version than the last apply wrote.
 set -euo pipefail
 export AWS_PAGER=""
 
@@ -37,9 +50,11 @@ poll=15
 check_secrets=()
 checking_secrets=false
 replace_all=false
+ignore_alarms=false
+status_only=false
 
 usage() {
-  sed -n '2,3p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,2p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 }
 die() {
@@ -56,6 +71,8 @@ while [ $# -gt 0 ]; do
     --timeout) if [ $# -lt 2 ] || ! whole_number "$2"; then die 2 "--timeout needs a number of seconds"; fi; timeout="$2"; shift 2 ;;
     --poll) if [ $# -lt 2 ] || ! whole_number "$2"; then die 2 "--poll needs a number of seconds"; fi; poll="$2"; shift 2 ;;
     --replace-all) replace_all=true; shift ;;
+    --ignore-alarms) ignore_alarms=true; shift ;;
+    --status) status_only=true; shift ;;
     --check-secrets) checking_secrets=true; shift; check_secrets=("$@"); break ;;
     -h|--help) usage ;;
     *) die 2 "unknown argument $1 (see --help)" ;;
@@ -123,6 +140,33 @@ input=$(output instance_refresh '^\{"AutoScalingGroupName":')
 alarms=$(output rollout_alarms '^[A-Za-z0-9 -]*$')
 image_parameter=$(output image_parameter '^(/[A-Za-z0-9_./-]+)?$')
 secrets=$(output secret_parameters '^[A-Za-z0-9_./ -]*$')
+canary=$(output canary '^(one-instance|fixed)$')
+probe_rate=$(output probe_requests_per_second '^[0-9]+$')
+health_url=$(output health_check_url '^https?://')
+
+# The newest refresh of the group: status, desired version, end time, reason (tab-separated).
+last_refresh() {
+  aws autoscaling describe-instance-refreshes --auto-scaling-group-name "$asg" --max-records 1 \
+    --query 'InstanceRefreshes[0].[Status,DesiredConfiguration.LaunchTemplate.Version,EndTime,StatusReason]' --output text ||
+    die 1 "cannot list the instance refreshes of $asg"
+}
+
+if [ "$status_only" = true ]; then
+  runs=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg" \
+    --query 'AutoScalingGroups[0].LaunchTemplate.Version' --output text) || die 1 "cannot describe the Auto Scaling group $asg"
+  if [ "$runs" = "$want" ]; then
+    echo "$asg runs launch template version $want, the release the last apply wrote"
+    exit 0
+  fi
+  IFS=$'\t' read -r last_status last_version last_end last_reason <<<"$(last_refresh)"
+  msg="$asg runs launch template version $runs, but the last apply wrote version $want"
+  if [ "$last_version" = "$want" ] && [ "$last_status" != None ]; then
+    msg="$msg: its instance refresh ended $last_status${last_end:+ at $last_end}${last_reason:+ ($last_reason)}"
+  else
+    msg="$msg, which was never rolled out"
+  fi
+  die 5 "$msg. The state, \$Latest and \$Default all name version $want; the instances run $runs. Deploy again to retry $want, or deploy the image that runs to make it the release"
+fi
 
 # shellcheck disable=SC2086 # space-separated parameter names, none with spaces
 require_secrets $secrets
@@ -207,13 +251,22 @@ else
   fi
 fi
 
-if [ -n "$alarms" ]; then
+if [ "$ignore_alarms" = true ]; then
+  # Break-glass: no AlarmSpecification. StartInstanceRefresh refuses to start while an alarm it would
+  # watch is in ALARM (User Guide, instance-refresh-rollback.html), which is exactly when a hotfix is needed.
+  input=$(printf '%s' "$input" | sed -E 's/"AlarmSpecification":\{"Alarms":\[[^]]*\]\},?//')
+  for line in "BREAK-GLASS: --ignore-alarms: this rollout runs WITHOUT its alarms ($alarms)." \
+    "No error rate, latency or unhealthy-host alarm can stop or roll it back; only failed health checks can." \
+    "Watch it yourself, and run a normal deploy once the incident is over."; do
+    if [ "${GITHUB_ACTIONS:-}" = true ]; then printf '::warning::%s\n' "$line" >&2; else printf '!!! %s\n' "$line" >&2; fi
+  done
+elif [ -n "$alarms" ]; then
   # shellcheck disable=SC2086 # alarm names have no spaces
   for _ in $(seq 1 40); do
     states=$(aws cloudwatch describe-alarms --alarm-names $alarms --query 'MetricAlarms[].[AlarmName,StateValue]' --output text) ||
       die 1 "cannot read the rollout alarms ($alarms)"
     if printf '%s\n' "$states" | grep -q $'\tALARM$'; then
-      die 1 "a rollout alarm is in ALARM before the rollout starts: $(printf '%s' "$states" | grep $'\tALARM$' | cut -f1 | tr '\n' ' ')- fix what it reports first"
+      die 1 "a rollout alarm is in ALARM before the rollout starts: $(printf '%s' "$states" | grep $'\tALARM$' | cut -f1 | tr '\n' ' ')- fix what it reports first, or for a hotfix during the incident deploy with --ignore-alarms (break-glass)"
     fi
     printf '%s\n' "$states" | grep -q $'\tINSUFFICIENT_DATA$' || break
     echo "waiting for the rollout alarms to evaluate (new alarms start in INSUFFICIENT_DATA)"
@@ -221,10 +274,45 @@ if [ -n "$alarms" ]; then
   done
 fi
 
+if [ "$canary" = one-instance ]; then
+  capacity=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg" \
+    --query 'AutoScalingGroups[0].DesiredCapacity' --output text) || die 1 "cannot describe the Auto Scaling group $asg"
+  if [[ "$capacity" =~ ^[0-9]+$ ]] && [ "$capacity" -ge 2 ]; then
+    first=$((100 / capacity))
+    input=$(printf '%s' "$input" | sed -E "s/\"CheckpointPercentages\":\[[0-9]+,/\"CheckpointPercentages\":[$first,/")
+    echo "$asg: $capacity instances; the canary is one of them (first checkpoint $first %)"
+  fi
+fi
+
+IFS=$'\t' read -r last_status last_version last_end last_reason <<<"$(last_refresh)"
+if [ "$last_version" = "$want" ] && [[ "$last_status" == Rollback* || "$last_status" == Failed || "$last_status" == Cancelled ]]; then
+  echo "$asg: retrying launch template version $want ($(image_of "$want")): its last rollout ended $last_status${last_end:+ at $last_end}${last_reason:+ ($last_reason)}"
+fi
+
 echo "$asg: rolling out launch template version $want ($(image_of "$want")); version $current ($(image_of "$current")) runs until it succeeds"
 id=$(aws autoscaling start-instance-refresh --cli-input-json "$input" --query InstanceRefreshId --output text) ||
   die 1 "StartInstanceRefresh was refused (see above); $asg still runs launch template version $current"
+
+# The probe: bounded by the refresh's wait (killed when it ends, and at exit), one request per tick.
+probe_pid=""
+stop_probe() { [ -z "$probe_pid" ] || kill "$probe_pid" 2>/dev/null || true; }
+trap stop_probe EXIT
+if [ "$probe_rate" -gt 0 ] && command -v curl >/dev/null; then
+  (
+    end=$(($(date +%s) + timeout))
+    while [ "$(date +%s)" -lt "$end" ]; do
+      for _ in $(seq 1 "$probe_rate"); do curl -ks -o /dev/null --max-time 5 "$health_url" & done
+      sleep 1
+    done
+    wait
+  ) >/dev/null 2>&1 &
+  probe_pid=$!
+  echo "$asg: probing $health_url with $probe_rate request(s) a second while the refresh runs"
+elif [ "$probe_rate" -gt 0 ]; then
+  echo "$asg: no curl here, so no probe: in a quiet environment a rollback rests on health checks alone"
+fi
 wait_for "$id"
+stop_probe
 now=$(group_version)
 case "$status" in
   Successful)

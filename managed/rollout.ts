@@ -7,7 +7,15 @@ import type { RefreshPreferences } from "./aws-rules";
 import type { EnvironmentConfig } from "./config";
 
 export interface RolloutSettings {
-  readonly environment: Pick<EnvironmentConfig, "minHealthyPercentage" | "maxHealthyPercentage" | "instanceWarmupSeconds">;
+  readonly environment: Pick<
+    EnvironmentConfig,
+    | "minHealthyPercentage"
+    | "maxHealthyPercentage"
+    | "instanceWarmupSeconds"
+    | "checkpointPercentages"
+    | "checkpointDelaySeconds"
+    | "bakeTimeSeconds"
+  >;
   /** The launch template's image is `resolve:ssm:<parameter>`. */
   readonly imageFromSsm: boolean;
   /** CloudWatch alarms that stop the refresh when they go to ALARM. */
@@ -23,6 +31,13 @@ export interface RolloutSettings {
  * - Protected and standby instances are replaced too: a release leaves none of the old image behind
  *   (the API's default, Wait, fails the refresh after an hour).
  * - AlarmSpecification: the alarms fail the refresh, and with AutoRollback roll it back.
+ * - CheckpointPercentages and CheckpointDelay: a canary first (one instance by default), then a pause in
+ *   which the alarms can act before the next batch; "Amazon EC2 Auto Scaling paces instance replacements
+ *   to honor the specified checkpoint percentages" (User Guide, asg-adding-checkpoints-instance-refresh.html).
+ *   A fleet of one has a single checkpoint at 100, which needs no delay.
+ * - BakeTime: "The amount of time, in seconds, to wait at the end of an instance refresh before the
+ *   instance refresh is considered complete" (RefreshPreferences): the window in which the alarms can
+ *   still roll the whole release back ("You can't roll it back after it's finished").
  */
 export function refreshPreferences(settings: RolloutSettings): RefreshPreferences {
   const { environment: env, imageFromSsm } = settings;
@@ -35,5 +50,9 @@ export function refreshPreferences(settings: RolloutSettings): RefreshPreference
     ScaleInProtectedInstances: "Refresh",
     StandbyInstances: "Terminate",
     AlarmSpecification: { Alarms: [...settings.alarmNames] },
+    ...(env.checkpointPercentages.length > 1
+      ? { CheckpointPercentages: [...env.checkpointPercentages], CheckpointDelay: env.checkpointDelaySeconds }
+      : {}),
+    BakeTime: env.bakeTimeSeconds,
   };
 }

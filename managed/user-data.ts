@@ -1,5 +1,16 @@
 import { createHash } from "node:crypto";
-import { bootEnvFile, configDir, logGroupName, parameterPath, serviceUnitName } from "./names";
+import { DEFAULTS } from "./config";
+import {
+  bootEnvFile,
+  configDir,
+  launchHookName,
+  logGroupName,
+  parameterPath,
+  readyUnitName,
+  releaseMetricsNamespace,
+  resourcePrefix,
+  serviceUnitName,
+} from "./names";
 
 export interface UserDataProps {
   readonly appName: string;
@@ -10,6 +21,16 @@ export interface UserDataProps {
   readonly config: Readonly<Record<string, string>>;
   /** Secret names of the environment. */
   readonly secrets: readonly string[];
+  /**
+   * The path the boot script asks the app locally before it completes the launch lifecycle hook.
+   * @default "/"
+   */
+  readonly healthCheckPath?: string;
+  /**
+   * Seconds the launch lifecycle hook waits for that answer.
+   * @default DEFAULTS.environment.bootTimeoutSeconds
+   */
+  readonly bootTimeoutSeconds?: number;
 }
 
 /**
@@ -17,7 +38,9 @@ export interface UserDataProps {
  * service. No package installs, no downloads: everything else was baked into the AMI by Packer.
  * Every value is validated (names, region, port), so none needs shell quoting beyond the quoted heredoc.
  *
- * EXPECTED_PARAMETERS lets the boot script tell "no configuration" from "configuration missing";
+ * ASG_NAME, LIFECYCLE_HOOK, HEALTH_CHECK_PATH, BOOT_TIMEOUT_SECONDS and METRICS_NAMESPACE are for the ready
+ * unit, which completes the launch lifecycle hook once the app answers (names from managed/names.ts, as the
+ * stack's own). EXPECTED_PARAMETERS lets the boot script tell "no configuration" from "configuration missing";
  * CONFIG_REVISION changes with any config value or secret name, so a config change is a new launch
  * template version and rolls out by instance refresh like an image change.
  */
@@ -37,8 +60,13 @@ export function renderUserData(props: UserDataProps): string {
     `APP_PORT=${appPort}`,
     `EXPECTED_PARAMETERS=${expectedParameters(props).join(",")}`,
     `CONFIG_REVISION=${configRevision(props)}`,
+    `ASG_NAME=${resourcePrefix(appName, environment)}`,
+    `LIFECYCLE_HOOK=${launchHookName(appName, environment)}`,
+    `HEALTH_CHECK_PATH=${props.healthCheckPath ?? DEFAULTS.healthCheckPath}`,
+    `BOOT_TIMEOUT_SECONDS=${props.bootTimeoutSeconds ?? DEFAULTS.environment.bootTimeoutSeconds}`,
+    `METRICS_NAMESPACE=${releaseMetricsNamespace(appName, environment)}`,
     "BOOT_ENV",
-    `systemctl enable --now ${serviceUnitName(appName)}`,
+    `systemctl enable --now ${serviceUnitName(appName)} ${readyUnitName(appName)}`,
     "",
   ].join("\n");
 }

@@ -1,11 +1,13 @@
 import { Construct } from "constructs";
 import { Fn, type ITerraformDependable, Token } from "cdktf";
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingGroup, type AutoscalingGroupWarmPool } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-lifecycle-hook";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { WarmPoolConfig } from "../managed/config";
 import { renderUserData } from "../managed/user-data";
 
 export interface FleetProps {
@@ -31,6 +33,25 @@ export interface FleetProps {
   readonly instanceWarmupSeconds: number;
   readonly healthCheckGracePeriodSeconds: number;
   readonly cpuTargetPercent: number;
+  /**
+   * Scale on ALBRequestCountPerTarget (requests per target per minute) instead of CPU; needs
+   * requestCountResourceLabel.
+   * @default CPU
+   */
+  readonly requestsPerTarget?: number;
+  /** `<lb arn_suffix>/<target group arn_suffix>`, the ALBRequestCountPerTarget resource label. */
+  readonly requestCountResourceLabel?: string;
+  /** Keep in service, and at most run, this share of the desired capacity while instances are replaced. */
+  readonly minHealthyPercentage: number;
+  readonly maxHealthyPercentage: number;
+  /** @default the instance type's default (unlimited for T3) */
+  readonly cpuCredits?: "standard" | "unlimited";
+  /** @default none */
+  readonly warmPool?: WarmPoolConfig;
+  /** The launch lifecycle hook: its name and how long a new instance may take to answer. */
+  readonly launchHook: { readonly name: string; readonly timeoutSeconds: number };
+  /** The health check path the boot script asks locally before it completes the launch hook. */
+  readonly healthCheckPath: string;
   /** The load balancer's security group: the only source allowed to reach the app port. */
   readonly loadBalancerSecurityGroupId: string;
   readonly targetGroupArn: string;
@@ -76,6 +97,7 @@ export class Fleet extends Construct {
   public readonly launchTemplate: LaunchTemplate;
   public readonly autoScalingGroup: AutoscalingGroup;
   public readonly scalingPolicy: AutoscalingPolicy;
+  public readonly launchHook: AutoscalingLifecycleHook;
 
   constructor(scope: Construct, id: string, props: FleetProps) {
     super(scope, id);
@@ -91,14 +113,37 @@ export class Fleet extends Construct {
     });
     this.launchTemplate = this.createLaunchTemplate(props, tags);
     this.autoScalingGroup = this.createGroup(props, tags);
-    this.scalingPolicy = new AutoscalingPolicy(this, "cpu", {
-      name: `${props.namePrefix}-cpu`,
+    // A separate resource, not the group's initial_lifecycle_hook, which the provider applies only when it
+    // creates a group ("this will only work when creating a new Auto Scaling Group", aws_autoscaling_group
+    // docs): an existing group gets the hook too. The first instances of a new group may start before it
+    // exists; their boot script finds no lifecycle action to complete and goes on (ready-app.sh).
+    // ABANDON when the heartbeat runs out: "If the instance is launching, ABANDON indicates that you do not
+    // want to proceed: Amazon EC2 Auto Scaling terminates the instance" (CompleteLifecycleAction).
+    this.launchHook = new AutoscalingLifecycleHook(this, "app-ready", {
+      name: props.launchHook.name,
+      autoscalingGroupName: this.autoScalingGroup.name,
+      lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+      defaultResult: "ABANDON",
+      heartbeatTimeout: props.launchHook.timeoutSeconds,
+    });
+    this.scalingPolicy = new AutoscalingPolicy(this, props.requestsPerTarget ? "requests" : "cpu", {
+      name: `${props.namePrefix}-${props.requestsPerTarget ? "requests" : "cpu"}`,
       autoscalingGroupName: this.autoScalingGroup.name,
       policyType: "TargetTrackingScaling",
-      targetTrackingConfiguration: {
-        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-        targetValue: props.cpuTargetPercent,
-      },
+      targetTrackingConfiguration: props.requestsPerTarget
+        ? {
+            // ResourceLabel: app/<load-balancer-name>/<id>/targetgroup/<target-group-name>/<id>
+            // (Application Auto Scaling API, PredefinedMetricSpecification), the two arn_suffix values.
+            predefinedMetricSpecification: {
+              predefinedMetricType: "ALBRequestCountPerTarget",
+              resourceLabel: props.requestCountResourceLabel,
+            },
+            targetValue: props.requestsPerTarget,
+          }
+        : {
+            predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+            targetValue: props.cpuTargetPercent,
+          },
     });
   }
 
@@ -166,6 +211,11 @@ export class Fleet extends Construct {
         },
       ],
       monitoring: { enabled: true },
+      // Explicit: T3 types launch in unlimited mode unless told (EC2 User Guide,
+      // burstable-performance-instances-unlimited-mode-concepts.html); standard never bills surplus credits.
+      ...(props.cpuCredits ? { creditSpecification: { cpuCredits: props.cpuCredits } } : {}),
+      // A Hibernated warm pool needs hibernation on the template (and an encrypted root volume, above).
+      ...(props.warmPool?.state === "Hibernated" ? { hibernationOptions: { configured: true } } : {}),
       userData: Fn.base64encode(
         renderUserData({
           appName: props.appName,
@@ -174,6 +224,8 @@ export class Fleet extends Construct {
           appPort: props.appPort,
           config: props.config,
           secrets: props.secrets,
+          healthCheckPath: props.healthCheckPath,
+          bootTimeoutSeconds: props.launchHook.timeoutSeconds,
         }),
       ),
       tagSpecifications: [
@@ -197,6 +249,14 @@ export class Fleet extends Construct {
       healthCheckType: "ELB",
       healthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
       defaultInstanceWarmup: props.instanceWarmupSeconds,
+      // Replacements outside a refresh (an unhealthy instance, a rebalance) launch before they terminate,
+      // as a release does: "the instance maintenance policy ... min healthy percentage and max healthy
+      // percentage" (User Guide, ec2-auto-scaling-instance-maintenance-policy.html).
+      instanceMaintenancePolicy: {
+        minHealthyPercentage: props.minHealthyPercentage,
+        maxHealthyPercentage: props.maxHealthyPercentage,
+      },
+      ...(props.warmPool ? { warmPool: warmPool(props.warmPool) } : {}),
       enabledMetrics: [
         "GroupDesiredCapacity",
         "GroupInServiceInstances",
@@ -217,4 +277,13 @@ export class Fleet extends Construct {
       },
     });
   }
+}
+
+/**
+ * The group's warm pool (User Guide, ec2-auto-scaling-warm-pools.html): instances boot once, complete the
+ * launch lifecycle hook while they go to the pool (the boot script cannot tell the two transitions apart
+ * and need not: the app must answer either way), and are started again when the group needs them.
+ */
+function warmPool(pool: WarmPoolConfig): AutoscalingGroupWarmPool {
+  return { poolState: pool.state, minSize: pool.minSize, instanceReusePolicy: { reuseOnScaleIn: pool.reuseOnScaleIn } };
 }

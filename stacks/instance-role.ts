@@ -3,9 +3,10 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { dnsSuffixOf, partitionOf } from "../managed/aws-rules";
+import { RELEASE_METRICS_PREFIX } from "../managed/names";
 
 export interface InstanceRoleProps {
-  /** `<app>-<env>`. */
+  /** `<app>-<env>`: also the name of the environment's Auto Scaling group. */
   readonly namePrefix: string;
   readonly region: string;
   readonly accountId: string;
@@ -28,12 +29,15 @@ export const INSTANCE_POLICY_SIDS = [
   "ReadOwnParameters",
   "DecryptOwnSecrets",
   "WriteOwnLogs",
+  "CompleteOwnLaunch",
+  "ReportOwnBootFailures",
   "NoOtherParameters",
 ] as const;
 
 /**
  * What an instance may do: Session Manager for break-glass access, read and decrypt its own
- * environment's parameters, write its own logs. Nothing else, and explicitly not another
+ * environment's parameters, write its own logs, complete its own group's launch lifecycle hook and
+ * report a boot failure in its own environment's metric namespace. Nothing else, and explicitly not another
  * environment's parameters, whatever else a team attaches to the role later.
  *
  * No AWS managed policy: AmazonSSMManagedInstanceCore allows ssm:GetParameter and ssm:GetParameters on
@@ -106,6 +110,26 @@ export function instancePolicy(props: InstanceRoleProps): string {
       Effect: "Allow",
       Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
       Resource: [props.logGroupArn, `${props.logGroupArn}:*`],
+    },
+    {
+      // The boot script completes the launch lifecycle hook of its own group. Resource: the group's ARN
+      // (Service Authorization Reference, Amazon EC2 Auto Scaling: CompleteLifecycleAction on
+      // autoScalingGroup, arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupName}),
+      // by name, so that the group (which depends on this policy) is not needed to write it.
+      Sid: "CompleteOwnLaunch",
+      Effect: "Allow",
+      Action: "autoscaling:CompleteLifecycleAction",
+      Resource: `arn:${partition}:autoscaling:${props.region}:${props.accountId}:autoScalingGroup:*:autoScalingGroupName/${props.namePrefix}`,
+    },
+    {
+      // PutMetricData has no resource; the cloudwatch:namespace condition key limits it to the
+      // environment's own namespace (CloudWatch User Guide, iam-cw-condition-keys-namespace.html), so an
+      // instance cannot raise another environment's boot-failure alarm.
+      Sid: "ReportOwnBootFailures",
+      Effect: "Allow",
+      Action: "cloudwatch:PutMetricData",
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": `${RELEASE_METRICS_PREFIX}${props.namePrefix}` } },
     },
     {
       // An explicit deny wins over any allow (IAM User Guide, policy evaluation logic), so a managed

@@ -4,6 +4,7 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { TARGET_HEALTH_CHECK } from "../managed/release-model";
 import { AccessLogs } from "./access-logs";
 
 export interface LoadBalancerProps {
@@ -15,6 +16,16 @@ export interface LoadBalancerProps {
   /** The instances' port, the target group's port. */
   readonly appPort: number;
   readonly healthCheckPath: string;
+  /**
+   * HTTP codes that count as healthy.
+   * @default "200"
+   */
+  readonly healthCheckMatcher?: string;
+  /**
+   * Seconds over which a new target's share of requests ramps up (30-900), or 0 for none.
+   * @default 0
+   */
+  readonly slowStartSeconds?: number;
   /** With a certificate: HTTPS on 443 and a redirect on 80; without: plain HTTP on 80. */
   readonly certificateArn?: string;
   /** Refuse deletion through the API (production); also keeps the access-log bucket on destroy. */
@@ -90,16 +101,19 @@ export class LoadBalancer extends Construct {
       protocol: "HTTP",
       targetType: "instance",
       vpcId: props.vpcId,
+      // Requests in flight get 30 s to finish before a target leaves (ELB User Guide,
+      // load-balancer-target-groups.html, "Deregistration delay"); the app finishes them on SIGTERM too.
       deregistrationDelay: "30",
+      slowStart: props.slowStartSeconds ?? 0,
       healthCheck: {
         enabled: true,
         path: props.healthCheckPath,
         port: "traffic-port",
         protocol: "HTTP",
-        matcher: "200-399",
-        interval: 15,
+        matcher: props.healthCheckMatcher ?? "200",
+        interval: TARGET_HEALTH_CHECK.intervalSeconds,
         timeout: 5,
-        healthyThreshold: 2,
+        healthyThreshold: TARGET_HEALTH_CHECK.healthyThreshold,
         unhealthyThreshold: 3,
       },
       lifecycle: { createBeforeDestroy: true },

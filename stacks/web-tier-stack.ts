@@ -12,7 +12,9 @@ import {
   logGroupName,
   MANAGED_BY,
   parameterPath,
+  launchHookName,
   permissionsBoundaryArn,
+  releaseMetricsNamespace,
   resourcePrefix,
   rolloutAlarmNames,
   wafLogGroupName,
@@ -24,7 +26,7 @@ import { InstanceRole } from "./instance-role";
 import { LoadBalancer } from "./load-balancer";
 import { Network } from "./network";
 import { Parameters } from "./parameters";
-import { RolloutAlarms } from "./rollout-alarms";
+import { alarmList, RolloutAlarms } from "./rollout-alarms";
 import { Waf } from "./waf";
 
 export interface WebTierStackProps {
@@ -117,6 +119,8 @@ export class WebTierStack extends TerraformStack {
       subnetIds: this.network.publicSubnetIds,
       appPort: config.appPort,
       healthCheckPath: config.healthCheckPath,
+      healthCheckMatcher: config.healthCheckMatcher,
+      slowStartSeconds: env.slowStartSeconds,
       certificateArn: env.certificateArn,
       deletionProtection: env.deletionProtection,
       region,
@@ -147,6 +151,7 @@ export class WebTierStack extends TerraformStack {
       kmsKeyId: this.key.key.arn,
       dependsOn: [this.key.policy],
     });
+    const metricsNamespace = releaseMetricsNamespace(app, env.name);
     this.instanceRole = new InstanceRole(this, "instance", {
       namePrefix: prefix,
       region,
@@ -173,6 +178,14 @@ export class WebTierStack extends TerraformStack {
       instanceWarmupSeconds: env.instanceWarmupSeconds,
       healthCheckGracePeriodSeconds: env.healthCheckGracePeriodSeconds,
       cpuTargetPercent: env.cpuTargetPercent,
+      requestsPerTarget: env.requestsPerTarget,
+      requestCountResourceLabel: `${this.loadBalancer.lb.arnSuffix}/${this.loadBalancer.targetGroup.arnSuffix}`,
+      minHealthyPercentage: env.minHealthyPercentage,
+      maxHealthyPercentage: env.maxHealthyPercentage,
+      cpuCredits: env.cpuCredits,
+      warmPool: env.warmPool,
+      launchHook: { name: launchHookName(app, env.name), timeoutSeconds: env.bootTimeoutSeconds },
+      healthCheckPath: config.healthCheckPath,
       loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
       targetGroupArn: this.loadBalancer.targetGroup.arn,
       instanceProfileArn: this.instanceRole.profile.arn,
@@ -192,10 +205,14 @@ export class WebTierStack extends TerraformStack {
       names: alarmNames,
       loadBalancerArnSuffix: this.loadBalancer.lb.arnSuffix,
       targetGroupArnSuffix: this.loadBalancer.targetGroup.arnSuffix,
-      max5xxPerMinute: env.rollback5xxPerMinute,
+      autoScalingGroupName: prefix,
+      bootMetricsNamespace: metricsNamespace,
+      maxErrorRatePercent: env.rollbackErrorRatePercent,
+      minRequestsPerMinute: env.rollbackMinRequestsPerMinute,
+      maxLatencyMs: env.rollbackLatencyMs,
       unhealthyMinutes: env.rollbackUnhealthyMinutes,
     });
-    this.addOutputs(config, env, [alarmNames.errors, alarmNames.unhealthy]);
+    this.addOutputs(config, env, alarmList(alarmNames));
   }
 
   private addOutputs(config: AppConfig, env: EnvironmentConfig, alarms: string[]): void {
@@ -232,6 +249,16 @@ export class WebTierStack extends TerraformStack {
       "start-instance-refresh input of this release (the rollout command passes it as --cli-input-json)",
     );
     output("rollout_alarms", alarms.join(" "), "CloudWatch alarms that stop and roll back the instance refresh");
+    output(
+      "canary",
+      env.canaryOneInstance ? "one-instance" : "fixed",
+      "one-instance: the rollout sets the first checkpoint to one instance's share of the group's capacity when it starts",
+    );
+    output(
+      "probe_requests_per_second",
+      String(env.probeRequestsPerSecond),
+      "Requests a second the rollout sends to health_check_url while the refresh runs, so the error-rate alarm has data",
+    );
     output(
       "image_parameter",
       env.amiSource.mode === "ssm" ? env.amiSource.parameter : "",
