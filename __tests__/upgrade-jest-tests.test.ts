@@ -10,6 +10,15 @@ describe("jest-style tests after an upgrade", () => {
     ["test.each([[1]])('%s', (n) => expect(n).toBe(1));", true],
     ['import { describe, it } from "node:test";\ndescribe("x", () => it("y", () => {}));', false],
     ["export const notATest = 1;", false],
+    // Issue 23, point 6: a generated node:test file into which the team's expect(...) was merged.
+    [
+      'import { describe, it } from "node:test";\nimport assert from "node:assert/strict";\ndescribe("x", () => it("y", () => {\n  assert.ok(true);\n  expect(1).toBe(1);\n}));',
+      true,
+    ],
+    ['import { describe, it } from "node:test";\nimport { expect } from "expect";\nit("y", () => expect(1).toBe(1));', false],
+    ['import { test } from "node:test";\ntest("y", () => { /^a/.test("a"); });', false],
+    ['import * as t from "node:test";\nt.test("y", () => {}); // expect(1) in a comment', false],
+    ['import { describe } from "node:test";\ndescribe("x", () => { beforeEach(() => {}); });', true],
   ])("%j uses jest's globals: %s", (text, expected) => {
     expect(usesJestGlobals(text)).toBe(expected);
   });

@@ -9,8 +9,8 @@
  * "Theirs" (what this version writes) is never spelled out here: other work changes stacks/ and
  * packer/ all the time. It is what the generator itself writes for the fixture's answers.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import fc from "fast-check";
 import { UPGRADE_FLAGS } from "../generators/args";
@@ -21,47 +21,10 @@ import { RELEASE_0_1_0 } from "../generators/releases";
 import { conflictLabels, type GitFn, planUpgrade } from "../generators/upgrade";
 import { packageSources, type PromptLog, REPO, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 import { resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
+import { commitAll, FIXTURE, project010 } from "./support/upgrade-project";
 
-interface Fixture {
-  readonly command: string;
-  readonly files: Readonly<Record<string, { readonly mode: string; readonly contents: string }>>;
-}
-const FIXTURE: Fixture = JSON.parse(readFileSync(join(__dirname, "fixtures", "project-0.1.0.json"), "utf8"));
 const VERSION = packageSources().packageJson.version;
 const LABELS = conflictLabels("0.1.0", VERSION);
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "Team",
-  GIT_AUTHOR_EMAIL: "team@example.com",
-  GIT_COMMITTER_NAME: "Team",
-  GIT_COMMITTER_EMAIL: "team@example.com",
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-};
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: "utf8" });
-}
-
-function commitAll(dir: string, message: string): void {
-  git(dir, "add", "-A");
-  git(dir, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message);
-}
-
-/** The fixture on disk, as 0.1.0 wrote it; with git, committed as 0.1.0's git step did. */
-function project010(options: { git: boolean }): string {
-  const dir = join(tempDir("cia-upgrade"), "shop");
-  for (const [path, file] of Object.entries(FIXTURE.files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), file.contents);
-    chmodSync(join(dir, path), parseInt(file.mode, 8));
-  }
-  if (options.git) {
-    git(dir, "-c", "init.defaultBranch=main", "init", "-q");
-    commitAll(dir, RELEASE_0_1_0.initialCommit);
-  }
-  return dir;
-}
 
 /** What this version writes for the fixture's answers (with the team's config value): the generator's own output. */
 async function generated(logLevel: string): Promise<string> {
@@ -280,12 +243,15 @@ describe("upgrade of a 0.1.0 project with the team's changes (git history as the
     expect(manifest.files["stacks/web-tier-stack.ts"]).toBe(sha256(read(fresh, "stacks/web-tier-stack.ts")));
   });
 
-  it("refuses to run again while the clash is unresolved; once resolved, a second run changes nothing", async () => {
+  it("run again while the clash is unresolved, writes nothing and says what is left (exit 3); once resolved, changes nothing", async () => {
     const again = await runCli(["upgrade", "--yes"], { cwd: dir });
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain(
-      "conflicts of an earlier upgrade are not resolved yet (nothing was written):\n    packer/scripts/install-app.sh\n",
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(EXIT_CONFLICTS);
+    expect(again.stdout).toContain(`create-immutable-app ${VERSION}: nothing to write`);
+    expect(again.stdout).toMatch(
+      /^ {2}conflict +packer\/scripts\/install-app\.sh \(the upgrade to [\d.]+ is written; the conflict markers it left are not resolved yet\)$/m,
     );
+    expect(again.stdout).toContain("Conflicts remain in 1 file: packer/scripts/install-app.sh\n");
     expect(treeSnapshot(dir)).toEqual(afterUpgrade);
     writeFileSync(join(dir, "packer/scripts/install-app.sh"), resolved(read(dir, "packer/scripts/install-app.sh"), "ours"));
     commitAll(dir, "Upgrade, the clash resolved");
@@ -503,7 +469,7 @@ describe("upgrade's command line", () => {
   });
 
   it.each([
-    [["--name", "x"], "--name: is not an option of upgrade, which takes only --dry-run, --yes and --help"],
+    [["--name", "x"], "--name: is not an option of upgrade, which takes only --dry-run, --yes, --restore and --help"],
     [["--dryrun"], "--dryrun: is not an option of upgrade (did you mean --dry-run?)"],
     [["somewhere"], "somewhere: upgrade takes no directory"],
     [["--yes", "-y"], "--yes: is given more than once"],

@@ -275,18 +275,30 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The flags of `create-immutable-app upgrade`, a subset of FLAG_SPECS (help/usage.txt documents them). */
-export const UPGRADE_FLAGS = ["dry-run", "yes", "help"] as const satisfies readonly FlagName[];
+export const UPGRADE_FLAGS = ["dry-run", "yes", "help", "restore"] as const;
 
 export interface UpgradeFlags {
   readonly dryRun: boolean;
   readonly yes: boolean;
   readonly help: boolean;
+  /** --restore <path> (repeatable): files the team deleted that this run writes again. */
+  readonly restore: readonly string[];
 }
 
 /** argv after `upgrade`. The answers come from the project's immutable.config.json, so no answer flag is accepted. */
 export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
   const seen = new Set<string>();
-  for (const arg of argv) {
+  const restore: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--restore" || arg.startsWith("--restore=")) {
+      const value = arg === "--restore" ? argv[++i] : arg.slice("--restore=".length);
+      if (value === undefined || value === "" || (arg === "--restore" && value.startsWith("-"))) {
+        throw new UsageError("--restore", "needs the path of a file you deleted, e.g. --restore .github/workflows/prune.yml");
+      }
+      restore.push(value);
+      continue;
+    }
     const short = /^-([a-zA-Z])$/.exec(arg)?.[1];
     const name = short !== undefined ? SHORT.get(short) : arg.startsWith("--") ? arg.slice(2) : undefined;
     if (name === undefined) {
@@ -296,7 +308,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
         "upgrade takes no directory: run it in the project's root directory (where immutable.config.json is)",
       );
     }
-    if ((UPGRADE_FLAGS as readonly string[]).includes(name)) {
+    if ((UPGRADE_FLAGS as readonly string[]).includes(name) && name !== "restore") {
       if (seen.has(name)) throw new UsageError(`--${name}`, "is given more than once");
       seen.add(name);
       continue;
@@ -306,11 +318,11 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
     if (Object.hasOwn(FLAG_SPECS, bare) || (bare.startsWith("no-") && Object.hasOwn(FLAG_SPECS, bare.slice(3)))) {
       throw new UsageError(
         `--${bare}`,
-        "is not an option of upgrade, which takes only --dry-run, --yes and --help (the answers come from immutable.config.json: change them there)",
+        "is not an option of upgrade, which takes only --dry-run, --yes, --restore and --help (the answers come from immutable.config.json: change them there)",
       );
     }
     const near = UPGRADE_FLAGS.find((f) => editDistance(bare.toLowerCase(), f) <= 2);
     throw new UsageError(shown(`--${bare}`), `is not an option of upgrade${near ? ` (did you mean --${near}?)` : ""}`);
   }
-  return { dryRun: seen.has("dry-run"), yes: seen.has("yes"), help: seen.has("help") };
+  return { dryRun: seen.has("dry-run"), yes: seen.has("yes"), help: seen.has("help"), restore };
 }

@@ -54,6 +54,46 @@ export class UsageProblems extends GeneratorError {
   }
 }
 
+/** What a write that failed partway had changed in the target. */
+export interface PartialWrite {
+  /** Files in place, in the order they were moved. */
+  readonly moved: readonly string[];
+  readonly notMoved: readonly string[];
+  /** Backups made (`<file>.orig`). */
+  readonly backups: readonly string[];
+  /** `old -> new` renames of obsolete files. */
+  readonly movedAside: readonly string[];
+  /** The journal left in the target (upgrade's record of the unfinished write), if any. */
+  readonly journal?: string;
+}
+
+/** A disk failure after the first change to the target: says exactly what was written and what was not. */
+export class PartialWriteError extends GeneratorError {
+  constructor(
+    readonly targetDir: string,
+    reason: string,
+    readonly partial: PartialWrite,
+  ) {
+    const list = (paths: readonly string[]): string =>
+      paths.length > 10 ? `${paths.slice(0, 10).join(", ")} and ${paths.length - 10} more` : paths.join(", ");
+    const n = partial.moved.length + partial.notMoved.length;
+    super(
+      "external",
+      [
+        `${reason}; the write stopped partway:`,
+        `  written: ${partial.moved.length} of ${n} files${partial.moved.length > 0 ? ` (${list(partial.moved)})` : ""}`,
+        ...(partial.backups.length > 0 ? [`  backups made: ${list(partial.backups)}`] : []),
+        ...(partial.movedAside.length > 0 ? [`  moved aside: ${list(partial.movedAside)}`] : []),
+        `  not written: ${partial.notMoved.length > 0 ? list(partial.notMoved) : "none"}`,
+        ...(partial.journal
+          ? [`  ${partial.journal} records the unfinished write: fix the cause, then run the same command again to finish it`]
+          : []),
+      ].join("\n"),
+    );
+    this.name = "PartialWriteError";
+  }
+}
+
 /** The user pressed Ctrl-C at a prompt or during the run. */
 export class CancelledError extends Error {
   constructor() {

@@ -7,9 +7,30 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { FileMap } from "./render";
 
-/** Uses jest's globals (describe/it/test/expect called, never imported from node:test). */
+const JEST_GLOBALS = ["describe", "it", "test", "expect", "beforeAll", "beforeEach", "afterAll", "afterEach", "jest"] as const;
+
+/**
+ * Uses one of jest's globals: calls it (`expect(`, `it.each(`, `jest.fn(`) without importing or
+ * declaring that name. A generated node:test file into which the team's `expect(...)` was merged
+ * imports describe and it from node:test, but not expect: it counts.
+ */
 export function usesJestGlobals(text: string): boolean {
-  return /\b(?:describe|it|test|expect)(?:\.each)?\s*\(/.test(text) && !/from\s+["']node:test["']/.test(text);
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
+  const bound = new Set<string>();
+  for (const m of code.matchAll(/import\s*(?:type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\}|\*\s+as\s+(\w+))?\s*from\s*["'][^"']+["']/g)) {
+    if (m[1]) bound.add(m[1]);
+    if (m[3]) bound.add(m[3]);
+    for (const spec of (m[2] ?? "").split(",")) {
+      const local = spec
+        .trim()
+        .split(/\s+as\s+/)
+        .pop()
+        ?.replace(/^type\s+/, "");
+      if (local) bound.add(local);
+    }
+  }
+  for (const m of code.matchAll(/\b(?:const|let|var|function)\s+(\w+)/g)) bound.add(m[1]);
+  return JEST_GLOBALS.some((name) => !bound.has(name) && new RegExp(`(?<![\\w.])${name}(?:\\.\\w+)*\\s*\\(`).test(code));
 }
 
 /** The project's __tests__/**\/*.test.ts files written for jest, as they are after `writes`. */

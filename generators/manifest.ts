@@ -36,11 +36,73 @@ export interface Manifest {
    * @default {}
    */
   readonly obsolete?: Readonly<Record<string, string>>;
+  /**
+   * Files this version writes that the team deleted: upgrade leaves them deleted (and says so once),
+   * until `upgrade --restore <path>` brings one back.
+   * @default []
+   */
+  readonly deleted?: readonly string[];
+}
+
+/**
+ * Written into the project while an upgrade moves its files into place, removed when it is done: what
+ * that run was writing, so that a run after a kill or a failure finishes it instead of asking anything twice.
+ */
+export const JOURNAL_FILE = ".create-immutable-app.unfinished.json";
+
+export interface JournalEntry {
+  /** sha256 of the bytes written at this path. */
+  readonly sha256: string;
+  readonly action: string;
+  readonly note: string;
+  readonly conflicts?: number;
+  readonly markers?: boolean;
+}
+
+export interface Journal {
+  readonly generator: typeof GENERATOR;
+  readonly from: string;
+  readonly to: string;
+  readonly files: Readonly<Record<string, JournalEntry>>;
+}
+
+export function buildJournal(from: string, to: string, files: Readonly<Record<string, JournalEntry>>): Journal {
+  return { generator: GENERATOR, from, to, files };
+}
+
+/** Reads a journal; a malformed one is a usage error that says what to do. */
+export function parseJournal(text: string): Journal {
+  const bad = (): never => {
+    throw new UsageError(
+      JOURNAL_FILE,
+      "is damaged: it records an upgrade that did not finish; restore the project from git (git status shows what that run changed), delete the file, then run upgrade again",
+    );
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return bad();
+  }
+  const v = value as Partial<Journal> | null;
+  if (
+    typeof v !== "object" ||
+    v === null ||
+    v.generator !== GENERATOR ||
+    typeof v.from !== "string" ||
+    typeof v.to !== "string" ||
+    typeof v.files !== "object" ||
+    v.files === null ||
+    Object.values(v.files).some((e) => typeof e?.sha256 !== "string" || typeof e.action !== "string" || typeof e.note !== "string")
+  ) {
+    return bad();
+  }
+  return v as Journal;
 }
 
 /** Whether `upgrade` replaces or merges this generated file. */
 export function isOwned(path: string): boolean {
-  return path !== CONFIG_FILE && path !== MANIFEST_FILE;
+  return path !== CONFIG_FILE && path !== MANIFEST_FILE && path !== JOURNAL_FILE;
 }
 
 export function sha256(contents: string | Buffer): string {
@@ -53,9 +115,11 @@ export function buildManifest(
   version: string,
   options: ManifestOptions,
   obsolete: Readonly<Record<string, string>> = {},
+  deleted: readonly string[] = [],
 ): Manifest {
   const hashes: Record<string, string> = {};
-  for (const path of [...files.keys()].sort()) if (isOwned(path)) hashes[path] = sha256(files.get(path)!.contents);
+  for (const path of [...files.keys()].sort())
+    if (isOwned(path) && !deleted.includes(path)) hashes[path] = sha256(files.get(path)!.contents);
   return {
     generator: GENERATOR,
     version,
@@ -64,6 +128,7 @@ export function buildManifest(
     ...(Object.keys(obsolete).length > 0
       ? { obsolete: Object.fromEntries(Object.entries(obsolete).sort(([a], [b]) => (a < b ? -1 : 1))) }
       : {}),
+    ...(deleted.length > 0 ? { deleted: [...deleted].sort() } : {}),
   };
 }
 
@@ -99,12 +164,15 @@ export function parseManifest(text: string): Manifest {
     }
     return v as Record<string, string>;
   };
+  const deleted = value.deleted ?? [];
+  if (!Array.isArray(deleted) || deleted.some((p) => typeof p !== "string")) bad("deleted: must list paths");
   return {
     generator: GENERATOR,
     version: value.version as string,
     options: options as unknown as ManifestOptions,
     files: hashes("files"),
     obsolete: hashes("obsolete"),
+    deleted: deleted as string[],
   };
 }
 

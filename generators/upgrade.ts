@@ -20,25 +20,30 @@
  * be), 2 usage (nothing written), 1 disk or git failure, 130 "no" at the confirmation.
  */
 import { type ChildProcessWithoutNullStreams, spawn as nodeSpawn } from "node:child_process";
-import { lstatSync, readFileSync } from "node:fs";
+import { lstatSync, readFileSync, unlinkSync } from "node:fs";
 import { join, posix } from "node:path";
 import { CONFIG_FILE } from "../managed/config";
 import { resolveConfig } from "../managed/config-validation";
 import { ConfigError } from "../managed/json-reader";
 import { parseUpgradeArgs } from "./args";
-import type { CliDeps } from "./cli";
+import { type CliDeps, settleSignals } from "./cli";
 import { colourEnabled, palette } from "./colour";
 import { EXIT_CANCELLED, EXIT_CONFLICTS, GeneratorError, UsageError, UsageProblems } from "./errors";
 import {
+  buildJournal,
   buildManifest,
   compareVersions,
   isOwned,
+  JOURNAL_FILE,
+  type JournalEntry,
   type Manifest,
   MANIFEST_FILE,
   type ManifestOptions,
+  parseJournal,
   parseManifest,
   sha256,
 } from "./manifest";
+import { mergeJson } from "./json-merge";
 import { jestNote, jestStyleTests } from "./jest-tests";
 import { hasConflictMarkers, merge2, merge3, type MergeLabels } from "./merge";
 import { type ProjectModel, SCHEMA_REF } from "./model";
@@ -112,6 +117,12 @@ export interface PlannedFile {
   readonly backup?: boolean;
   /** move-aside: the new name. */
   readonly to?: string;
+  /** conflict: the file holds <<<<<<< ... >>>>>>> blocks (otherwise the note says what to do by hand). */
+  readonly markers?: boolean;
+  /** A file this version writes that the team deleted: it stays deleted, and is recorded so. */
+  readonly deleted?: boolean;
+  /** Not listed: recorded as deleted by an earlier upgrade (it was said then). */
+  readonly silent?: boolean;
 }
 
 export interface PlanInput {
@@ -127,6 +138,12 @@ export interface PlanInput {
   readonly bases: ReadonlyMap<string, { readonly contents: Buffer; readonly commit: string }>;
   /** git HEAD holds the current contents of this path (no backup needed). */
   readonly recoverable: (path: string) => boolean;
+  /** Files an earlier upgrade recorded as deleted by the team. @default none */
+  readonly deleted?: ReadonlySet<string>;
+  /** --restore: deleted files to write again. @default none */
+  readonly restore?: ReadonlySet<string>;
+  /** Files an interrupted run of this upgrade already wrote (their bytes match its journal). @default none */
+  readonly resumed?: ReadonlyMap<string, JournalEntry>;
 }
 
 export function conflictLabels(from: string, to: string): MergeLabels {
@@ -152,6 +169,18 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     const c = current.get(path);
     const written = (contents: Buffer): GeneratedFile => ({ contents, executable: file.executable });
     const hash = previous.get(path);
+    const resumed = input.resumed?.get(path);
+    if (resumed) {
+      planned.push({
+        path,
+        action: resumed.action as Action,
+        conflicts: resumed.conflicts,
+        markers: resumed.markers,
+        // An empty hash: not the journal's, an unresolved conflict of this finished upgrade.
+        note: resumed.sha256 === "" ? resumed.note : `${resumed.note}; written by the interrupted run`,
+      });
+      continue;
+    }
     if (c === "special") {
       planned.push({
         path,
@@ -162,16 +191,15 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
       continue;
     }
     if (c === undefined) {
-      if (!previous.has(path)) planned.push({ path, action: "add", note: "new", file });
-      else if (hash !== undefined && sha256(t) === hash)
-        planned.push({ path, action: "keep", note: "deleted by you, unchanged in the new version: stays deleted" });
+      if (input.restore?.has(path)) planned.push({ path, action: "add", note: "restored (--restore)", file });
+      else if (input.deleted?.has(path)) planned.push({ path, action: "keep", deleted: true, silent: true, note: "deleted by you" });
+      else if (!previous.has(path)) planned.push({ path, action: "add", note: "new", file });
       else
         planned.push({
           path,
-          action: "conflict",
-          conflicts: 1,
-          file,
-          note: "deleted by you, changed in the new version: restored; delete it again if you do not want it",
+          action: "keep",
+          deleted: true,
+          note: `deleted by you: stays deleted${hash !== undefined && sha256(t) === hash ? "" : " (the new version changed it)"}; recorded in ${MANIFEST_FILE}, not said again; upgrade --restore ${path} brings it back`,
         });
       continue;
     }
@@ -183,7 +211,15 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
     // No base: both sides, every differing hunk marked (merge2).
     const markedWithoutBase = (note: string): PlannedFile => {
       const r = merge2(latin1(c), latin1(t), labels);
-      return { path, action: "conflict", conflicts: r.conflicts, backup, file: written(Buffer.from(r.text, "latin1")), note };
+      return {
+        path,
+        action: "conflict",
+        conflicts: r.conflicts,
+        markers: true,
+        backup,
+        file: written(Buffer.from(r.text, "latin1")),
+        note,
+      };
     };
     if (hash !== undefined && sha256(c) === hash) {
       planned.push({ path, action: "replace", note: "untouched since generated", file });
@@ -205,6 +241,23 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
       planned.push(markedWithoutBase(`${what} (no git history of what was generated): every differing hunk marked`));
       continue;
     }
+    // JSON by keys (a dependency each side added is no clash); a clash of one value falls back to lines.
+    const byKeys = path.endsWith(".json") ? mergeJson(base.contents.toString("utf8"), c.toString("utf8"), t.toString("utf8")) : undefined;
+    if (byKeys !== undefined) {
+      const merged = Buffer.from(byKeys, "utf8");
+      if (merged.equals(c)) planned.push({ path, action: "keep", note: KEPT_CHANGES });
+      else if (merged.equals(t))
+        planned.push({ path, action: "replace", note: `the new version's; your changes were in it already; ${base.source}`, file });
+      else
+        planned.push({
+          path,
+          action: "merge",
+          backup,
+          file: written(merged),
+          note: `your changes and the new version's, merged key by key; ${base.source}`,
+        });
+      continue;
+    }
     const r = merge3(latin1(base.contents), latin1(c), latin1(t), labels);
     const merged = Buffer.from(r.text, "latin1");
     if (r.conflicts > 0) {
@@ -212,6 +265,7 @@ export function planUpgrade(input: PlanInput): PlannedFile[] {
         path,
         action: "conflict",
         conflicts: r.conflicts,
+        markers: true,
         backup,
         file: written(merged),
         note: `${r.conflicts} conflict${r.conflicts === 1 ? "" : "s"} between your changes and the new version's; ${base.source}`,
@@ -514,11 +568,25 @@ export function parseCatFileBatch(out: Buffer, count: number): Array<Buffer | un
   return blobs;
 }
 
+/** Which files hold conflict blocks, and what to do by hand in the others (they hold no markers). */
+function conflictReport(conflicts: readonly PlannedFile[], colour: ReturnType<typeof palette>): string {
+  const marked = conflicts.filter((p) => p.markers === true);
+  const byHand = conflicts.filter((p) => p.markers !== true);
+  const s = conflicts.length === 1 ? "" : "s";
+  return (
+    `\n${colour.red(`Conflicts remain in ${conflicts.length} file${s}`)}: ${conflicts.map((p) => p.path).join(", ")}\n` +
+    (marked.length > 0
+      ? `Resolve each <<<<<<< ours / ||||||| base / ======= / >>>>>>> theirs block in: ${marked.map((p) => p.path).join(", ")}\n`
+      : "") +
+    byHand.map((p) => `By hand (nothing is marked in it): ${p.path}: ${p.note}\n`).join("")
+  );
+}
+
 const ORDER: readonly Action[] = ["conflict", "merge", "replace", "add", "migrate", "move-aside", "keep"];
 
 function listing(planned: readonly PlannedFile[]): string {
   const width = Math.max(...ORDER.map((a) => a.length));
-  return ORDER.flatMap((action) => planned.filter((p) => p.action === action))
+  return ORDER.flatMap((action) => planned.filter((p) => p.action === action && !p.silent))
     .map((p) => `  ${p.action.padEnd(width)}  ${p.path}${p.note ? ` (${p.note})` : ""}\n`)
     .join("");
 }
@@ -534,10 +602,27 @@ interface Prepared {
   readonly backups: ReadonlySet<string>;
   /** Why git gave no bases, when bases were wanted and it gave none. */
   readonly noBase?: string;
+  /** The journal this run writes while it moves files into place. */
+  readonly journal: string;
+  /** An interrupted run's journal was found: this run finishes that upgrade. */
+  readonly resuming: boolean;
 }
 
+/** CRLF throughout (a Windows checkout, core.autocrlf=true): every "\n" is preceded by "\r". */
+export function isCrlf(bytes: Buffer): boolean {
+  let crlf = false;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (i === 0 || bytes[i - 1] !== 0x0d) return false;
+    crlf = true;
+  }
+  return crlf;
+}
+
+const toLf = (bytes: Buffer): Buffer => Buffer.from(bytes.toString("latin1").replace(/\r\n/g, "\n"), "latin1");
+const toCrlf = (bytes: Buffer): Buffer => Buffer.from(bytes.toString("latin1").replace(/\r?\n/g, "\r\n"), "latin1");
+
 /** Everything up to the write: reads the project (and its git history), writes nothing. */
-async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Prepared> {
+async function prepare(dir: string, sources: Sources, gitFn: GitFn, restoreFlags: readonly string[]): Promise<Prepared> {
   const to = sources.packageJson.version;
 
   const configBytes = readFile(dir, CONFIG_FILE);
@@ -584,10 +669,36 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   const rendered = renderProject(model, sources);
   const theirs: FileMap = new Map([...rendered].filter(([path]) => isOwned(path)));
 
+  // An interrupted run of this upgrade: what it wrote (bytes that match its journal) is done, not redone.
+  const journalBytes = readFile(dir, JOURNAL_FILE);
+  if (journalBytes === "special") throw new UsageError(JOURNAL_FILE, "is not a regular file");
+  const journal = journalBytes !== undefined ? parseJournal(journalBytes.toString("utf8")) : undefined;
+  if (journal && journal.to !== to) {
+    throw new UsageError(
+      "upgrade",
+      `an upgrade to create-immutable-app ${journal.to} did not finish (${JOURNAL_FILE}); finish it first with npx create-immutable-app@${journal.to} upgrade, then run this one (nothing was written)`,
+    );
+  }
+  const resumed = new Map<string, JournalEntry>();
+
+  // Compared and merged with LF line endings; written back in each file's own style (crlf).
   const current = new Map<string, Buffer | "special">();
+  const crlf = new Set<string>();
   for (const path of new Set([...theirs.keys(), ...old.previous.keys()])) {
     const c = readFile(dir, path);
-    if (c !== undefined) current.set(path, c);
+    if (c === undefined) continue;
+    const entry = journal?.files[path];
+    if (entry && c !== "special" && sha256(c) === entry.sha256) resumed.set(path, entry);
+    if (c !== "special" && isCrlf(c)) {
+      crlf.add(path);
+      current.set(path, toLf(c));
+    } else current.set(path, c);
+  }
+  const deleted = new Set(old.manifest?.deleted ?? []);
+  for (const path of restoreFlags) {
+    if (!theirs.has(path))
+      throw new UsageError("--restore", `${path} is not a file create-immutable-app ${to} writes (nothing was written)`);
+    if (current.has(path)) throw new UsageError("--restore", `${path} exists; there is nothing to restore (nothing was written)`);
   }
   if (!old.manifest) {
     // Without a manifest only a 0.1.0 project is known: by its $schema, or by a file as only 0.1.0 wrote it.
@@ -606,8 +717,21 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
     }
   }
   const labels = conflictLabels(old.version, to);
-  const unresolved = [...current].filter(([, c]) => c !== "special" && hasConflictMarkers(c.toString("latin1"), labels)).map(([p]) => p);
-  if (unresolved.length > 0) {
+  const unresolved = [...current]
+    .filter(([p, c]) => c !== "special" && !resumed.has(p) && hasConflictMarkers(c.toString("latin1"), labels))
+    .map(([p]) => p);
+  if (unresolved.length > 0 && compareVersions(old.version, to) === 0) {
+    // This upgrade is done (its manifest is in place; perhaps its report was never seen): say what is left.
+    for (const path of unresolved) {
+      resumed.set(path, {
+        sha256: "",
+        action: "conflict",
+        conflicts: 1,
+        markers: true,
+        note: `the upgrade to ${to} is written; the conflict markers it left are not resolved yet`,
+      });
+    }
+  } else if (unresolved.length > 0) {
     throw new UsageError(
       "upgrade",
       `conflicts of an earlier upgrade are not resolved yet (nothing was written):\n${unresolved.map((p) => `    ${p}`).join("\n")}\n  Resolve the <<<<<<< ours ... >>>>>>> theirs blocks (or restore the files from git), then run upgrade again.`,
@@ -618,7 +742,7 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
   // writes differently; HEAD's version of each decides whether a merge keeps a backup.
   const wanted = new Map<string, string | undefined>();
   for (const [path, c] of current) {
-    if (c === "special") continue;
+    if (c === "special" || resumed.has(path)) continue;
     const t = theirs.get(path);
     const hash = old.previous.get(path);
     const tBytes = t ? (typeof t.contents === "string" ? Buffer.from(t.contents, "utf8") : t.contents) : undefined;
@@ -638,7 +762,18 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
       const c = current.get(path);
       return c !== undefined && c !== "special" && git.head.get(path)?.equals(c) === true;
     },
-  });
+    deleted,
+    restore: new Set(restoreFlags),
+    resumed,
+  }).map((p) =>
+    p.file && crlf.has(p.path)
+      ? {
+          ...p,
+          file: { ...p.file, contents: toCrlf(Buffer.from(p.file.contents)) },
+          note: `${p.note}${p.note ? "; " : ""}CRLF line endings kept`,
+        }
+      : p,
+  );
   if (migration.changes.length > 0) {
     planned.push({
       path: CONFIG_FILE,
@@ -647,7 +782,7 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
       note: `${migration.changes.join("; ")}; every other byte kept`,
     });
   }
-  for (const note of migration.byHand) planned.push({ path: CONFIG_FILE, action: "conflict", conflicts: 1, note });
+  for (const note of migration.byHand) planned.push({ path: CONFIG_FILE, action: "conflict", conflicts: 1, markers: false, note });
 
   // The new record: this version's hashes, and what older versions wrote that is still in place.
   const obsolete: Record<string, string> = {};
@@ -655,12 +790,21 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn): Promise<Pre
     const hash = old.previous.get(p.path) ?? (git.bases.has(p.path) ? sha256(git.bases.get(p.path)!.contents) : undefined);
     if (p.action === "keep" && !theirs.has(p.path) && hash !== undefined) obsolete[p.path] = hash;
   }
-  const manifestText = json(buildManifest(rendered, to, old.options, obsolete));
+  const stillDeleted = planned.filter((p) => p.deleted).map((p) => p.path);
+  const manifestText = json(buildManifest(rendered, to, old.options, obsolete, stillDeleted));
   const writes = new Map<string, GeneratedFile>();
   for (const p of [...planned].sort((a, b) => (a.path < b.path ? -1 : 1))) if (p.file) writes.set(p.path, p.file);
   if (manifestBytes?.toString("utf8") !== manifestText) writes.set(MANIFEST_FILE, { contents: manifestText });
+  const entries: Record<string, JournalEntry> = {};
+  for (const p of planned) {
+    const f = writes.get(p.path);
+    if (!f || p.path === MANIFEST_FILE) continue;
+    entries[p.path] = { sha256: sha256(f.contents), action: p.action, note: p.note, conflicts: p.conflicts, markers: p.markers };
+  }
   return {
-    from: old.version,
+    journal: json(buildJournal(journal?.from ?? old.version, to, entries)),
+    resuming: journal !== undefined,
+    from: journal?.from ?? old.version,
     to,
     options: old.options,
     planned,
@@ -682,7 +826,8 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
   }
   const colour = palette(colourEnabled(deps.env ?? {}, deps.stdout.isTTY));
   const dir = deps.cwd;
-  const { from, to, options, planned, writes, moveAside, backups, noBase } = await prepare(dir, sources, deps.git ?? defaultGit);
+  const prepared = await prepare(dir, sources, deps.git ?? defaultGit, flags.restore);
+  const { from, to, options, planned, writes, moveAside, backups, noBase, resuming } = prepared;
   const conflicts = planned.filter((p) => p.action === "conflict");
   const code = conflicts.length > 0 ? EXIT_CONFLICTS : 0;
 
@@ -692,14 +837,20 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
     noBase !== undefined
       ? `No base for the files you changed (${noBase}): where both sides changed a file, every differing hunk is marked.\n`
       : "";
-  if (writes.size === 0 && moveAside.size === 0 && code === 0) {
+  const resumeLine = resuming ? `Finishing an upgrade that was interrupted (${JOURNAL_FILE}): what it wrote is kept as it is.\n` : "";
+  if (writes.size === 0 && moveAside.size === 0) {
+    // An interrupted run that had written everything but had not removed its journal.
+    if (resuming && !flags.dryRun) unlinkSync(join(dir, JOURNAL_FILE));
     const yours = planned.filter((p) => p.action === "keep" && p.note === KEPT_CHANGES).length;
-    out(`${head}: already up to date (${upToDate + yours} files checked${yours > 0 ? `; your changes in ${yours} of them kept` : ""}).\n`);
-    const kept = planned.filter((p) => p.action === "keep");
-    if (kept.length > 0) out(listing(kept));
-    return 0;
+    out(
+      `${head}: ${code === 0 ? "already up to date" : "nothing to write"} (${upToDate + yours} files checked${yours > 0 ? `; your changes in ${yours} of them kept` : ""}).\n`,
+    );
+    const shown = planned.filter((p) => (p.action === "keep" || p.action === "conflict") && !p.silent);
+    if (shown.length > 0) out(listing(shown));
+    if (code !== 0) out(conflictReport(conflicts, colour));
+    return code;
   }
-  const plan = `${baseLine}${listing(planned)}  ${upToDate} file${upToDate === 1 ? "" : "s"} already up to date.\n`;
+  const plan = `${resumeLine}${baseLine}${listing(planned)}  ${upToDate} file${upToDate === 1 ? "" : "s"} already up to date.\n`;
   if (flags.dryRun) {
     out(`Dry run (${head}): nothing is written. The plan:\n${plan}`);
     out(jestNote(jestStyleTests(dir, writes)));
@@ -716,20 +867,27 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
       return EXIT_CANCELLED;
     }
   }
-  // As in the generator: a signal waits for the synchronous write to finish, then is reported.
+  // As in the generator: a signal waits for the synchronous write to finish, then is reported (exit 130).
   let signalled: string | undefined;
   const release = deps.deferSignals?.((signal) => {
     signalled ??= signal;
   });
   let written: ReturnType<typeof writeFiles>;
   try {
-    written = writeFiles(dir, writes, { force: true, onStep: deps.onStep, backup: (path) => backups.has(path), moveAside });
-    if (release) await new Promise((resolve) => setImmediate(resolve));
+    written = writeFiles(dir, writes, {
+      force: true,
+      onStep: deps.onStep,
+      backup: (path) => backups.has(path),
+      moveAside,
+      journal: { path: JOURNAL_FILE, contents: prepared.journal },
+    });
+    if (release) await settleSignals();
   } finally {
     release?.();
   }
   if (signalled) deps.stderr.write(`\n${signalled} arrived during the write; the upgrade was written completely first.\n`);
   for (const [path, backup] of written.backups) out(`Your version of ${path} is kept as ${backup} (it is not in git HEAD).\n`);
+  for (const [path, note] of written.modes) out(`${path}: ${note}.\n`);
   const pm = options.packageManager;
   const steps = [
     ...(writes.has("package.json") ? [`${installCommand(pm)}   # package.json changed`] : []),
@@ -737,14 +895,11 @@ export async function upgrade(argv: readonly string[], deps: CliDeps): Promise<n
     "git diff   # review, then commit",
   ];
   if (conflicts.length > 0) {
-    out(
-      `\n${colour.red(`Conflicts remain in ${conflicts.length} file${conflicts.length === 1 ? "" : "s"}`)}: ${conflicts.map((p) => p.path).join(", ")}\n` +
-        "Resolve each <<<<<<< ours / ||||||| base / ======= / >>>>>>> theirs block, then:\n",
-    );
+    out(`${conflictReport(conflicts, colour)}Then:\n`);
   } else {
     out(`\nUpgraded to create-immutable-app ${to}. Next:\n`);
   }
   out(steps.map((s) => `  ${s}\n`).join(""));
   out(jestNote(jestStyleTests(dir, writes)));
-  return code;
+  return signalled ? EXIT_CANCELLED : code;
 }

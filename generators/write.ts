@@ -1,18 +1,26 @@
 /**
- * file map -> disk, the only step that writes. Everything goes into a temporary directory next to the
- * target first and is then moved into place:
- * - a new target (or an existing empty one) is one rename of the whole directory: an interrupted run
- *   leaves either nothing or the complete project (plus, after a SIGKILL, our own temp directory, which
- *   the next run removes);
+ * file map -> disk, the only step that writes. Everything goes into a temporary directory on the
+ * target's own device first and is then moved into place:
+ * - a new target (or an existing empty one whose parent is writable and on the same device) is one
+ *   rename of the whole directory, the temp directory beside it: an interrupted run leaves either nothing
+ *   or the complete project (plus, after a SIGKILL, our own temp directory, which the next run removes);
+ * - a target that is a mount point (a container's bind mount) or whose parent may not be written: the
+ *   temp directory is made inside the target (`.create-immutable-app-tmp-<pid>-XXXXXX`), so that every
+ *   move is a rename on one device (a rename across devices fails with EXDEV);
  * - with --force into a non-empty target, files are moved one by one (each rename replaces one file
  *   atomically); files that are not in the map are never touched, and every replaced file is reported.
  *   A replaced file whose contents differ is first copied to `<file>.orig` (`.orig.1`, `.orig.2`, ...
  *   when that exists: an earlier backup is never overwritten).
  * A target that is a symlink, or any path that would pass through a symlink or leave the target, is
- * refused before anything is written. Files are moved in the map's order (upgrade moves its manifest
- * last, so that a run killed during the moves still reads as the old version and can be run again).
+ * refused before anything is written; so is a directory that may not be written (checked with access(2)
+ * after staging, before the first change). Files are moved in the map's order (upgrade moves its
+ * manifest last, so that a run killed during the moves still reads as the old version and can be run
+ * again; its journal says what that run had written). A file that replaces another keeps that file's
+ * mode (read-only stays read-only), made executable when the new version runs it; each such mode is
+ * reported. A failure after the first change names exactly what was written (PartialWriteError).
  */
 import {
+  accessSync,
   chmodSync,
   closeSync,
   constants,
@@ -30,10 +38,11 @@ import {
   statSync,
   type Stats,
   unlinkSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join, posix } from "node:path";
-import { GeneratorError, UsageError } from "./errors";
+import { GeneratorError, PartialWriteError, UsageError } from "./errors";
 import type { FileMap } from "./render";
 
 export interface WriteOptions {
@@ -52,6 +61,12 @@ export interface WriteOptions {
    * @default none
    */
   readonly moveAside?: ReadonlyMap<string, string>;
+  /**
+   * A file written into the target (atomically) after staging and before the first change, and removed
+   * once every file is in place: upgrade's record of what an unfinished write was writing.
+   * @default none
+   */
+  readonly journal?: { readonly path: string; readonly contents: string };
 }
 
 export interface WritePlan {
@@ -66,13 +81,18 @@ export interface WritePlan {
 
 export interface WriteResult extends WritePlan {
   readonly written: readonly string[];
+  /** Replaced files whose mode is not what a new project gets: path -> what happened to it. */
+  readonly modes: ReadonlyMap<string, string>;
 }
 
 /** Entries an otherwise empty directory may hold (what `git init` or a file browser leaves). */
 const IGNORABLE = new Set([".git", ".DS_Store", "Thumbs.db"]);
 
-/** Marks our temporary directories: `.<target>.create-immutable-app-<pid>-XXXXXX`. */
+/** Marks our temporary directories: `.<target>.create-immutable-app-<pid>-XXXXXX` beside the target. */
 const TEMP_MARK = ".create-immutable-app-";
+
+/** Our temporary directory inside the target: `.create-immutable-app-tmp-<pid>-XXXXXX` (never project content). */
+const INNER_TEMP = ".create-immutable-app-tmp-";
 
 /** A relative, `/`-separated path that stays inside the target; throws otherwise. */
 export function checkRelativePath(path: string): void {
@@ -129,7 +149,7 @@ function inspectTarget(targetDir: string): TargetState {
     throw new GeneratorError("external", `${targetDir} is read-only (mode ${(target.mode & 0o777).toString(8)}); nothing was written`);
   }
   const entries = readdirSync(targetDir)
-    .filter((name) => !IGNORABLE.has(name))
+    .filter((name) => !IGNORABLE.has(name) && !name.startsWith(INNER_TEMP))
     .sort();
   return entries.length === 0 ? { mode: "empty" } : { mode: "non-empty", entries };
 }
@@ -243,10 +263,16 @@ function planBackups(targetDir: string, files: FileMap, replaced: readonly strin
     const wanted = typeof contents === "string" ? Buffer.from(contents, "utf8") : contents;
     if (readFileSync(join(targetDir, path)).equals(wanted)) continue;
     let backup = `${path}.orig`;
-    for (let n = 1; taken(backup); n++) backup = `${path}.orig.${n}`;
+    for (let n = 1; taken(backup) && !sameBytes(join(targetDir, backup), join(targetDir, path)); n++) backup = `${path}.orig.${n}`;
     backups.set(path, backup);
   }
   return backups;
+}
+
+/** Both are regular files with the same bytes (a backup that an interrupted run already made). */
+function sameBytes(a: string, b: string): boolean {
+  const [x, y] = [lstatOrUndefined(a), lstatOrUndefined(b)];
+  return x?.isFile() === true && y?.isFile() === true && x.size === y.size && readFileSync(a).equals(readFileSync(b));
 }
 
 function nearestExisting(dir: string): { path: string; stat: Stats } {
@@ -259,21 +285,24 @@ function nearestExisting(dir: string): { path: string; stat: Stats } {
 
 /** Removes temp directories that earlier, killed runs left next to the target (only ours, only of dead processes). */
 export function sweepStaleTemps(targetDir: string): string[] {
-  const parent = dirname(targetDir);
-  const prefix = `.${basename(targetDir)}${TEMP_MARK}`;
   const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
-    if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
-    rmSync(join(parent, name), { recursive: true, force: true });
-    removed.push(join(parent, name));
+  for (const [dir, prefix] of [
+    [dirname(targetDir), `.${basename(targetDir)}${TEMP_MARK}`],
+    [targetDir, INNER_TEMP],
+  ]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+      if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(join(dir, name));
+    }
   }
   return removed;
 }
@@ -295,16 +324,20 @@ export function writeFiles(targetDir: string, files: FileMap, options: WriteOpti
   const step = options.onStep ?? (() => undefined);
   const moveAside = options.moveAside ?? new Map<string, string>();
   const plan = planWrite(targetDir, files, options.force, options.backup, moveAside);
-  const parent = dirname(targetDir);
   sweepStaleTemps(targetDir);
+  const inside = plan.mode !== "new" && !besideIsUsable(targetDir);
+  const parent = inside ? targetDir : dirname(targetDir);
   let temp: string;
   try {
     mkdirSync(parent, { recursive: true });
-    temp = mkdtempSync(join(parent, `.${basename(targetDir)}${TEMP_MARK}${process.pid}-`));
+    temp = mkdtempSync(join(parent, inside ? `${INNER_TEMP}${process.pid}-` : `.${basename(targetDir)}${TEMP_MARK}${process.pid}-`));
   } catch (error) {
     throw externalFs(error, parent);
   }
   step("temp-created");
+  // What has changed in the target so far: named exactly if a later step fails.
+  const done = { backups: [] as string[], movedAside: [] as string[], moved: [] as string[], journal: false };
+  const modes = new Map<string, string>();
   try {
     let n = 0;
     for (const [path, file] of files) {
@@ -318,25 +351,37 @@ export function writeFiles(targetDir: string, files: FileMap, options: WriteOpti
       } finally {
         closeSync(fd);
       }
+      if (plan.mode === "merge") {
+        const mode = keptMode(join(targetDir, path), file.executable === true);
+        if (mode) {
+          chmodSync(full, mode.mode);
+          if (mode.note) modes.set(path, mode.note);
+        }
+      }
       step(`file-written:${++n}`);
     }
     step("files-written");
-    if (plan.mode === "new" || plan.mode === "empty") {
+    if (plan.mode === "new" || (plan.mode === "empty" && !inside)) {
       if (tryRenameDir(temp, targetDir, plan.mode)) {
         step("moved");
-        return { ...plan, written: [...files.keys()] };
+        return { ...plan, written: [...files.keys()], modes };
       }
     }
-    // Every old content is kept before the first file is replaced; COPYFILE_EXCL never overwrites a backup.
-    const made: string[] = [];
-    try {
-      for (const [path, backup] of plan.backups) {
-        copyFileSync(join(targetDir, path), join(targetDir, backup), constants.COPYFILE_EXCL);
-        made.push(backup);
-      }
-    } catch (error) {
-      for (const backup of made) rmSync(join(targetDir, backup), { force: true });
-      throw error;
+    // Every directory a move writes into must take it: refused here, before the first change.
+    checkWritable(targetDir, [...files.keys(), ...plan.backups.values(), ...moveAside.keys(), ...moveAside.values()], temp);
+    if (options.journal) {
+      const staged = join(temp, ".journal");
+      writeFileSync(staged, options.journal.contents, { flag: "wx" });
+      renameSync(staged, join(targetDir, options.journal.path));
+      done.journal = true;
+      step("journal-written");
+    }
+    // Every old content is kept before the first file is replaced; COPYFILE_EXCL never overwrites a backup
+    // (one with the same bytes, made by an interrupted run, is kept as it is).
+    for (const [path, backup] of plan.backups) {
+      if (sameBytes(join(targetDir, backup), join(targetDir, path))) continue;
+      copyFileSync(join(targetDir, path), join(targetDir, backup), constants.COPYFILE_EXCL);
+      done.backups.push(backup);
     }
     if (plan.backups.size > 0) step("backups-made");
     // link + unlink: the new name never replaces a file, and the contents are never without a name.
@@ -350,22 +395,108 @@ export function writeFiles(targetDir: string, files: FileMap, options: WriteOpti
         copyFileSync(join(targetDir, from), join(targetDir, to), constants.COPYFILE_EXCL);
       }
       unlinkSync(join(targetDir, from));
+      done.movedAside.push(`${from} -> ${to}`);
     }
     if (moveAside.size > 0) step("moved-aside");
     let m = 0;
     for (const path of files.keys()) {
       const destination = join(targetDir, path);
       mkdirSync(dirname(destination), { recursive: true });
-      renameSync(join(temp, path), destination);
+      place(join(temp, path), destination);
+      done.moved.push(path);
       step(`file-moved:${++m}`);
+    }
+    if (options.journal) {
+      unlinkSync(join(targetDir, options.journal.path));
+      done.journal = false;
     }
     rmSync(temp, { recursive: true, force: true });
     step("moved");
-    return { ...plan, written: [...files.keys()] };
+    return { ...plan, written: [...files.keys()], modes };
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
+    const changed = done.journal || done.backups.length + done.movedAside.length + done.moved.length > 0;
+    if (changed) {
+      throw new PartialWriteError(targetDir, `cannot write ${targetDir}: ${fsReason(error)}`, {
+        moved: done.moved,
+        notMoved: [...files.keys()].filter((p) => !done.moved.includes(p)),
+        backups: done.backups,
+        movedAside: done.movedAside,
+        journal: done.journal ? options.journal?.path : undefined,
+      });
+    }
     if (error instanceof GeneratorError) throw error;
     throw externalFs(error, targetDir);
+  }
+}
+
+/**
+ * Whether the temp directory may go beside the target: its parent is writable and on the target's
+ * device. Otherwise (a mount point, a parent owned by someone else) it goes inside the target.
+ */
+function besideIsUsable(targetDir: string): boolean {
+  const [target, parent] = [statOrUndefined(targetDir), statOrUndefined(dirname(targetDir))];
+  if (!target || !parent || target.dev !== parent.dev) return false;
+  try {
+    accessSync(dirname(targetDir), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * access(2) W_OK on the directory each path is written into (its nearest existing one), as the user
+ * running: catches a directory owned by another user and a read-only mount (EROFS, root included).
+ */
+function checkWritable(targetDir: string, paths: readonly string[], temp: string): void {
+  const refused = new Map<string, string>();
+  const dirs = new Set(paths.map((p) => dirname(join(targetDir, p))));
+  for (const dir of dirs) {
+    const existing = nearestExisting(dir).path;
+    if (refused.has(existing)) continue;
+    try {
+      accessSync(existing, constants.W_OK);
+    } catch (error) {
+      refused.set(existing, `${existing}: ${FS_REASONS[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message}`);
+    }
+  }
+  if (refused.size > 0) {
+    rmSync(temp, { recursive: true, force: true });
+    throw new GeneratorError(
+      "external",
+      `cannot write into ${targetDir}; nothing was written:\n${[...refused.values()].map((m) => `    ${m}`).join("\n")}`,
+    );
+  }
+}
+
+/**
+ * The mode a file that replaces `existing` gets: the existing file's own (a team's read-only file stays
+ * read-only), plus execute where it can be read when the new version runs it. Undefined: no file there.
+ */
+function keptMode(existing: string, executable: boolean): { mode: number; note?: string } | undefined {
+  const stat = lstatOrUndefined(existing);
+  if (!stat?.isFile()) return undefined;
+  const old = stat.mode & 0o7777;
+  const mode = executable && (old & 0o100) === 0 ? old | ((old & 0o444) >> 2) : old;
+  const fresh = executable ? 0o755 : 0o644;
+  const octal = (m: number): string => m.toString(8).padStart(3, "0");
+  if (mode !== old) return { mode, note: `mode ${octal(old)} -> ${octal(mode)}: the new version runs it` };
+  if (mode !== fresh) return { mode, note: `mode ${octal(mode)} kept${(mode & 0o222) === 0 ? " (read-only)" : ""}` };
+  return { mode };
+}
+
+/** rename(2); across devices (a mount inside the target) a copy beside the destination, then a rename. */
+function place(source: string, destination: string): void {
+  try {
+    renameSync(source, destination);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    const beside = join(dirname(destination), `${INNER_TEMP}${process.pid}-${basename(destination)}`);
+    copyFileSync(source, beside, constants.COPYFILE_EXCL);
+    chmodSync(beside, statSync(source).mode & 0o7777);
+    renameSync(beside, destination);
+    unlinkSync(source);
   }
 }
 
@@ -391,14 +522,25 @@ function tryRenameDir(temp: string, targetDir: string, mode: "new" | "empty"): b
   }
 }
 
-function externalFs(error: unknown, path: string): GeneratorError {
+const FS_REASONS: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+};
+
+/** Why, in words, and where (the path the failing call named). */
+function fsReason(error: unknown): string {
+  const e = error as NodeJS.ErrnoException & { dest?: string };
+  const why = FS_REASONS[e.code ?? ""];
+  if (!why) return e.message;
+  const where = e.dest ?? e.path;
+  return where ? `${why} (${where})` : why;
+}
+
+function externalFs(error: unknown, path: string, tail = "; nothing was written"): GeneratorError {
+  if (error instanceof GeneratorError) return error;
   const e = error as NodeJS.ErrnoException;
-  const why: Record<string, string> = {
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EROFS: "read-only file system",
-    ENOSPC: "no space left on the device",
-    EDQUOT: "disk quota exceeded",
-  };
-  return new GeneratorError("external", `cannot write ${path}: ${why[e.code ?? ""] ?? e.message}; nothing was written`);
+  return new GeneratorError("external", `cannot write ${path}: ${FS_REASONS[e.code ?? ""] ?? e.message}${tail}`);
 }
