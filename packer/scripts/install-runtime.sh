@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Bake step 1: OS updates and the runtime every instance needs, installed once here instead of at boot:
 # Docker, the AWS CLI and jq (used by immutable-app-configure), curl, the CloudWatch agent.
+# CLOUDWATCH_AGENT_URL is set by the local bake only (packer/local): its VM has no way to S3, and it
+# installs a stand-in agent that records what it is asked to ship (managed/local-vm/stand-in-agent.ts).
 set -euo pipefail
 
 : "${BASE_OS:?}" "${AWS_REGION:?}"
@@ -21,7 +23,7 @@ ubuntu-24.04)
   # The region's own bucket: reachable through an S3 gateway endpoint from a private subnet.
   deb="$(mktemp --suffix=.deb)"
   curl -fsSL --retry 5 -o "$deb" \
-    "https://amazoncloudwatch-agent-${AWS_REGION}.s3.${AWS_REGION}.amazonaws.com/ubuntu/${arch}/latest/amazon-cloudwatch-agent.deb"
+    "${CLOUDWATCH_AGENT_URL:-https://amazoncloudwatch-agent-${AWS_REGION}.s3.${AWS_REGION}.amazonaws.com/ubuntu/${arch}/latest/amazon-cloudwatch-agent.deb}"
   apt_get install "$deb"
   rm -f "$deb"
   ;;
@@ -37,7 +39,7 @@ debian-12)
   # The debian/ folder of the same bucket as ubuntu/ above. (AWS's download page, which lists the
   # folders, was not among the references searched: an unverified path until a real Debian bake.)
   curl -fsSL --retry 5 -o "$deb" \
-    "https://amazoncloudwatch-agent-${AWS_REGION}.s3.${AWS_REGION}.amazonaws.com/debian/${arch}/latest/amazon-cloudwatch-agent.deb"
+    "${CLOUDWATCH_AGENT_URL:-https://amazoncloudwatch-agent-${AWS_REGION}.s3.${AWS_REGION}.amazonaws.com/debian/${arch}/latest/amazon-cloudwatch-agent.deb}"
   apt_get install "$deb"
   rm -f "$deb"
   ;;
