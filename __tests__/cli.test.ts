@@ -327,7 +327,7 @@ describe("create-immutable-app (in-process)", () => {
         expect(r.code).toBe(130);
         expect(calls).toEqual(["npm install"]);
         expect(r.stderr).toMatch(
-          /The project in shop is complete; its dependencies are not installed; git is not set up\.\nTo finish: cd shop && npm install && git init -q && git add -A && git commit -q -m "Initial commit"\n$/,
+          /The project in shop is complete; its dependencies are not installed; git is not set up\.\nTo finish: cd shop && npm install && git init -q && git add -A && git commit -q -m "Initial commit from create-immutable-app"\n$/,
         );
       });
     });

@@ -200,6 +200,12 @@ async function postSteps(
       installed ||= step === "install";
       continue;
     }
+    if (outcome.skipped) {
+      // Not a failure (as create-next-app does): the project and its repository are there; one step is the user's.
+      deps.stderr.write(`\nNo initial commit: ${outcome.skipped}.\n`);
+      manual.push(outcome.manual!);
+      continue;
+    }
     failed = true;
     deps.stderr.write(
       `\n${step === "install" ? install : "git setup"} failed; the project files are complete. Output:\n${outcome.detail}\n`,

@@ -103,6 +103,11 @@ export async function withProgress<T>(
 
 export interface StepOutcome {
   readonly ok: boolean;
+  /**
+   * Not a failure, a step left to the user for a reason the note gives (git has no identity: the
+   * repository is made and the files are staged, the commit is theirs to make once it has one).
+   */
+  readonly skipped?: string;
   /** Stopped by Ctrl-C (the signal passed in was aborted); `manual` then finishes the step. */
   readonly interrupted?: boolean;
   /** What to run by hand when the step failed. */
@@ -110,8 +115,19 @@ export interface StepOutcome {
   readonly detail?: string;
 }
 
+/** The generator's first commit; upgrade finds the base of a project's files by it (releases.ts). */
+export const INITIAL_COMMIT = "Initial commit from create-immutable-app";
+
 /** The whole git step, for the user to run when it did not happen. */
-export const GIT_BY_HAND = 'git init -q && git add -A && git commit -q -m "Initial commit"';
+export const GIT_BY_HAND = `git init -q && git add -A && git commit -q -m "${INITIAL_COMMIT}"`;
+
+/** How to get each package manager when it is not installed (Node.js 20 ships corepack for pnpm and yarn). */
+const GET_PACKAGE_MANAGER: Readonly<Record<PackageManager, string>> = {
+  npm: "install Node.js with its npm",
+  pnpm: "corepack enable pnpm",
+  yarn: "corepack enable yarn",
+  bun: "npm install -g bun",
+};
 
 export async function installDependencies(
   dir: string,
@@ -126,10 +142,18 @@ export async function installDependencies(
     out,
     `Installing dependencies (${manual})`,
     () => spawn(command, args, { cwd: dir, signal }),
-    () => (signal?.aborted ? "interrupted after" : "finished in"),
+    (r) => (signal?.aborted ? "interrupted after" : r.code === 0 ? "finished in" : "failed after"),
   );
   if (signal?.aborted) return { ok: false, interrupted: true, manual };
   if (result.code === 0) return { ok: true };
+  // Not started at all: the program is missing (spawn's ENOENT), not a failed install.
+  if (result.code === null && /\bENOENT\b/.test(result.output)) {
+    return {
+      ok: false,
+      manual: pm === "npm" ? manual : `${GET_PACKAGE_MANAGER[pm]} && ${manual}`,
+      detail: `${command} is not installed (not found on the PATH); ${pm === "npm" ? GET_PACKAGE_MANAGER.npm : `get it with: ${GET_PACKAGE_MANAGER[pm]}`}`,
+    };
+  }
   return { ok: false, manual, detail: lastLines(result.output, 12) };
 }
 
@@ -137,12 +161,20 @@ export async function initGit(dir: string, spawn: SpawnFn, signal?: AbortSignal)
   const steps: Array<[readonly string[], string]> = [
     [["init", "-q"], GIT_BY_HAND],
     [["add", "-A"], 'git add -A && git commit -m "Initial commit"'],
-    [["commit", "-q", "-m", "Initial commit from create-immutable-app"], 'git commit -m "Initial commit"'],
+    [["commit", "-q", "-m", INITIAL_COMMIT], `git commit -q -m "${INITIAL_COMMIT}"`],
   ];
   for (const [args, manual] of steps) {
     if (signal?.aborted) return { ok: false, interrupted: true, manual };
     const result = await spawn("git", args, { cwd: dir, signal });
     if (signal?.aborted) return { ok: false, interrupted: true, manual };
+    // git's own words when it has no user.name/user.email and cannot make them up.
+    if (args[0] === "commit" && /Please tell me who you are|unable to auto-detect email address|empty ident name/.test(result.output)) {
+      return {
+        ok: false,
+        skipped: "git does not know who you are (user.name and user.email are not set), so no commit was made; the files are staged",
+        manual: `git config --global user.name "Your Name" && git config --global user.email you@example.com && ${manual}`,
+      };
+    }
     if (result.code !== 0) return { ok: false, manual, detail: lastLines(result.output, 5) };
   }
   return { ok: true };
