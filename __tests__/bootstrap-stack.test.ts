@@ -41,10 +41,12 @@ function planBootstrap(
   return { plan: tf.plan({ account_id: account }), tf, dirs };
 }
 
-/** Every trust statement of every role: its principal and conditions. */
+/** Every trust statement of every GitHub-facing or Packer role: its principal and conditions (not the build VPC's flow-log role). */
 function trusts(plan: PlanJson): Record<string, any[]> {
   return Object.fromEntries(
-    resourcesOf(plan, "aws_iam_role").map((r) => [r.values.name, JSON.parse(r.values.assume_role_policy).Statement]),
+    resourcesOf(plan, "aws_iam_role")
+      .filter((r) => r.values.name !== undefined)
+      .map((r) => [r.values.name, JSON.parse(r.values.assume_role_policy).Statement]),
   );
 }
 
@@ -61,21 +63,23 @@ describe("the bootstrap stack, planned offline", () => {
     expect(resourcesOf(created, "aws_iam_openid_connect_provider")).toHaveLength(1);
   });
 
-  it("trusts each role for one subject and the audience, with StringEquals: the bake and drift roles the branch, each deploy role its environment", () => {
+  it("trusts each role for one subject and the audience, with StringEquals: the bake role the branch, each deploy and drift role its environment", () => {
     const { "demo-app-packer-build": build, ...byRole } = trusts(created);
     // Packer's build instance role: EC2 only, no GitHub subject.
     expect(build).toEqual([{ Sid: "Ec2", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     expect(Object.keys(byRole).sort()).toEqual([
       "demo-app-bake",
-      "demo-app-drift",
       "demo-app-production-deploy",
+      "demo-app-production-drift",
       "demo-app-staging-deploy",
+      "demo-app-staging-drift",
     ]);
     const subjects: Record<string, string> = {
       "demo-app-bake": "repo:acme/demo-app:ref:refs/heads/main",
-      "demo-app-drift": "repo:acme/demo-app:ref:refs/heads/main",
       "demo-app-staging-deploy": "repo:acme/demo-app:environment:staging",
+      "demo-app-staging-drift": "repo:acme/demo-app:environment:staging",
       "demo-app-production-deploy": "repo:acme/demo-app:environment:production",
+      "demo-app-production-drift": "repo:acme/demo-app:environment:production",
     };
     for (const [role, statements] of Object.entries(byRole)) {
       expect(statements).toEqual([
@@ -95,7 +99,8 @@ describe("the bootstrap stack, planned offline", () => {
     }
     for (const role of resourcesOf(created, "aws_iam_role")) {
       expect(role.values.path).toBe("/github-actions/");
-      if (role.values.name !== "demo-app-packer-build") expect(role.values.max_session_duration).toBe(7200);
+      if (role.values.name !== "demo-app-packer-build" && role.values.name !== undefined)
+        expect(role.values.max_session_duration).toBe(7200);
     }
   });
 
@@ -122,13 +127,16 @@ describe("the bootstrap stack, planned offline", () => {
     }
     expect(resourcesOf(created, "aws_iam_role_policy_attachment")).toHaveLength(8);
     // Inline policies of a role: 10,240 characters together (same page).
-    for (const p of resourcesOf(created, "aws_iam_role_policy")) expect(p.values.policy.length).toBeLessThanOrEqual(10240);
+    // (The build VPC's flow-log policy names its log group's ARN, known only after apply.)
+    for (const p of resourcesOf(created, "aws_iam_role_policy").filter((r) => r.values.name !== "write-flow-logs"))
+      expect(p.values.policy.length).toBeLessThanOrEqual(10240);
     expect(Object.keys(created.planned_values.outputs ?? {}).sort()).toEqual([
       "bake_role_arn",
       "deploy_role_arns",
-      "drift_role_arn",
+      "drift_role_arns",
       "oidc_provider_arn",
       "packer_instance_profile",
+      "packer_subnet_id",
     ]);
   });
 
@@ -154,11 +162,27 @@ describe("the bootstrap stack, planned offline", () => {
     expect(created.planned_values.outputs?.packer_instance_profile).toMatchObject({ value: "demo-app-packer-build" });
   });
 
+  it("creates the build network the bake role may launch into: tagged environment=bootstrap, no address by default, the default group emptied, flow logs", () => {
+    const [vpc] = resourcesOf(created, "aws_vpc");
+    expect(vpc.values).toMatchObject({ cidr_block: "10.255.255.0/24" });
+    expect(vpc.values.tags_all).toMatchObject({ app: "demo-app", environment: "bootstrap" });
+    const [subnet] = resourcesOf(created, "aws_subnet");
+    expect(subnet.values).toMatchObject({ map_public_ip_on_launch: false });
+    expect(subnet.values.tags_all).toMatchObject({ app: "demo-app", environment: "bootstrap" });
+    const [group] = resourcesOf(created, "aws_default_security_group");
+    expect(group.values.ingress).toEqual([]);
+    expect(group.values.egress).toEqual([]);
+    const [flowLog] = resourcesOf(created, "aws_flow_log");
+    expect(flowLog.values).toMatchObject({ traffic_type: "ALL", log_destination_type: "cloud-watch-logs" });
+    expect(resourcesOf(created, "aws_cloudwatch_log_group")[0].values.name).toBe("/demo-app/bootstrap/build-flow-logs");
+    expect(created.planned_values.outputs?.packer_subnet_id).toBeDefined();
+  });
+
   it("uses an existing provider instead, of the same account only", () => {
     const { plan, tf } = planBootstrap(withGitHub({ repository: "acme/demo-app", oidcProviderArn: EXISTING }));
     expect(resourcesOf(plan, "aws_iam_openid_connect_provider")).toEqual([]);
     const { "demo-app-packer-build": _build, ...github } = trusts(plan);
-    expect(Object.keys(github)).toHaveLength(4);
+    expect(Object.keys(github)).toHaveLength(5);
     for (const statements of Object.values(github)) expect(statements[0].Principal).toEqual({ Federated: EXISTING });
     const other = tf.run(["plan", "-input=false", "-no-color", "-lock=false", "-var", "account_id=210987654321"]);
     expect(other.status).not.toBe(0);
@@ -235,7 +259,7 @@ describe("what the roles may do", () => {
   const all: Array<[string, Statement[]]> = [
     ["deploy", deploy],
     ["bake", statements(bakePolicy(ctx))],
-    ["drift", statements(driftPolicy(ctx))],
+    ["drift", statements(driftPolicy(ctx, staging))],
     ["boundary", statements(boundaryPolicy(ctx, staging))],
   ];
 
@@ -244,7 +268,6 @@ describe("what the roles may do", () => {
     expect(anywhere.sort()).toEqual([
       "bake:EcrLoginAnywhere",
       "bake:PackerDescribeAnywhere",
-      "bake:PackerTemporaryKeysAnywhere",
       "boundary:SessionManagerAnywhere",
       "deploy:Ec2ChangeOwn",
       "deploy:KmsCreateTaggedKeyAnywhere",
@@ -262,7 +285,7 @@ describe("what the roles may do", () => {
       StringEquals: { "aws:RequestTag/app": "demo-app", "aws:RequestTag/environment": "staging" },
     });
     for (const action of asList(byId.ReadAnywhere.Action)) expect(action).toMatch(/:(Describe|List)/);
-    for (const s of statements(driftPolicy(ctx)))
+    for (const s of statements(driftPolicy(ctx, staging)))
       for (const action of asList(s.Action)) expect(action).toMatch(/:(Describe|List|Get)|^kms:Decrypt$/);
   });
 
@@ -402,13 +425,18 @@ describe("npm run bootstrap", () => {
     const text = githubVariablesText(config, {
       oidc_provider_arn: EXISTING,
       bake_role_arn: arn("demo-app-bake"),
-      drift_role_arn: arn("demo-app-drift"),
+      drift_role_arns: { staging: arn("demo-app-staging-drift"), production: arn("demo-app-production-drift") },
       packer_instance_profile: "demo-app-packer-build",
+      packer_subnet_id: "subnet-0123456789abcdef0",
       deploy_role_arns: { staging: arn("demo-app-staging-deploy"), production: arn("demo-app-production-deploy") },
     });
     expect(text).toContain(`gh variable set AWS_BAKE_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-bake")}`);
-    expect(text).toContain(`gh variable set AWS_DRIFT_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-drift")}`);
     expect(text).toContain("gh variable set PACKER_INSTANCE_PROFILE --repo acme/demo-app --body demo-app-packer-build");
+    expect(text).toContain("gh variable set PACKER_SUBNET_ID --repo acme/demo-app --body subnet-0123456789abcdef0");
+    // The drift roles are the environments' own: no repository-wide drift variable any more.
+    expect(text).not.toMatch(/AWS_DRIFT_ROLE_ARN --repo/);
+    for (const env of ["staging", "production"])
+      expect(text).toContain(`gh variable set AWS_DRIFT_ROLE_ARN --env ${env} --repo acme/demo-app --body ${arn(`demo-app-${env}-drift`)}`);
     expect(text).toContain(`gh variable set AWS_ROLE_ARN --env staging --repo acme/demo-app --body ${arn("demo-app-staging-deploy")}`);
     expect(text).toContain(
       `gh variable set AWS_ROLE_ARN --env production --repo acme/demo-app --body ${arn("demo-app-production-deploy")}`,

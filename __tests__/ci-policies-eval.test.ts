@@ -29,7 +29,7 @@ const as =
 const bake = as([bakePolicy(ctx) as unknown as PolicyDocument]);
 const deployOf = (env: typeof staging) => as(Object.values(deployPolicies(ctx, env)) as unknown as PolicyDocument[]);
 const stagingDeploy = deployOf(staging);
-const drift = as([driftPolicy(ctx) as unknown as PolicyDocument]);
+const driftOf = (env: typeof staging) => as([driftPolicy(ctx, env) as unknown as PolicyDocument]);
 
 const tagsOf = (kind: "ResourceTag" | "RequestTag", env: string, app = "demo-app") => ({
   [`aws:${kind}/app`]: app,
@@ -120,17 +120,48 @@ describe("the bake role's EC2 rights are the app's build instance and images", (
     ).toBe("ImplicitDeny");
     const group = `arn:aws:ec2:${region}:${ACCOUNT}:security-group/sg-0123456789abcdef0`;
     const envGroup = { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "production" };
+    const ownGroup = { "aws:ResourceTag/app": "demo-app" };
     expect(bake({ action: "ec2:RunInstances", resource: group, context: envGroup })).toBe("ImplicitDeny");
-    expect(bake({ action: "ec2:RunInstances", resource: group })).toBe("Allow");
-    for (const action of ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"]) {
+    expect(bake({ action: "ec2:RunInstances", resource: group, context: ownGroup })).toBe("Allow");
+    expect(bake({ action: "ec2:DeleteSecurityGroup", resource: group, context: ownGroup })).toBe("Allow");
+    for (const action of ["ec2:RunInstances", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"]) {
       expect([action, bake({ action, resource: group, context: envGroup })]).toEqual([action, "ImplicitDeny"]);
       expect([action, bake({ action, resource: group, context: { "aws:ResourceTag/app": "other-app" } })]).toEqual([
         action,
         "ImplicitDeny",
       ]);
-      // Packer's temporary group carries no tag.
-      expect([action, bake({ action, resource: group })]).toEqual([action, "Allow"]);
+      // An untagged group: another team's, or a VPC's default group.
+      expect([action, bake({ action, resource: group })]).toEqual([action, "ImplicitDeny"]);
     }
+    // No rule on any group, its own included: Session Manager needs none.
+    expect(bake({ action: "ec2:AuthorizeSecurityGroupIngress", resource: group, context: ownGroup })).toBe("ImplicitDeny");
+  });
+
+  it("launches only into the bootstrap's build subnet, and makes its group only in the build VPC", () => {
+    const subnet = `arn:aws:ec2:${region}:${ACCOUNT}:subnet/subnet-0123456789abcdef0`;
+    const vpc = `arn:aws:ec2:${region}:${ACCOUNT}:vpc/vpc-0123456789abcdef0`;
+    const buildNetwork = { "aws:ResourceTag/app": "demo-app", "aws:ResourceTag/environment": "bootstrap" };
+    expect(bake({ action: "ec2:RunInstances", resource: subnet, context: buildNetwork })).toBe("Allow");
+    expect(bake({ action: "ec2:CreateSecurityGroup", resource: vpc, context: buildNetwork })).toBe("Allow");
+    for (const context of [{}, tagsOf("ResourceTag", "production"), { ...buildNetwork, "aws:ResourceTag/app": "other-app" }]) {
+      expect(bake({ action: "ec2:RunInstances", resource: subnet, context })).toBe("ImplicitDeny");
+      expect(bake({ action: "ec2:CreateSecurityGroup", resource: vpc, context })).toBe("ImplicitDeny");
+    }
+  });
+
+  it("creates its key pair and group only tagged as the app's build, deletes only those", () => {
+    const key = `arn:aws:ec2:${region}:${ACCOUNT}:key-pair/packer_0123`;
+    const group = `arn:aws:ec2:${region}:${ACCOUNT}:security-group/sg-0123456789abcdef0`;
+    for (const [action, resource] of [
+      ["ec2:CreateKeyPair", key],
+      ["ec2:CreateSecurityGroup", group],
+    ]) {
+      expect(bake({ action, resource, context: { "aws:RequestTag/app": "demo-app" } })).toBe("Allow");
+      expect(bake({ action, resource })).toBe("ImplicitDeny");
+      expect(bake({ action, resource, context: tagsOf("RequestTag", "production") })).toBe("ImplicitDeny");
+    }
+    expect(bake({ action: "ec2:DeleteKeyPair", resource: key, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("Allow");
+    expect(bake({ action: "ec2:DeleteKeyPair", resource: key })).toBe("ImplicitDeny");
   });
 
   it("shares no image or snapshot (no ami_users), and deregisters no other app's image", () => {
@@ -147,6 +178,31 @@ describe("the bake role's EC2 rights are the app's build instance and images", (
     expect(bake({ action: "ec2:DeregisterImage", resource: image, context: { "aws:ResourceTag/app": "demo-app" } })).toBe("Allow");
     expect(bake({ action: "ec2:DeregisterImage", resource: image, context: { "aws:ResourceTag/app": "other" } })).toBe("ImplicitDeny");
     expect(bake({ action: "ec2:CreateTags", resource: image, context: { "aws:RequestTag/app": "other" } })).toBe("ImplicitDeny");
+  });
+
+  it("deregisters and deletes no untagged image or snapshot, and cannot make one the app's by tagging it", () => {
+    const snapshot = `arn:aws:ec2:${region}::snapshot/snap-0123456789abcdef0`;
+    for (const [action, resource] of [
+      ["ec2:DeregisterImage", image],
+      ["ec2:DeleteSnapshot", snapshot],
+    ]) {
+      expect([action, bake({ action, resource })]).toEqual([action, "ImplicitDeny"]);
+      expect([action, bake({ action, resource, context: { "aws:ResourceTag/app": "demo-app" } })]).toEqual([action, "Allow"]);
+    }
+    for (const resource of [image, snapshot]) {
+      // An untagged backup snapshot, tagged app=demo-app outside a create call: refused.
+      expect(bake({ action: "ec2:CreateTags", resource, context: { "aws:RequestTag/app": "demo-app" } })).toBe("ImplicitDeny");
+      // In CreateImage (Packer's run tags), or more tags on what is the app's already: allowed.
+      expect(
+        bake({ action: "ec2:CreateTags", resource, context: { "ec2:CreateAction": "CreateImage", "aws:RequestTag/app": "demo-app" } }),
+      ).toBe("Allow");
+      expect(
+        bake({ action: "ec2:CreateTags", resource, context: { "aws:ResourceTag/app": "demo-app", "aws:RequestTag/app": "demo-app" } }),
+      ).toBe("Allow");
+    }
+    expect(bake({ action: "ec2:CreateImage", resource: snapshot })).toBe("ImplicitDeny");
+    expect(bake({ action: "ec2:CreateImage", resource: snapshot, context: { "aws:RequestTag/app": "demo-app" } })).toBe("Allow");
+    expect(bake({ action: "ec2:CopyImage", resource: image, context: { "aws:RequestTag/app": "demo-app" } })).toBe("ImplicitDeny");
   });
 });
 
@@ -334,7 +390,16 @@ describe("kms:Decrypt only through SSM, for the app's environments' parameters",
     "kms:EncryptionContext:PARAMETER_ARN": `arn:aws:ssm:${region}:${ACCOUNT}:parameter/demo-app/${env}/secret/DB_PASSWORD`,
   });
 
-  it("the drift role decrypts a parameter of an environment through SSM, and nothing else", () => {
+  it("an environment's drift role decrypts its own environment's parameters through SSM, and nothing else", () => {
+    const drift = driftOf(production);
+    // Staging's drift role (the one a staging job can assume) reads no production secret.
+    expect(
+      driftOf(staging)({
+        action: "kms:Decrypt",
+        resource: key,
+        context: { ...tagsOf("ResourceTag", "production"), ...viaSsm, ...parameter("production") },
+      }),
+    ).toBe("ImplicitDeny");
     expect(
       drift({
         action: "kms:Decrypt",

@@ -302,7 +302,7 @@ describe("the deploy step, by the deploy's exit code", () => {
       const noRole = runStep(guard, { files: configured, env: { ROLE_ARN: "" } });
       expect(noRole.code).toBe(1);
       expect(noRole.output).toContain(
-        `::error::set the ${variable === "AWS_ROLE_ARN" ? "variable AWS_ROLE_ARN on the GitHub environment staging" : `repository variable ${variable}`}`,
+        `::error::set the ${variable === "AWS_BAKE_ROLE_ARN" ? `repository variable ${variable}` : `variable ${variable} on the GitHub environment staging`}`,
       );
       expect(runStep(guard, { files: configured, env: { ROLE_ARN: "arn:aws:iam::123456789012:role/github-actions/x" } }).code).toBe(0);
     }
@@ -339,11 +339,12 @@ describe("the README's CI section (templates/partials/ci-bootstrap.md.hbs, {{> c
     expect(text).toContain("**The deployment branch policy is required, not optional.**");
     expect(text).toMatch(/without the branch[\s\S]*trusts that environment's jobs from \*any\* branch/);
     expect(text).toMatch(/AWS cannot\s+check it/);
-    expect(text).toMatch(/`AWS_DRIFT_ROLE_ARN` and `PACKER_INSTANCE_PROFILE`/);
+    expect(text).toMatch(/`PACKER_INSTANCE_PROFILE` and `PACKER_SUBNET_ID`/);
+    expect(text).toMatch(/`AWS_ROLE_ARN` and\s+`AWS_DRIFT_ROLE_ARN` with its own deploy and drift roles/);
     expect(text).toContain("instance profile `shop-packer-build`");
     // No promise the bake role can no longer keep, and the drift role's reach said plainly.
     expect(text).not.toMatch(/packer-\*/);
-    expect(text).toMatch(/can read production's secrets with it/);
+    expect(text).toMatch(/no push to `main` alone can read production's\s+secrets/);
     expect(text).toMatch(/pinned by major tag/);
     expect(text).toMatch(/"instead of specifying only a single log\s+group name"/);
   });

@@ -173,10 +173,16 @@ describe("generated workflows", () => {
             expect(job.environment).toBe(name.slice("deploy-".length));
             expect(files.get(path)!.contents.toString()).toContain(`environment: "${job.environment}"`);
             expect(role).toBe("${{ vars.AWS_ROLE_ARN }}");
+          } else if (name.startsWith("drift-")) {
+            // A plan decrypts the environment's secrets: the drift job runs in its GitHub environment,
+            // with that environment's drift role, never with a role a push to the branch could assume.
+            expect(job.environment).toBe(name.slice("drift-".length));
+            expect(files.get(path)!.contents.toString()).toContain(`environment: "${job.environment}"`);
+            expect(role).toBe("${{ vars.AWS_DRIFT_ROLE_ARN }}");
           } else {
-            // Without a GitHub environment, the sub claim is the branch's: the bake role's or the drift role's.
+            // Without a GitHub environment, the sub claim is the branch's: the bake role's.
             expect(job.environment).toBeUndefined();
-            expect(role).toBe(name.startsWith("drift-") ? "${{ vars.AWS_DRIFT_ROLE_ARN }}" : "${{ vars.AWS_BAKE_ROLE_ARN }}");
+            expect(role).toBe("${{ vars.AWS_BAKE_ROLE_ARN }}");
           }
         }
         if (path.endsWith("ci.yml")) {
@@ -198,7 +204,8 @@ describe("generated workflows", () => {
     async (_what, argv, answersFile) => {
       const files = await render(argv as string[], answersFile);
       const yaml = require("js-yaml") as { load(text: string): any };
-      const install = /^(npm ci|pnpm install|yarn install|bun install|corepack enable)|node --import tsx managed\/pkrvars\.ts|packer init/m;
+      const install =
+        /^(npm ci|pnpm install|yarn install|bun install|npm install --global corepack@|corepack enable)|node --import tsx managed\/pkrvars\.ts|packer init/m;
       for (const path of WORKFLOWS) {
         const workflow = yaml.load(files.get(path)!.contents.toString());
         for (const [name, job] of Object.entries<any>(workflow.jobs)) {
@@ -281,6 +288,33 @@ describe("generated workflows", () => {
       expect(bake.indexOf(downloads[0])).toBeLessThan(bake.findIndex((st) => st.run === "packer init packer"));
       // Not the other artifact of the run.
       expect(upload.with.name).not.toBe("packer-manifest");
+    },
+  );
+
+  it.each(PROJECTS)(
+    "%s: one Node.js line, the current LTS (26), in every CI job, the Dockerfile and the app; corepack from npm",
+    async (_what, argv, answersFile) => {
+      const files = await render(argv as string[], answersFile);
+      const yaml = require("js-yaml") as { load(text: string): any };
+      const versions = new Set<string>();
+      for (const path of WORKFLOWS) {
+        for (const job of Object.values<any>(yaml.load(files.get(path)!.contents.toString()).jobs)) {
+          for (const st of job.steps) {
+            if (st.uses === "actions/setup-node@v4") versions.add(String(st.with["node-version"]));
+            // Node.js 25 and later ship no corepack: `corepack enable` alone would fail.
+            if (/corepack enable/.test(st.run ?? ""))
+              expect(st.run).toMatch(/^npm install --global corepack@\d+\.\d+\.\d+ && corepack enable$/);
+          }
+        }
+      }
+      expect([...versions]).toEqual(["26"]);
+      const dockerfile = files.get("Dockerfile")?.contents.toString();
+      if (dockerfile) {
+        expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(["node:26-bookworm-slim", "node:26-bookworm-slim"]);
+        expect(JSON.parse(files.get("app/package.json")!.contents.toString()).engines).toEqual({ node: ">=26" });
+      }
+      // The project's own tooling still runs on the Node.js it was made with, 20.12 and later.
+      expect(JSON.parse(files.get("package.json")!.contents.toString()).engines).toEqual({ node: ">=20.12" });
     },
   );
 

@@ -73,7 +73,7 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     }
   });
 
-  it("declares exactly the variables PackerVars sets, plus git_sha and iam_instance_profile for the command line (CI)", () => {
+  it("declares exactly the variables PackerVars sets, plus git_sha, iam_instance_profile and associate_public_ip for the command line (CI)", () => {
     const fromRenderer = Object.keys(
       Object.fromEntries(
         renderPkrVars({ ...exampleVars, architecture: "x86_64", subnet_id: "" })
@@ -81,7 +81,7 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
           .map((line) => [line.split(/\s*=/)[0], 1]),
       ),
     ).filter((name) => /^[a-z_]+$/.test(name));
-    expect(Object.keys(variables).sort()).toEqual([...fromRenderer, "git_sha", "iam_instance_profile"].sort());
+    expect(Object.keys(variables).sort()).toEqual([...fromRenderer, "git_sha", "iam_instance_profile", "associate_public_ip"].sort());
   });
 
   it("validates every variable that has no safe default, with an error message that is a sentence", () => {
@@ -138,7 +138,20 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
   });
 
   it("encrypts the AMI, requires IMDSv2 on the AMI and the build instance, opens no SSH port", () => {
-    expect(source.encrypt_boot).toBe(true);
+    // Encrypted at launch, not by an encrypt_boot copy: CreateImage then makes encrypted snapshots
+    // tagged in the same call, which the bake role requires (stacks/ci-policies.ts).
+    expect(source).not.toHaveProperty("encrypt_boot");
+    expect(source.launch_block_device_mappings).toEqual([
+      { device_name: "${local.base_image.root_device}", encrypted: true, delete_on_termination: true, volume_type: "gp3" },
+    ]);
+    const images = app.locals[0].base_images;
+    expect([images["ubuntu-24.04"].root_device, images.al2023.root_device, images["debian-12"].root_device]).toEqual([
+      "/dev/sda1",
+      "/dev/xvda",
+      "/dev/xvda",
+    ]);
+    // A public address only when asked (CI, in the bootstrap's build subnet).
+    expect(source.associate_public_ip_address).toBe("${var.associate_public_ip ? true : null}");
     expect(source.imds_support).toBe("v2.0");
     expect(source.metadata_options).toEqual([{ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 }]);
     expect(source.communicator).toBe("ssh");
@@ -147,7 +160,6 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
     for (const option of [
       "temporary_security_group_source_cidrs",
       "temporary_security_group_source_public_ip",
-      "associate_public_ip_address",
       "ssh_keypair_name",
       "ssh_password",
     ]) {

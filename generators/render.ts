@@ -172,7 +172,8 @@ function appPackageJson(model: ProjectModel): Record<string, unknown> {
     description: "The web app baked into the AMI. Replace server.js with your app; keep answering the health path.",
     main: "server.js",
     scripts: { start: "node server.js" },
-    engines: { node: ">=20" },
+    // The app runs in the Dockerfile's image: Node.js 26, the current LTS line.
+    engines: { node: ">=26" },
   };
 }
 

@@ -42,24 +42,31 @@ export function checkovSkips(config: AppConfig): CheckovSkip[] {
     {
       id: "CKV_AWS_18",
       reason:
-        "the access-log bucket holds the load balancer's own access logs; logging access to it would need another bucket, and that one another",
+        "the access-log bucket holds the load balancer's own access logs; logging access to it would need another bucket, and that one another" +
+        (config.backend ? "; the state bucket's readers are the CI roles and administrators, whose calls CloudTrail records" : ""),
     },
     {
       id: "CKV_AWS_144",
       reason:
-        "access logs expire after logRetentionDays; replicating them to a second region is a compliance choice the project does not make for you",
+        "access logs expire after logRetentionDays; replicating them to a second region is a compliance choice the project does not make for you" +
+        (config.backend ? "; the state bucket is versioned, its old versions kept 90 days" : ""),
     },
     {
       id: "CKV_AWS_145",
-      reason: "load balancer access logs support SSE-S3 only (ELB User Guide, enable-access-logging.html); the bucket uses SSE-S3",
+      reason:
+        "load balancer access logs support SSE-S3 only (ELB User Guide, enable-access-logging.html); the bucket uses SSE-S3" +
+        (config.backend ? "; the state bucket uses SSE-S3 too, so that the CI roles read and write their state with no KMS right" : ""),
     },
-    { id: "CKV2_AWS_62", reason: "nothing consumes events of the access-log bucket" },
+    {
+      id: "CKV2_AWS_62",
+      reason: `nothing consumes events of the access-log bucket${config.backend ? " or of the state bucket" : ""}`,
+    },
   ];
   if (config.network.mode === "new") {
     skips.push({
       id: "CKV2_AWS_12",
       reason:
-        "the new VPC's default security group is left as AWS makes it and holds nothing; emptying it would give every deploy role rights on untagged security groups account-wide (stacks/network.ts)",
+        "the new VPC's default security group is left as AWS makes it (inbound from its own members, all outbound), and nothing is placed in it; emptying it would give every deploy role rights on untagged security groups account-wide (stacks/network.ts)",
     });
   }
   if (envs.some((e) => !e.certificateArn)) {

@@ -8,11 +8,13 @@ locals {
       name_filter  = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${var.architecture == "arm64" ? "arm64" : "amd64"}-server-*"
       owner        = "099720109477"
       ssh_username = "ubuntu"
+      root_device  = "/dev/sda1"
     }
     al2023 = {
       name_filter  = "al2023-ami-2023.*-kernel-*-${var.architecture}"
       owner        = "137112412989"
       ssh_username = "ec2-user"
+      root_device  = "/dev/xvda"
     }
     # The Debian cloud team's account (kubernetes/kops#12161: "Debian 11: Release AMIs use same AWS
     # Owner ID as Buster"), names debian-12-<amd64|arm64>-<date>-<build> (wiki.debian.org/Cloud/AmazonEC2Image);
@@ -21,6 +23,7 @@ locals {
       name_filter  = "debian-12-${var.architecture == "arm64" ? "arm64" : "amd64"}-*"
       owner        = "136693071363"
       ssh_username = "admin"
+      root_device  = "/dev/xvda"
     }
   }
   base_image = local.base_images[var.base_os]
@@ -62,6 +65,20 @@ source "amazon-ebs" "app" {
   region        = var.aws_region
   instance_type = var.instance_type
   subnet_id     = var.subnet_id == "" ? null : var.subnet_id
+  # CI: the bootstrap's build subnet gives no address by default; the instance needs one for Session Manager.
+  associate_public_ip_address = var.associate_public_ip ? true : null
+
+  # The root volume is encrypted when the build instance starts, so CreateImage makes encrypted
+  # snapshots, tagged with run_tags in the same call: no encrypt_boot copy, whose image and snapshots
+  # would be made and tagged outside a create call that the bake role can hold to the app's tag
+  # (stacks/ci-policies.ts). root_device is the base image's RootDeviceName (Ubuntu /dev/sda1 and
+  # AL2023 /dev/xvda as moto's copy of the publishers' AMIs lists them; Debian's /dev/xvda not checked).
+  launch_block_device_mappings {
+    device_name           = local.base_image.root_device
+    encrypted             = true
+    delete_on_termination = true
+    volume_type           = "gp3"
+  }
 
   source_ami_filter {
     filters = {
@@ -76,7 +93,6 @@ source "amazon-ebs" "app" {
 
   ami_name        = local.ami_name
   ami_description = "${var.app_name} ${var.app_version} (${var.git_sha}) on ${var.base_os}"
-  encrypt_boot    = true
   # Instances launched from this AMI get IMDSv2 only, whatever the launch template forgets.
   imds_support = "v2.0"
 

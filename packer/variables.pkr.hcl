@@ -131,6 +131,12 @@ variable "subnet_id" {
   }
 }
 
+variable "associate_public_ip" {
+  description = "Give the build instance a public address (CI: true, for the bootstrap's build subnet, which has an internet gateway and no NAT). False: the subnet's own setting."
+  type        = bool
+  default     = false
+}
+
 variable "iam_instance_profile" {
   description = "Instance profile of the build instance (CI: the bootstrap stack's output packer_instance_profile). Empty: Packer creates a temporary one, which needs iam:CreateRole and iam:PassRole."
   type        = string

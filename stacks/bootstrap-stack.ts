@@ -22,7 +22,10 @@ import {
   packerBuildRoleName,
   permissionsBoundaryName,
 } from "../managed/names";
+import { BuildNetwork } from "./build-network";
+import { StateBucket } from "./state-bucket";
 import {
+  BOOTSTRAP_ENVIRONMENT_TAG,
   bakePolicy,
   boundaryPolicy,
   type CiPolicyContext,
@@ -35,7 +38,7 @@ import {
 } from "./ci-policies";
 
 /** The stack's name: `cdktf.out/stacks/bootstrap`, `terraform/bootstrap` on export (managed/aws-rules.ts reserves it). */
-export const BOOTSTRAP_STACK = "bootstrap";
+export const BOOTSTRAP_STACK = BOOTSTRAP_ENVIRONMENT_TAG;
 
 export interface BootstrapStackProps {
   /** The validated configuration, with its github block. */
@@ -45,8 +48,8 @@ export interface BootstrapStackProps {
 /**
  * What CI needs in the account, created once by someone with administrator credentials
  * (`npm run bootstrap`): the GitHub OIDC provider (or the existing one), a bake role for pushes to the
- * configured branch, a read-only drift role for the scheduled plan on that branch, and one deploy role
- * per environment, each trusted only for its GitHub environment; and, per environment, the permissions
+ * configured branch with the build network it may launch into, and per environment a deploy role and a
+ * read-only drift role, each trusted only for that GitHub environment's jobs, and the permissions
  * boundary that every role the environment's stack creates carries. Roles and their rights:
  * stacks/ci-policies.ts.
  *
@@ -62,7 +65,12 @@ export class BootstrapStack extends TerraformStack {
   /** The role and instance profile of Packer's build instance: the only role the bake role may pass. */
   public readonly packerBuildRole: IamRole;
   public readonly packerBuildProfile: IamInstanceProfile;
-  public readonly driftRole: IamRole;
+  /** With a backend in the config: the bucket every stack's state lives in, this one's too (after its first apply). */
+  public readonly stateBucket?: StateBucket;
+  /** The only network the bake role may launch into (stacks/build-network.ts). */
+  public readonly buildNetwork: BuildNetwork;
+  /** Per environment: the scheduled plan's read-only role, trusted for that GitHub environment's jobs. */
+  public readonly driftRoles: Readonly<Record<string, IamRole>>;
   public readonly deployRoles: Readonly<Record<string, IamRole>>;
   public readonly boundaries: Readonly<Record<string, IamPolicy>>;
 
@@ -78,7 +86,16 @@ export class BootstrapStack extends TerraformStack {
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
     // environment=bootstrap: no deploy role's tag conditions (environment=<env>) match these resources.
     const tags = { ...escapeTfStringMap(config.tags), app, environment: BOOTSTRAP_STACK, "managed-by": MANAGED_BY };
-    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags }] });
+    const provider = new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags }] });
+    if (config.backend) {
+      // A fresh account has no bucket, yet this stack's backend is that bucket: `npm run bootstrap`
+      // applies it with local state first, then moves the state in (managed/bootstrap.ts).
+      const stateProvider =
+        config.backend.region === config.region
+          ? provider
+          : new AwsProvider(this, "aws_state", { alias: "state", region: config.backend.region, defaultTags: [{ tags }] });
+      this.stateBucket = new StateBucket(this, "state", { bucket: config.backend.bucket, provider: stateProvider });
+    }
 
     this.accountId = new TerraformVariable(this, "account_id", {
       type: "string",
@@ -155,15 +172,20 @@ export class BootstrapStack extends TerraformStack {
       path: CI_IAM_PATH,
       role: this.packerBuildRole.name,
     });
-    this.driftRole = role(
-      "drift",
-      driftRoleName(app),
-      githubSubject(github.repository, branch),
-      `Plans ${app}'s environments read-only: the scheduled drift check on ${github.branch} of ${github.repository}`,
-    );
-    inline("drift-policy", this.driftRole, "read", driftPolicy(ctx));
+    this.buildNetwork = new BuildNetwork(this, "build_network", {
+      namePrefix: `${app}-${BOOTSTRAP_STACK}-build`,
+      // Under /<app>/bootstrap/: no environment is named bootstrap (managed/aws-rules.ts), so no
+      // deploy role's logs:* on /<app>/<env>/* reaches it.
+      flowLogGroupName: `/${app}/${BOOTSTRAP_STACK}/build-flow-logs`,
+      keyAlias: `alias/${app}-${BOOTSTRAP_STACK}-build`,
+      region: config.region,
+      accountId,
+      logRetentionDays: Math.max(...config.environments.map((e) => e.logRetentionDays)),
+      rolePath: CI_IAM_PATH,
+    });
 
     const deployRoles: Record<string, IamRole> = {};
+    const driftRoles: Record<string, IamRole> = {};
     const boundaries: Record<string, IamPolicy> = {};
     for (const env of config.environments) {
       const id = env.name.replace(/-/g, "_");
@@ -191,7 +213,17 @@ export class BootstrapStack extends TerraformStack {
         new IamRolePolicyAttachment(this, `deploy_${id}_${part}_attachment`, { role: deploy.name, policyArn: managed.arn });
       }
       deployRoles[env.name] = deploy;
+      // The same subject as the deploy role: a plan decrypts the environment's secrets, so only the jobs
+      // the environment's reviewers and branch rules admit may assume it (ci-policies.ts, driftPolicy).
+      driftRoles[env.name] = role(
+        `drift_${id}`,
+        driftRoleName(app, env.name),
+        githubSubject(github.repository, { environment: env.name }),
+        `Plans ${app} ${env.name} read-only: the scheduled drift check, jobs of the ${env.name} environment of ${github.repository}`,
+      );
+      inline(`drift_${id}_policy`, driftRoles[env.name], "read", driftPolicy(ctx, env));
     }
+    this.driftRoles = driftRoles;
     this.deployRoles = deployRoles;
     this.boundaries = boundaries;
     this.addOutputs(github);
@@ -207,7 +239,14 @@ export class BootstrapStack extends TerraformStack {
       value: this.packerBuildProfile.name,
       description: "Repository variable PACKER_INSTANCE_PROFILE: the instance profile of Packer's build instance",
     });
-    new TerraformOutput(this, "drift_role_arn", { value: this.driftRole.arn, description: "Repository variable AWS_DRIFT_ROLE_ARN" });
+    new TerraformOutput(this, "packer_subnet_id", {
+      value: this.buildNetwork.subnet.id,
+      description: "Repository variable PACKER_SUBNET_ID: the build subnet, the only one the bake role may launch into",
+    });
+    new TerraformOutput(this, "drift_role_arns", {
+      value: Object.fromEntries(Object.entries(this.driftRoles).map(([env, r]) => [env, r.arn])),
+      description: `Per GitHub environment of ${github.repository}: its variable AWS_DRIFT_ROLE_ARN`,
+    });
     new TerraformOutput(this, "deploy_role_arns", {
       value: Object.fromEntries(Object.entries(this.deployRoles).map(([env, r]) => [env, r.arn])),
       description: `Per GitHub environment of ${github.repository}: its variable AWS_ROLE_ARN`,

@@ -132,15 +132,12 @@ const EC2_CREATES: Readonly<Record<string, readonly string[]>> = {
 const EC2_CREATED = Object.keys(EC2_CREATES);
 const EC2_CREATE_ACTIONS = [...new Set(Object.values(EC2_CREATES).flat())];
 
-/**
- * Reads that a plan (and the rollout) makes. With `env`, one environment's; without, every environment
- * of the app (the drift role).
- */
-export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): Statement[] {
+/** Reads that one environment's plan (and its rollout) makes: of its deploy role and its drift role. */
+export function readStatements(ctx: CiPolicyContext, env: EnvironmentConfig): Statement[] {
   const { config } = ctx;
   const app = config.appName;
-  const names = env ? resourcePrefix(app, env.name) : `${app}-*`;
-  const path = env ? parameterPath(app, env.name) : `/${app}/`;
+  const names = resourcePrefix(app, env.name);
+  const path = parameterPath(app, env.name);
   const statements: Statement[] = [
     // List and Describe calls that take no resource narrower than * (IAM Service Authorization
     // Reference, the actions' Resource types column is empty): the provider's refresh of every EC2,
@@ -166,6 +163,11 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
       [arn(ctx, "iam", `role/${names}-*`, { region: false }), arn(ctx, "iam", `instance-profile/${names}-*`, { region: false })],
     ),
     allow(
+      "ReadOwnSessionDocument",
+      ["ssm:DescribeDocument", "ssm:GetDocument", "ssm:DescribeDocumentPermission", "ssm:ListTagsForResource"],
+      arn(ctx, "ssm", `document/${names}-session`),
+    ),
+    allow(
       "ReadOwnParameters",
       ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource"],
       [parameterArn(ctx, path.replace(/\/$/, "")), parameterArn(ctx, `${path}*`)],
@@ -174,7 +176,7 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
       "ReadOwnKeys",
       ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
       arn(ctx, "kms", "key/*"),
-      tags("ResourceTag", app, env?.name),
+      tags("ResourceTag", app, env.name),
     ),
     // The provider reads SecureString parameters with decryption even for write-only values
     // (stacks/parameters.ts, hashicorp/terraform-provider-aws#42849), so a plan needs kms:Decrypt: only
@@ -185,15 +187,10 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
     // Systems Manager User Guide, "Any principal that retrieves the decrypted value must have
     // kms:Decrypt permission on that key, whichever Parameter Store operation they call"
     // (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-restrict-decryption.html).
-    // The drift role, for every environment, can still read each environment's secrets through SSM:
-    // see the README's CI section.
+    // Each role reads only its own environment's: the drift roles are per environment too (driftPolicy).
     allow("DecryptOwnParametersThroughSsm", "kms:Decrypt", arn(ctx, "kms", "key/*"), {
-      StringEquals: { ...tags("ResourceTag", app, env?.name)!.StringEquals, "kms:ViaService": `ssm.${config.region}.amazonaws.com` },
-      StringLike: {
-        "kms:EncryptionContext:PARAMETER_ARN": (env ? [env] : config.environments).map((e) =>
-          parameterArn(ctx, `${parameterPath(app, e.name)}*`),
-        ),
-      },
+      StringEquals: { ...tags("ResourceTag", app, env.name)!.StringEquals, "kms:ViaService": `ssm.${config.region}.amazonaws.com` },
+      StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameterArn(ctx, `${path}*`) },
     }),
     allow(
       "ReadOwnBuckets",
@@ -222,15 +219,8 @@ export function readStatements(ctx: CiPolicyContext, env?: EnvironmentConfig): S
   if (config.backend) {
     const backend = config.backend;
     const bucket = arn(ctx, "s3", backend.bucket, { region: false, account: false });
-    const envs = env ? [env] : config.environments;
     statements.push(allow("ReadState", "s3:ListBucket", bucket));
-    statements.push(
-      allow(
-        "ReadStateObjects",
-        "s3:GetObject",
-        envs.map((e) => `${bucket}/${s3StateKey(backend, e.name)}`),
-      ),
-    );
+    statements.push(allow("ReadStateObjects", "s3:GetObject", `${bucket}/${s3StateKey(backend, env.name)}`));
   }
   return statements;
 }
@@ -478,6 +468,19 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
       ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"],
       parameterArn(ctx, `${parameterPath(app, env.name)}*`),
     ),
+    // The environment's Session Manager preferences document (stacks/session-logging.ts), by its name.
+    allow(
+      "SsmOwnSessionDocument",
+      [
+        "ssm:CreateDocument",
+        "ssm:UpdateDocument",
+        "ssm:UpdateDocumentDefaultVersion",
+        "ssm:DeleteDocument",
+        "ssm:AddTagsToResource",
+        "ssm:RemoveTagsFromResource",
+      ],
+      arn(ctx, "ssm", `document/${prefix}-session`),
+    ),
     // The access-log bucket is `<app>-<env>-<suffix>` (bucket_prefix), with the resources of
     // stacks/access-logs.ts: the bucket, its policy, public access block, ownership controls,
     // encryption, versioning and lifecycle. What the provider reads of a bucket is s3:GetBucket* plus
@@ -547,9 +550,15 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
   };
 }
 
-/** The drift role: the reads of every environment's plan, nothing that changes anything. */
-export function driftPolicy(ctx: CiPolicyContext): PolicyDocument {
-  return doc(readStatements(ctx));
+/**
+ * One environment's drift role: the reads of that environment's plan, nothing that changes anything.
+ * Per environment, trusted only for the jobs of that environment's GitHub environment (its reviewers
+ * and branch rules), because a plan reads every SecureString with decryption (readStatements): a
+ * role that a push to the branch could assume would hand production's secrets to any workflow merged
+ * there.
+ */
+export function driftPolicy(ctx: CiPolicyContext, env: EnvironmentConfig): PolicyDocument {
+  return doc(readStatements(ctx, env));
 }
 
 /** Every SSM parameter an image may be resolved from or published to. */
@@ -599,13 +608,22 @@ export function packerBuildArns(ctx: CiPolicyContext): { role: string; profile: 
   };
 }
 
-/** The actions of Packer's amazon-ebs build that create something and may tag it on creation. */
-const PACKER_TAGGED_ON_CREATE = ["RunInstances"];
+/**
+ * The calls of Packer's amazon-ebs build that create something, each with run_tags in its
+ * TagSpecifications (packer-plugin-amazon: builder/common/step_key_pair.go and step_security_group.go
+ * tag the temporary key pair and group with RunTags; step_run_source_instance.go the instance and its
+ * volumes; builder/ebs/step_create_ami.go the image and its snapshots, "Attaching run tags to AMI").
+ */
+const PACKER_TAGGED_ON_CREATE = ["RunInstances", "CreateKeyPair", "CreateSecurityGroup", "CreateImage"];
+
+/** The bootstrap stack's own resources (its build network): app=<app>, environment=bootstrap. */
+export const BOOTSTRAP_ENVIRONMENT_TAG = "bootstrap";
 
 /**
- * The bake role: Packer's amazon-ebs build with the bootstrap's instance profile and Session Manager
- * (packer/app.pkr.hcl), the AMI id published to image.amiParameter, the app image pushed to ECR
- * (with --dockerfile), and `npm run images:prune` (managed/prune-images.sh).
+ * The bake role: Packer's amazon-ebs build with the bootstrap's instance profile, in the bootstrap's
+ * build subnet, over Session Manager (packer/app.pkr.hcl), the AMI id published to
+ * image.amiParameter, the app image pushed to ECR (with --dockerfile), and `npm run images:prune`
+ * (managed/prune-images.sh).
  *
  * It creates no IAM role or instance profile and changes none: a role that may iam:CreateRole and
  * iam:PutRolePolicy and iam:PassRole the result can give itself any right (IAM User Guide,
@@ -616,16 +634,25 @@ const PACKER_TAGGED_ON_CREATE = ["RunInstances"];
  * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/permission-to-pass-iam-roles.html: "specify
  * the ARNs of specific IAM roles with iam:PassRole").
  *
- * EC2: Packer's documented minimal set (the plugin's docs/builders/index.mdx, "IAM Task or Instance
- * Role") less what amazon-ebs does not call here: ec2:ModifyImageAttribute and
- * ec2:ModifySnapshotAttribute only share an AMI (ami_users, ami_groups, snapshot_users: unused),
- * ec2:GetPasswordData is for Windows, the volume attach/detach and RegisterImage/CreateSnapshot calls are
- * the other builders'. The build instance and its volumes are created only with app=<app> (run_tags,
- * run_volume_tags) and stopped, imaged and terminated only with it; tags on creation only through
- * RunInstances (ec2:CreateAction; EC2 User Guide, supported-iam-actions-tagging.html,
- * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
- * Unverified until a real bake: that amazon-ebs sends run_tags and run_volume_tags in RunInstances'
- * TagSpecifications, which the tag conditions below rely on.
+ * EC2, every right on a resource that carries this app's tag (positive conditions), nothing on an
+ * untagged one:
+ * - what Packer creates (key pair, security group, instance, volumes, image, snapshots) only with
+ *   app=<app> and no environment tag in the request, tagged only in the create call (ec2:CreateAction;
+ *   EC2 User Guide, supported-iam-actions-tagging.html), so the bake can mark nothing that exists as
+ *   its own; then changed, stopped, deregistered or deleted only with those tags;
+ * - where the instance runs and the group is made: only the subnet and VPC the bootstrap made
+ *   (app=<app>, environment=bootstrap; stacks/build-network.ts), never another team's network;
+ * - no ec2:AuthorizeSecurityGroupIngress at all: with ssh_interface = "session_manager" Packer adds no
+ *   rule to its group (step_security_group.go: SkipSSHRuleCreation);
+ * - the images and snapshots it may deregister and delete carry app=<app> since CreateImage (the
+ *   root volume is encrypted at launch, so no encrypt_boot copy is made and none is untagged).
+ * Packer's documented minimal set (docs/builders/index.mdx, "IAM Task or Instance Role") less what
+ * this build does not call: ModifyImageAttribute and ModifySnapshotAttribute only share an AMI,
+ * GetPasswordData is for Windows, the volume attach/detach and RegisterImage/CreateSnapshot calls are
+ * the other builders', CopyImage is for encrypt_boot and other regions.
+ * What remains on `*`, with its reason: the Describe calls (no narrower resource exists); the base
+ * image (Canonical's or Amazon's, owned by another account, so no tag of ours); the network
+ * interface RunInstances creates (Packer does not tag it).
  */
 export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
   const { config } = ctx;
@@ -636,62 +663,56 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
   // AMI and snapshot ARNs carry no account (Service Authorization Reference, list_amazonec2.html).
   const image = arn(ctx, "ec2", "image/*", { account: false });
   const snapshot = arn(ctx, "ec2", "snapshot/*", { account: false });
-  const ownApp = tags("ResourceTag", app);
+  // The app's build resources: app=<app>, and no environment tag (an environment's carry one).
+  const ownBuild = { ...tags("ResourceTag", app), ...BUILD_ONLY("ResourceTag") };
+  const newBuild = { ...tags("RequestTag", app), ...BUILD_ONLY("RequestTag") };
+  const buildNetwork = tags("ResourceTag", app, BOOTSTRAP_ENVIRONMENT_TAG);
   const statements: Statement[] = [
     // Describe calls take no resource narrower than *; the prune's Describe calls are among them.
     allow("PackerDescribeAnywhere", ["ec2:Describe*", "autoscaling:Describe*"], "*"),
-    // Packer's temporary key pair and security group (ids unknown before it creates them, and
-    // untagged): Packer documents these on *. Opening and deleting a group, though, only where the group
-    // carries neither an app's nor an environment's tag (AuthorizeSecurityGroupIngress and
-    // DeleteSecurityGroup take aws:ResourceTag on security-group, list_amazonec2.html): never an
-    // environment's load balancer or app group. A team's own untagged groups stay within reach.
-    allow("PackerTemporaryKeysAnywhere", ["ec2:CreateKeyPair", "ec2:DeleteKeyPair", "ec2:CreateSecurityGroup"], "*"),
+    // The temporary key pair and security group, created with the run tags.
+    allow("PackerCreateTagged", ["ec2:CreateKeyPair", "ec2:CreateSecurityGroup"], [ec2("key-pair"), ec2("security-group")], newBuild),
+    allow("PackerGroupInBuildVpc", "ec2:CreateSecurityGroup", ec2("vpc"), buildNetwork),
     allow(
-      "PackerTemporaryGroup",
-      ["ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"],
-      [ec2("security-group"), ec2("security-group-rule")],
-      { Null: { "aws:ResourceTag/app": "true", "aws:ResourceTag/environment": "true" } },
+      "PackerDeleteOwnKeyAndGroup",
+      ["ec2:DeleteKeyPair", "ec2:DeleteSecurityGroup"],
+      [ec2("key-pair"), ec2("security-group")],
+      ownBuild,
     ),
-    // The build instance and its volumes: created only with the app's tag.
-    // No environment tag: the build instance is never one of an environment's (whose instances carry
-    // environment=<env> from the stacks' default tags), and the rights below that act on the app's
-    // instances reach only build instances.
-    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], {
-      ...tags("RequestTag", app),
-      ...BUILD_ONLY("RequestTag"),
-    }),
-    // What the launch refers to: the base image (Canonical's or Amazon's), the subnet, the temporary
-    // group and key pair, the network interface it creates.
-    allow("PackerLaunchFrom", "ec2:RunInstances", [image, ec2("subnet"), ec2("key-pair"), ec2("network-interface")]),
-    // Not into an environment's security group (its app group would put the build beside production).
-    allow("PackerLaunchIntoBuildGroup", "ec2:RunInstances", ec2("security-group"), BUILD_ONLY("ResourceTag")),
-    allow("PackerTagOnLaunch", "ec2:CreateTags", [ec2("instance"), ec2("volume")], {
+    // The build instance and its volumes: created only with the app's tag, in the build subnet, with
+    // the build's own key pair and group.
+    allow("PackerLaunchTagged", "ec2:RunInstances", [ec2("instance"), ec2("volume")], newBuild),
+    allow("PackerLaunchInBuildSubnet", "ec2:RunInstances", ec2("subnet"), buildNetwork),
+    allow("PackerLaunchWithOwnKeyAndGroup", "ec2:RunInstances", [ec2("key-pair"), ec2("security-group")], ownBuild),
+    // The base image belongs to Canonical or Amazon (no tag of ours); the interface is new and untagged.
+    allow("PackerLaunchFromAnywhere", "ec2:RunInstances", [image, ec2("network-interface")]),
+    allow("PackerTagOnCreate", "ec2:CreateTags", [...["instance", "volume", "key-pair", "security-group"].map(ec2), image, snapshot], {
       StringEquals: { "ec2:CreateAction": PACKER_TAGGED_ON_CREATE },
     }),
     allow(
       "PackerOwnBuildInstance",
       ["ec2:StopInstances", "ec2:TerminateInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateImage"],
       ec2("instance"),
-      { ...ownApp, ...BUILD_ONLY("ResourceTag") },
+      ownBuild,
     ),
-    allow("PackerOwnVolumes", "ec2:DeleteVolume", ec2("volume"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
-    // The AMI and its snapshots, new (CreateImage; CopyImage for encrypt_boot), then tagged by Packer
-    // with the app's tags (tags, snapshot_tags): CreateTags on images and snapshots only with app=<app>.
-    allow("PackerCreateImage", ["ec2:CreateImage", "ec2:CopyImage"], [image, snapshot]),
-    allow("PackerTagImages", "ec2:CreateTags", [image, snapshot], tags("RequestTag", app)),
-    // The prune deregisters the app's images and deletes their snapshots; encrypt_boot's unencrypted
-    // intermediate copy is deregistered by Packer before it is tagged, hence also untagged images.
-    allow("DeregisterOwnImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], ownApp),
-    allow("DeregisterUntaggedImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], {
-      Null: { "aws:ResourceTag/app": "true" },
+    allow("PackerOwnVolumes", "ec2:DeleteVolume", ec2("volume"), ownBuild),
+    // The AMI and its snapshots, tagged in CreateImage with the run tags (app=<app> among them).
+    allow("PackerCreateImageTagged", "ec2:CreateImage", [image, snapshot], newBuild),
+    // Packer then adds `tags` and `snapshot_tags` (step_create_tags.go) to what already is the app's,
+    // keeping app=<app>: no untagged image or snapshot becomes the app's.
+    allow("PackerTagOwnImages", "ec2:CreateTags", [image, snapshot], {
+      StringEquals: { "aws:ResourceTag/app": app, "aws:RequestTag/app": app },
     }),
+    // The prune deregisters the app's images and deletes their snapshots; Packer does the same when a
+    // build fails after CreateImage.
+    allow("DeregisterOwnImages", ["ec2:DeregisterImage", "ec2:DeleteSnapshot"], [image, snapshot], tags("ResourceTag", app)),
     // The bootstrap's build role, to EC2 only; Packer reads the profile first (step_iam_instance_profile.go:
     // GetInstanceProfile unless skip_profile_validation).
     allow("PackerPassBuildRole", "iam:PassRole", build.role, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }),
     allow("PackerReadBuildProfile", ["iam:GetInstanceProfile", "iam:GetRole"], [build.profile, build.role]),
     // ssh_interface = "session_manager": a port-forwarding session to the build instance (tagged with
     // the run tags, app=<app> among them), ended by Packer.
-    allow("PackerSession", "ssm:StartSession", arn(ctx, "ec2", "instance/*"), { ...ownApp, ...BUILD_ONLY("ResourceTag") }),
+    allow("PackerSession", "ssm:StartSession", arn(ctx, "ec2", "instance/*"), ownBuild),
     allow("PackerSessionDocument", "ssm:StartSession", arn(ctx, "ssm", "document/AWS-StartPortForwardingSession", { account: false })),
     allow("PackerEndSession", ["ssm:TerminateSession", "ssm:ResumeSession"], arn(ctx, "ssm", "session/*")),
     // With --dockerfile the bake pushes the app image to ECR. GetAuthorizationToken takes no resource.

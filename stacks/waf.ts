@@ -14,7 +14,25 @@ export interface WafProps {
   readonly logRetentionDays: number;
   readonly keyArn: string;
   readonly keyPolicy: ITerraformDependable;
+  /**
+   * Request headers whose values never reach the logs (lower case: WAF logs header names as sent).
+   * @default ["authorization", "cookie"]
+   */
+  readonly redactedHeaders?: readonly string[];
+  /**
+   * Log every request, not only the ones a rule blocked or counted.
+   * @default false
+   */
+  readonly logAllRequests?: boolean;
+  /**
+   * Let AWSManagedRulesCommonRuleSet's SizeRestrictions_BODY block bodies over 8 KB, instead of counting them.
+   * @default false
+   */
+  readonly blockLargeBodies?: boolean;
 }
+
+/** The default of WafProps.redactedHeaders: credentials and session cookies. */
+export const REDACTED_HEADERS = ["authorization", "cookie"] as const;
 
 /**
  * AWS managed rule groups, in the order WAF evaluates them (WAF Developer Guide,
@@ -28,7 +46,10 @@ export const MANAGED_RULE_GROUPS = [
   "AWSManagedRulesKnownBadInputsRuleSet",
 ] as const;
 
-/** A regional web ACL in front of the load balancer, blocking what the managed rule groups block, logged. */
+/**
+ * A regional web ACL in front of the load balancer, blocking what the managed rule groups block (bodies
+ * over 8 KB counted, see below), logging what a rule blocked or counted with the credentials redacted.
+ */
 export class Waf extends Construct {
   public readonly webAcl: Wafv2WebAcl;
 
@@ -46,7 +67,22 @@ export class Waf extends Construct {
         // "none": the group's own actions apply (blocking), not an override to count.
         overrideAction: { none: {} },
         // The statement is typed `any` in the bindings: its keys are Terraform's own.
-        statement: { managed_rule_group_statement: { name: group, vendor_name: "AWS" } },
+        statement: {
+          managed_rule_group_statement: {
+            name: group,
+            vendor_name: "AWS",
+            // SizeRestrictions_BODY blocks every body over 8 KB ("Los cuerpos de solicitudes superiores a
+            // 8 KB se bloquean", AWS Knowledge Center, waf-http-request-body-inspection, read in its Spanish
+            // edition), and in front of an Application Load Balancer WAF sees only the first 8 KB of a
+            // body (WAF Developer Guide, web-acl-setting-body-inspection-limit.html, read in its Chinese
+            // edition: the limit is fixed at 8 KB for ALB). So every upload or long form would fail.
+            // Counted by default: such requests pass and are logged, and their body past 8 KB is
+            // inspected by no rule (blockLargeBodies blocks them again).
+            ...(group === "AWSManagedRulesCommonRuleSet" && !props.blockLargeBodies
+              ? { rule_action_override: [{ name: "SizeRestrictions_BODY", action_to_use: { count: {} } }] }
+              : {}),
+          },
+        },
         visibilityConfig: visibility(`${props.name}-${group}`),
       })),
       visibilityConfig: visibility(props.name),
@@ -61,6 +97,28 @@ export class Waf extends Construct {
     new Wafv2WebAclLoggingConfiguration(this, "logging", {
       resourceArn: this.webAcl.arn,
       logDestinationConfigs: [logs.arn],
+      // "if you redact the SingleHeader field, the HEADER field in the logs will be REDACTED" (WAFV2's
+      // LoggingConfiguration.RedactedFields, as the AWS SDK for Kotlin reference prints it): no bearer
+      // token or session cookie is kept for the log group's retention. The same text: it "has no impact
+      // on request sampling" (the console's sampled requests).
+      redactedFields: (props.redactedHeaders ?? REDACTED_HEADERS).map((name) => ({ singleHeader: { name } })),
+      // Only what a rule blocked or counted (logging_filter: "Filtering that specifies which web requests
+      // are kept in the logs and which are dropped. You can filter on the rule action", aws-cdk-lib
+      // CfnLoggingConfigurationProps): the requests worth reading, not a copy of every visitor's.
+      ...(props.logAllRequests
+        ? {}
+        : {
+            loggingFilter: {
+              defaultBehavior: "DROP",
+              filter: [
+                {
+                  behavior: "KEEP",
+                  requirement: "MEETS_ANY",
+                  condition: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "COUNT" } }],
+                },
+              ],
+            },
+          }),
     });
   }
 }

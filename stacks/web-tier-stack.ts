@@ -26,6 +26,7 @@ import { InstanceRole } from "./instance-role";
 import { LoadBalancer } from "./load-balancer";
 import { Network } from "./network";
 import { Parameters } from "./parameters";
+import { SessionLogging } from "./session-logging";
 import { alarmList, RolloutAlarms } from "./rollout-alarms";
 import { Waf } from "./waf";
 
@@ -55,6 +56,8 @@ export class WebTierStack extends TerraformStack {
   public readonly parameters: Parameters;
   public readonly logGroup: CloudwatchLogGroup;
   public readonly instanceRole: InstanceRole;
+  /** Break-glass Session Manager shells, logged (stacks/session-logging.ts). */
+  public readonly sessionLogging: SessionLogging;
   public readonly fleet: Fleet;
   public readonly rolloutAlarms: RolloutAlarms;
   public readonly waf?: Waf;
@@ -160,6 +163,14 @@ export class WebTierStack extends TerraformStack {
       keyArn: this.key.key.arn,
       logGroupArn: this.logGroup.arn,
       permissionsBoundary,
+    });
+    this.sessionLogging = new SessionLogging(this, "sessions", {
+      namePrefix: prefix,
+      logGroupName: `${parameterPath(app, env.name)}sessions`,
+      logRetentionDays: env.logRetentionDays,
+      keyArn: this.key.key.arn,
+      keyPolicy: this.key.policy,
+      instanceRoleId: this.instanceRole.role.id,
     });
     this.fleet = new Fleet(this, "fleet", {
       appName: app,

@@ -149,6 +149,28 @@ def answer_like_aws():
     SecurityGroupRule.description = property(
         lambda self: self.ip_range.get("Description") or (self.source_group or {}).get("Description"))
 
+    # moto/iam/policy_conditions.py evaluates StringEquals only and takes every other operator as
+    # holding ("If the evaluation operation is not supported, ignore condition evaluation"), and moto
+    # evaluates bucket policies for object calls (moto/s3/responses.py: "A bucket can deny all
+    # actions"): a TLS-only Deny (Bool aws:SecureTransport "false") then refuses every GetObject,
+    # HeadObject and PutObject. AWS's endpoints are HTTPS, which the CLI and the SDKs use; the emulator
+    # is plain HTTP only because it listens on loopback. So here aws:SecureTransport is "true", and a
+    # Bool condition that does not hold leaves its statement out, as in AWS: "All context keys in a
+    # condition element block must resolve to true to invoke the desired Allow or Deny effect" (IAM
+    # User Guide, reference_policies_multi-value-conditions.html).
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    statement_permits = IAMPolicyStatement.is_action_permitted
+
+    def condition_applies(self, action, resource="*", principal=None, incoming_condition_values=None):
+        values = {"aws:SecureTransport": "true", **(incoming_condition_values or {})}
+        for key, expected in ((self._statement.get("Condition") or {}).get("Bool") or {}).items():
+            if key in values and str(expected).lower() != values[key]:
+                return PermissionResult.NEUTRAL
+        return statement_permits(self, action, resource, principal, incoming_condition_values)
+
+    IAMPolicyStatement.is_action_permitted = condition_applies
+
 
 def decode_query(pairs):
     """Query-protocol parameters (A.B.member.1=x) -> nested dicts and lists."""

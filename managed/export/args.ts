@@ -28,7 +28,8 @@ export interface ExportOptions {
 
 export const USAGE = `Usage: npm run export -- [--hcl] [--out <dir>] [--stack <name>]... [--config <file>]
 
-Writes each stack (one per environment) as a self-contained Terraform configuration to <dir>/<stack>/,
+Writes each stack (one per environment, and "bootstrap", CI's roles and state bucket, when the config has
+github.repository) as a self-contained Terraform configuration to <dir>/<stack>/,
 for teams that run Terraform without Node or cdktf: the configuration, versions.tf, backend.tf (S3 state),
 terraform.tfvars.example, rollout.sh (the rollout command, run after every terraform apply) and a README
 with the deploy, rollout, rollback, secret and destroy procedures.
@@ -36,7 +37,8 @@ with the deploy, rollout, rollback, secret and destroy procedures.
 Options:
   --hcl            write HCL (main.tf, variables.tf, outputs.tf) instead of JSON (*.tf.json)
   --out <dir>      output folder (default: terraform)
-  --stack <name>   export only this stack; repeat for more (default: every environment)
+  --stack <name>   export only this environment's stack; repeat for more (default: every stack,
+                   the bootstrap stack included)
   --config <file>  configuration file (default: $IMMUTABLE_CONFIG or immutable.config.json)
   -h, --help       show this help
 
