@@ -543,3 +543,66 @@ describe("architectureOf", () => {
     expect(architectureOf(type)).toBe(arch);
   });
 });
+
+describe("release settings (managed/release-config.ts)", () => {
+  const env = (extra: Record<string, unknown>) => ({ ...base, environments: [{ name: "web", minCapacity: 3, ...extra }] });
+  const at = (extra: Record<string, unknown>, field: string) => messageFor(env(extra), `environments[0].${field}`);
+
+  it("defaults: a canary of one instance, a pause and a bake the alarms fit in, standard credits at the baseline", () => {
+    const [e] = resolveConfig(env({})).environments;
+    expect(e).toMatchObject({
+      checkpointPercentages: [33, 100],
+      canaryOneInstance: true,
+      checkpointDelaySeconds: 300,
+      bakeTimeSeconds: 300,
+      cpuCredits: "standard",
+      cpuTargetPercent: 20,
+      rollbackErrorRatePercent: 1,
+      bootTimeoutSeconds: 600,
+    });
+    const [production] = resolveConfig({ ...base, environments: [{ name: "production" }] }).environments;
+    expect(production.bakeTimeSeconds).toBe(600);
+    expect(resolveConfig(env({ instanceType: "m7i.large" })).environments[0]).toMatchObject({ cpuTargetPercent: 60 });
+    expect(resolveConfig(env({ instanceType: "m7i.large" })).environments[0].cpuCredits).toBeUndefined();
+  });
+
+  it("refuses a checkpoint delay or a bake time the slowest alarm cannot act within, naming the field and the figure", () => {
+    expect(at({ checkpointDelaySeconds: 120 }, "checkpointDelaySeconds")).toMatch(/is 120 s, but the .* alarm needs up to 300 s to act .* use at least 300/);
+    expect(at({ bakeTimeSeconds: 60 }, "bakeTimeSeconds")).toMatch(/AWS can no longer roll it back, before the alarm could fire; use at least 300/);
+    expect(at({ rollbackUnhealthyMinutes: 5 }, "bakeTimeSeconds")).toMatch(/the unhealthy alarm needs up to 480 s/);
+    expect(at({ slowStartSeconds: 120 }, "bakeTimeSeconds")).toMatch(/needs up to 420 s .* after the 120 s slow start/);
+    // A fleet of one has no checkpoint to pause at: only the bake time counts.
+    expect(fields({ ...base, environments: [{ name: "one", minCapacity: 1, checkpointDelaySeconds: 0 }] })).toEqual([]);
+  });
+
+  it("checks checkpoints as AWS does", () => {
+    expect(at({ checkpointPercentages: [50, 20, 100] }, "checkpointPercentages")).toMatch(/ascending, unique/);
+    expect(at({ checkpointPercentages: [10, 50] }, "checkpointPercentages")).toMatch(/the last of CheckpointPercentages must be 100/);
+    expect(at({ checkpointPercentages: [] }, "checkpointPercentages")).toMatch(/one to ten percentages/);
+    expect(resolveConfig(env({ checkpointPercentages: [10, 50, 100] })).environments[0]).toMatchObject({
+      checkpointPercentages: [10, 50, 100],
+      canaryOneInstance: false,
+    });
+  });
+
+  it("refuses a CPU target a burstable instance in standard mode can never reach, and credits on other types", () => {
+    expect(at({ cpuTargetPercent: 60 }, "cpuTargetPercent")).toMatch(
+      /is 60, above the 20 % baseline of t3.small with standard CPU credits: .* the group never scales out/,
+    );
+    expect(fields(env({ cpuTargetPercent: 60, cpuCredits: "unlimited" }))).toEqual([]);
+    expect(fields(env({ cpuTargetPercent: 60, requestsPerTarget: 500 }))).toEqual([]);
+    expect(at({ instanceType: "m7i.large", cpuCredits: "standard" }, "cpuCredits")).toMatch(/only to burstable instance types/);
+  });
+
+  it("retires rollback5xxPerMinute with what replaced it; checks the boot timeout, slow start, warm pool and health matcher", () => {
+    expect(at({ rollback5xxPerMinute: 10 }, "rollback5xxPerMinute")).toMatch(/replaced in 0.4.0 by rollbackErrorRatePercent/);
+    expect(at({ expectedBootSeconds: 700 }, "expectedBootSeconds")).toMatch(/not less than bootTimeoutSeconds 600/);
+    expect(at({ slowStartSeconds: 10 }, "slowStartSeconds")).toMatch(/use 0 \(off\) or 30 to 900/);
+    expect(at({ warmPool: { state: "Frozen" } }, "warmPool.state")).toMatch(/"Stopped", "Hibernated", "Running"/);
+    expect(at({ warmPool: { minSize: 9 } }, "warmPool.minSize")).toMatch(/from 0 to 4/);
+    expect(resolveConfig(env({ warmPool: {} })).environments[0].warmPool).toEqual({ state: "Stopped", minSize: 0, reuseOnScaleIn: true });
+    expect(messageFor({ ...base, healthCheckMatcher: "200-600" }, "healthCheckMatcher")).toMatch(/not within 200 to 499/);
+    expect(messageFor({ ...base, healthCheckMatcher: "ok" }, "healthCheckMatcher")).toMatch(/HTTP codes like/);
+    expect(resolveConfig({ ...base, healthCheckMatcher: "200,204" }).healthCheckMatcher).toBe("200,204");
+  });
+});

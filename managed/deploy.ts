@@ -24,7 +24,7 @@ import { secretParameterName } from "./names";
 import { formatTimeline, releaseTimeline } from "./release-model";
 import { stackDir, synthesize } from "./synth";
 
-export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS] [--replace-all] [--ignore-alarms]
+export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--auto-approve] [--timeout SECONDS] [--replace-all] [--ignore-alarms] [--probe-url URL]
        npm run plan -- <environment> [--ami ami-...]      (what a deploy would change, the release model, and
                                                           whether the group runs the last release; changes nothing)
 
@@ -36,6 +36,7 @@ export const USAGE = `Usage: npm run deploy -- <environment> [--ami ami-...] [--
   --replace-all      replace every instance even without a new version (after a secret's value changed)
   --ignore-alarms    break-glass: roll out without the rollout alarms (a hotfix while one is in ALARM);
                      only failed health checks can stop or roll it back
+  --probe-url URL    send the rollout's probe requests here instead of the load balancer's health URL
 
 Exit codes: 0 rolled out, 1 failed, 2 bad usage, 3 the refresh was rolled back, 4 a secret is not set,
 5 (plan) the group runs another version than the last release wrote (it was rolled back).
@@ -54,6 +55,8 @@ export interface DeployOptions {
   readonly replaceAll: boolean;
   /** Break-glass: the refresh without its alarm specification (rollout.sh --ignore-alarms). */
   readonly ignoreAlarms: boolean;
+  /** Where the rollout's probe goes (rollout.sh --probe-url). @default the stack's health_check_url */
+  readonly probeUrl?: string;
 }
 
 export class UsageError extends Error {}
@@ -66,6 +69,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   let planOnly = false;
   let replaceAll = false;
   let ignoreAlarms = false;
+  let probeUrl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -81,6 +85,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
     else if (arg === "--plan") planOnly = true;
     else if (arg === "--replace-all") replaceAll = true;
     else if (arg === "--ignore-alarms") ignoreAlarms = true;
+    else if (arg === "--probe-url") probeUrl = value();
     else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
     else if (environment === undefined) environment = arg;
     else throw new UsageError(`one environment at a time (got ${environment} and ${arg})`);
@@ -91,7 +96,9 @@ export function parseDeployArgs(argv: readonly string[]): DeployOptions | "help"
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(timeout))
     throw new UsageError(`--timeout ${JSON.stringify(timeout)} is not a number of seconds`);
   if (planOnly && ignoreAlarms) throw new UsageError("--ignore-alarms is for a deploy; a plan starts no rollout");
-  return { environment, ami, autoApprove, timeout, planOnly, replaceAll, ignoreAlarms };
+  if (probeUrl !== undefined && !/^https?:\/\/\S+$/.test(probeUrl))
+    throw new UsageError(`--probe-url ${JSON.stringify(probeUrl)} is not an http:// or https:// URL`);
+  return { environment, ami, autoApprove, timeout, planOnly, replaceAll, ignoreAlarms, ...(probeUrl ? { probeUrl } : {}) };
 }
 
 /** The AMI of the newest build of packer/packer-manifest.json in `region` (artifact_id "region:ami-..."). */
@@ -172,6 +179,7 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
     ...(options.timeout ? ["--timeout", options.timeout] : []),
     ...(options.replaceAll ? ["--replace-all"] : []),
     ...(options.ignoreAlarms ? ["--ignore-alarms"] : []),
+    ...(options.probeUrl ? ["--probe-url", options.probeUrl] : []),
   ]);
 }
 

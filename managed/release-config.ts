@@ -91,31 +91,33 @@ export function readReleaseSettings(
   })) {
     r.fail(`${field}.checkpointPercentages`, `${problem} (AWS's instance refresh rule)`);
   }
+  const slowStartSeconds = int("slowStartSeconds", 0, 900, d.slowStartSeconds);
+  // aws_lb_target_group slow_start: 30 to 900 seconds, or 0 for none (ELBv2 API, TargetGroupAttribute
+  // slow_start.duration_seconds: "The range is 30-900 seconds (15 minutes). The default is 0 seconds (disabled)").
+  if (slowStartSeconds > 0 && slowStartSeconds < 30)
+    r.fail(`${field}.slowStartSeconds`, `is ${slowStartSeconds}; use 0 (off) or 30 to 900`);
   const rollbackUnhealthyMinutes = int("rollbackUnhealthyMinutes", 1, 60, d.rollbackUnhealthyMinutes);
   // Every alarm must be able to go to ALARM while AWS can still roll back: within each checkpoint's
-  // delay (before the next batch) and within the bake time (before the refresh has finished).
+  // delay (before the next batch) and within the bake time (before the refresh has finished). With slow
+  // start a new instance takes its full share of requests only after slowStartSeconds.
   const reactions = Object.entries(rolloutAlarmDatapoints({ rollbackUnhealthyMinutes })).map(
     ([alarm, datapoints]) => [alarm, alarmReactionSeconds(datapoints)] as const,
   );
   const slowest = reactions.reduce((a, b) => (b[1] > a[1] ? b : a));
-  if (checkpointPercentages.length > 1 && checkpointDelaySeconds < slowest[1]) {
+  const needed = slowest[1] + slowStartSeconds;
+  const why = `${alarmWindowText(slowest[1])}${slowStartSeconds ? `, after the ${slowStartSeconds} s slow start` : ""}`;
+  if (checkpointPercentages.length > 1 && checkpointDelaySeconds < needed) {
     r.fail(
       `${field}.checkpointDelaySeconds`,
-      `is ${checkpointDelaySeconds} s, but the ${slowest[0]} alarm needs up to ${slowest[1]} s to act (${alarmWindowText(slowest[1])}): the next batch would start before it could stop this one; use at least ${slowest[1]}`,
+      `is ${checkpointDelaySeconds} s, but the ${slowest[0]} alarm needs up to ${needed} s to act (${why}): the next batch would start before it could stop this one; use at least ${needed}`,
     );
   }
-  if (bakeTimeSeconds < slowest[1]) {
+  if (bakeTimeSeconds < needed) {
     r.fail(
       `${field}.bakeTimeSeconds`,
-      `is ${bakeTimeSeconds} s, but the ${slowest[0]} alarm needs up to ${slowest[1]} s to act (${alarmWindowText(slowest[1])}): the refresh would finish, and AWS can no longer roll it back, before the alarm could fire; use at least ${slowest[1]}`,
+      `is ${bakeTimeSeconds} s, but the ${slowest[0]} alarm needs up to ${needed} s to act (${why}): the refresh would finish, and AWS can no longer roll it back, before the alarm could fire; use at least ${needed}`,
     );
   }
-
-  const slowStartSeconds = int("slowStartSeconds", 0, 900, d.slowStartSeconds);
-  // aws_lb_target_group slow_start: "between 30-900 seconds ... or 0 to disable" (ELBv2 API,
-  // TargetGroupAttribute slow_start.duration_seconds: "The range is 30-900 seconds ... The default is 0 seconds (disabled)").
-  if (slowStartSeconds > 0 && slowStartSeconds < 30)
-    r.fail(`${field}.slowStartSeconds`, `is ${slowStartSeconds}; use 0 (off) or 30 to 900`);
   const bootTimeoutSeconds = int("bootTimeoutSeconds", 30, 7200, d.bootTimeoutSeconds);
   const expectedBootSeconds = int("expectedBootSeconds", 1, 7200, d.expectedBootSeconds);
   if (expectedBootSeconds >= bootTimeoutSeconds) {

@@ -137,13 +137,16 @@ export function releaseTimeline(env: ModelEnvironment, capacity = env.desiredCap
   // The worst case is an app that hangs: abandoned when bootTimeoutSeconds run out (one that crashes, or
   // whose config fails, is abandoned as soon as its unit fails). It never took a request.
   const crashDetected = first.launchedAt + env.bootTimeoutSeconds + alarmReaction["boot failures"];
+  // The refresh cannot pass an instance whose lifecycle action is pending, so it is always in time; AWS
+  // itself fails a refresh whose instances never become healthy after an hour ("keeps retrying for an
+  // hour", instance-refresh-overview.html), which the alarm beats unless bootTimeoutSeconds is longer.
   const crashing: BadRelease = {
     what: "an app that never answers its health check at boot",
-    detectedAt: crashDetected,
+    detectedAt: Math.min(crashDetected, first.launchedAt + 3600),
     worstInstances: 0,
     worstSharePercent: 0,
-    rolledBackAt: crashDetected,
-    inTime: crashDetected < completeAt,
+    rolledBackAt: Math.min(crashDetected, first.launchedAt + 3600),
+    inTime: true,
   };
   return {
     capacity: n,
@@ -189,7 +192,7 @@ function erroringRelease(
     // The next batch starts at the end of this one's pause (or the bake ends): the alarm must come first.
     const next = batches[batches.indexOf(batch) + 1];
     const deadline = next ? next.launchedAt : completeAt;
-    if (detectedAt >= deadline) continue;
+    if (detectedAt > deadline) continue;
     return {
       what,
       detectedAt,

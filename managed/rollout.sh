@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--ignore-alarms] [--status] [--check-secrets NAME...]
+# rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--ignore-alarms] [--probe-url URL] [--status] [--check-secrets NAME...]
 #
 # Rolls the release that the last `terraform apply` of an environment wrote (a new launch template
 # version) out to its instances, by an instance refresh that names that version as its desired
@@ -25,6 +25,8 @@
 # --ignore-alarms          break-glass (a hotfix while an alarm is in ALARM): the refresh starts without
 #                          the alarm specification, so no alarm stops or rolls it back; failed health
 #                          checks still do. Says so loudly.
+# --probe-url URL          probe this URL instead of the stack's health_check_url (e.g. the app's own
+#                          domain, which the certificate names).
 # --status                 only say whether the group runs the release the last apply wrote; exit 0 when
 #                          it does, 5 when it runs another version (a rollback), with the last refresh.
 # --check-secrets NAME...  only check that these SecureString parameters hold a value set out of
@@ -52,6 +54,7 @@ checking_secrets=false
 replace_all=false
 ignore_alarms=false
 status_only=false
+probe_url=""
 
 usage() {
   sed -n '2,2p' "$0" | sed 's/^# \{0,1\}//'
@@ -73,6 +76,7 @@ while [ $# -gt 0 ]; do
     --replace-all) replace_all=true; shift ;;
     --ignore-alarms) ignore_alarms=true; shift ;;
     --status) status_only=true; shift ;;
+    --probe-url) if [ $# -lt 2 ] || ! [[ "$2" =~ ^https?:// ]]; then die 2 "--probe-url needs an http:// or https:// URL"; fi; probe_url="$2"; shift 2 ;;
     --check-secrets) checking_secrets=true; shift; check_secrets=("$@"); break ;;
     -h|--help) usage ;;
     *) die 2 "unknown argument $1 (see --help)" ;;
@@ -142,7 +146,7 @@ image_parameter=$(output image_parameter '^(/[A-Za-z0-9_./-]+)?$')
 secrets=$(output secret_parameters '^[A-Za-z0-9_./ -]*$')
 canary=$(output canary '^(one-instance|fixed)$')
 probe_rate=$(output probe_requests_per_second '^[0-9]+$')
-health_url=$(output health_check_url '^https?://')
+health_url=${probe_url:-$(output health_check_url '^https?://')}
 
 # The newest refresh of the group: status, desired version, end time, reason (tab-separated).
 last_refresh() {

@@ -31,7 +31,12 @@ export const EMULATED_ACCOUNT_ID = "123456789012";
 
 /** An instance-refresh request as the recording handler stored it (query parameters decoded). */
 export interface RecordedRequest {
-  readonly action: "StartInstanceRefresh" | "DescribeInstanceRefreshes" | "CancelInstanceRefresh" | "RollbackInstanceRefresh";
+  readonly action:
+    | "StartInstanceRefresh"
+    | "DescribeInstanceRefreshes"
+    | "CancelInstanceRefresh"
+    | "RollbackInstanceRefresh"
+    | "CompleteLifecycleAction";
   readonly region: string;
   readonly params: Record<string, any>;
 }
@@ -45,6 +50,11 @@ export interface RefreshOutcome {
   readonly reason?: string;
   /** Make the next StartInstanceRefresh fail with this error instead. */
   readonly error?: { readonly code: string; readonly message: string };
+  /**
+   * A successful plan's scenario: CloudWatch puts this alarm in ALARM when the refresh reaches this phase
+   * (replacing:N, checkpoint:N or bake); the refresh then reacts to it as AWS does.
+   */
+  readonly alarm?: { readonly name: string; readonly at: string };
 }
 
 export class EmulatedAws {
@@ -105,6 +115,21 @@ export class EmulatedAws {
 
   setRefreshOutcome(outcome: RefreshOutcome): Promise<void> {
     return this.control("refresh-outcome", outcome);
+  }
+
+  /** Every refresh with the phases it went through (replacing:N, checkpoint:N, bake, rollback, ...). */
+  refreshes(): Promise<Array<{ id: string; group: string; status: string; reason: string; phases: string[] }>> {
+    return this.control("refreshes");
+  }
+
+  /** A launching instance of `group` whose launch lifecycle action waits to be completed. */
+  pendingLaunch(group: string, instance: string): Promise<void> {
+    return this.control("pending-launch", { group, instance });
+  }
+
+  /** What the emulated instance metadata service answers (instance-id, autoscaling/target-lifecycle-state). */
+  setMetadata(values: Record<string, string>): Promise<void> {
+    return this.control("imds", values);
   }
 
   /**

@@ -11,6 +11,33 @@ after the refresh succeeds (UserGuide/instance-refresh-rollback.html and StartIn
 the request (preferences, rollback prerequisites) are not checked here: the TypeScript tests check the
 recorded requests against managed/aws-rules.ts, the project's one list of those rules.
 
+What a refresh goes through, one phase per DescribeInstanceRefreshes call (virtual time: no real
+CheckpointDelay or BakeTime passes), as AWS documents it:
+- one "replacing" phase per checkpoint of CheckpointPercentages, PercentageComplete at that checkpoint
+  ("the first checkpoint is reached when 20 percent of instances are new", asg-adding-checkpoints-
+  instance-refresh.html), and a "checkpoint" phase (the CheckpointDelay) after each but the last;
+- "Baking - Waiting the specified bake time after an instance refresh has finished updating instances"
+  (InstanceRefresh.Status) when BakeTime > 0; then Successful.
+- An alarm of its AlarmSpecification in ALARM at any phase fails the refresh, and with AutoRollback rolls it
+  back: "Amazon EC2 Auto Scaling automatically reverses what was deployed if the instance refresh fails for
+  some reason or if any CloudWatch alarms you specify go into the ALARM state" (instance-refresh-rollback.html).
+  AWS does not document whether alarms are read during the checkpoint delay and the bake time; this
+  emulation reads them at every phase, which is what BakeTime is for ("to wait at the end of an instance
+  refresh before the instance refresh is considered complete", RefreshPreferences).
+- StartInstanceRefresh fails when an alarm of its AlarmSpecification is in ALARM or INSUFFICIENT_DATA
+  (instance-refresh-rollback.html, "Considerations"). The error code AWS uses is not documented; this one
+  answers ValidationError.
+The alarm itself is the test's scenario: moto never evaluates metrics, so the outcome may name an alarm
+and the phase at which CloudWatch would have put it in ALARM ({"alarm": {"name": ..., "at": "checkpoint:1"}});
+the emulator sets it there (moto's SetAlarmState) and the refresh then reacts as above.
+
+CompleteLifecycleAction (moto 5.2 has none) is recorded and checked against moto's lifecycle hooks of
+the group: an unknown hook or group is a ValidationError, as are a result other than CONTINUE or ABANDON.
+A pending action exists only for instances the test declares (POST /_emulated/pending-launch); for any
+other instance the answer is AWS's "No active Lifecycle Action found with instance ID".
+GET /latest/... answers as the instance metadata service (IMDSv2 token, instance-id,
+autoscaling/target-lifecycle-state) for the instance the test declares in /_emulated/imds.
+
 Usage: emulated_aws.py [--port N]   (0, the default, picks a free port; the first line printed is the URL)
 Control, all JSON:
   GET  /_emulated/requests           every recorded instance-refresh request, oldest first
@@ -36,6 +63,7 @@ from werkzeug.serving import make_server
 
 from moto.autoscaling.models import FakeScalingPolicy, InstanceState, autoscaling_backends
 from moto.autoscaling.responses import AutoScalingResponse
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.models.launch_templates import LaunchTemplateBackend
@@ -43,7 +71,8 @@ from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
 NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
-ACTIONS = {"StartInstanceRefresh", "DescribeInstanceRefreshes", "CancelInstanceRefresh", "RollbackInstanceRefresh"}
+ACTIONS = {"StartInstanceRefresh", "DescribeInstanceRefreshes", "CancelInstanceRefresh", "RollbackInstanceRefresh",
+           "CompleteLifecycleAction"}
 # DescribeInstanceRefreshes: statuses of a refresh that has not ended (API reference, InstanceRefresh.Status).
 ACTIVE = {"Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking"}
 
@@ -211,6 +240,8 @@ class Refreshes:
         self.requests = []
         self.refreshes = []  # newest last
         self.outcomes = {None: {"status": "Successful", "steps": 2}}
+        self.pending_launches = set()  # (group, instance id) with a lifecycle action waiting
+        self.imds = {"instance-id": "i-0123456789abcdef0", "autoscaling/target-lifecycle-state": "InService"}
 
     def start(self, region, params):
         group_name = params.get("AutoScalingGroupName", "")
@@ -223,6 +254,11 @@ class Refreshes:
             return error(error_spec["code"], error_spec["message"])
         if any(r["group"] == group_name and r["status"] in ACTIVE for r in self.refreshes):
             return error("InstanceRefreshInProgress", f"An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
+        prefs = params.get("Preferences", {})
+        watched = [a for a in (prefs.get("AlarmSpecification", {}).get("Alarms") or []) if a]
+        blocking = [f"{name} is in {state}" for name, state in self.alarm_states(region, watched) if state in ("ALARM", "INSUFFICIENT_DATA", "missing")]
+        if blocking:
+            return error("ValidationError", f"The instance refresh cannot start: alarm {', '.join(blocking)}")
         group = backend.autoscaling_groups[group_name]
         refresh = {
             "id": str(uuid.uuid4()),
@@ -233,29 +269,70 @@ class Refreshes:
             "start": datetime.now(timezone.utc),
             "end": None,
             "params": params,
-            "plan": self.plan(outcome),
+            "plan": self.plan(outcome, prefs),
+            "phases": [],
+            "alarm": outcome.get("alarm"),
+            "watched": watched,
+            "auto_rollback": str(prefs.get("AutoRollback", "false")).lower() == "true",
             "to_update": len(group.instance_states),
             "reason": "",
         }
         self.refreshes.append(refresh)
         return ok("StartInstanceRefresh", f"<InstanceRefreshId>{refresh['id']}</InstanceRefreshId>")
 
-    def plan(self, outcome):
-        """The statuses a refresh goes through, one per DescribeInstanceRefreshes call."""
+    def alarm_states(self, region, names):
+        alarms = cloudwatch_backends[DEFAULT_ACCOUNT_ID][region].alarms
+        # An alarm that does not exist cannot be watched: AWS refuses the refresh (reported as missing).
+        return [(name, alarms[name].state_value if name in alarms else "missing") for name in names]
+
+    def plan(self, outcome, prefs):
+        """The phases a refresh goes through, one per DescribeInstanceRefreshes call:
+        (status, percentage, reason, phase name)."""
         final = outcome["status"]
+        if final == "Successful":
+            checkpoints = [int(p) for p in (prefs.get("CheckpointPercentages") or [])] or [100]
+            plan = []
+            for i, percentage in enumerate(checkpoints):
+                plan.append(("InProgress", percentage, "", f"replacing:{i + 1}"))
+                if i < len(checkpoints) - 1:
+                    plan.append(("InProgress", percentage, "", f"checkpoint:{i + 1}"))
+            if int(prefs.get("BakeTime") or 0) > 0:
+                plan.append(("Baking", 100, "", "bake"))
+            plan.append(("Successful", 100, "", "done"))
+            return plan
         steps = int(outcome.get("steps", 2))
         reason = outcome.get("reason", "")
-        plan = [("InProgress", min(100, (i + 1) * 100 // (steps + 1)), "") for i in range(steps)]
+        plan = [("InProgress", min(100, (i + 1) * 100 // (steps + 1)), "", f"step:{i + 1}") for i in range(steps)]
         if final.startswith("Rollback"):
-            plan.append(("RollbackInProgress", plan[-1][1] if plan else 0, reason))
-        plan.append((final, 100 if final == "Successful" else (plan[-1][1] if plan else 0), reason))
+            plan.append(("RollbackInProgress", plan[-1][1] if plan else 0, reason, "rollback"))
+        plan.append((final, plan[-1][1] if plan else 0, reason, "end"))
         return plan
 
     def advance(self, refresh):
         if refresh["status"] not in ACTIVE or not refresh["plan"]:
             return
-        status, percentage, reason = refresh["plan"].pop(0)
+        # The watched alarms, read before every step (see the module's docstring).
+        if refresh["status"] in ("InProgress", "Baking") and refresh["watched"]:
+            firing = [name for name, state in self.alarm_states(refresh["region"], refresh["watched"]) if state == "ALARM"]
+            if firing:
+                reason = f"alarm {firing[0]} went into ALARM"
+                if refresh["auto_rollback"]:
+                    refresh["plan"] = [("RollbackSuccessful", refresh["percentage"], reason, "rolled-back")]
+                    refresh["status"], refresh["reason"] = "RollbackInProgress", reason
+                    refresh["phases"].append("rollback")
+                    return
+                refresh["plan"] = []
+                refresh["status"], refresh["reason"], refresh["end"] = "Failed", reason, datetime.now(timezone.utc)
+                refresh["phases"].append("failed")
+                return
+        status, percentage, reason, phase = refresh["plan"].pop(0)
         refresh["status"], refresh["percentage"], refresh["reason"] = status, percentage, reason
+        refresh["phases"].append(phase)
+        alarm = refresh.get("alarm")
+        if alarm and alarm.get("at") == phase:
+            # CloudWatch would have put the alarm in ALARM here (the test's scenario).
+            cloudwatch_backends[DEFAULT_ACCOUNT_ID][refresh["region"]].set_alarm_state(
+                alarm["name"], "Threshold Crossed: the test's scenario", None, "ALARM")
         if status == "InProgress" and refresh["to_update"]:
             refresh["to_update"] = max(0, refresh["to_update"] - 1)
         if status not in ACTIVE:
@@ -298,8 +375,26 @@ class Refreshes:
         active = self.active(params.get("AutoScalingGroupName", ""))
         if not active:
             return error("ActiveInstanceRefreshNotFound", "No in progress or pending Instance Refresh found for Auto Scaling group")
-        active["status"], active["plan"] = "RollbackInProgress", [("RollbackSuccessful", active["percentage"], "Rollback started by user")]
+        active["status"], active["plan"] = "RollbackInProgress", [("RollbackSuccessful", active["percentage"], "Rollback started by user", "rolled-back")]
         return ok("RollbackInstanceRefresh", f"<InstanceRefreshId>{active['id']}</InstanceRefreshId>")
+
+    def complete_lifecycle_action(self, region, params):
+        group_name = params.get("AutoScalingGroupName", "")
+        hook = params.get("LifecycleHookName", "")
+        instance = params.get("InstanceId", "")
+        result = params.get("LifecycleActionResult", "")
+        backend = autoscaling_backends[DEFAULT_ACCOUNT_ID][region]
+        if group_name not in backend.autoscaling_groups:
+            return error("ValidationError", f"Group {group_name} not found")
+        if f"{group_name}_{hook}" not in backend.lifecycle_hooks:
+            return error("ValidationError", f"No Lifecycle Hook found with name {hook} for group {group_name}")
+        # CompleteLifecycleAction, LifecycleActionResult: "Valid values: CONTINUE | ABANDON".
+        if result not in ("CONTINUE", "ABANDON"):
+            return error("ValidationError", f"Invalid lifecycle action result {result}")
+        if (group_name, instance) not in self.pending_launches:
+            return error("ValidationError", f"No active Lifecycle Action found with instance ID {instance}")
+        self.pending_launches.discard((group_name, instance))
+        return ok("CompleteLifecycleAction", "")
 
     def active(self, group_name):
         return next((r for r in reversed(self.refreshes) if r["group"] == group_name and r["status"] in ACTIVE), None)
@@ -362,6 +457,8 @@ class Emulated:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulated/"):
             return self.control(environ, start_response, path)
+        if path.startswith("/latest/"):
+            return self.metadata(environ, start_response, path)
         if environ.get("REQUEST_METHOD") == "POST" and "/autoscaling/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length) if length else b""
@@ -382,10 +479,23 @@ class Emulated:
                 "DescribeInstanceRefreshes": lambda: self.refreshes.describe(params),
                 "CancelInstanceRefresh": lambda: self.refreshes.cancel(params),
                 "RollbackInstanceRefresh": lambda: self.refreshes.rollback(params),
+                "CompleteLifecycleAction": lambda: self.refreshes.complete_lifecycle_action(region, params),
             }[action]
             status, xml = handler()
         start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}", [("Content-Type", "text/xml")])
         return [xml.encode("utf-8")]
+
+    def metadata(self, environ, start_response, path):
+        """IMDSv2 for the ready script: PUT /latest/api/token, then GET /latest/meta-data/<key> with it."""
+        if path == "/latest/api/token" and environ.get("REQUEST_METHOD") == "PUT":
+            body, status = b"emulated-imds-token", "200 OK"
+        elif path.startswith("/latest/meta-data/") and environ.get("HTTP_X_AWS_EC2_METADATA_TOKEN") == "emulated-imds-token":
+            value = self.refreshes.imds.get(path[len("/latest/meta-data/"):])
+            body, status = (value.encode(), "200 OK") if value is not None else (b"", "404 Not Found")
+        else:
+            body, status = b"", "401 Unauthorized"
+        start_response(status, [("Content-Type", "text/plain")])
+        return [body]
 
     def control(self, environ, start_response, path):
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -397,6 +507,14 @@ class Emulated:
                 group = body.pop("group", None)
                 self.refreshes.outcomes[group] = {"steps": 2, **body}
                 result = self.refreshes.outcomes[group]
+            elif path == "/_emulated/refreshes":
+                result = [{k: r[k] for k in ("id", "group", "status", "reason", "phases")} for r in self.refreshes.refreshes]
+            elif path == "/_emulated/pending-launch":
+                self.refreshes.pending_launches.add((body["group"], body["instance"]))
+                result = sorted(map(list, self.refreshes.pending_launches))
+            elif path == "/_emulated/imds":
+                self.refreshes.imds.update(body)
+                result = self.refreshes.imds
             elif path == "/_emulated/reset":
                 self.refreshes.reset()
                 result = {}
