@@ -567,8 +567,12 @@ describe("release settings (managed/release-config.ts)", () => {
   });
 
   it("refuses a checkpoint delay or a bake time the slowest alarm cannot act within, naming the field and the figure", () => {
-    expect(at({ checkpointDelaySeconds: 120 }, "checkpointDelaySeconds")).toMatch(/is 120 s, but the .* alarm needs up to 300 s to act .* use at least 300/);
-    expect(at({ bakeTimeSeconds: 60 }, "bakeTimeSeconds")).toMatch(/AWS can no longer roll it back, before the alarm could fire; use at least 300/);
+    expect(at({ checkpointDelaySeconds: 120 }, "checkpointDelaySeconds")).toMatch(
+      /is 120 s, but the .* alarm needs up to 300 s to act .* use at least 300/,
+    );
+    expect(at({ bakeTimeSeconds: 60 }, "bakeTimeSeconds")).toMatch(
+      /AWS can no longer roll it back, before the alarm could fire; use at least 300/,
+    );
     expect(at({ rollbackUnhealthyMinutes: 5 }, "bakeTimeSeconds")).toMatch(/the unhealthy alarm needs up to 480 s/);
     expect(at({ slowStartSeconds: 120 }, "bakeTimeSeconds")).toMatch(/needs up to 420 s .* after the 120 s slow start/);
     // A fleet of one has no checkpoint to pause at: only the bake time counts.
