@@ -135,6 +135,9 @@ function packageJson(model: ProjectModel, sources: Sources): Record<string, unkn
       // The Packer variables come from immutable.config.json, the one place to change them.
       "image:build":
         'node --import tsx managed/pkrvars.ts && packer init packer && packer build -var "git_sha=$(git rev-parse --verify -q HEAD || echo unknown)" packer',
+      // The same bake in a QEMU VM on this computer, and a boot of the result as <env> (managed/local-vm).
+      "image:local": "node --import tsx managed/pkrvars.ts && node --import tsx managed/local-vm/cli.ts image",
+      preview: "node --import tsx managed/local-vm/cli.ts preview",
       export: "node --import tsx managed/export.ts",
       "images:prune": "node --import tsx managed/images-prune.ts",
     },
