@@ -323,3 +323,26 @@ describe("generated workflows", () => {
     expect(lint(broken, "broken.yml").length).toBeGreaterThan(0);
   });
 });
+
+describe("release safety in the generated workflows", () => {
+  it("break-glass is a manual run's input only, passed to the deploy as --ignore-alarms and said loudly; drift asks the group which release it runs", async () => {
+    const { load } = require("js-yaml") as { load(text: string): any };
+    const files = await render(["shop", "--yes"]);
+    const yaml = load(files.get(".github/workflows/ci.yml")!.contents.toString());
+    expect(yaml.on.workflow_dispatch.inputs.ignore_alarms).toMatchObject({ type: "boolean", default: false });
+    expect(yaml.on.push.inputs).toBeUndefined();
+    for (const job of Object.keys(yaml.jobs).filter((j) => j.startsWith("deploy-"))) {
+      const step = yaml.jobs[job].steps.find((s: any) => s.id === "deploy");
+      expect(step.env.BREAK_GLASS).toBe("${{ inputs.ignore_alarms }}");
+      expect(step.run).toContain("extra=(--ignore-alarms)");
+      expect(step.run).toContain("::warning::");
+      expect(step.run).toMatch(/deploy -- \S+ .*"\$\{extra\[@\]\}"/);
+    }
+    const drift = load(files.get(".github/workflows/drift.yml")!.contents.toString());
+    for (const job of Object.values(drift.jobs) as any[]) {
+      const check = job.steps.find((s: any) => s.name === "Does the group run the last release?");
+      expect(check).toMatchObject({ if: "success() || failure()" });
+      expect(check.run).toMatch(/^bash managed\/rollout\.sh --dir cdktf\.out\/stacks\/\S+ --status$/);
+    }
+  });
+});
