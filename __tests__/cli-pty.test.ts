@@ -137,20 +137,38 @@ describe("interactive run in a pseudo-terminal", () => {
       expect(treeSnapshot(cwd)).toEqual(before);
     });
 
-    it("no [dir]: refused right after the name, before the second question", () => {
+    it("no [dir]: a folder that is not empty, typed as the name, is refused at the prompt and asked again (issue 23)", () => {
       const cwd = tempDir("cia-pty");
       busy(cwd);
+      const before = treeSnapshot(join(cwd, "shop"));
       const { status, transcript } = drive(
         cwd,
         [
           ["App name", `shop${ENTER}`],
-          ["is not empty", ""],
+          // inquirer keeps the refused text on the line: erase it, then type another name.
+          ["is not empty", `${BACKSPACE.repeat(4)}shop-two${ENTER}`],
+          ...DEFAULTS_AFTER_NAME,
+          ["Create the project", ENTER],
         ],
-        [],
+        ["--no-install", "--no-git"],
       );
-      expect(transcript).not.toMatch(/AWS region/);
-      expect(status).toBe(2);
+      expect(transcript).toMatch(/shop is not empty; nothing was written/);
+      expect(transcript).toMatch(/AWS region/);
+      expect(status).toBe(0);
+      expect(treeSnapshot(join(cwd, "shop"))).toEqual(before);
+      expect(existsSync(join(cwd, "shop-two", "immutable.config.json"))).toBe(true);
     });
+  });
+
+  it("an emptied default comes back: backspace on the empty region line, then Enter, answers the default (issue 23)", () => {
+    const cwd = tempDir("cia-pty");
+    const { status, transcript } = drive(
+      cwd,
+      [["App name", ENTER], ["AWS region", `${BACKSPACE}${ENTER}`], ...DEFAULTS_AFTER_NAME.slice(1), ["Create the project", ENTER]],
+      ["shop", "--no-install", "--no-git"],
+    );
+    expect(transcript).toMatch(/App name {6}shop, in us-east-1\n/);
+    expect(status).toBe(0);
   });
 
   describe("the summary to confirm", () => {

@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SpawnFn } from "../generators/post-steps";
+import type { Prompter } from "../generators/prompter";
 import { tempDir } from "./support/terraform";
 import { ensureCliBuilt, packageSources, type PromptLog, runBin, runCli, scriptedPrompter, treeSnapshot } from "./support/cli";
 
@@ -132,7 +133,9 @@ describe("create-immutable-app (in-process)", () => {
     writeFileSync(join(cwd, "shop", "NOTES.md"), "keep\n");
     const r = await runCli(["shop", "--yes", "--force", "--no-install", "--no-git"], { cwd });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Replaced 1 existing file\(s\) \(--force\):\n {2}README\.md \(old contents kept as README\.md\.orig\)\n/);
+    expect(r.stdout).toMatch(
+      /Replaced 1 existing file\(s\) \(--force\); 1 changed, their old contents kept:\n {2}README\.md \(old contents kept as README\.md\.orig\)\n/,
+    );
     expect(readFileSync(join(cwd, "shop", "NOTES.md"), "utf8")).toBe("keep\n");
     expect(readFileSync(join(cwd, "shop", "README.md.orig"), "utf8")).toBe("mine\n");
     expect(readFileSync(join(cwd, "shop", "README.md"), "utf8")).toMatch(/^# shop\n/);
@@ -462,13 +465,22 @@ describe("create-immutable-app (in-process)", () => {
       expect(treeSnapshot(cwd)).toEqual(before);
     });
 
-    it("when the name is the directory: right after the name", async () => {
+    it("when the name is the directory: at the name prompt, which refuses it (to be asked again), nothing lost", async () => {
       busy();
-      const log: PromptLog[] = [];
-      const r = await runCli([], { cwd, prompter: scriptedPrompter(["shop"], log) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/shop is not empty/);
-      expect(log.map((q) => q.message)).toEqual([expect.stringMatching(/^App name/)]);
+      const before = treeSnapshot(cwd);
+      const refusals: Array<true | string> = [];
+      const prompter: Prompter = {
+        ...scriptedPrompter([]),
+        input: async (q) => {
+          refusals.push(q.validate ? q.validate("shop") : true);
+          throw Object.assign(new Error("stop"), { name: "ExitPromptError" });
+        },
+      };
+      const r = await runCli([], { cwd, prompter });
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]).toMatch(/shop is not empty; nothing was written/);
+      expect(r.code).toBe(130);
+      expect(treeSnapshot(cwd)).toEqual(before);
     });
 
     it.each([

@@ -7,7 +7,8 @@ import { basename, resolve } from "node:path";
 import { DEFAULTS } from "../managed/config";
 import { checkConfig } from "../managed/config-validation";
 import type { Flags } from "./args";
-import { UsageError } from "./errors";
+import { GeneratorError, UsageError } from "./errors";
+import { flagOfField } from "./model";
 import { DEFAULT_PACKAGE_MANAGER, installCommand, type PackageManager, packageManagerFromUserAgent } from "./package-manager";
 import type { Prompter } from "./prompter";
 
@@ -94,10 +95,15 @@ export interface ResolveOptions {
 export const DEFAULT_MIN = DEFAULTS.environment.minCapacity;
 export const DEFAULT_MAX = DEFAULTS.environment.maxCapacity;
 
-/** The first problem checkConfig finds in fields starting with `prefix`, for prompt validation. */
+/**
+ * The first problem checkConfig finds in fields starting with `prefix`, for prompt validation, naming
+ * its flag as the flags' own errors do (`--max: ...`), so that a message never loses its subject.
+ */
 export function problemIn(input: Record<string, unknown>, prefix: string): true | string {
   const problem = checkConfig({ appName: "app", ...input }).find((p) => p.field === prefix || p.field.startsWith(prefix));
-  return problem ? problem.message : true;
+  if (!problem) return true;
+  const flag = flagOfField(problem.field);
+  return flag ? `${flag}: ${problem.message}` : problem.message;
 }
 
 export const validators = {
@@ -110,10 +116,16 @@ export const validators = {
   },
   instanceType: (v: string) => problemIn({ environments: [{ name: "env", instanceType: v }] }, "environments[0].instanceType"),
   min: (v: string) =>
-    integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: n, maxCapacity: Math.max(n, 1) }] }, "environments[0]")),
+    integerIn(v, "--min", (n) =>
+      problemIn({ environments: [{ name: "env", minCapacity: n, maxCapacity: Math.max(n, 1) }] }, "environments[0]"),
+    ),
   max: (min: number) => (v: string) =>
-    integerIn(v, (n) => problemIn({ environments: [{ name: "env", minCapacity: min, maxCapacity: n }] }, "environments[0]")),
-  port: (v: string) => integerIn(v, (n) => problemIn({ appPort: n }, "appPort")),
+    integerIn(v, "--max", (n) =>
+      n < min && n >= 1
+        ? `--max: ${n} is less than your answer for --min, ${min}`
+        : problemIn({ environments: [{ name: "env", minCapacity: min, maxCapacity: n }] }, "environments[0]"),
+    ),
+  port: (v: string) => integerIn(v, "--port", (n) => problemIn({ appPort: n }, "appPort")),
   healthPath: (v: string) => problemIn({ healthCheckPath: v }, "healthCheckPath"),
   image: (v: string) => problemIn({ image: { containerImage: v } }, "image.containerImage"),
   certificateArn: (region: string) => (v: string) =>
@@ -139,12 +151,17 @@ export const validators = {
       `network.${key}`,
     );
   },
-  configPair: (secrets: readonly string[]) => (v: string) => {
-    if (v.trim() === "") return true;
-    const eq = v.indexOf("=");
-    if (eq <= 0) return "write KEY=VALUE, e.g. LOG_LEVEL=info (empty to finish)";
-    return problemIn({ config: { [v.slice(0, eq).trim()]: v.slice(eq + 1) }, secrets }, "config");
-  },
+  configPair:
+    (secrets: readonly string[], given: Readonly<Record<string, string>> = {}) =>
+    (v: string): true | string => {
+      if (v.trim() === "") return true;
+      const eq = v.indexOf("=");
+      if (eq <= 0) return "--config: write KEY=VALUE, e.g. LOG_LEVEL=info (empty to finish)";
+      const key = v.slice(0, eq).trim();
+      // As the flags refuse a repeated --config key: a second value never silently replaces the first.
+      if (Object.hasOwn(given, key)) return `--config: ${key} is given more than once (it is ${key}=${given[key]} already)`;
+      return problemIn({ config: { [key]: v.slice(eq + 1) }, secrets }, "config");
+    },
   secrets: (config: Readonly<Record<string, string>>) => (v: string) => problemIn({ config, secrets: splitList(v) }, "secrets"),
   githubRepo: (v: string) => (v.trim() === "" ? true : problemIn({ github: { repository: v.trim() } }, "github.repository")),
 };
@@ -156,8 +173,8 @@ export function splitList(text: string): string[] {
     .filter((s) => s !== "");
 }
 
-function integerIn(text: string, check: (n: number) => true | string): true | string {
-  if (!/^\d{1,9}$/.test(text.trim())) return "type a whole number";
+function integerIn(text: string, flag: string, check: (n: number) => true | string): true | string {
+  if (!/^\d{1,9}$/.test(text.trim())) return `${flag}: type a whole number`;
   return check(Number(text.trim()));
 }
 
@@ -225,7 +242,19 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     name = fv.appName as string;
     sources.name = "file";
   } else if (interactive) {
-    name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: fromDir, validate: validators.name });
+    // Without [dir] the name is the folder too: one that cannot be written is refused here, and asked again.
+    const nameAndFolder = (v: string): true | string => {
+      const valid = validators.name(v);
+      if (valid !== true || flags.dir !== undefined) return valid;
+      try {
+        options.checkTarget?.(v);
+        return true;
+      } catch (error) {
+        if (error instanceof GeneratorError) return error.message;
+        throw error;
+      }
+    };
+    name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: fromDir, validate: nameAndFolder });
     sources.name = "prompt";
   } else if (fromDir !== undefined) {
     name = fromDir;
@@ -328,11 +357,15 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
       }),
     DEFAULTS.healthCheckPath,
   );
+  // --dockerfile: CI builds the image from the repository, so there is no image to ask for (the
+  // summary says "built by CI"). Asked at the prompt, the Dockerfile question comes after the image.
   const image = await answer(
     "image",
     flags.image,
     str(fv.image?.containerImage),
-    () => ask.input({ message: "Container image the AMI runs", default: DEFAULTS.image.containerImage, validate: validators.image }),
+    flags.dockerfile === true
+      ? undefined
+      : () => ask.input({ message: "Container image the AMI runs", default: DEFAULTS.image.containerImage, validate: validators.image }),
     DEFAULTS.image.containerImage,
   );
   const dockerfile = await answer(
@@ -369,7 +402,7 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
         const line = await ask.input({
           message: "Config value KEY=VALUE (SSM String parameter; empty to finish)",
           default: "",
-          validate: validators.configPair([]),
+          validate: validators.configPair([], out),
         });
         if (line.trim() === "") return out;
         const eq = line.indexOf("=");
@@ -456,7 +489,7 @@ function missingName(dir: string | undefined, cwd: string): string {
   }
   const which =
     base === dir ? `the directory name ${JSON.stringify(base)}` : `the name of ${JSON.stringify(dir)}, ${JSON.stringify(base)},`;
-  return `is required: ${which} is not a valid app name (${validators.name(base)}); pass --name my-app`;
+  return `is required: ${which} is not a valid app name (${String(validators.name(base)).replace(/^--name: /, "")}); pass --name my-app`;
 }
 
 async function resolveNetwork(

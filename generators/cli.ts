@@ -9,13 +9,13 @@ import { parseArgs } from "./args";
 import { type Answers, resolveAnswers } from "./answers";
 import { colourEnabled, palette, type Palette } from "./colour";
 import { CancelledError, GeneratorError, UsageError, UsageProblems, EXIT_CANCELLED } from "./errors";
-import { buildModel, dirProblems, type ProjectModel } from "./model";
+import { buildModel, dirProblems, type ProjectModel, subjectOf } from "./model";
 import { readSources, type Sources } from "./package-files";
 import { installCommand } from "./package-manager";
 import { defaultSpawn, GIT_BY_HAND, initGit, installDependencies, type Output, type SpawnFn } from "./post-steps";
 import { isPromptExit, type Prompter } from "./prompter";
 import { renderProject } from "./render";
-import { confirmationSummary, nextSteps, printCreated, shellWord } from "./summary";
+import { confirmationSummary, nextSteps, printCreated, riskyValues, shellWord } from "./summary";
 import { type GitFn, upgrade } from "./upgrade";
 import { checkTarget, planWrite, writeFiles } from "./write";
 
@@ -107,6 +107,7 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
     },
   });
   const model = buildModel(answers, deps.cwd);
+  for (const line of riskyValues(model, (field) => subjectOf(field, answers))) deps.stderr.write(`warning: ${line}\n`);
   const files = renderProject(model, sources);
   const shownDir = displayPath(deps.cwd, model.targetDir);
   const plan = planWrite(model.targetDir, files, flags.force);

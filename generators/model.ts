@@ -49,6 +49,11 @@ const FIELD_ANSWERS: ReadonlyArray<readonly [RegExp, AnswerKey, string]> = [
   [/^github\.repository$/, "githubRepo", "--github-repo"],
 ];
 
+/** The flag that sets a config field (`environments[0].maxCapacity` -> `--max`), when one does. */
+export function flagOfField(field: string): string | undefined {
+  return FIELD_ANSWERS.find(([pattern]) => pattern.test(field))?.[2];
+}
+
 /** The config object the answers describe; fields of the answers file without a question pass through. */
 export function configFromAnswers(a: Answers): Record<string, unknown> {
   const file = a.file?.value ?? {};

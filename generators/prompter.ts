@@ -35,8 +35,19 @@ export interface InquirerModule {
 
 /** Adapts @inquirer/prompts to Prompter. Ctrl-C makes inquirer reject with an ExitPromptError. */
 export function inquirerPrompter(inquirer: InquirerModule): Prompter {
+  // Backspace on an empty line makes @inquirer/input forget its default (dist/index.js:
+  // `isBackspaceKey(key) && !value` -> `setDefaultValue('')`): an empty answer then means the default again.
+  const orDefault = (value: string, fallback: string | undefined): string => (value === "" && fallback ? fallback : value);
   return {
-    input: (q) => inquirer.input({ message: q.message, default: q.default, validate: q.validate }),
+    input: async (q) =>
+      orDefault(
+        await inquirer.input({
+          message: q.message,
+          default: q.default,
+          validate: q.validate ? (v) => q.validate!(orDefault(v, q.default)) : undefined,
+        }),
+        q.default,
+      ),
     confirm: (q) => inquirer.confirm({ message: q.message, default: q.default }),
     select: <T extends string>(q: SelectQuestion<T>) =>
       inquirer.select<T>({ message: q.message, choices: q.choices.map((c) => ({ name: c.name, value: c.value })), default: q.default }),

@@ -62,6 +62,20 @@ function environments(envs: readonly EnvironmentConfig[]): string {
   return envs.map((e) => `${e.name} (${shape(e)})`).join("; ");
 }
 
+/**
+ * Legal values that are probably not what was meant, one line each, naming the flag (or file field) as
+ * the errors do: an environment with no instance at its minimum serves nothing until it is scaled up.
+ */
+export function riskyValues(model: ProjectModel, subjectOf: (field: string) => string): string[] {
+  return model.config.environments.flatMap((env, i) =>
+    env.minCapacity === 0
+      ? [
+          `${subjectOf(`environments[${i}].minCapacity`)}: ${env.name} keeps no instance running at its minimum (0): nothing serves the app until its group is scaled up; give 1 or more unless that is what you want`,
+        ]
+      : [],
+  );
+}
+
 /** "Created shop (64 files):", by top-level entry, and every file --force replaced. */
 export function printCreated(out: (t: string) => void, files: FileMap, plan: WritePlan, dir: string): void {
   const groups = new Map<string, number>();
@@ -73,11 +87,14 @@ export function printCreated(out: (t: string) => void, files: FileMap, plan: Wri
   for (const [top, count] of groups) out(`  ${top}${count > 1 || top.endsWith("/") ? ` (${count} file${count === 1 ? "" : "s"})` : ""}\n`);
   const { replaced, backups } = plan;
   if (replaced.length > 0) {
-    const line = (p: string): string => {
-      const backup = backups.get(p);
-      return `  ${p}${backup ? ` (old contents kept as ${backup})` : " (unchanged)"}\n`;
-    };
-    out(`Replaced ${replaced.length} existing file(s) (--force):\n${replaced.map(line).join("")}`);
+    // Only the files whose contents changed are named; the ones rewritten identically are counted.
+    const changed = replaced.filter((p) => backups.has(p));
+    const same = replaced.length - changed.length;
+    out(
+      `Replaced ${replaced.length} existing file(s) (--force)` +
+        `${changed.length > 0 ? `; ${changed.length} changed, their old contents kept:\n${changed.map((p) => `  ${p} (old contents kept as ${backups.get(p)})\n`).join("")}` : ":\n"}` +
+        `${same > 0 ? `  ${same} unchanged (the same contents as before)\n` : ""}`,
+    );
   }
 }
 
