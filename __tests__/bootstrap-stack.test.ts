@@ -10,7 +10,7 @@ import type { AppConfig } from "../managed/config";
 import { ConfigError, resolveConfig } from "../managed/config-validation";
 import { bootstrap, githubVariablesText, missingRepositoryMessage, parseBootstrapArgs } from "../managed/bootstrap";
 import { permissionsBoundaryName } from "../managed/names";
-import { bakePolicy, boundaryPolicy, deployPolicies, driftPolicy, type PolicyDocument, type Statement } from "../stacks/ci-policies";
+import { bakePolicy, boundaryPolicy, deployPolicies, driftPolicy, type PolicyDocument, type Statement } from "../managed/ci-policies";
 import { exampleConfigJson, readSynth, synthProject } from "./support/synth";
 import { type PlanJson, resourcesOf, tempDir, TerraformDir, writeCliConfig } from "./support/terraform";
 
@@ -268,6 +268,7 @@ describe("what the roles may do", () => {
     expect(anywhere.sort()).toEqual([
       "bake:EcrLoginAnywhere",
       "bake:PackerDescribeAnywhere",
+      "boundary:BootFailuresAnywhere",
       "boundary:SessionManagerAnywhere",
       "deploy:Ec2ChangeOwn",
       "deploy:KmsCreateTaggedKeyAnywhere",
@@ -327,6 +328,8 @@ describe("what the roles may do", () => {
       .flatMap((s) => asList(s.Action))
       .sort();
     expect(actions).toEqual([
+      "autoscaling:CompleteLifecycleAction",
+      "cloudwatch:PutMetricData",
       "kms:Decrypt",
       "logs:CreateLogStream",
       "logs:DescribeLogGroups",

@@ -1,5 +1,5 @@
 /**
- * What the CI roles (stacks/ci-policies.ts) may and may not do, decided by IAM's evaluation logic
+ * What the CI roles (managed/ci-policies.ts) may and may not do, decided by IAM's evaluation logic
  * (support/iam-eval.ts) on requests an attacker holding one role's credentials would make: the bake
  * role escalating through IAM, one environment's deploy role taking over another's resources by
  * re-tagging them, the drift role reading secrets outside SSM. Tag conditions are judged on the
@@ -7,7 +7,7 @@
  * and aws:TagKeys of the tags in the request, the service's CreateAction key on a create call).
  */
 import { resolveConfig } from "../managed/config-validation";
-import { bakePolicy, deployPolicies, driftPolicy } from "../stacks/ci-policies";
+import { bakePolicy, deployPolicies, driftPolicy } from "../managed/ci-policies";
 import { exampleConfigJson } from "./support/synth";
 import { type Decision, evaluate, type PolicyDocument, type Request } from "./support/iam-eval";
 

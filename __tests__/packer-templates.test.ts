@@ -139,7 +139,7 @@ describe("packer/*.pkr.hcl parsed with hcl2json", () => {
 
   it("encrypts the AMI, requires IMDSv2 on the AMI and the build instance, opens no SSH port", () => {
     // Encrypted at launch, not by an encrypt_boot copy: CreateImage then makes encrypted snapshots
-    // tagged in the same call, which the bake role requires (stacks/ci-policies.ts).
+    // tagged in the same call, which the bake role requires (managed/ci-policies.ts).
     expect(source).not.toHaveProperty("encrypt_boot");
     expect(source.launch_block_device_mappings).toEqual([
       { device_name: "${local.base_image.root_device}", encrypted: true, delete_on_termination: true, volume_type: "gp3" },

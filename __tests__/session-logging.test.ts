@@ -6,7 +6,7 @@
 import { TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { resolveConfig } from "../managed/config-validation";
-import { deployPolicies, readStatements } from "../stacks/ci-policies";
+import { deployPolicies, readStatements } from "../managed/ci-policies";
 import { SessionLogging } from "../stacks/session-logging";
 import { exampleConfigJson } from "./support/synth";
 import { evaluate, type PolicyDocument } from "./support/iam-eval";

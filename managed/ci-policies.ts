@@ -27,8 +27,9 @@
  * aws:RequestTag on the new resource and aws:ResourceTag on the ones it refers to), and whether the Auto
  * Scaling group's launch-template check runs ec2:RunInstances as the caller.
  */
-import type { AppConfig, EnvironmentConfig } from "../managed/config";
-import { s3StateKey } from "../managed/backend";
+import type { AppConfig, EnvironmentConfig } from "./config";
+import { allPermissions, type DerivedPermissions, type Grant } from "./deploy-permissions";
+import { s3StateKey } from "./backend";
 import {
   CI_IAM_PATH,
   GITHUB_OIDC_HOST,
@@ -36,9 +37,10 @@ import {
   packerBuildRoleName,
   parameterPath,
   permissionsBoundaryArn,
+  releaseMetricsNamespace,
   resourcePrefix,
   wafLogGroupName,
-} from "../managed/names";
+} from "./names";
 
 export interface Statement {
   readonly Sid: string;
@@ -86,7 +88,7 @@ const BUILD_ONLY = (kind: "ResourceTag" | "RequestTag"): NonNullable<Statement["
   Null: { [`aws:${kind}/environment`]: "true" },
 });
 
-/** Resource types that the same calls create, together: [calls, types] (fewer statements, same rights). */
+/** EC2 resource types that the same calls create, together: [calls, types] (fewer statements, same rights). */
 function groupByActions(creates: Readonly<Record<string, readonly string[]>>): Array<[string[], string[]]> {
   const byActions = new Map<string, [string[], string[]]>();
   for (const [type, actions] of Object.entries(creates)) {
@@ -104,36 +106,70 @@ function tags(kind: "ResourceTag" | "RequestTag", app: string, env?: string): St
 }
 
 /**
- * The EC2 resource types the stacks create (every one tagged at creation through default_tags), each
- * with the calls that create it. A create call is also authorized against the resources it refers to
- * (CreateSubnet against its VPC, AuthorizeSecurityGroupIngress against its group, CreateNatGateway
- * against its subnet and address: the Resource types column of the IAM Service Authorization Reference
- * for EC2, list_amazonec2.html), and aws:RequestTag is in the context of those too. So each type is
- * allowed only for the calls that create it: were CreateSubnet allowed on vpc/* with the request's
- * tags, this role could add subnets to any VPC, and AuthorizeSecurityGroupIngress on security-group/*
- * would open any group of the account. The referred-to resources are matched by Ec2ChangeOwn, by
- * their tags.
+ * Which grant of managed/deploy-permissions.ts each statement of deployPolicies serves: a statement
+ * is in a deploy role only when a resource type of its environment's stack needs that grant. The
+ * statements not listed (the environment's state, its image parameters, the Deny statements) are in
+ * every deploy role.
+ *
+ * EC2's create statements come from the table's ec2Creates: each EC2 resource type with the calls that
+ * create it. A create call is also authorized against the resources it refers to (CreateSubnet
+ * against its VPC, AuthorizeSecurityGroupIngress against its group, CreateNatGateway against its
+ * subnet and address: the Resource types column of the IAM Service Authorization Reference for EC2,
+ * list_amazonec2.html), and aws:RequestTag is in the context of those too. So each type is allowed
+ * only for the calls that create it: were CreateSubnet allowed on vpc/* with the request's tags, this
+ * role could add subnets to any VPC, and AuthorizeSecurityGroupIngress on security-group/* would open
+ * any group of the account. The referred-to resources are matched by Ec2ChangeOwn, by their tags.
  */
-const EC2_CREATES: Readonly<Record<string, readonly string[]>> = {
-  vpc: ["ec2:CreateVpc"],
-  subnet: ["ec2:CreateSubnet"],
-  "internet-gateway": ["ec2:CreateInternetGateway"],
-  "route-table": ["ec2:CreateRouteTable"],
-  "security-group": ["ec2:CreateSecurityGroup"],
-  "security-group-rule": ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"],
-  natgateway: ["ec2:CreateNatGateway"],
-  "elastic-ip": ["ec2:AllocateAddress"],
-  "launch-template": ["ec2:CreateLaunchTemplate"],
-  "vpc-endpoint": ["ec2:CreateVpcEndpoint"],
-  "vpc-flow-log": ["ec2:CreateFlowLogs"],
-  instance: ["ec2:RunInstances"],
-  volume: ["ec2:RunInstances"],
+const STATEMENT_GRANTS: Readonly<Record<string, Grant>> = {
+  Ec2TagOnCreate: "ec2Network",
+  Ec2ChangeOwn: "ec2Network",
+  Ec2UseExistingNetwork: "ec2Network",
+  Ec2LaunchInterfaces: "ec2Launch",
+  Ec2LaunchOwnImages: "ec2Launch",
+  ElbOwnLoadBalancer: "elb",
+  ElbCreateTaggedTargetGroups: "elbTargetGroups",
+  ElbTagOnCreate: "elbTargetGroups",
+  ElbChangeOwnTargetGroups: "elbTargetGroups",
+  AutoScalingOwnGroup: "autoscaling",
+  CloudWatchOwnAlarms: "alarms",
+  LogsOwnGroups: "logs",
+  WafOwnAcl: "waf",
+  WafLogDeliveryAnywhere: "wafLogs",
+  WafLogResourcePolicy: "wafLogs",
+  IamCreateBoundedRoles: "iamRoles",
+  IamChangeOwnRoles: "iamRoles",
+  IamPassOwnRoles: "iamRoles",
+  IamOwnInstanceProfiles: "iamProfiles",
+  KmsCreateTaggedKeyAnywhere: "kms",
+  KmsOwnKeys: "kms",
+  KmsOwnAlias: "kmsAlias",
+  SsmOwnParameters: "ssmParameters",
+  SsmOwnSessionDocument: "ssmDocument",
+  S3OwnBuckets: "s3",
+  S3EmptyOwnBuckets: "s3",
+  SqsOwnQueues: "sqs",
+  ReadOwnQueues: "sqs",
 };
-const EC2_CREATED = Object.keys(EC2_CREATES);
-const EC2_CREATE_ACTIONS = [...new Set(Object.values(EC2_CREATES).flat())];
 
-/** Reads that one environment's plan (and its rollout) makes: of its deploy role and its drift role. */
-export function readStatements(ctx: CiPolicyContext, env: EnvironmentConfig): Statement[] {
+/** Whether a statement belongs in a role of these permissions (STATEMENT_GRANTS). */
+function granted(permissions: DerivedPermissions): (s: Statement) => boolean {
+  return (s) => {
+    // Auto Scaling and ELB each create their service-linked role on an account's first use.
+    if (s.Sid === "ServiceLinkedRoles") return ["autoscaling", "elb", "elbTargetGroups"].some((g) => permissions.grants.has(g as Grant));
+    const grant = STATEMENT_GRANTS[s.Sid];
+    return grant === undefined || permissions.grants.has(grant);
+  };
+}
+
+/**
+ * Reads that one environment's plan (and its rollout) makes: of its deploy role and its drift role,
+ * for the resource types of its stack (managed/deploy-permissions.ts; every type of the table by default).
+ */
+export function readStatements(
+  ctx: CiPolicyContext,
+  env: EnvironmentConfig,
+  permissions: DerivedPermissions = allPermissions(),
+): Statement[] {
   const { config } = ctx;
   const app = config.appName;
   const names = resourcePrefix(app, env.name);
@@ -216,13 +252,17 @@ export function readStatements(ctx: CiPolicyContext, env: EnvironmentConfig): St
       ],
     ),
   ];
+  // A queue a team adds beside the stack (named <app>-<env>-*): what the provider reads of it.
+  statements.push(
+    allow("ReadOwnQueues", ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"], arn(ctx, "sqs", `${names}-*`)),
+  );
   if (config.backend) {
     const backend = config.backend;
     const bucket = arn(ctx, "s3", backend.bucket, { region: false, account: false });
     statements.push(allow("ReadState", "s3:ListBucket", bucket));
     statements.push(allow("ReadStateObjects", "s3:GetObject", `${bucket}/${s3StateKey(backend, env.name)}`));
   }
-  return statements;
+  return statements.filter(granted(permissions));
 }
 
 /** The image parameters one environment reads (resolve:ssm) and writes (promotion), from the CI template's logic. */
@@ -243,7 +283,11 @@ function imageParameters(config: AppConfig, env: EnvironmentConfig): { read: str
  * (managed/deploy.ts, managed/rollout.sh). Split into documents by service, each under IAM's size limit
  * for one managed policy (6,144 characters; IAM User Guide, reference_iam-quotas.html).
  */
-export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Record<string, PolicyDocument> {
+export function deployPolicies(
+  ctx: CiPolicyContext,
+  env: EnvironmentConfig,
+  permissions: DerivedPermissions = allPermissions(),
+): Record<string, PolicyDocument> {
   const { config, partition } = ctx;
   const app = config.appName;
   const prefix = resourcePrefix(app, env.name);
@@ -251,6 +295,9 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
   const created = tags("RequestTag", app, env.name);
   const ec2 = (type: string) => arn(ctx, "ec2", `${type}/*`);
   const network = config.network;
+  const EC2_CREATES = permissions.ec2Creates;
+  const EC2_CREATED = Object.keys(EC2_CREATES);
+  const EC2_CREATE_ACTIONS = [...new Set(Object.values(EC2_CREATES).flat())].sort();
 
   const networkStatements: Statement[] = [
     // New resources of the environment: only with its tags in the request.
@@ -258,9 +305,13 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     // Tag-on-create needs ec2:CreateTags, limited to those create calls by the ec2:CreateAction
     // condition key (EC2 User Guide, supported-iam-actions-tagging.html; not re-read here: the ELB and
     // ECS guides read for this document the same pattern with their own CreateAction keys).
-    allow("Ec2TagOnCreate", "ec2:CreateTags", EC2_CREATED.map(ec2), {
-      StringEquals: { "ec2:CreateAction": EC2_CREATE_ACTIONS.map((a) => a.replace(/^ec2:/, "")) },
-    }),
+    ...(EC2_CREATED.length > 0
+      ? [
+          allow("Ec2TagOnCreate", "ec2:CreateTags", EC2_CREATED.map(ec2), {
+            StringEquals: { "ec2:CreateAction": EC2_CREATE_ACTIONS.map((a) => a.replace(/^ec2:/, "")) },
+          }),
+        ]
+      : []),
     // Everything else on the environment's own resources, found by their tags: the resources a create
     // call refers to (the VPC of a subnet, the subnet of a NAT gateway, the route table of a route),
     // changes and deletion.
@@ -358,6 +409,21 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
           ]
         : []),
     ]),
+    // A queue a team adds beside the stack, named <app>-<env>-* (the queue's name is its ARN's last part).
+    allow(
+      "SqsOwnQueues",
+      [
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:SetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sqs:TagQueue",
+        "sqs:UntagQueue",
+      ],
+      arn(ctx, "sqs", `${prefix}-*`),
+    ),
     // Auto Scaling and ELB create their service-linked roles on an account's first group or load balancer.
     allow("ServiceLinkedRoles", "iam:CreateServiceLinkedRole", arn(ctx, "iam", "role/aws-service-role/*", { region: false }), {
       StringEquals: { "iam:AWSServiceName": ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"] },
@@ -542,12 +608,17 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
     data.push(allow("WriteOwnState", "s3:PutObject", `${bucket}/${key}`));
     data.push(allow("LockOwnState", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], `${bucket}/${key}.tflock`));
   }
-  return {
-    read: doc(readStatements(ctx, env)),
-    network: doc(networkStatements),
-    platform: doc(platform),
-    data: doc(data),
+  const keep = granted(permissions);
+  const parts: Record<string, Statement[]> = {
+    read: readStatements(ctx, env, permissions),
+    network: networkStatements.filter(keep),
+    platform: platform.filter(keep),
+    data: data.filter(keep),
   };
+  // A part with no statement is no policy (IAM refuses an empty Statement).
+  return Object.fromEntries(
+    Object.entries(parts).flatMap(([part, statements]) => (statements.length > 0 ? [[part, doc(statements)]] : [])),
+  );
 }
 
 /**
@@ -557,8 +628,12 @@ export function deployPolicies(ctx: CiPolicyContext, env: EnvironmentConfig): Re
  * role that a push to the branch could assume would hand production's secrets to any workflow merged
  * there.
  */
-export function driftPolicy(ctx: CiPolicyContext, env: EnvironmentConfig): PolicyDocument {
-  return doc(readStatements(ctx, env));
+export function driftPolicy(
+  ctx: CiPolicyContext,
+  env: EnvironmentConfig,
+  permissions: DerivedPermissions = allPermissions(),
+): PolicyDocument {
+  return doc(readStatements(ctx, env, permissions));
 }
 
 /** Every SSM parameter an image may be resolved from or published to. */
@@ -780,6 +855,16 @@ export function boundaryPolicy(ctx: CiPolicyContext, env: EnvironmentConfig): Po
       ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
       [...logGroups, ...logGroups.map((g) => `${g}:*`)],
     ),
+    // The boot completes its own group's launch lifecycle hook and reports a boot failure in its own
+    // environment's namespace (stacks/instance-role.ts CompleteOwnLaunch, ReportOwnBootFailures).
+    allow(
+      "OwnLaunchHook",
+      "autoscaling:CompleteLifecycleAction",
+      arn(ctx, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${resourcePrefix(app, env.name)}`),
+    ),
+    allow("BootFailuresAnywhere", "cloudwatch:PutMetricData", "*", {
+      StringEquals: { "cloudwatch:namespace": releaseMetricsNamespace(app, env.name) },
+    }),
   ]);
 }
 

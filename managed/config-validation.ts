@@ -774,7 +774,7 @@ function readGitHub(r: Reader, value: Json, region: string): GitHubConfig | unde
 }
 
 /**
- * A deploy role manages its environment's resources by the name prefix `<app>-<env>-` (stacks/ci-policies.ts):
+ * A deploy role manages its environment's resources by the name prefix `<app>-<env>-` (managed/ci-policies.ts):
  * with environments `staging` and `staging-eu`, staging's role would match staging-eu's resources too.
  */
 function checkCiScopes(r: Reader, environments: readonly EnvironmentConfig[]): void {

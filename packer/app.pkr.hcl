@@ -71,7 +71,7 @@ source "amazon-ebs" "app" {
   # The root volume is encrypted when the build instance starts, so CreateImage makes encrypted
   # snapshots, tagged with run_tags in the same call: no encrypt_boot copy, whose image and snapshots
   # would be made and tagged outside a create call that the bake role can hold to the app's tag
-  # (stacks/ci-policies.ts). root_device is the base image's RootDeviceName (Ubuntu /dev/sda1 and
+  # (managed/ci-policies.ts). root_device is the base image's RootDeviceName (Ubuntu /dev/sda1 and
   # AL2023 /dev/xvda as moto's copy of the publishers' AMIs lists them; Debian's /dev/xvda not checked).
   launch_block_device_mappings {
     device_name           = local.base_image.root_device

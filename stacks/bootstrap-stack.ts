@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformOutput, TerraformResource, TerraformStack, TerraformVariable } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
@@ -10,6 +10,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import type { AppConfig, GitHubConfig } from "../managed/config";
 import { partitionOf } from "../managed/aws-rules";
 import { configureBackend, REQUIRED_TERRAFORM_VERSION } from "../managed/backend";
+import { type DerivedPermissions, permissionsFor } from "../managed/deploy-permissions";
 import { escapeTfStringMap } from "../managed/escape";
 import {
   bakeRoleName,
@@ -35,7 +36,7 @@ import {
   githubSubject,
   githubTrustPolicy,
   packerBuildInstancePolicy,
-} from "./ci-policies";
+} from "../managed/ci-policies";
 
 /** The stack's name: `cdktf.out/stacks/bootstrap`, `terraform/bootstrap` on export (managed/aws-rules.ts reserves it). */
 export const BOOTSTRAP_STACK = BOOTSTRAP_ENVIRONMENT_TAG;
@@ -51,7 +52,7 @@ export interface BootstrapStackProps {
  * configured branch with the build network it may launch into, and per environment a deploy role and a
  * read-only drift role, each trusted only for that GitHub environment's jobs, and the permissions
  * boundary that every role the environment's stack creates carries. Roles and their rights:
- * stacks/ci-policies.ts.
+ * managed/ci-policies.ts.
  *
  * The account id is a variable (`npm run bootstrap` passes the caller's), not a data source, so that
  * the plan is complete offline and every trust policy can be read in it.
@@ -189,6 +190,9 @@ export class BootstrapStack extends TerraformStack {
     const boundaries: Record<string, IamPolicy> = {};
     for (const env of config.environments) {
       const id = env.name.replace(/-/g, "_");
+      // The deploy and drift roles follow what the environment's stack holds, a team's own resources
+      // included (managed/deploy-permissions.ts): an unknown resource type stops the synth here.
+      const permissions = environmentPermissions(scope, env.name);
       boundaries[env.name] = new IamPolicy(this, `boundary_${id}`, {
         name: permissionsBoundaryName(app, env.name),
         path: CI_IAM_PATH,
@@ -203,7 +207,7 @@ export class BootstrapStack extends TerraformStack {
       );
       // Managed policies, one per concern: together they exceed the 10,240 characters IAM allows for a
       // role's inline policies (IAM User Guide, reference_iam-quotas.html).
-      for (const [part, policy] of Object.entries(deployPolicies(ctx, env))) {
+      for (const [part, policy] of Object.entries(deployPolicies(ctx, env, permissions))) {
         const managed = new IamPolicy(this, `deploy_${id}_${part}`, {
           name: `${deployRoleName(app, env.name)}-${part}`,
           path: CI_IAM_PATH,
@@ -221,7 +225,7 @@ export class BootstrapStack extends TerraformStack {
         githubSubject(github.repository, { environment: env.name }),
         `Plans ${app} ${env.name} read-only: the scheduled drift check, jobs of the ${env.name} environment of ${github.repository}`,
       );
-      inline(`drift_${id}_policy`, driftRoles[env.name], "read", driftPolicy(ctx, env));
+      inline(`drift_${id}_policy`, driftRoles[env.name], "read", driftPolicy(ctx, env, permissions));
     }
     this.driftRoles = driftRoles;
     this.deployRoles = deployRoles;
@@ -252,4 +256,15 @@ export class BootstrapStack extends TerraformStack {
       description: `Per GitHub environment of ${github.repository}: its variable AWS_ROLE_ARN`,
     });
   }
+}
+
+/**
+ * The resource types of the environment's stack, made before this one (stacks/app.ts adds the
+ * environments first; a resource added beside the stack is made in its constructor), and what they need.
+ */
+function environmentPermissions(scope: Construct, environment: string): DerivedPermissions {
+  const stack = scope.node.children.find((c): c is TerraformStack => c instanceof TerraformStack && c.node.id === environment);
+  if (!stack) throw new Error(`the bootstrap stack is made after the environments' stacks; ${environment}'s is not there`);
+  const types = stack.node.findAll().flatMap((c) => (c instanceof TerraformResource ? [c.terraformResourceType] : []));
+  return permissionsFor(types, environment);
 }

@@ -34,7 +34,7 @@ export interface BuildNetworkProps {
  * Session Manager's and the package registries' endpoints, and no NAT gateway is billed for a build a
  * day), the VPC's default group emptied, flow logs of all traffic. Every resource carries the bootstrap
  * stack's tags (app=<app>, environment=bootstrap), and the bake role may launch only into a subnet and
- * create groups only in a VPC with exactly those tags (stacks/ci-policies.ts): never into another
+ * create groups only in a VPC with exactly those tags (managed/ci-policies.ts): never into another
  * team's network, whose subnets may reach that team's services.
  */
 export class BuildNetwork extends Construct {
