@@ -344,6 +344,9 @@ describe("report", () => {
       // 100 of 400 MiB: 0.25x <= 0.6x; 20 of 40 s: 0.5x <= 0.7x.
       ["install footprint, bytes in node_modules, ours/baseline", "0.25x", "met"],
       ["install wall time (cold cache), ours/baseline", "0.50x", "met"],
+      // Computed by the release model from the default configuration, whatever the run measured.
+      ["release model: a good release of default production (3 instances) at 100 %", "11.0 min", "met"],
+      ["release model: a release answering 5 % 5xx, instances that served it, rolled back before the bake ends", "1, yes", "met"],
     ]);
     expect(v.find((x) => x.target.startsWith("synth wall time"))?.limit).toBe("<= 0.03x");
     expect(v.find((x) => x.target.startsWith("install footprint"))?.limit).toBe("<= 0.6x");
@@ -382,7 +385,9 @@ describe("report", () => {
 
   it("says 'not measured' for sections that did not run", () => {
     const v = verdicts({ ...results, synth: undefined, scaffold: undefined, scaling: undefined, install: undefined });
-    expect(v.every((x) => x.verdict === "not measured")).toBe(true);
+    // The release model's targets are computed, not measured: they are judged in every run.
+    expect(v.filter((x) => !x.target.startsWith("release model")).every((x) => x.verdict === "not measured")).toBe(true);
+    expect(renderReport(results, "")).toContain("## Release model: default staging and production");
   });
 
   it("keeps the hand-written notes across rewrites", () => {

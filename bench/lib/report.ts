@@ -1,6 +1,7 @@
 /** Renders BENCHMARKS.md from the results. Pure: the caller reads the previous report for its notes. */
 import type { InstallSide, Measured, Results } from "./results";
 import { ratio } from "./stats";
+import { defaultReleases, RELEASE_TARGETS, releaseSection } from "./release";
 import { type Column, formatBytes, formatMiB, formatMs, formatRatio, formatSeconds, formatSummary, markdownTable, verdict } from "./table";
 
 export const NOTES_BEGIN = "<!-- notes:begin (kept when the bench rewrites this file) -->";
@@ -116,6 +117,26 @@ export function verdicts(results: Results): Verdict[] {
       limit: `<= ${TARGETS.installTimeRatio}x`,
       measured: formatRatio(install?.wallMs),
       verdict: verdict(install?.wallMs, TARGETS.installTimeRatio),
+    },
+  );
+  // The release model's targets (computed, so always "measured"): default production, 3 instances.
+  const production = defaultReleases().find((f) => f.name === "production")!.timeline;
+  const full = production.fullAt / 60;
+  out.push(
+    {
+      target: `release model: a good release of default production (${RELEASE_TARGETS.productionCapacity} instances) at 100 %`,
+      limit: `<= ${RELEASE_TARGETS.fullMinutes} min`,
+      measured: `${full.toFixed(1)} min`,
+      verdict: full <= RELEASE_TARGETS.fullMinutes ? "met" : "MISSED",
+    },
+    {
+      target: "release model: a release answering 5 % 5xx, instances that served it, rolled back before the bake ends",
+      limit: "<= 1, yes",
+      measured: `${production.erroring.worstInstances}, ${production.erroring.rolledBackAt !== undefined && production.erroring.rolledBackAt < production.completeAt ? "yes" : "no"}`,
+      verdict:
+        production.erroring.worstInstances <= 1 && (production.erroring.rolledBackAt ?? Infinity) < production.completeAt
+          ? "met"
+          : "MISSED",
     },
   );
   return out;
@@ -355,6 +376,9 @@ ${scalingSection(r)}
 ## Terraform per stack
 
 ${terraformSection(r)}
+## Release model: default staging and production
+
+${releaseSection()}
 ## Notes
 
 ${NOTES_BEGIN}
