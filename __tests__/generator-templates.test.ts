@@ -168,7 +168,7 @@ describe("an environment that resolves its image from SSM", () => {
 
     const production = ci["deploy-production"].steps;
     const deploy = production[stepIndex(production, /npm run deploy -- production --ami "\$AMI_ID" --auto-approve/)];
-    expect(deploy.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
+    expect(deploy.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}", BREAK_GLASS: "${{ inputs.ignore_alarms }}" });
     expect(runs(production)).not.toMatch(/start-instance-refresh|--data-type aws:ec2:image/);
   });
 
