@@ -192,7 +192,7 @@ describe("interactive run in a pseudo-terminal", () => {
       const cwd = tempDir("cia-pty");
       const { status, transcript } = drive(
         cwd,
-        [["App name", ENTER], ...DEFAULTS_AFTER_NAME, ["Create the project", `n${ENTER}`]],
+        [["App name", ENTER], ...DEFAULTS_AFTER_NAME, ["Create the project", `n${ENTER}`], ["Change an answer, or cancel", ENTER]],
         ["shop", "--no-install", "--no-git"],
       );
       expect(transcript).toMatch(/Nothing was written\./);

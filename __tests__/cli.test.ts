@@ -68,7 +68,8 @@ describe("create-immutable-app (in-process)", () => {
     expect((await runCli(["shop", "--yes", "--no-install", "--no-git"], { cwd })).code).toBe(0);
     const project = join(cwd, "shop");
     const ciPath = join(project, ".github", "workflows", "ci.yml");
-    const command = /```sh\n(npx create-immutable-app upgrade[^\n]*)\n```/.exec(readFileSync(join(project, "README.md"), "utf8"))![1];
+    // As the README gives it: `create-immutable-app upgrade ...` (linked from a clone), or through npx.
+    const command = /```sh\n((?:npx )?create-immutable-app upgrade[^\n]*)\n```/.exec(readFileSync(join(project, "README.md"), "utf8"))![1];
     const configPath = join(project, "immutable.config.json");
     const config = JSON.parse(readFileSync(configPath, "utf8"));
     writeFileSync(
@@ -89,7 +90,8 @@ describe("create-immutable-app (in-process)", () => {
     );
 
     ensureCliBuilt();
-    const r = runBin(command.split(" ").slice(2), { cwd: project });
+    const words = command.split(" ");
+    const r = runBin(words.slice(words.indexOf("create-immutable-app") + 1), { cwd: project });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const ci = readFileSync(ciPath, "utf8");
@@ -403,7 +405,11 @@ describe("create-immutable-app (in-process)", () => {
   describe("the summary to confirm", () => {
     /** Every question answered by its default: name from [dir], then install and git as given. */
     const defaults = (confirm: boolean, log: PromptLog[] = []) =>
-      scriptedPrompter(["", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", confirm], log);
+      // "No" at the summary is followed by "Change an answer, or cancel?": cancel.
+      scriptedPrompter(
+        ["", "", "", "", "", "", "", "", "", false, "", "new", "", "", "", "", confirm, ...(confirm ? [] : ["cancel"])],
+        log,
+      );
 
     it("comes last, through the prompter, and says what goes where", async () => {
       const log: PromptLog[] = [];

@@ -5,7 +5,7 @@
  * that is not empty, typed at the name prompt, is asked again; --min 0 is warned about; --force does
  * not list every unchanged file.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers, validators } from "../generators/answers";
@@ -124,6 +124,67 @@ describe("answers at the prompts", () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatch(/shop is not empty; nothing was written/);
     expect(r.stdout).toContain("Created shop-two");
+  });
+});
+
+describe("no answer is thrown away (point 9)", () => {
+  it("a public subnet given as private is refused as it is typed (the public ones are known), and asked again", async () => {
+    const refused: string[] = [];
+    const pub = "subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb";
+    const prompter = {
+      ...typingPrompter(
+        {
+          "VPC id": ["vpc-0123456789abcdef0"],
+          "Public subnet": [pub],
+          "Private subnet": ["subnet-0aaaaaaaaaaaaaaaa,subnet-0cccccccccccccccc", "subnet-0cccccccccccccccc,subnet-0dddddddddddddddd"],
+        },
+        refused,
+      ),
+      select: async <T extends string>() => "existing" as T,
+    };
+    const a = await resolveAnswers({ flags: parseArgs(["shop"]), interactive: true, prompter });
+    expect(refused).toEqual(["--private-subnets: subnet-0aaaaaaaaaaaaaaaa is also a public subnet; instances belong in private subnets"]);
+    expect(a.network).toMatchObject({ privateSubnetIds: ["subnet-0cccccccccccccccc", "subnet-0dddddddddddddddd"] });
+  });
+
+  it("answers that fail together (a --max flag under the minimum typed) are shown and only those asked again", async () => {
+    const cwd = tempDir("cia-reask");
+    const asked: string[] = [];
+    const prompter = {
+      ...typingPrompter({ "Minimum instances": ["3"], "Maximum instances": ["5"], "AWS region": ["eu-west-1"] }, [], asked),
+      confirm: async () => true,
+    };
+    const r = await runCli(["shop", "--max", "1", "--no-install", "--no-git"], { cwd, prompter });
+    expect(r.stderr).toContain("--max: 1 is less than the minimum, 3 (your answer for --min)");
+    expect(r.stderr).toContain("Those questions again (your other answers are kept):");
+    expect(r.code).toBe(0);
+    expect(asked.filter((m) => m.startsWith("AWS region"))).toHaveLength(1);
+    expect(asked.filter((m) => m.startsWith("Maximum instances"))).toHaveLength(1);
+    const config = JSON.parse(readFileSync(join(cwd, "shop", "immutable.config.json"), "utf8"));
+    expect(config.region).toBe("eu-west-1");
+    expect(config.environments.map((e: { minCapacity: number; maxCapacity: number }) => [e.minCapacity, e.maxCapacity])).toEqual([
+      [3, 5],
+      [3, 5],
+    ]);
+  });
+
+  it("the summary lets the user change any answer before writing; the others are kept", async () => {
+    const cwd = tempDir("cia-change");
+    const asked: string[] = [];
+    const confirms = [false, true];
+    const prompter: Prompter = {
+      ...typingPrompter({ "AWS region": ["eu-west-1", "eu-central-1"], Environments: ["qa,live"] }, [], asked),
+      confirm: async (q) => (q.message.startsWith("Create the project") ? confirms.shift()! : q.default),
+      select: async <T extends string>(q: SelectQuestion<T>) => (q.message.startsWith("Change an answer") ? "region" : q.default!) as T,
+    };
+    const r = await runCli(["shop", "--no-install", "--no-git"], { cwd, prompter });
+    expect(r.code).toBe(0);
+    expect(asked.filter((m) => m.startsWith("AWS region"))).toHaveLength(2);
+    expect(asked.filter((m) => m.startsWith("Environments"))).toHaveLength(1);
+    expect((r.stdout.match(/Summary/g) ?? []).length).toBe(2);
+    const config = JSON.parse(readFileSync(join(cwd, "shop", "immutable.config.json"), "utf8"));
+    expect(config.region).toBe("eu-central-1");
+    expect(config.environments.map((e: { name: string }) => e.name)).toEqual(["qa", "live"]);
   });
 });
 

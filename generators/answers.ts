@@ -90,6 +90,13 @@ export interface ResolveOptions {
    * question that follows; throws to stop. It is known at once from [dir], else right after the name.
    */
   readonly checkTarget?: (dir: string) => void;
+  /**
+   * A second round on a terminal: every answer of `previous` is kept as it is, except the `reask` ones,
+   * which are asked again with the previous answer as the default (whatever answered them before: a flag
+   * too). For answers that failed validation, and for "change an answer" at the summary.
+   */
+  readonly previous?: Answers;
+  readonly reask?: ReadonlySet<AnswerKey>;
 }
 
 export const DEFAULT_MIN = DEFAULTS.environment.minCapacity;
@@ -143,13 +150,12 @@ export const validators = {
       },
       "network.vpcId",
     ),
-  subnets: (key: "publicSubnetIds" | "privateSubnetIds") => (v: string) => {
+  /** @param others the other list, once it is known: checked against it as the config is (no subnet in both). */
+  subnets: (key: "publicSubnetIds" | "privateSubnetIds", others?: readonly string[]) => (v: string) => {
     const ids = splitList(v);
     const other = key === "publicSubnetIds" ? "privateSubnetIds" : "publicSubnetIds";
-    return problemIn(
-      { network: { mode: "existing", vpcId: "vpc-00000001", [key]: ids, [other]: ["subnet-0000000e", "subnet-0000000f"] } },
-      `network.${key}`,
-    );
+    const network = { mode: "existing", vpcId: "vpc-00000001", [key]: ids, [other]: others ?? ["subnet-0000000e", "subnet-0000000f"] };
+    return problemIn({ network }, `network.${key}`);
   },
   configPair:
     (secrets: readonly string[], given: Readonly<Record<string, string>> = {}) =>
@@ -200,15 +206,28 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const ask = options.prompter!;
   const fv = (file?.value ?? {}) as Record<string, any>;
   const sources = {} as Record<AnswerKey, Source>;
+  const prev = options.previous;
+  /** A second round: this answer is kept as it was. */
+  const keep = (key: AnswerKey): boolean => prev !== undefined && !(options.reask?.has(key) ?? false);
+  /** A second round: this answer is asked again (on a terminal). */
+  const again = (key: AnswerKey): boolean => prev !== undefined && interactive && (options.reask?.has(key) ?? false);
 
-  /** flag > file > prompt > default, recording where the answer came from. */
+  /** flag > file > prompt > default, recording where the answer came from; `prompt` gets the previous answer. */
   async function answer<T>(
     key: AnswerKey,
     flag: T | undefined,
     fromFile: T | undefined,
-    prompt: (() => Promise<T>) | undefined,
+    prompt: ((previous?: T) => Promise<T>) | undefined,
     fallback: T,
   ): Promise<T> {
+    if (keep(key)) {
+      sources[key] = prev!.sources[key];
+      return prev![key] as T;
+    }
+    if (again(key) && prompt) {
+      sources[key] = "prompt";
+      return prompt(prev![key] as T);
+    }
     if (flag !== undefined) {
       sources[key] = "flag";
       return flag;
@@ -229,19 +248,13 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const str = (v: unknown): string | undefined => v as string | undefined;
 
   // The target is checked before the first question it can spare: at once when [dir] is given.
-  if (flags.dir !== undefined) options.checkTarget?.(flags.dir);
+  if (flags.dir !== undefined && prev === undefined) options.checkTarget?.(flags.dir);
 
   // App name: required. Default: the directory's basename when it is a valid name.
   const cwd = options.cwd ?? process.cwd();
   const fromDir = nameFromDir(flags.dir, cwd);
   let name: string;
-  if (flags.name !== undefined) {
-    name = flags.name;
-    sources.name = "flag";
-  } else if (fv.appName !== undefined) {
-    name = fv.appName as string;
-    sources.name = "file";
-  } else if (interactive) {
+  const askName = (def: string | undefined): Promise<string> => {
     // Without [dir] the name is the folder too: one that cannot be written is refused here, and asked again.
     const nameAndFolder = (v: string): true | string => {
       const valid = validators.name(v);
@@ -254,7 +267,22 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
         throw error;
       }
     };
-    name = await ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: fromDir, validate: nameAndFolder });
+    return ask.input({ message: "App name (lower-case, prefixes every AWS resource)", default: def, validate: nameAndFolder });
+  };
+  if (keep("name")) {
+    name = prev!.name;
+    sources.name = prev!.sources.name;
+  } else if (again("name")) {
+    name = await askName(prev!.name);
+    sources.name = "prompt";
+  } else if (flags.name !== undefined) {
+    name = flags.name;
+    sources.name = "flag";
+  } else if (fv.appName !== undefined) {
+    name = fv.appName as string;
+    sources.name = "file";
+  } else if (interactive) {
+    name = await askName(fromDir);
     sources.name = "prompt";
   } else if (fromDir !== undefined) {
     name = fromDir;
@@ -264,33 +292,37 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   }
   const dir = flags.dir ?? name;
   // Without [dir] the directory is the name; an invalid name is reported by validation, not read as a path.
-  if (flags.dir === undefined && validators.name(name) === true) options.checkTarget?.(dir);
+  if (flags.dir === undefined && validators.name(name) === true && sources.name !== "prompt") options.checkTarget?.(dir);
 
   const region = await answer(
     "region",
     flags.region,
     str(fv.region),
-    () => ask.input({ message: "AWS region", default: DEFAULTS.region, validate: validators.region }),
+    (p) => ask.input({ message: "AWS region", default: p ?? DEFAULTS.region, validate: validators.region }),
     DEFAULTS.region,
   );
 
   // Environments: the file may list full environment objects; then names/type/capacity come from it.
   const fileEnvs: unknown = fv.environments;
   let environments: readonly string[] | undefined;
-  if (flags.environments !== undefined) {
+  const askEnvironments = async (def: string): Promise<string[]> =>
+    splitList(
+      await ask.input({ message: "Environments (comma-separated; one stack each)", default: def, validate: validators.environments(name) }),
+    );
+  if (keep("environments")) {
+    environments = prev!.environments;
+    sources.environments = prev!.sources.environments;
+  } else if (again("environments")) {
+    environments = await askEnvironments((prev!.environments ?? DEFAULTS.environmentNames).join(","));
+    sources.environments = "prompt";
+  } else if (flags.environments !== undefined) {
     environments = flags.environments;
     sources.environments = "flag";
   } else if (fileEnvs !== undefined) {
     environments = undefined;
     sources.environments = "file";
   } else if (interactive) {
-    environments = splitList(
-      await ask.input({
-        message: "Environments (comma-separated; one stack each)",
-        default: DEFAULTS.environmentNames.join(","),
-        validate: validators.environments(name),
-      }),
-    );
+    environments = await askEnvironments(DEFAULTS.environmentNames.join(","));
     sources.environments = "prompt";
   } else {
     environments = [...DEFAULTS.environmentNames];
@@ -302,7 +334,7 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     flags.instanceType,
     undefined,
     envQuestions
-      ? () => ask.input({ message: "Instance type", default: DEFAULTS.environment.instanceType, validate: validators.instanceType })
+      ? (p) => ask.input({ message: "Instance type", default: p ?? DEFAULTS.environment.instanceType, validate: validators.instanceType })
       : undefined,
     envQuestions ? DEFAULTS.environment.instanceType : undefined,
   );
@@ -311,8 +343,10 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     flags.min,
     undefined,
     envQuestions
-      ? async () =>
-          Number(await ask.input({ message: "Minimum instances per environment", default: String(DEFAULT_MIN), validate: validators.min }))
+      ? async (p) =>
+          Number(
+            await ask.input({ message: "Minimum instances per environment", default: String(p ?? DEFAULT_MIN), validate: validators.min }),
+          )
       : undefined,
     envQuestions ? DEFAULT_MIN : undefined,
   );
@@ -321,11 +355,11 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     flags.max,
     undefined,
     envQuestions
-      ? async () =>
+      ? async (p) =>
           Number(
             await ask.input({
               message: "Maximum instances per environment",
-              default: String(Math.max(DEFAULT_MAX, min ?? 0)),
+              default: String(p ?? Math.max(DEFAULT_MAX, min ?? 0)),
               validate: validators.max(min ?? DEFAULT_MIN),
             }),
           )
@@ -341,18 +375,18 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     "port",
     flags.port,
     fv.appPort as number | undefined,
-    async () =>
-      Number(await ask.input({ message: "Port the app listens on", default: String(DEFAULTS.appPort), validate: validators.port })),
+    async (p) =>
+      Number(await ask.input({ message: "Port the app listens on", default: String(p ?? DEFAULTS.appPort), validate: validators.port })),
     DEFAULTS.appPort,
   );
   const healthPath = await answer(
     "healthPath",
     flags.healthPath,
     str(fv.healthCheckPath),
-    () =>
+    (p) =>
       ask.input({
         message: "Health-check path (answers 2xx when healthy)",
-        default: DEFAULTS.healthCheckPath,
+        default: p ?? DEFAULTS.healthCheckPath,
         validate: validators.healthPath,
       }),
     DEFAULTS.healthCheckPath,
@@ -365,42 +399,56 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     str(fv.image?.containerImage),
     flags.dockerfile === true
       ? undefined
-      : () => ask.input({ message: "Container image the AMI runs", default: DEFAULTS.image.containerImage, validate: validators.image }),
+      : (p) =>
+          ask.input({ message: "Container image the AMI runs", default: p ?? DEFAULTS.image.containerImage, validate: validators.image }),
     DEFAULTS.image.containerImage,
   );
   const dockerfile = await answer(
     "dockerfile",
     flags.dockerfile,
     undefined,
-    () => ask.confirm({ message: "Build the app's image from this repository (write a Dockerfile)?", default: false }),
+    (p) => ask.confirm({ message: "Build the app's image from this repository (write a Dockerfile)?", default: p ?? false }),
     false,
   );
   const certificateArn = await answer<string | undefined>(
     "certificateArn",
     flags.certificateArn,
     str(fv.certificateArn),
-    async () =>
+    async (p) =>
       (
         await ask.input({
           message: "ACM certificate ARN for HTTPS (empty: plain HTTP)",
-          default: "",
+          default: p ?? "",
           validate: validators.certificateArn(region),
         })
       ).trim() || undefined,
     undefined,
   );
 
-  const network = await resolveNetwork(flags, fv.network, interactive ? ask : undefined, sources);
+  let network: NetworkAnswer;
+  if (keep("network")) {
+    network = prev!.network;
+    sources.network = prev!.sources.network;
+  } else if (again("network")) {
+    network = await askNetwork(ask, prev!.network);
+    sources.network = "prompt";
+  } else network = await resolveNetwork(flags, fv.network, interactive ? ask : undefined, sources);
 
   const config = await answer<Readonly<Record<string, string>>>(
     "config",
     flags.config ? pairsToRecord(flags.config) : undefined,
     fv.config as Record<string, string> | undefined,
-    async () => {
+    async (p) => {
       const out: Record<string, string> = {};
+      const was =
+        p && Object.keys(p).length > 0
+          ? ` (was: ${Object.entries(p)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ")})`
+          : "";
       for (;;) {
         const line = await ask.input({
-          message: "Config value KEY=VALUE (SSM String parameter; empty to finish)",
+          message: `Config value KEY=VALUE (SSM String parameter; empty to finish)${was}`,
           default: "",
           validate: validators.configPair([], out),
         });
@@ -415,11 +463,11 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     "secrets",
     flags.secrets,
     fv.secrets as string[] | undefined,
-    async () =>
+    async (p) =>
       splitList(
         await ask.input({
           message: "Secret names, comma-separated (SecureString; values are set out of band)",
-          default: "",
+          default: (p ?? []).join(","),
           validate: validators.secrets(config),
         }),
       ),
@@ -429,30 +477,31 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     "githubRepo",
     flags.githubRepo,
     str(fv.github?.repository),
-    async () =>
+    async (p) =>
       (
         await ask.input({
           message: "GitHub repository whose workflows deploy, owner/name (empty: set up CI later)",
-          default: "",
+          default: p ?? "",
           validate: validators.githubRepo,
         })
       ).trim() || undefined,
     undefined,
   );
-  const packageManager = flags.packageManager ?? packageManagerFromUserAgent(options.userAgent) ?? DEFAULT_PACKAGE_MANAGER;
-  sources.packageManager = flags.packageManager !== undefined ? "flag" : "default";
+  const packageManager =
+    prev?.packageManager ?? flags.packageManager ?? packageManagerFromUserAgent(options.userAgent) ?? DEFAULT_PACKAGE_MANAGER;
+  sources.packageManager = prev?.sources.packageManager ?? (flags.packageManager !== undefined ? "flag" : "default");
   const install = await answer(
     "install",
     flags.install,
     undefined,
-    () => ask.confirm({ message: `Install dependencies now (${installCommand(packageManager)})?`, default: true }),
+    (p) => ask.confirm({ message: `Install dependencies now (${installCommand(packageManager)})?`, default: p ?? true }),
     true,
   );
   const git = await answer(
     "git",
     flags.git,
     undefined,
-    () => ask.confirm({ message: "Initialize a git repository?", default: !options.insideGitRepo }),
+    (p) => ask.confirm({ message: "Initialize a git repository?", default: p ?? !options.insideGitRepo }),
     !options.insideGitRepo,
   );
 
@@ -527,28 +576,38 @@ async function resolveNetwork(
     return { mode: "new", cidr: DEFAULTS.network.cidr };
   }
   sources.network = "prompt";
+  return askNetwork(ask);
+}
+
+/** The network questions; `previous` gives their defaults in a second round. */
+async function askNetwork(ask: Prompter, previous?: NetworkAnswer): Promise<NetworkAnswer> {
   const mode = await ask.select<"new" | "existing">({
     message: "Network",
-    default: "new",
+    default: previous?.mode ?? "new",
     choices: [
       { name: "Create a new VPC", value: "new" },
       { name: "Use an existing VPC and subnets", value: "existing" },
     ],
   });
   if (mode === "new") {
-    return { mode, cidr: await ask.input({ message: "VPC CIDR block", default: DEFAULTS.network.cidr, validate: validators.vpcCidr }) };
+    const cidr = previous?.mode === "new" ? previous.cidr : DEFAULTS.network.cidr;
+    return { mode, cidr: await ask.input({ message: "VPC CIDR block", default: cidr, validate: validators.vpcCidr }) };
   }
-  const vpcId = await ask.input({ message: "VPC id", validate: validators.vpcId });
+  const was = previous?.mode === "existing" ? previous : undefined;
+  const vpcId = await ask.input({ message: "VPC id", default: was?.vpcId, validate: validators.vpcId });
   const publicSubnetIds = splitList(
     await ask.input({
       message: "Public subnet ids for the load balancer (comma-separated, 2+ zones)",
+      default: was?.publicSubnetIds.join(","),
       validate: validators.subnets("publicSubnetIds"),
     }),
   );
+  // Checked against the public ones as soon as they are known: a public subnet given here is refused at once.
   const privateSubnetIds = splitList(
     await ask.input({
       message: "Private subnet ids for the instances (comma-separated, 2+ zones)",
-      validate: validators.subnets("privateSubnetIds"),
+      default: was?.privateSubnetIds.join(","),
+      validate: validators.subnets("privateSubnetIds", publicSubnetIds),
     }),
   );
   return { mode, vpcId, publicSubnetIds, privateSubnetIds };

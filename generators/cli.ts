@@ -6,18 +6,18 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "./args";
-import { type Answers, resolveAnswers } from "./answers";
+import { type AnswerKey, type Answers, resolveAnswers } from "./answers";
 import { colourEnabled, palette, type Palette } from "./colour";
 import { CancelledError, GeneratorError, UsageError, UsageProblems, EXIT_CANCELLED } from "./errors";
-import { buildModel, dirProblems, type ProjectModel, subjectOf } from "./model";
+import { answerKeyOfSubject, buildModel, dirProblems, type ProjectModel, subjectOf } from "./model";
 import { readSources, type Sources } from "./package-files";
 import { installCommand } from "./package-manager";
 import { defaultSpawn, GIT_BY_HAND, initGit, installDependencies, type Output, type SpawnFn } from "./post-steps";
 import { isPromptExit, type Prompter } from "./prompter";
-import { renderProject } from "./render";
+import { type FileMap, renderProject } from "./render";
 import { confirmationSummary, nextSteps, printCreated, riskyValues, shellWord } from "./summary";
 import { type GitFn, upgrade } from "./upgrade";
-import { checkTarget, planWrite, writeFiles } from "./write";
+import { checkTarget, planWrite, type WritePlan, writeFiles } from "./write";
 
 export interface CliDeps {
   readonly cwd: string;
@@ -70,6 +70,33 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
   }
 }
 
+/** The answers the summary can change, as it names them. */
+const ANSWER_LABELS: ReadonlyArray<readonly [AnswerKey, string]> = [
+  ["name", "App name"],
+  ["region", "AWS region"],
+  ["environments", "Environments"],
+  ["instanceType", "Instance type"],
+  ["min", "Minimum instances"],
+  ["max", "Maximum instances"],
+  ["port", "Port"],
+  ["healthPath", "Health-check path"],
+  ["image", "Container image"],
+  ["dockerfile", "Dockerfile"],
+  ["certificateArn", "HTTPS certificate"],
+  ["network", "Network"],
+  ["config", "Config values"],
+  ["secrets", "Secrets"],
+  ["githubRepo", "GitHub repository"],
+  ["install", "Install dependencies"],
+  ["git", "git repository"],
+];
+
+/** The questions behind usage problems, when every problem has one (a problem in an answers file has none). */
+function reaskable(error: UsageProblems): Set<AnswerKey> | undefined {
+  const keys = error.problems.map((p) => answerKeyOfSubject(p.subject));
+  return keys.every((k) => k !== undefined) && keys.length > 0 ? new Set(keys as AnswerKey[]) : undefined;
+}
+
 async function generate(argv: readonly string[], deps: CliDeps): Promise<number> {
   // `create-immutable-app upgrade ...`: only as the first argument (`./upgrade` is a directory of that name).
   if (argv[0] === "upgrade") return upgrade(argv.slice(1), deps);
@@ -91,7 +118,7 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
   const interactive = deps.stdinIsTTY && deps.stdout.isTTY === true && !flags.yes;
   const prompter = interactive ? await loadPrompter(deps) : undefined;
   const target = flags.dir !== undefined ? resolve(deps.cwd, flags.dir) : undefined;
-  const answers: Answers = await resolveAnswers({
+  const resolveOptions = {
     flags,
     interactive,
     prompter,
@@ -100,17 +127,52 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
     cwd: deps.cwd,
     userAgent: env.npm_config_user_agent,
     // The same rules as the write step, before the questions: no answering 17 of them for nothing.
-    checkTarget: (dir) => {
+    checkTarget: (dir: string) => {
       const problems = dirProblems(dir);
       if (problems.length > 0) throw new UsageProblems(problems);
       checkTarget(resolve(deps.cwd, dir), flags.force);
     },
-  });
-  const model = buildModel(answers, deps.cwd);
-  for (const line of riskyValues(model, (field) => subjectOf(field, answers))) deps.stderr.write(`warning: ${line}\n`);
-  const files = renderProject(model, sources);
+  };
+  let answers: Answers = await resolveAnswers(resolveOptions);
+  // On a terminal no answer is thrown away: answers that fail together are shown and asked again, and
+  // the summary lets the user change any answer; every other answer is kept as it was.
+  let settled: { model: ProjectModel; files: FileMap; plan: WritePlan } | undefined;
+  while (!settled) {
+    let model: ProjectModel;
+    try {
+      model = buildModel(answers, deps.cwd);
+    } catch (error) {
+      if (!(error instanceof UsageProblems) || !prompter) throw error;
+      const keys = reaskable(error);
+      if (!keys) throw error;
+      const red = palette(colourEnabled(env, deps.stderr.isTTY)).red;
+      deps.stderr.write(`${red(`create-immutable-app: ${error.message}`)}\nThose questions again (your other answers are kept):\n`);
+      answers = await resolveAnswers({ ...resolveOptions, previous: answers, reask: keys });
+      continue;
+    }
+    for (const line of riskyValues(model, (field) => subjectOf(field, answers))) deps.stderr.write(`warning: ${line}\n`);
+    const files = renderProject(model, sources);
+    const plan = planWrite(model.targetDir, files, flags.force);
+    if (prompter && !flags.dryRun) {
+      out(confirmationSummary(model, files, plan, colour));
+      if (!(await prompter.confirm({ message: "Create the project?", default: true }))) {
+        const change = await prompter.select<AnswerKey | "cancel">({
+          message: "Change an answer, or cancel?",
+          default: "cancel",
+          choices: [{ name: "Cancel: write nothing", value: "cancel" }, ...ANSWER_LABELS.map(([key, name]) => ({ name, value: key }))],
+        });
+        if (change === "cancel") {
+          deps.stderr.write("Nothing was written.\n");
+          return EXIT_CANCELLED;
+        }
+        answers = await resolveAnswers({ ...resolveOptions, previous: answers, reask: new Set([change]) });
+        continue;
+      }
+    }
+    settled = { model, files, plan };
+  }
+  const { model, files, plan } = settled;
   const shownDir = displayPath(deps.cwd, model.targetDir);
-  const plan = planWrite(model.targetDir, files, flags.force);
 
   if (flags.dryRun) {
     out(`Dry run: would write ${files.size} files to ${shownDir} (nothing is written):\n`);
@@ -122,14 +184,6 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
       );
     }
     return 0;
-  }
-
-  if (prompter) {
-    out(confirmationSummary(model, files, plan, colour));
-    if (!(await prompter.confirm({ message: "Create the project?", default: true }))) {
-      deps.stderr.write("Nothing was written.\n");
-      return EXIT_CANCELLED;
-    }
   }
 
   // From here a signal is deferred: the write finishes (never half a project), a running install or

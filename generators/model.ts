@@ -54,6 +54,12 @@ export function flagOfField(field: string): string | undefined {
   return FIELD_ANSWERS.find(([pattern]) => pattern.test(field))?.[2];
 }
 
+/** The question behind a problem's subject (`--max`, `--max (your answer)`), when it names a flag. */
+export function answerKeyOfSubject(subject: string): AnswerKey | undefined {
+  const flag = subject.replace(/ \((?:your answer|the default)\)$/, "");
+  return FIELD_ANSWERS.find(([, , f]) => f === flag)?.[1];
+}
+
 /** The config object the answers describe; fields of the answers file without a question pass through. */
 export function configFromAnswers(a: Answers): Record<string, unknown> {
   const file = a.file?.value ?? {};
