@@ -274,6 +274,7 @@ describe("what the roles may do", () => {
       "deploy:KmsCreateTaggedKeyAnywhere",
       "deploy:ReadAnywhere",
       "deploy:WafLogDeliveryAnywhere",
+      "deploy:WafLogResourcePolicyAnywhere",
       "drift:ReadAnywhere",
     ]);
     // The one * that is no list or describe call and has no condition is Packer's (its docs give * too)

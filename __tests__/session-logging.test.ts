@@ -9,7 +9,7 @@ import { resolveConfig } from "../managed/config-validation";
 import { deployPolicies, readStatements } from "../managed/ci-policies";
 import { SessionLogging } from "../stacks/session-logging";
 import { exampleConfigJson } from "./support/synth";
-import { evaluate, type PolicyDocument } from "./support/iam-eval";
+import { type PolicyDocument, simulate } from "./support/iam-eval";
 
 function synth(idleTimeoutMinutes?: number): any {
   const app = Testing.app();
@@ -54,22 +54,22 @@ describe("Session Manager logging", () => {
     expect(synth(60)).toBeDefined();
   });
 
-  it("lets an environment's deploy role manage its own session document and no other", () => {
+  it("lets an environment's deploy role manage its own session document and no other", async () => {
     const config = resolveConfig({ ...exampleConfigJson(), github: { repository: "acme/demo-app" } });
     const [staging, production] = config.environments;
     const ctx = { config, partition: "aws", accountId: "123456789012" };
     const deploy = Object.values(deployPolicies(ctx, staging)) as unknown as PolicyDocument[];
     const document = (env: string) => `arn:aws:ssm:${config.region}:123456789012:document/demo-app-${env}-session`;
-    expect(evaluate(deploy, { action: "ssm:UpdateDocument", resource: document("staging") })).toBe("Allow");
-    expect(evaluate(deploy, { action: "ssm:UpdateDocument", resource: document("production") })).toBe("ImplicitDeny");
+    expect(await simulate(deploy, { action: "ssm:UpdateDocument", resource: document("staging") })).toBe("Allow");
+    expect(await simulate(deploy, { action: "ssm:UpdateDocument", resource: document("production") })).toBe("ImplicitDeny");
     expect(
-      evaluate(deploy, {
+      await simulate(deploy, {
         action: "ssm:UpdateDocument",
         resource: `arn:aws:ssm:${config.region}:123456789012:document/SSM-SessionManagerRunShell`,
       }),
     ).toBe("ImplicitDeny");
     const read = [{ Statement: readStatements(ctx, production) }] as unknown as PolicyDocument[];
-    expect(evaluate(read, { action: "ssm:GetDocument", resource: document("production") })).toBe("Allow");
-    expect(evaluate(read, { action: "ssm:UpdateDocument", resource: document("production") })).toBe("ImplicitDeny");
+    expect(await simulate(read, { action: "ssm:GetDocument", resource: document("production") })).toBe("Allow");
+    expect(await simulate(read, { action: "ssm:UpdateDocument", resource: document("production") })).toBe("ImplicitDeny");
   });
 });

@@ -135,7 +135,7 @@ const STATEMENT_GRANTS: Readonly<Record<string, Grant>> = {
   LogsOwnGroups: "logs",
   WafOwnAcl: "waf",
   WafLogDeliveryAnywhere: "wafLogs",
-  WafLogResourcePolicy: "wafLogs",
+  WafLogResourcePolicyAnywhere: "wafLogs",
   IamCreateBoundedRoles: "iamRoles",
   IamChangeOwnRoles: "iamRoles",
   IamPassOwnRoles: "iamRoles",
@@ -437,15 +437,17 @@ export function deployPolicies(
         lb,
       ]),
       // WAF's logs are "vended" logs: setting up their delivery needs logs:CreateLogDelivery (on all
-      // resources), and logs:PutResourcePolicy and DescribeResourcePolicies with a wildcard log-group
-      // ARN, "instead of specifying only a single log group name" (CloudWatch Logs User Guide,
-      // AWS-logs-infrastructure-CWL.html, "User permissions").
+      // resources), and logs:PutResourcePolicy and DescribeResourcePolicies (CloudWatch Logs User Guide,
+      // AWS-logs-infrastructure-CWL.html, "User permissions", which asks for a wildcard log-group ARN
+      // "instead of specifying only a single log group name"). The Service Authorization Reference
+      // lists neither with a resource type (iam-data: wildcard-only), and IAM matches a wildcard-only
+      // action only on "*": a log-group ARN here would grant nothing (__tests__/iam-policies-valid.test.ts).
       allow(
         "WafLogDeliveryAnywhere",
         ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries"],
         "*",
       ),
-      allow("WafLogResourcePolicy", ["logs:PutResourcePolicy", "logs:DescribeResourcePolicies"], arn(ctx, "logs", "log-group:*")),
+      allow("WafLogResourcePolicyAnywhere", ["logs:PutResourcePolicy", "logs:DescribeResourcePolicies"], "*"),
     );
   }
 
