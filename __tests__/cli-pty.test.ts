@@ -62,9 +62,12 @@ describe("interactive run in a pseudo-terminal", () => {
       cwd,
       [
         ["App name", ENTER],
-        ["AWS region", `eu-west-1${ENTER}`],
+        // Region and instance type are pickers that take typed values: type, wait for the list to follow, Enter.
+        ["AWS region", "eu-west-1"],
+        ["❯ eu-west-1", ENTER],
         ["Environments", ENTER],
-        ["Instance type", `t3.micro${ENTER}`],
+        ["Instance type", "t3.micro"],
+        ["❯ t3.micro \\(as typed\\)", ENTER],
         ["Minimum instances", `${BACKSPACE}1${ENTER}`],
         ["Maximum instances", `${BACKSPACE}3${ENTER}`],
         ["Port the app listens on", `${BACKSPACE.repeat(4)}22${ENTER}`],

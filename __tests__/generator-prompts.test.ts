@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers, validators } from "../generators/answers";
 import type { ConfirmQuestion, InputQuestion, Prompter, SelectQuestion } from "../generators/prompter";
-import { inquirerPrompter, type InquirerModule } from "../generators/prompter";
+import { inquirerPrompter, type InquirerModule, pickChoices } from "../generators/prompter";
 import { runCli } from "./support/cli";
 import { tempDir } from "./support/terraform";
 
@@ -102,6 +102,7 @@ describe("answers at the prompts", () => {
       },
       confirm: async () => true,
       select: async <T>(c: { choices: ReadonlyArray<{ value: T }> }) => c.choices[0].value,
+      search: async <T>(c: { default?: T }) => c.default as T,
     };
     const prompter = inquirerPrompter(fake);
     expect(await prompter.input({ message: "AWS region", default: "eu-west-1", validate: validators.region })).toBe("eu-west-1");
@@ -124,6 +125,33 @@ describe("answers at the prompts", () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatch(/shop is not empty; nothing was written/);
     expect(r.stdout).toContain("Created shop-two");
+  });
+});
+
+describe("pickers that still take typed values (region, instance type)", () => {
+  const region = { message: "AWS region", choices: ["us-east-1", "eu-west-1", "eu-west-2"], default: "us-east-1" };
+  it("list the suggestions that contain what is typed; a value none of them is comes first, as typed", () => {
+    expect(pickChoices(region, undefined).map((c) => c.value)).toEqual(["us-east-1", "eu-west-1", "eu-west-2"]);
+    expect(pickChoices(region, "eu-w").map((c) => c.name)).toEqual(["eu-w (as typed)", "eu-west-1", "eu-west-2"]);
+    expect(pickChoices(region, "eu-west-2").map((c) => c.name)).toEqual(["eu-west-2"]);
+    // A previous answer that is not a suggestion (a second round) is offered too.
+    expect(pickChoices({ ...region, default: "il-central-1" }, "").map((c) => c.value)[0]).toBe("il-central-1");
+  });
+
+  it("go through inquirer's search prompt, validated as inputs are", async () => {
+    const configs: Array<{ message: string; validate?: (v: string) => boolean | string }> = [];
+    const fake = {
+      input: async () => "",
+      confirm: async () => true,
+      select: async <T>(c: { choices: ReadonlyArray<{ value: T }> }) => c.choices[0].value,
+      search: async <T>(c: { message: string; validate?: (v: T) => boolean | string; source: (t: string | undefined) => unknown }) => {
+        configs.push(c as never);
+        return "eu-west-9" as T;
+      },
+    } as InquirerModule;
+    const answer = await inquirerPrompter(fake).pick!({ ...region, validate: validators.region });
+    expect(answer).toBe("eu-west-9");
+    expect(configs[0].validate?.("eu-west-9")).toMatch(/^--region: /);
   });
 });
 

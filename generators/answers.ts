@@ -4,13 +4,14 @@
  * same rules as the config file (checkConfig), so there is one source of truth for what is valid.
  */
 import { basename, resolve } from "node:path";
+import { REGIONS } from "../managed/aws-rules";
 import { DEFAULTS } from "../managed/config";
 import { checkConfig } from "../managed/config-validation";
 import type { Flags } from "./args";
 import { GeneratorError, UsageError } from "./errors";
 import { flagOfField } from "./model";
 import { DEFAULT_PACKAGE_MANAGER, installCommand, type PackageManager, packageManagerFromUserAgent } from "./package-manager";
-import type { Prompter } from "./prompter";
+import type { PickQuestion, Prompter } from "./prompter";
 
 export type Source = "flag" | "file" | "prompt" | "default";
 
@@ -98,6 +99,9 @@ export interface ResolveOptions {
   readonly previous?: Answers;
   readonly reask?: ReadonlySet<AnswerKey>;
 }
+
+/** Suggested at the instance-type picker (any other type can be typed): small general-purpose ones, x86 and Graviton. */
+const INSTANCE_TYPES: readonly string[] = ["t3.small", "t3.medium", "t3.large", "m7i.large", "t4g.small", "t4g.medium", "m7g.large"];
 
 export const DEFAULT_MIN = DEFAULTS.environment.minCapacity;
 export const DEFAULT_MAX = DEFAULTS.environment.maxCapacity;
@@ -207,6 +211,8 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   const fv = (file?.value ?? {}) as Record<string, any>;
   const sources = {} as Record<AnswerKey, Source>;
   const prev = options.previous;
+  /** A picker that takes typed values too, or an input where the prompter has none. */
+  const pick = (q: PickQuestion): Promise<string> => (ask.pick ? ask.pick(q) : ask.input(q));
   /** A second round: this answer is kept as it was. */
   const keep = (key: AnswerKey): boolean => prev !== undefined && !(options.reask?.has(key) ?? false);
   /** A second round: this answer is asked again (on a terminal). */
@@ -298,7 +304,7 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     "region",
     flags.region,
     str(fv.region),
-    (p) => ask.input({ message: "AWS region", default: p ?? DEFAULTS.region, validate: validators.region }),
+    (p) => pick({ message: "AWS region", choices: Object.keys(REGIONS), default: p ?? DEFAULTS.region, validate: validators.region }),
     DEFAULTS.region,
   );
 
@@ -334,7 +340,13 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
     flags.instanceType,
     undefined,
     envQuestions
-      ? (p) => ask.input({ message: "Instance type", default: p ?? DEFAULTS.environment.instanceType, validate: validators.instanceType })
+      ? (p) =>
+          pick({
+            message: "Instance type",
+            choices: INSTANCE_TYPES,
+            default: p ?? DEFAULTS.environment.instanceType,
+            validate: validators.instanceType,
+          })
       : undefined,
     envQuestions ? DEFAULTS.environment.instanceType : undefined,
   );

@@ -20,8 +20,19 @@ export interface SelectQuestion<T extends string> {
   readonly default?: T;
 }
 
+/** A list to pick from that still takes any typed value (the value is checked by `validate`). */
+export interface PickQuestion {
+  readonly message: string;
+  /** Suggestions, in order. */
+  readonly choices: readonly string[];
+  readonly default?: string;
+  readonly validate?: (value: string) => true | string;
+}
+
 export interface Prompter {
   input(question: InputQuestion): Promise<string>;
+  /** A picker; without one (scripted prompters) the question is asked as an input. */
+  pick?(question: PickQuestion): Promise<string>;
   confirm(question: ConfirmQuestion): Promise<boolean>;
   select<T extends string>(question: SelectQuestion<T>): Promise<T>;
 }
@@ -31,6 +42,23 @@ export interface InquirerModule {
   input(config: { message: string; default?: string; validate?: (value: string) => boolean | string }): Promise<string>;
   confirm(config: { message: string; default?: boolean }): Promise<boolean>;
   select<T>(config: { message: string; choices: ReadonlyArray<{ name: string; value: T }>; default?: T }): Promise<T>;
+  search<T>(config: {
+    message: string;
+    source: (term: string | undefined) => ReadonlyArray<{ name: string; value: T }>;
+    default?: T;
+    validate?: (value: T) => boolean | string;
+  }): Promise<T>;
+}
+
+/**
+ * The picker's list for what is typed so far: the suggestions that contain it, and first, when it is
+ * none of them, the typed value itself (so a region or instance type the list lacks can still be given).
+ */
+export function pickChoices(question: PickQuestion, term: string | undefined): Array<{ name: string; value: string }> {
+  const typed = (term ?? "").trim();
+  const all = question.default && !question.choices.includes(question.default) ? [question.default, ...question.choices] : question.choices;
+  const matches = all.filter((c) => c.includes(typed)).map((c) => ({ name: c, value: c }));
+  return typed !== "" && !all.includes(typed) ? [{ name: `${typed} (as typed)`, value: typed }, ...matches] : matches;
 }
 
 /** Adapts @inquirer/prompts to Prompter. Ctrl-C makes inquirer reject with an ExitPromptError. */
@@ -48,6 +76,8 @@ export function inquirerPrompter(inquirer: InquirerModule): Prompter {
         }),
         q.default,
       ),
+    pick: (q) =>
+      inquirer.search<string>({ message: q.message, default: q.default, source: (term) => pickChoices(q, term), validate: q.validate }),
     confirm: (q) => inquirer.confirm({ message: q.message, default: q.default }),
     select: <T extends string>(q: SelectQuestion<T>) =>
       inquirer.select<T>({ message: q.message, choices: q.choices.map((c) => ({ name: c.name, value: c.value })), default: q.default }),
