@@ -27,6 +27,8 @@ export interface LocalBakeOptions {
   /** Extra -var values (e.g. git_sha). */
   readonly vars?: Readonly<Record<string, string>>;
   readonly accelerator?: Accelerator;
+  /** Where the apt proxy keeps the packages it fetched, for the next bake. @default none */
+  readonly aptCacheDir?: string;
   /** Packer's output, line by line (default: nothing). */
   readonly onLine?: (line: string) => void;
 }
@@ -78,7 +80,7 @@ export async function bakeLocal(options: LocalBakeOptions): Promise<LocalBakeRes
       local_serial_log: join(logDir, "serial.log"),
       local_cloudwatch_agent_url: `http://10.0.2.2:${APT_PROXY_PORT}/local-vm/amazon-cloudwatch-agent.deb`,
     };
-    const proxy = await startAptProxy(APT_PROXY_PORT, { "amazon-cloudwatch-agent.deb": agentDeb });
+    const proxy = await startAptProxy(APT_PROXY_PORT, { "amazon-cloudwatch-agent.deb": agentDeb }, options.aptCacheDir);
     try {
       const args = ["build", "-color=false", ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`]), "."];
       const status = await runLogged("packer", args, work, join(logDir, "packer.log"), options.onLine);

@@ -5,7 +5,8 @@
  *  - an official cloud image (qcow2) that boots itself; logging in to it needs a NoCloud seed with a
  *    key, which this version does not make yet (see README, "Try the image locally").
  */
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LocalVmError } from "./tools";
 
@@ -22,14 +23,23 @@ export interface BaseDisk {
 /** The build account of each base OS's official image (packer/app.pkr.hcl, local.base_images). */
 export const BUILD_ACCOUNT = { "ubuntu-24.04": "ubuntu", al2023: "ec2-user", "debian-12": "admin" } as const;
 
-/** Reads a debootstrap-base.sh folder; a folder without SHA256SUMS is an unfinished build. */
+const SCRIPT = join(__dirname, "debootstrap-base.sh");
+
+/** ready, missing (or unfinished: no SHA256SUMS), or stale (made by another version of the script). */
+export function baseDiskState(dir: string): "ready" | "missing" | "stale" {
+  const folder = resolve(dir);
+  if (!["base.raw", "vmlinuz", "initrd", "id_ed25519", "SHA256SUMS"].every((name) => existsSync(join(folder, name)))) return "missing";
+  const made = existsSync(join(folder, "script.sha256")) ? readFileSync(join(folder, "script.sha256"), "utf8").trim() : "";
+  return made === createHash("sha256").update(readFileSync(SCRIPT)).digest("hex") ? "ready" : "stale";
+}
+
+/** Reads a debootstrap-base.sh folder; refuses an unfinished one or one made by another version. */
 export function debootstrapBaseDisk(dir: string): BaseDisk {
   const folder = resolve(dir);
-  const names = ["base.raw", "vmlinuz", "initrd", "id_ed25519", "SHA256SUMS"];
-  const missing = names.filter((name) => !existsSync(join(folder, name)));
-  if (missing.length > 0) {
+  const state = baseDiskState(folder);
+  if (state !== "ready") {
     throw new LocalVmError(
-      `no base disk in ${folder} (missing ${missing.join(", ")}). Build one with: sudo managed/local-vm/debootstrap-base.sh ${dir}`,
+      `${state === "missing" ? "no base disk" : "a base disk made by another version of debootstrap-base.sh"} in ${folder}. Build one with: sudo managed/local-vm/debootstrap-base.sh ${dir}`,
     );
   }
   return {

@@ -25,6 +25,12 @@ export interface LocalBootOptions {
   readonly healthCheckPath: string;
   /** The emulated AWS on the host (plain HTTP on 127.0.0.1). */
   readonly awsPort: number;
+  /**
+   * A host port that answers as the instance metadata service (token, instance-id, ...): the VM's
+   * traffic to 169.254.169.254:80 goes there. Absent: the VM has no instance metadata, so what reads
+   * it (the lifecycle hook's completion) fails and says so in the journal.
+   */
+  readonly imdsPort?: number;
   /** Host port for the app; the URL printed is http://127.0.0.1:<hostPort><path>. */
   readonly hostPort: number;
   /** Folder for the seed, certificates and the serial log. */
@@ -45,7 +51,7 @@ export interface LocalBoot {
 
 /** The AWS services the image calls at boot, by host name. */
 function serviceHosts(region: string): string[] {
-  return ["ssm", "logs", "autoscaling", "kms", "sts"].map((service) => `${service}.${region}.amazonaws.com`);
+  return ["ssm", "logs", "autoscaling", "monitoring", "kms", "sts"].map((service) => `${service}.${region}.amazonaws.com`);
 }
 
 /** A CA and a certificate for the service names, made with openssl, valid for the run. */
@@ -91,7 +97,7 @@ function makeCertificates(dir: string, hosts: readonly string[]): { ca: string; 
   return { ca: join(dir, "ca.pem"), key: join(dir, "aws.key"), cert: join(dir, "aws.pem") };
 }
 
-function vendorData(caPem: string, hosts: readonly string[]): string {
+function vendorData(caPem: string, hosts: readonly string[], imdsPort?: number): string {
   const indent = (text: string, n: number) =>
     text
       .trimEnd()
@@ -103,6 +109,12 @@ function vendorData(caPem: string, hosts: readonly string[]): string {
     "# Local boot only (create-immutable-app managed/local-vm): the emulated AWS under the real names.",
     "bootcmd:",
     `  - [sh, -c, "grep -q local-vm-aws /etc/hosts || echo '10.0.2.2 ${hosts.join(" ")} # local-vm-aws' >>/etc/hosts"]`,
+    // iptables comes with docker.io; the rule lives until the VM stops.
+    ...(imdsPort
+      ? [
+          `  - [iptables, -t, nat, -A, OUTPUT, -d, 169.254.169.254/32, -p, tcp, --dport, "80", -j, DNAT, --to-destination, "10.0.2.2:${imdsPort}"]`,
+        ]
+      : []),
     "ca_certs:",
     "  trusted:",
     "    - |",
@@ -126,7 +138,7 @@ export async function bootLocal(options: LocalBootOptions): Promise<LocalBoot> {
   const certs = makeCertificates(dir, hosts);
   writeFileSync(join(dir, "user-data"), options.userData);
   writeFileSync(join(dir, "meta-data"), `instance-id: i-local${Date.now().toString(16)}\nlocal-hostname: ${options.appName}-local\n`);
-  writeFileSync(join(dir, "vendor-data"), vendorData(readFileSync(certs.ca, "utf8"), hosts));
+  writeFileSync(join(dir, "vendor-data"), vendorData(readFileSync(certs.ca, "utf8"), hosts, options.imdsPort));
   const seed = join(dir, "seed.iso");
   const localds = spawnSync(
     "cloud-localds",
@@ -156,7 +168,13 @@ export async function bootLocal(options: LocalBootOptions): Promise<LocalBoot> {
   };
   const url = `http://127.0.0.1:${options.hostPort}${options.healthCheckPath}`;
   const deadline = started + (options.timeoutMs ?? 900_000);
-  const units = [`immutable-app-config@${options.appName}`, `immutable-app@${options.appName}`, "immutable-app-configure"];
+  const units = [
+    `immutable-app-config@${options.appName}`,
+    `immutable-app@${options.appName}`,
+    `immutable-app-ready@${options.appName}`,
+    "immutable-app-configure",
+    "immutable-app-ready",
+  ];
   // Failure is final before the bound when the config unit failed (it has no retry left) or the app
   // unit was restarted three times (Restart=always would go on forever).
   const failedEarly = () =>

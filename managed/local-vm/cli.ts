@@ -52,7 +52,13 @@ async function image(args: string[], config: AppConfig): Promise<void> {
   const baseDisk = debootstrapBaseDisk(base);
   const out = resolve(STATE_DIR, "images", new Date().toISOString().replace(/[:.]/g, "-"));
   console.log(`Baking locally from ${baseDisk.disk} into ${out} (packer's output: ${out}.logs/packer.log)`);
-  const result = await bakeLocal({ packerDir: "packer", base: baseDisk, outputDir: out, onLine: (line) => console.log(line) });
+  const result = await bakeLocal({
+    packerDir: "packer",
+    base: baseDisk,
+    outputDir: out,
+    aptCacheDir: join(STATE_DIR, "apt-cache"),
+    onLine: (line) => console.log(line),
+  });
   const latest: LatestImage = { image: result.image, base: resolve(base), appName: config.appName };
   writeFileSync(`${LATEST}.tmp`, `${JSON.stringify(latest, null, 2)}\n`);
   renameSync(`${LATEST}.tmp`, LATEST);

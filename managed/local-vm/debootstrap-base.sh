@@ -7,6 +7,7 @@
 #   base.raw        ext4 on the whole disk (no partition table: QEMU boots the kernel directly),
 #   vmlinuz, initrd the disk's own kernel and initramfs, for QEMU's -kernel/-initrd,
 #   id_ed25519      the key of the build account (admin, as on Debian's AMIs), for Packer's SSH,
+#   script.sha256   the sha256 of this script, to tell a disk made by an older version;
 #   SHA256SUMS      written last: a folder without it is an unfinished build and is rebuilt.
 # It stands in for the cloud image, so it has what the official image has and the bake expects:
 # systemd, cloud-init (which reads the launch template's user data from a NoCloud seed at boot),
@@ -32,14 +33,11 @@ root="$(mktemp -d "$out/.root.XXXXXX")"
 trap 'rm -rf -- "$root"' EXIT
 
 # What Debian's genericcloud image has that the bake and boot rely on.
-packages=systemd-sysv,linux-image-cloud-amd64,openssh-server,sudo,ca-certificates,iproute2,procps,curl,gnupg,netbase
+# D-Bus too: systemd-run (the image test) needs the system bus; minbase leaves it out, cloud images have it.
+packages=systemd-sysv,dbus,libpam-systemd,linux-image-cloud-amd64,openssh-server,sudo,ca-certificates,iproute2,procps,curl,gnupg,netbase
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror"
-# cloud-init after the base: its Python dependencies fail to configure inside debootstrap's second
-# stage (python3-cryptography), and install cleanly with apt in the finished root.
 mount -t proc proc "$root/proc"
 trap 'umount "$root/proc" 2>/dev/null; rm -rf -- "$root"' EXIT
-chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends cloud-init
-umount "$root/proc"
 
 cat >"$root/etc/apt/sources.list" <<SOURCES
 deb $mirror bookworm main
@@ -48,9 +46,16 @@ deb ${mirror%/debian}/debian-security bookworm-security main
 SOURCES
 # Current, as Debian's cloud images are (rebuilt with each point release and security update): the
 # bake's own `apt-get upgrade` then has little to do, as on EC2.
-mount -t proc proc "$root/proc"
 chroot "$root" apt-get update -q
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -q
+# cloud-init here, not in --include: its Python dependencies fail to configure inside debootstrap's
+# second stage (python3-cryptography) and install cleanly with apt in the finished root.
+# Unless RUNTIME_PREINSTALLED=no, also what install-runtime.sh installs on Debian 12: under software
+# emulation (TCG) installing and byte-compiling them in the VM takes ten minutes of a bake, here one.
+# install-runtime.sh still runs unchanged in the bake; its apt-get install then finds them installed.
+extra=(cloud-init)
+[[ "${RUNTIME_PREINSTALLED:-yes}" == no ]] || extra+=(docker.io apparmor jq awscli)
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${extra[@]}"
 umount "$root/proc"
 printf 'Acquire::http::Proxy "%s";\n' "$apt_proxy" >"$root/etc/apt/apt.conf.d/90local-vm-proxy"
 
@@ -90,5 +95,7 @@ cp -L "$root/initrd.img" "$out/initrd"
 chroot "$root" apt-get clean
 rm -f "$out/base.raw"
 mkfs.ext4 -q -L root -d "$root" "$out/base.raw" "$size"
+# The script that made it, so that a changed script makes a new disk (managed/local-vm/base-disk.ts).
+sha256sum <"$0" | cut -d' ' -f1 >"$out/script.sha256"
 (cd "$out" && sha256sum base.raw vmlinuz initrd id_ed25519 >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
 echo "debootstrap-base: $out/base.raw"

@@ -5,9 +5,10 @@
  * and its unit are the image's, unchanged, so the AWS CLI in the VM calls the real service names
  * (https://ssm.<region>.amazonaws.com), which the local boot points at the host.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from "node:http";
 import { type AddressInfo, type Server as NetServer, connect } from "node:net";
+import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 
 export interface RunningServer {
@@ -40,7 +41,7 @@ function closer(server: Server | NetServer): () => Promise<void> {
  * A forward proxy for plain-HTTP GET/HEAD (apt's `Acquire::http::Proxy`), and `files`: local paths
  * served under /local-vm/<name>. Anything else is refused: it proxies only what apt asks for.
  */
-export async function startAptProxy(port: number, files: Readonly<Record<string, string>> = {}): Promise<RunningServer> {
+export async function startAptProxy(port: number, files: Readonly<Record<string, string>> = {}, cacheDir?: string): Promise<RunningServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "";
     if (url.startsWith("/local-vm/")) {
@@ -57,9 +58,34 @@ export async function startAptProxy(port: number, files: Readonly<Record<string,
       res.writeHead(403).end("only plain-HTTP GET and HEAD are proxied\n");
       return;
     }
+    // Packages never change under one name (a new version is a new file name), so a .deb fetched once
+    // is served from the cache afterwards; indexes (Release, Packages) always come from the mirror.
+    const cached =
+      cacheDir && req.method === "GET" && /\.deb$/.test(new URL(url).pathname)
+        ? join(cacheDir, new URL(url).pathname.replace(/[^A-Za-z0-9._+~-]/g, "_"))
+        : undefined;
+    if (cached && existsSync(cached)) {
+      res.writeHead(200, { "content-length": statSync(cached).size, "content-type": "application/vnd.debian.binary-package" });
+      createReadStream(cached).pipe(res);
+      return;
+    }
     const upstream = request(url, { method: req.method, headers: { ...req.headers, host: new URL(url).host } }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
+      if (cached && answer.statusCode === 200) {
+        mkdirSync(cacheDir!, { recursive: true });
+        const partial = `${cached}.${process.pid}.part`;
+        const file = createWriteStream(partial);
+        answer.pipe(file);
+        file.on("finish", () => {
+          try {
+            renameSync(partial, cached);
+          } catch {
+            rmSync(partial, { force: true });
+          }
+        });
+        answer.on("aborted", () => file.destroy());
+      }
     });
     upstream.setTimeout(120_000, () => upstream.destroy(new Error("no answer in 120 s")));
     upstream.on("error", (error) => {

@@ -33,7 +33,10 @@ debian-12)
   apt_get update
   apt_get upgrade
   # Debian 12 packages the AWS CLI v2 (awscli 2.9.19 in bookworm, apt-cache policy awscli); no snap.
-  apt_get install --no-install-recommends docker.io jq curl ca-certificates awscli
+  # apparmor: Debian's kernel enables AppArmor, and dockerd then refuses to run a container without
+  # apparmor_parser to load its docker-default profile ("AppArmor enabled on system but the
+  # docker-default profile could not be loaded"), which docker.io only recommends (seen in the local bake).
+  apt_get install --no-install-recommends docker.io apparmor jq curl ca-certificates awscli
   arch="$(dpkg --print-architecture)"
   deb="$(mktemp --suffix=.deb)"
   # The debian/ folder of the same bucket as ubuntu/ above. (AWS's download page, which lists the
