@@ -53,7 +53,8 @@ describe("rolloutFacts of managed/rollout.sh", () => {
 
   it("reads its usage, its defaults, the outputs it reads and the AWS operations it calls", () => {
     expect(rolloutFacts(script)).toEqual({
-      usage: "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]",
+      usage:
+        "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--ignore-alarms] [--probe-url URL] [--status] [--check-secrets NAME...]",
       timeoutSeconds: 3600,
       pollSeconds: 15,
       outputs: [
@@ -64,6 +65,9 @@ describe("rolloutFacts of managed/rollout.sh", () => {
         "rollout_alarms",
         "image_parameter",
         "secret_parameters",
+        "canary",
+        "probe_requests_per_second",
+        "health_check_url",
       ],
       calls: [
         "autoscaling describe-auto-scaling-groups",
@@ -131,7 +135,7 @@ describe("the generated README", () => {
   it("explains every exit code of rollout.sh", () => {
     const script = readFileSync(join(REPO, "managed", "rollout.sh"), "utf8");
     const codes = [...new Set([...script.matchAll(/\b(?:die|exit) ([0-9]+)\b/g)].map((m) => m[1]))].sort();
-    expect(codes).toEqual(["0", "1", "2", "3", "4"]);
+    expect(codes).toEqual(["0", "1", "2", "3", "4", "5"]);
     for (const [where, readme] of readmes) {
       for (const code of codes)
         expect({ where, code, row: new RegExp(`^\\| ${code} \\| \\S`, "m").test(readme) }).toEqual({ where, code, row: true });

@@ -281,8 +281,16 @@ describe("export of the example configuration", () => {
       "keeps at least 90% of the capacity in service",
       "`MaxHealthyPercentage` `190`",
       "`AutoRollback` `true`",
-      "`demo-app-production-rollout-5xx`: Rollout guard: more than 10 HTTP 5xx responses",
+      "`demo-app-production-rollout-error-rate`: Rollout guard: more than 1 % of requests answered 5xx by the load balancer or the instances",
+      "`demo-app-production-rollout-latency`: Rollout guard: the instances' p90 response time above 2000 ms",
       "`demo-app-production-rollout-unhealthy`: Rollout guard: an unhealthy instance",
+      "`demo-app-production-rollout-boot-failures`: Rollout guard: a new instance's app did not answer its health check at boot",
+      // A canary of one of production's two instances, a pause and a bake the alarms fit in.
+      "`CheckpointPercentages` `[50,100]`: stops when 50% and 100% of the instances are new",
+      "`CheckpointDelay` `300`: waits 300 s at each checkpoint",
+      "`BakeTime` `600`: waits 600 s after the last replacement",
+      "| 5 | (`--status`) the group runs another launch template version than the last apply wrote",
+      "`--ignore-alarms` starts the refresh without its alarms (break-glass",
       "| 3 | the refresh was rolled back: AWS put the previous version back, and the group runs it again |",
       "| 4 | a secret still holds its placeholder |",
       "`--timeout SECONDS` bounds the wait (default 3600)",
@@ -290,7 +298,7 @@ describe("export of the example configuration", () => {
       "export AWS_DEFAULT_REGION=eu-west-1",
       // Watching, stopping, rolling back.
       "aws autoscaling describe-instance-refreshes --region eu-west-1 --auto-scaling-group-name demo-app-production",
-      "aws cloudwatch describe-alarms --region eu-west-1 --alarm-names demo-app-production-rollout-5xx demo-app-production-rollout-unhealthy",
+      "aws cloudwatch describe-alarms --region eu-west-1 --alarm-names demo-app-production-rollout-error-rate demo-app-production-rollout-latency demo-app-production-rollout-unhealthy demo-app-production-rollout-boot-failures",
       "aws autoscaling rollback-instance-refresh --region eu-west-1 --auto-scaling-group-name demo-app-production",
       "aws autoscaling cancel-instance-refresh --region eu-west-1 --auto-scaling-group-name demo-app-production",
       'terraform apply -var "ami_id=$PREVIOUS_AMI"\n./rollout.sh\n',
@@ -376,7 +384,7 @@ describe("export of the example configuration", () => {
       expect({ status: help.status, stdout: help.stdout }).toEqual({
         status: 0,
         stdout: expect.stringContaining(
-          "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--check-secrets NAME...]",
+          "rollout.sh [--dir DIR] [--timeout SECONDS] [--poll SECONDS] [--replace-all] [--ignore-alarms] [--probe-url URL] [--status] [--check-secrets NAME...]",
         ),
       });
       expect(run("--timeout", "soon")).toMatchObject({ status: 2, stderr: "rollout: --timeout needs a number of seconds\n" });

@@ -391,6 +391,27 @@ function preferenceLines(f: StackFacts, p: RefreshPreferences): string[] {
       `- ${keys.join(", ")}: ${replaced ? "protected and standby instances are replaced too, so a release leaves none of the old image behind;" : "what happens to protected and standby instances;"}`,
     );
   }
+  if (p.CheckpointPercentages !== undefined) {
+    item(
+      "CheckpointPercentages",
+      p.CheckpointPercentages,
+      `stops when ${list(p.CheckpointPercentages.map((c) => `${c}%`))} of the instances are new ("the minimum percentage of instances ... that must be new instances before the checkpoint is considered reached", User Guide, asg-adding-checkpoints-instance-refresh.html); the first is a canary of one instance (\`./rollout.sh\` recomputes it from the group's desired capacity when it starts);`,
+    );
+  }
+  if (p.CheckpointDelay !== undefined) {
+    item(
+      "CheckpointDelay",
+      p.CheckpointDelay,
+      `waits ${p.CheckpointDelay} s at each checkpoint, long enough for every alarm below to act;`,
+    );
+  }
+  if (p.BakeTime !== undefined) {
+    item(
+      "BakeTime",
+      p.BakeTime,
+      `waits ${p.BakeTime} s after the last replacement before the refresh is complete: AWS can roll a refresh back only until then ("You can't roll it back after it's finished", instance-refresh-rollback.html);`,
+    );
+  }
   const alarms = p.AlarmSpecification?.Alarms;
   if (alarms && alarms.length > 0) {
     lines.push(
@@ -740,11 +761,15 @@ function renderRollout(f: StackFacts, rollout: RolloutFacts, p: Emit): void {
       ? "| 3 | the refresh was rolled back; AWS cannot roll back this environment's refreshes (resolve:ssm), so not here |"
       : "| 3 | the refresh was rolled back: AWS put the previous version back, and the group runs it again |",
     "| 4 | a secret still holds its placeholder |",
+    "| 5 | (`--status`) the group runs another launch template version than the last apply wrote: a rollback Terraform cannot see |",
   );
   const options = [
     `\`--timeout SECONDS\` bounds the wait${rollout.timeoutSeconds !== undefined ? ` (default ${rollout.timeoutSeconds})` : ""}`,
     `\`--poll SECONDS\` sets how often it asks${rollout.pollSeconds !== undefined ? ` (default ${rollout.pollSeconds})` : ""}`,
     "`--dir DIR` runs it for another folder than the current one",
+    "`--ignore-alarms` starts the refresh without its alarms (break-glass: a hotfix while one is in `ALARM`; failed health checks still roll it back)",
+    "`--probe-url URL` sends the probe requests (the `probe_requests_per_second` output, while the refresh runs, so that a quiet environment gives the error-rate alarm requests to judge) to your own domain instead of `health_check_url`",
+    "`--status` only says whether the group runs the release the last apply wrote (exit 5 after a rollback)",
   ];
   p(`Options: ${list(options)}. In GitHub Actions its errors are annotations.`);
   if (rollout.calls.length > 0) {
