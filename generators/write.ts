@@ -300,8 +300,12 @@ export function sweepStaleTemps(targetDir: string): string[] {
       if (!name.startsWith(prefix)) continue;
       const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
       if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
-      rmSync(join(dir, name), { recursive: true, force: true });
-      removed.push(join(dir, name));
+      try {
+        rmSync(join(dir, name), { recursive: true, force: true });
+        removed.push(join(dir, name));
+      } catch {
+        // A folder we may no longer write (a parent made read-only since): left, it is never read.
+      }
     }
   }
   return removed;
