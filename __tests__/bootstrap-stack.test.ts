@@ -134,6 +134,7 @@ describe("the bootstrap stack, planned offline", () => {
       "bake_role_arn",
       "deploy_role_arns",
       "drift_role_arns",
+      "image_repository",
       "oidc_provider_arn",
       "packer_instance_profile",
       "packer_subnet_id",
@@ -176,6 +177,17 @@ describe("the bootstrap stack, planned offline", () => {
     expect(flowLog.values).toMatchObject({ traffic_type: "ALL", log_destination_type: "cloud-watch-logs" });
     expect(resourcesOf(created, "aws_cloudwatch_log_group")[0].values.name).toBe("/demo-app/bootstrap/build-flow-logs");
     expect(created.planned_values.outputs?.packer_subnet_id).toBeDefined();
+  });
+
+  it("creates the ECR repository CI pushes the app image to: named after the app, tags immutable, scanned on push, KMS-encrypted", () => {
+    const [repository] = resourcesOf(created, "aws_ecr_repository");
+    expect(repository.values).toMatchObject({
+      name: "demo-app",
+      image_tag_mutability: "IMMUTABLE",
+      image_scanning_configuration: [{ scan_on_push: true }],
+      encryption_configuration: [{ encryption_type: "KMS" }],
+    });
+    expect(resourcesOf(created, "aws_ecr_lifecycle_policy")).toHaveLength(1);
   });
 
   it("uses an existing provider instead, of the same account only", () => {
@@ -432,11 +444,13 @@ describe("npm run bootstrap", () => {
       drift_role_arns: { staging: arn("demo-app-staging-drift"), production: arn("demo-app-production-drift") },
       packer_instance_profile: "demo-app-packer-build",
       packer_subnet_id: "subnet-0123456789abcdef0",
+      image_repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-app",
       deploy_role_arns: { staging: arn("demo-app-staging-deploy"), production: arn("demo-app-production-deploy") },
     });
     expect(text).toContain(`gh variable set AWS_BAKE_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-bake")}`);
     expect(text).toContain("gh variable set PACKER_INSTANCE_PROFILE --repo acme/demo-app --body demo-app-packer-build");
     expect(text).toContain("gh variable set PACKER_SUBNET_ID --repo acme/demo-app --body subnet-0123456789abcdef0");
+    expect(text).toContain("gh variable set IMAGE_REPOSITORY --repo acme/demo-app --body 123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-app");
     // The drift roles are the environments' own: no repository-wide drift variable any more.
     expect(text).not.toMatch(/AWS_DRIFT_ROLE_ARN --repo/);
     for (const env of ["staging", "production"])

@@ -250,7 +250,8 @@ describe("generated workflows", () => {
       const installs = (job: any): string[] =>
         job.steps
           .map((st: any) => st.run)
-          .filter((run: unknown) => typeof run === "string" && /^(npm|pnpm|yarn|bun) (ci|install)\b/.test(run));
+          // The project's dependencies; not corepack, which sets up the package manager itself.
+          .filter((run: unknown) => typeof run === "string" && /^(npm|pnpm|yarn|bun) (ci|install)\b/.test(run) && !/corepack@/.test(run));
       const ci = yaml.load(files.get(".github/workflows/ci.yml")!.contents.toString()).jobs;
       const drift = yaml.load(files.get(".github/workflows/drift.yml")!.contents.toString()).jobs;
       const prune = yaml.load(files.get(".github/workflows/images-prune.yml")!.contents.toString()).jobs;
@@ -271,7 +272,7 @@ describe("generated workflows", () => {
       // It downloads into packer/ the file the check job wrote and uploaded, in the same run, before packer init.
       const check = ci.check.steps as any[];
       const write = check.findIndex((st) => st.run === "node --import tsx managed/pkrvars.ts");
-      const uploads = check.filter((st) => st.uses === "actions/upload-artifact@v4");
+      const uploads = check.filter((st) => st.uses === "actions/upload-artifact@v4" && st.with.name === "packer-vars");
       expect(uploads).toHaveLength(1);
       const upload = uploads[0];
       expect(write).toBeGreaterThan(check.findIndex((st) => st.run === full));
@@ -282,7 +283,7 @@ describe("generated workflows", () => {
       // Uploaded exactly when the bake runs (never for a pull request).
       expect(check[write].if).toBe(ci.bake.if);
       expect(upload.if).toBe(ci.bake.if);
-      const downloads = bake.filter((st) => st.uses === "actions/download-artifact@v4");
+      const downloads = bake.filter((st) => st.uses === "actions/download-artifact@v4" && st.with.name === "packer-vars");
       expect(downloads).toHaveLength(1);
       expect(downloads[0].with).toEqual({ name: upload.with.name, path: "packer" });
       expect(bake.indexOf(downloads[0])).toBeLessThan(bake.findIndex((st) => st.run === "packer init packer"));
@@ -317,6 +318,32 @@ describe("generated workflows", () => {
       expect(JSON.parse(files.get("package.json")!.contents.toString()).engines).toEqual({ node: ">=20.12" });
     },
   );
+
+  it.each([
+    ["dockerfile", ["x", "--yes", "--dockerfile"]],
+    ["dockerfile on arm64", ["x", "--yes", "--dockerfile", "--instance-type", "t4g.small"]],
+  ])("%s: the image is built once, in the check job, tested, and the bake pushes and bakes that image by digest", async (_what, argv) => {
+    const files = await render(argv as string[]);
+    const yaml = require("js-yaml") as { load(text: string): any };
+    const ci = yaml.load(files.get(".github/workflows/ci.yml")!.contents.toString()).jobs;
+    const runs = (job: any): string => job.steps.map((st: any) => st.run ?? "").join("\n");
+    // One build in the whole run, in the check job (no credentials), for the AMI's architecture.
+    const all = Object.values<any>(ci).map(runs).join("\n");
+    expect(all.match(/docker (buildx )?build\b/g)).toHaveLength(1);
+    expect(runs(ci.check)).toMatch(/docker buildx build --platform linux\/(amd64|arm64) --tag x:ci --load/);
+    // Tested before anything is pushed: the container answers its health path.
+    expect(runs(ci.check)).toMatch(/docker run --detach[\s\S]*curl --fail[\s\S]*docker save x:ci/);
+    const upload = ci.check.steps.find((st: any) => st.with?.name === "app-image");
+    expect(upload.if).toBe(ci.bake.if);
+    // The bake loads those bytes, pushes them once under the commit's tag, and bakes by digest.
+    expect(ci.bake.steps.find((st: any) => st.uses === "actions/download-artifact@v4" && st.with.name === "app-image")).toBeDefined();
+    const push = ci.bake.steps.find((st: any) => st.id === "image");
+    expect(push.run).toContain('docker push "$IMAGE_REPOSITORY:$GITHUB_SHA"');
+    expect(push.run).toMatch(/echo "ref=\$IMAGE_REPOSITORY@\$digest"/);
+    expect(push.run).not.toMatch(/docker (buildx )?build/);
+    const bakeStep = ci.bake.steps.find((st: any) => st.name === "Bake the AMI");
+    expect(bakeStep.run).toContain('-var "container_image=${{ steps.image.outputs.ref }}"');
+  });
 
   it("the linter does report a broken workflow", () => {
     const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n";

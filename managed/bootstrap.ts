@@ -67,6 +67,7 @@ export interface BootstrapOutputs {
   readonly bake_role_arn: string;
   readonly packer_instance_profile: string;
   readonly packer_subnet_id: string;
+  readonly image_repository: string;
   readonly drift_role_arns: Readonly<Record<string, string>>;
   readonly deploy_role_arns: Readonly<Record<string, string>>;
   readonly oidc_provider_arn: string;
@@ -89,6 +90,7 @@ export function githubVariablesText(config: AppConfig, outputs: BootstrapOutputs
     `  gh variable set AWS_BAKE_ROLE_ARN --repo ${repo} --body ${outputs.bake_role_arn}`,
     `  gh variable set PACKER_INSTANCE_PROFILE --repo ${repo} --body ${outputs.packer_instance_profile}`,
     `  gh variable set PACKER_SUBNET_ID --repo ${repo} --body ${outputs.packer_subnet_id}`,
+    `  gh variable set IMAGE_REPOSITORY --repo ${repo} --body ${outputs.image_repository}   (with a Dockerfile)`,
     `Environments, one per environment: create each, limited to the branch ${branch}, then set its variables`,
     `(Settings > Environments > <name> > Deployment branches and tags: Selected branches, ${branch}):`,
     ...config.environments.flatMap((e) => [

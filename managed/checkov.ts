@@ -58,6 +58,11 @@ export function checkovSkips(config: AppConfig): CheckovSkip[] {
         (config.backend ? "; the state bucket uses SSE-S3 too, so that the CI roles read and write their state with no KMS right" : ""),
     },
     {
+      id: "CKV_AWS_112",
+      reason:
+        "break-glass sessions run over Session Manager's HTTPS channel and are logged to the environment's KMS-encrypted log group; a KMS layer on the session data itself (kmsKeyId) would need kms:Decrypt on the environment's key for every instance outside the SSM-only condition that now holds it",
+    },
+    {
       id: "CKV2_AWS_62",
       reason: `nothing consumes events of the access-log bucket${config.backend ? " or of the state bucket" : ""}`,
     },

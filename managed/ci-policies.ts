@@ -804,6 +804,8 @@ export function bakePolicy(ctx: CiPolicyContext): PolicyDocument {
         "ecr:PutImage",
         "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer",
+        // The digest of this commit's tag, and whether it was pushed already (immutable tags).
+        "ecr:DescribeImages",
       ],
       [arn(ctx, "ecr", `repository/${app}`), arn(ctx, "ecr", `repository/${app}/*`)],
     ),

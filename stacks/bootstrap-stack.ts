@@ -24,6 +24,7 @@ import {
   permissionsBoundaryName,
 } from "../managed/names";
 import { BuildNetwork } from "./build-network";
+import { ImageRepository } from "./image-repository";
 import { StateBucket } from "./state-bucket";
 import {
   BOOTSTRAP_ENVIRONMENT_TAG,
@@ -68,6 +69,8 @@ export class BootstrapStack extends TerraformStack {
   public readonly packerBuildProfile: IamInstanceProfile;
   /** With a backend in the config: the bucket every stack's state lives in, this one's too (after its first apply). */
   public readonly stateBucket?: StateBucket;
+  /** Where CI pushes the app image (stacks/image-repository.ts). */
+  public readonly imageRepository: ImageRepository;
   /** The only network the bake role may launch into (stacks/build-network.ts). */
   public readonly buildNetwork: BuildNetwork;
   /** Per environment: the scheduled plan's read-only role, trusted for that GitHub environment's jobs. */
@@ -173,6 +176,7 @@ export class BootstrapStack extends TerraformStack {
       path: CI_IAM_PATH,
       role: this.packerBuildRole.name,
     });
+    this.imageRepository = new ImageRepository(this, "image", { name: app });
     this.buildNetwork = new BuildNetwork(this, "build_network", {
       namePrefix: `${app}-${BOOTSTRAP_STACK}-build`,
       // Under /<app>/bootstrap/: no environment is named bootstrap (managed/aws-rules.ts), so no
@@ -246,6 +250,10 @@ export class BootstrapStack extends TerraformStack {
     new TerraformOutput(this, "packer_subnet_id", {
       value: this.buildNetwork.subnet.id,
       description: "Repository variable PACKER_SUBNET_ID: the build subnet, the only one the bake role may launch into",
+    });
+    new TerraformOutput(this, "image_repository", {
+      value: this.imageRepository.repository.repositoryUrl,
+      description: "Repository variable IMAGE_REPOSITORY: the ECR repository CI pushes the app image to (with a Dockerfile)",
     });
     new TerraformOutput(this, "drift_role_arns", {
       value: Object.fromEntries(Object.entries(this.driftRoles).map(([env, r]) => [env, r.arn])),
