@@ -450,7 +450,9 @@ describe("npm run bootstrap", () => {
     expect(text).toContain(`gh variable set AWS_BAKE_ROLE_ARN --repo acme/demo-app --body ${arn("demo-app-bake")}`);
     expect(text).toContain("gh variable set PACKER_INSTANCE_PROFILE --repo acme/demo-app --body demo-app-packer-build");
     expect(text).toContain("gh variable set PACKER_SUBNET_ID --repo acme/demo-app --body subnet-0123456789abcdef0");
-    expect(text).toContain("gh variable set IMAGE_REPOSITORY --repo acme/demo-app --body 123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-app");
+    expect(text).toContain(
+      "gh variable set IMAGE_REPOSITORY --repo acme/demo-app --body 123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo-app",
+    );
     // The drift roles are the environments' own: no repository-wide drift variable any more.
     expect(text).not.toMatch(/AWS_DRIFT_ROLE_ARN --repo/);
     for (const env of ["staging", "production"])
