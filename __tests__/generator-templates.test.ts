@@ -105,8 +105,14 @@ function runStep(
 }
 
 describe("an environment that resolves its image from SSM", () => {
-  // staging and production share the parameter the bake writes; the shape the issue warns about.
-  const shared = { ...BACKEND, amiSource: "resolve:ssm:/shop/image/ami-id" };
+  // Each environment its own parameter, written only by its own deploy (one shared by two is refused).
+  const shared = {
+    ...BACKEND,
+    environments: [
+      { name: "staging", amiSource: "resolve:ssm:/shop/image/staging/ami-id" },
+      { name: "production", amiSource: "resolve:ssm:/shop/image/production/ami-id" },
+    ],
+  };
   const mixed = {
     ...BACKEND,
     environments: [
@@ -114,7 +120,6 @@ describe("an environment that resolves its image from SSM", () => {
       { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" },
       { name: "production" },
     ],
-    image: { amiParameter: "/shop/image/staging/ami-id" },
   };
   // Each environment its own parameter, none of them the bake's: every one is promoted.
   const promoted = {
@@ -141,7 +146,9 @@ describe("an environment that resolves its image from SSM", () => {
 
   it("promotes into a parameter the bake does not write (from the previous environment's), before the deploy", async () => {
     const ci = jobs(await render([], mixed), "ci");
-    expect(runs(ci["deploy-staging"].steps)).not.toContain("--data-type aws:ec2:image");
+    // The first environment's deploy promotes the bake's AMI id: no bake writes an environment's parameter.
+    expect(runs(ci["deploy-staging"].steps)).toContain("--data-type aws:ec2:image --name /shop/image/staging/ami-id");
+    expect(runs(ci.bake.steps)).not.toContain("/shop/image/staging/ami-id");
     const qa = ci["deploy-qa"].steps;
     const promote = stepIndex(qa, /put-parameter/);
     expect(promote).toBeGreaterThan(0);
@@ -172,14 +179,8 @@ describe("an environment that resolves its image from SSM", () => {
     expect(runs(production)).not.toMatch(/start-instance-refresh|--data-type aws:ec2:image/);
   });
 
-  it("promotes the bake's AMI id after an environment in variable mode; not again into a parameter the previous one shares", async () => {
-    const ci = jobs(
-      await render([], {
-        ...promoted,
-        environments: [...promoted.environments, { name: "dr", amiSource: "resolve:ssm:/shop/image/production/ami-id" }],
-      }),
-      "ci",
-    );
+  it("promotes the bake's AMI id after an environment in variable mode", async () => {
+    const ci = jobs(await render([], promoted), "ci");
     const qa = ci["deploy-qa"].steps;
     const step = qa[stepIndex(qa, /put-parameter/)];
     expect(step.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
@@ -190,8 +191,6 @@ describe("an environment that resolves its image from SSM", () => {
       "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb",
     );
     expect(runs(ci["deploy-production"].steps)).toContain("aws ssm get-parameter --name /shop/image/qa/ami-id");
-    expect(runs(ci["deploy-dr"].steps)).not.toContain("--data-type aws:ec2:image");
-    expect(runs(ci["deploy-dr"].steps)).toContain("npm run deploy -- dr --auto-approve");
   });
 
   it("drift passes -var ami_id only to environments in variable mode", async () => {
@@ -427,7 +426,9 @@ describe("--dockerfile", () => {
     expect(dockerfile.match(/\b\d{4}\b/g)).toEqual(["3000"]);
     expect(dockerfile).toContain("process.env.APP_PORT");
     const ci = text(files, ".github/workflows/ci.yml");
-    expect(ci.match(/--build-arg "APP_PORT=\$\(jq -r '\.appPort \/\/ 8080' immutable\.config\.json\)"/g)).toHaveLength(2);
+    // One build, in the check job, with the port the config gives.
+    expect(ci.match(/port=\$\(jq -r '\.appPort \/\/ 8080' immutable\.config\.json\)/g)).toHaveLength(1);
+    expect(ci).toContain('--build-arg "APP_PORT=$port"');
   });
 
   it("README describes app/ and IMAGE_REPOSITORY instead of the placeholder image", async () => {
@@ -442,37 +443,74 @@ describe("--dockerfile", () => {
   it.each([
     ["t3.small", "linux/amd64"],
     ["t4g.small", "linux/arm64"],
-  ])("on %s, CI builds and pushes the app image for %s with buildx", async (instanceType, platform) => {
-    const bake = jobs(await render(["--dockerfile", "--instance-type", instanceType]), "ci").bake.steps;
-    const push = stepIndex(bake, /docker buildx build/);
-    expect(stepIndex(bake, /^docker\/setup-qemu-action@v3$/)).toBeGreaterThan(-1);
-    expect(stepIndex(bake, /^docker\/setup-qemu-action@v3$/)).toBeLessThan(push);
-    expect(stepIndex(bake, /^docker\/setup-buildx-action@v3$/)).toBeLessThan(push);
-    const script = bake[push].run!;
-    expect(script).toContain(`docker buildx build --platform ${platform} --tag "$image"`);
-    expect(script).toMatch(/ --push \.$/m);
-    expect(script).not.toMatch(/docker (build|push) /);
+  ])(
+    "on %s, the check job builds the app image once for %s with buildx, runs it and checks its health path, and saves it",
+    async (instanceType, platform) => {
+      const check = jobs(await render(["--dockerfile", "--instance-type", instanceType]), "ci").check.steps;
+      const build = stepIndex(check, /docker buildx build/);
+      expect(stepIndex(check, /^docker\/setup-qemu-action@v3$/)).toBeLessThan(build);
+      expect(stepIndex(check, /^docker\/setup-buildx-action@v3$/)).toBeLessThan(build);
+      const run = runStep(check[build], {
+        files: { "immutable.config.json": "{}" },
+        fakes: { curl: `echo "curl $*" >> .bin/calls` },
+      });
+      expect(run.code).toBe(0);
+      expect(run.calls).toEqual([
+        `docker buildx build --platform ${platform} --tag shop:ci --load --build-arg APP_PORT=8080 --build-arg HEALTH_PATH=/ .`,
+        "docker run --detach --name app-under-test --publish 127.0.0.1:8080:8080 shop:ci",
+        "curl --fail --silent --show-error --retry 20 --retry-delay 3 --retry-all-errors --max-time 5 http://127.0.0.1:8080/",
+        "docker rm --force app-under-test",
+        "docker save shop:ci",
+      ]);
+    },
+  );
 
-    const run = runStep(bake[push], {
-      env: { IMAGE_REPOSITORY: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop" },
-      files: { "immutable.config.json": "{}" },
-    });
+  /** The bake's push step with a fake registry: `pushed` holds what the repository has. */
+  function pushWith(pushed: boolean) {
+    return async () => {
+      const bake = jobs(await render(["--dockerfile"]), "ci").bake.steps;
+      const push = bake[stepIndex(bake, /docker push/)];
+      return runStep(push, {
+        env: { IMAGE_REPOSITORY: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop" },
+        files: pushed ? { pushed: "" } : {},
+        fakes: {
+          aws: [
+            'echo "aws $*" >> .bin/calls',
+            'case "$2" in get-login-password) echo secret ;; describe-images) if [ -f pushed ]; then echo sha256:0123abcd; else exit 254; fi ;; esac',
+          ].join("\n"),
+          docker: ['echo "docker $*" >> .bin/calls', 'if [ "$1" = push ]; then touch pushed; fi'].join("\n"),
+        },
+      });
+    };
+  }
+
+  it("the bake pushes the check job's image once under the commit's tag and bakes it by digest", async () => {
+    const run = await pushWith(false)();
     expect(run.code).toBe(0);
-    expect(run.calls).toContain(
-      `docker buildx build --platform ${platform} --tag 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc123 --build-arg APP_PORT=8080 --build-arg HEALTH_PATH=/ --push .`,
-    );
+    const repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop";
+    expect(run.calls.filter((c) => c.startsWith("docker"))).toEqual([
+      "docker login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com",
+      `docker tag shop:ci ${repo}:abc123`,
+      `docker push ${repo}:abc123`,
+    ]);
+    expect(readFileSync(join(run.dir, "out"), "utf8")).toContain(`ref=${repo}@sha256:0123abcd`);
+    // A re-run finds the commit's tag (tags are immutable) and bakes what was pushed then.
+    const again = await pushWith(true)();
+    expect(again.code).toBe(0);
+    expect(again.calls.filter((c) => c.startsWith("docker push"))).toEqual([]);
+    expect(readFileSync(join(again.dir, "out"), "utf8")).toContain(`ref=${repo}@sha256:0123abcd`);
   });
 
   it("refuses to push without the IMAGE_REPOSITORY variable, before anything else", async () => {
     const bake = jobs(await render(["--dockerfile"]), "ci").bake.steps;
-    const push = bake[stepIndex(bake, /docker buildx build/)];
+    const push = bake[stepIndex(bake, /docker push/)];
     expect(push.env).toEqual({ IMAGE_REPOSITORY: "${{ vars.IMAGE_REPOSITORY }}" });
     expect(push.run!.split("\n")[0]).toMatch(
       /^\[ -n "\$IMAGE_REPOSITORY" \] \|\| \{ echo "::error::set the repository variable IMAGE_REPOSITORY/,
     );
     const run = runStep(push, { env: { IMAGE_REPOSITORY: "" } });
     expect(run.code).toBe(1);
-    expect(run.output).toContain("::error::set the repository variable IMAGE_REPOSITORY (e.g. an ECR repository URI)");
+    expect(run.output).toContain("::error::set the repository variable IMAGE_REPOSITORY to the bootstrap's ECR repository");
     expect(run.calls).toEqual([]);
   });
 });
