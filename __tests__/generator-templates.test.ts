@@ -105,14 +105,8 @@ function runStep(
 }
 
 describe("an environment that resolves its image from SSM", () => {
-  // Each environment its own parameter, written only by its own deploy (one shared by two is refused).
-  const shared = {
-    ...BACKEND,
-    environments: [
-      { name: "staging", amiSource: "resolve:ssm:/shop/image/staging/ami-id" },
-      { name: "production", amiSource: "resolve:ssm:/shop/image/production/ami-id" },
-    ],
-  };
+  // staging and production share the parameter the bake writes; the shape the issue warns about.
+  const shared = { ...BACKEND, amiSource: "resolve:ssm:/shop/image/ami-id" };
   const mixed = {
     ...BACKEND,
     environments: [
@@ -120,6 +114,7 @@ describe("an environment that resolves its image from SSM", () => {
       { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" },
       { name: "production" },
     ],
+    image: { amiParameter: "/shop/image/staging/ami-id" },
   };
   // Each environment its own parameter, none of them the bake's: every one is promoted.
   const promoted = {
@@ -146,9 +141,7 @@ describe("an environment that resolves its image from SSM", () => {
 
   it("promotes into a parameter the bake does not write (from the previous environment's), before the deploy", async () => {
     const ci = jobs(await render([], mixed), "ci");
-    // The first environment's deploy promotes the bake's AMI id: no bake writes an environment's parameter.
-    expect(runs(ci["deploy-staging"].steps)).toContain("--data-type aws:ec2:image --name /shop/image/staging/ami-id");
-    expect(runs(ci.bake.steps)).not.toContain("/shop/image/staging/ami-id");
+    expect(runs(ci["deploy-staging"].steps)).not.toContain("--data-type aws:ec2:image");
     const qa = ci["deploy-qa"].steps;
     const promote = stepIndex(qa, /put-parameter/);
     expect(promote).toBeGreaterThan(0);
@@ -179,8 +172,14 @@ describe("an environment that resolves its image from SSM", () => {
     expect(runs(production)).not.toMatch(/start-instance-refresh|--data-type aws:ec2:image/);
   });
 
-  it("promotes the bake's AMI id after an environment in variable mode", async () => {
-    const ci = jobs(await render([], promoted), "ci");
+  it("promotes the bake's AMI id after an environment in variable mode; not again into a parameter the previous one shares", async () => {
+    const ci = jobs(
+      await render([], {
+        ...promoted,
+        environments: [...promoted.environments, { name: "dr", amiSource: "resolve:ssm:/shop/image/production/ami-id" }],
+      }),
+      "ci",
+    );
     const qa = ci["deploy-qa"].steps;
     const step = qa[stepIndex(qa, /put-parameter/)];
     expect(step.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
@@ -191,6 +190,8 @@ describe("an environment that resolves its image from SSM", () => {
       "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb",
     );
     expect(runs(ci["deploy-production"].steps)).toContain("aws ssm get-parameter --name /shop/image/qa/ami-id");
+    expect(runs(ci["deploy-dr"].steps)).not.toContain("--data-type aws:ec2:image");
+    expect(runs(ci["deploy-dr"].steps)).toContain("npm run deploy -- dr --auto-approve");
   });
 
   it("drift passes -var ami_id only to environments in variable mode", async () => {
