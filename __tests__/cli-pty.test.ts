@@ -223,7 +223,9 @@ describe("interactive run in a pseudo-terminal", () => {
     const bin = join(cwd, "..", `${Date.now()}-fake-bin`);
     mkdirSync(bin);
     const log = join(bin, "pnpm.log");
-    writeFileSync(join(bin, "pnpm"), `#!/bin/sh\necho "$@" >> '${log}'\nsleep 60\n`);
+    // Ctrl-C on the terminal reaches it too: it ignores SIGINT (so that its log is written however early
+    // the key comes) and is stopped by the CLI's SIGTERM, as a real install that outlives the key would be.
+    writeFileSync(join(bin, "pnpm"), `#!/bin/sh\ntrap '' INT\necho "$@" >> '${log}'\nexec sleep 60\n`);
     chmodSync(join(bin, "pnpm"), 0o755);
     const { status, transcript } = drive(
       cwd,

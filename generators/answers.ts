@@ -103,6 +103,9 @@ export interface ResolveOptions {
 /** Suggested at the instance-type picker (any other type can be typed): small general-purpose ones, x86 and Graviton. */
 const INSTANCE_TYPES: readonly string[] = ["t3.small", "t3.medium", "t3.large", "m7i.large", "t4g.small", "t4g.medium", "m7g.large"];
 
+/** Suggested at the environments picker (any other comma-separated list can be typed). */
+const ENVIRONMENT_SETS: readonly string[] = [DEFAULTS.environmentNames.join(","), "production", "dev,staging,production"];
+
 export const DEFAULT_MIN = DEFAULTS.environment.minCapacity;
 export const DEFAULT_MAX = DEFAULTS.environment.maxCapacity;
 
@@ -313,7 +316,12 @@ export async function resolveAnswers(options: ResolveOptions): Promise<Answers> 
   let environments: readonly string[] | undefined;
   const askEnvironments = async (def: string): Promise<string[]> =>
     splitList(
-      await ask.input({ message: "Environments (comma-separated; one stack each)", default: def, validate: validators.environments(name) }),
+      await pick({
+        message: "Environments (comma-separated; one stack each)",
+        choices: ENVIRONMENT_SETS,
+        default: def,
+        validate: validators.environments(name),
+      }),
     );
   if (keep("environments")) {
     environments = prev!.environments;

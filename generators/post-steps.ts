@@ -10,6 +10,8 @@ export interface SpawnResult {
   readonly code: number | null;
   /** The end of the combined output, for the error message. */
   readonly output: string;
+  /** The signal that ended the command, if one did. */
+  readonly signal?: string;
 }
 
 export interface SpawnOptions {
@@ -58,7 +60,7 @@ export const defaultSpawn: SpawnFn = (command, args, options) =>
       resolve(result);
     };
     child.on("error", (error) => done({ code: null, output: error.message }));
-    child.on("close", (code) => done({ code, output }));
+    child.on("close", (code, signal) => done({ code, output, signal: signal ?? undefined }));
   });
 
 export interface Output {
@@ -142,9 +144,9 @@ export async function installDependencies(
     out,
     `Installing dependencies (${manual})`,
     () => spawn(command, args, { cwd: dir, signal }),
-    (r) => (signal?.aborted ? "interrupted after" : r.code === 0 ? "finished in" : "failed after"),
+    (r) => (stoppedByCtrlC(r, signal) ? "interrupted after" : r.code === 0 ? "finished in" : "failed after"),
   );
-  if (signal?.aborted) return { ok: false, interrupted: true, manual };
+  if (stoppedByCtrlC(result, signal)) return { ok: false, interrupted: true, manual };
   if (result.code === 0) return { ok: true };
   // Not started at all: the program is missing (spawn's ENOENT), not a failed install.
   if (result.code === null && /\bENOENT\b/.test(result.output)) {
@@ -166,7 +168,7 @@ export async function initGit(dir: string, spawn: SpawnFn, signal?: AbortSignal)
   for (const [args, manual] of steps) {
     if (signal?.aborted) return { ok: false, interrupted: true, manual };
     const result = await spawn("git", args, { cwd: dir, signal });
-    if (signal?.aborted) return { ok: false, interrupted: true, manual };
+    if (stoppedByCtrlC(result, signal)) return { ok: false, interrupted: true, manual };
     // git's own words when it has no user.name/user.email and cannot make them up.
     if (args[0] === "commit" && /Please tell me who you are|unable to auto-detect email address|empty ident name/.test(result.output)) {
       return {
@@ -178,6 +180,14 @@ export async function initGit(dir: string, spawn: SpawnFn, signal?: AbortSignal)
     if (result.code !== 0) return { ok: false, manual, detail: lastLines(result.output, 5) };
   }
   return { ok: true };
+}
+
+/**
+ * Ctrl-C on a terminal reaches the command too (one process group): it may end before this process's
+ * own handler has run, so a command ended by SIGINT counts as interrupted, not as failed.
+ */
+function stoppedByCtrlC(result: SpawnResult, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || result.signal === "SIGINT";
 }
 
 function lastLines(text: string, n: number): string {
