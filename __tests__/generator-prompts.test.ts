@@ -5,7 +5,7 @@
  * that is not empty, typed at the name prompt, is asked again; --min 0 is warned about; --force does
  * not list every unchanged file.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "../generators/args";
 import { resolveAnswers, validators } from "../generators/answers";
@@ -230,8 +230,12 @@ describe("risky but legal values, and quiet output", () => {
     const cwd = tempDir("cia-force-quiet");
     const argv = ["shop", "--yes", "--no-install", "--no-git"];
     expect((await runCli(argv, { cwd })).code).toBe(0);
+    chmodSync(join(cwd, "shop", "main.ts"), 0o444);
     const again = await runCli([...argv, "--force"], { cwd });
     expect(again.code).toBe(0);
+    // A replaced file keeps its mode, and the run says so.
+    expect(again.stdout).toContain("  main.ts: mode 444 kept (read-only)\n");
+    expect(statSync(join(cwd, "shop", "main.ts")).mode & 0o777).toBe(0o444);
     expect(again.stdout).toMatch(/Replaced (\d+) existing file\(s\) \(--force\):\n {2}\1 unchanged \(the same contents as before\)\n/);
     expect(again.stdout).not.toContain("(unchanged)");
   });

@@ -198,6 +198,7 @@ async function generate(argv: readonly string[], deps: CliDeps): Promise<number>
     const result = writeFiles(model.targetDir, files, { force: flags.force, onStep: deps.onStep });
     if (release) await settleSignals();
     printCreated(out, files, result, shownDir);
+    for (const [path, note] of result.modes) out(`  ${path}: ${note}\n`);
     return await postSteps(model, shownDir, sources, deps, colour, stop.signal, () => interrupted);
   } finally {
     release?.();
