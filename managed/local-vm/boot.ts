@@ -2,7 +2,7 @@
  * A local boot of a baked image, as AWS would start an instance of the environment: cloud-init's NoCloud
  * seed carries the launch template's user data byte for byte; the AWS CLI in the VM reaches the emulated
  * AWS on the host under the real service names (vendor data, which EC2 does not have, only adds to
- * /etc/hosts a line for them, trusts a local CA and gives the CLI fixed test credentials, in place of
+ * /etc/hosts a line for them and gives the AWS CLI a local CA and fixed test credentials, in place of
  * the instance profile); the app's port is forwarded to the host. Success is the health check answering
  * 2xx through the forwarded port; failure carries the config and app units' journal lines.
  */
@@ -97,6 +97,9 @@ function makeCertificates(dir: string, hosts: readonly string[]): { ca: string; 
   return { ca: join(dir, "ca.pem"), key: join(dir, "aws.key"), cert: join(dir, "aws.pem") };
 }
 
+/** Where the VM keeps the local CA that signed the emulated AWS's certificate. */
+const LOCAL_CA = "/etc/immutable-app-local/aws-ca.pem";
+
 function vendorData(caPem: string, hosts: readonly string[], imdsPort?: number): string {
   const indent = (text: string, n: number) =>
     text
@@ -115,11 +118,18 @@ function vendorData(caPem: string, hosts: readonly string[], imdsPort?: number):
           `  - [iptables, -t, nat, -A, OUTPUT, -d, 169.254.169.254/32, -p, tcp, --dport, "80", -j, DNAT, --to-destination, "10.0.2.2:${imdsPort}"]`,
         ]
       : []),
-    "ca_certs:",
-    "  trusted:",
-    "    - |",
-    indent(caPem, 6),
     "write_files:",
+    // The CLI's own CA setting ("the profile setting ca_bundle", AWS CLI User Guide, "Command line
+    // options"), not the system's trust store: cloud-init's ca_certs rehashes every CA, minutes under TCG.
+    `  - path: ${LOCAL_CA}`,
+    "    permissions: '0644'",
+    "    content: |",
+    indent(caPem, 6),
+    "  - path: /root/.aws/config",
+    "    permissions: '0600'",
+    "    content: |",
+    "      [default]",
+    `      ca_bundle = ${LOCAL_CA}`,
     "  - path: /root/.aws/credentials",
     "    permissions: '0600'",
     "    content: |",
@@ -163,7 +173,8 @@ export async function bootLocal(options: LocalBootOptions): Promise<LocalBoot> {
   });
   const stop = async () => {
     const how = await powerOff(vm);
-    await front.close();
+    // Bounded: a connection the VM left half-open must not hold the caller.
+    await Promise.race([front.close(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     return how;
   };
   const url = `http://127.0.0.1:${options.hostPort}${options.healthCheckPath}`;

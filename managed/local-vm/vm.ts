@@ -122,8 +122,14 @@ export async function powerOff(vm: RunningVm, graceMs = 120_000): Promise<"shutd
   if (vm.child.exitCode !== null) return "shutdown";
   await new Promise<void>((resolve) => {
     const socket = createConnection(vm.options.monitorSocket, () => socket.end("system_powerdown\n"));
+    // The monitor's banner and echo are read and dropped: a paused socket never sees its end, never closes.
+    socket.resume();
     socket.on("error", () => resolve());
     socket.on("close", () => resolve());
+    setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, 10_000).unref();
   });
   const timer = new Promise<"killed">((resolve) => setTimeout(() => resolve("killed"), graceMs));
   const result = await Promise.race([vm.exited.then(() => "shutdown" as const), timer]);
