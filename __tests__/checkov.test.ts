@@ -33,7 +33,11 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
   // account's existing OIDC provider.
   existing: {
     ...exampleConfigJson(),
-    amiSource: "resolve:ssm:/demo-app/image/ami-id",
+    // Each environment its own image parameter (one shared by two is refused).
+    environments: (exampleConfigJson().environments as Array<{ name: string }>).map((e) => ({
+      ...e,
+      amiSource: `resolve:ssm:/demo-app/image/${e.name}/ami-id`,
+    })),
     image: { baseOs: "al2023" },
     backend: { bucket: "acme-terraform-state" },
     github: { repository: "acme/demo-app", oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },

@@ -338,14 +338,38 @@ describe("each class of mistake names its field", () => {
     expect(resolveConfig(base).image).toMatchObject({ architecture: "x86_64", buildInstanceType: "t3.small" });
   });
 
-  it("publishes the AMI id only where an environment resolves it", () => {
+  it("publishes no image into an environment's parameter: only that environment's deploy writes it", () => {
     expect(resolveConfig(base).image.amiParameter).toBe("");
-    expect(resolveConfig({ ...base, amiSource: "resolve:ssm:/shop/ami" }).image.amiParameter).toBe("/shop/ami");
-    expect(
-      resolveConfig({ ...base, environments: [{ name: "dev" }, { name: "prod", amiSource: "resolve:ssm:/shop/prod-ami" }] }).image
-        .amiParameter,
-    ).toBe("/shop/prod-ami");
+    const perEnvironment = {
+      ...base,
+      environments: [
+        { name: "dev", amiSource: "resolve:ssm:/shop/image/dev/ami-id" },
+        { name: "prod", amiSource: "resolve:ssm:/shop/image/prod/ami-id" },
+      ],
+    };
+    expect(resolveConfig(perEnvironment).image.amiParameter).toBe("");
+    expect(messageFor({ ...perEnvironment, image: { amiParameter: "/shop/image/dev/ami-id" } }, "image.amiParameter")).toMatch(
+      /is the image parameter of dev: a bake would put every new image into dev's scale-outs before any test/,
+    );
     expect(resolveConfig({ ...base, image: { amiParameter: "/x/y" } }).image.amiParameter).toBe("/x/y");
+  });
+
+  it("refuses one image parameter for two environments", () => {
+    expect(messageFor({ ...base, amiSource: "resolve:ssm:/shop/ami" }, "amiSource")).toMatch(
+      /production and staging both resolve "\/shop\/ami": every instance either starts would take the image the other was given, untested/,
+    );
+    expect(
+      messageFor(
+        {
+          ...base,
+          environments: [
+            { name: "a", amiSource: "resolve:ssm:/p" },
+            { name: "b", amiSource: "resolve:ssm:/p" },
+          ],
+        },
+        "environments[1].amiSource",
+      ),
+    ).toMatch(/b and a both resolve "\/p"/);
   });
 
   it("accepts unicode tag values, composed or not", () => {
@@ -548,14 +572,14 @@ describe("release settings (managed/release-config.ts)", () => {
   const env = (extra: Record<string, unknown>) => ({ ...base, environments: [{ name: "web", minCapacity: 3, ...extra }] });
   const at = (extra: Record<string, unknown>, field: string) => messageFor(env(extra), `environments[0].${field}`);
 
-  it("defaults: a canary of one instance, a pause and a bake the alarms fit in, standard credits at the baseline", () => {
+  it("defaults: a canary of one instance, a pause and a bake the alarms fit in, unlimited credits with the CPU target at the baseline", () => {
     const [e] = resolveConfig(env({})).environments;
     expect(e).toMatchObject({
       checkpointPercentages: [33, 100],
       canaryOneInstance: true,
       checkpointDelaySeconds: 300,
       bakeTimeSeconds: 300,
-      cpuCredits: "standard",
+      cpuCredits: "unlimited",
       cpuTargetPercent: 20,
       rollbackErrorRatePercent: 1,
       bootTimeoutSeconds: 600,
@@ -564,6 +588,8 @@ describe("release settings (managed/release-config.ts)", () => {
     expect(production.bakeTimeSeconds).toBe(600);
     expect(resolveConfig(env({ instanceType: "m7i.large" })).environments[0]).toMatchObject({ cpuTargetPercent: 60 });
     expect(resolveConfig(env({ instanceType: "m7i.large" })).environments[0].cpuCredits).toBeUndefined();
+    // From five instances on, half the fleet is a second checkpoint (one instance's errors are diluted).
+    expect(resolveConfig(env({ minCapacity: 10, maxCapacity: 10 })).environments[0].checkpointPercentages).toEqual([10, 50, 100]);
   });
 
   it("refuses a checkpoint delay or a bake time the slowest alarm cannot act within, naming the field and the figure", () => {
@@ -589,12 +615,14 @@ describe("release settings (managed/release-config.ts)", () => {
     });
   });
 
-  it("refuses a CPU target a burstable instance in standard mode can never reach, and credits on other types", () => {
-    expect(at({ cpuTargetPercent: 60 }, "cpuTargetPercent")).toMatch(
-      /is 60, above the 20 % baseline of t3.small with standard CPU credits: .* the group never scales out/,
+  it("refuses a CPU target a burstable instance in standard mode can never pass, and credits on other types", () => {
+    expect(at({ cpuCredits: "standard", cpuTargetPercent: 60 }, "cpuTargetPercent")).toMatch(
+      /is 60, not below the 20 % baseline of t3.small with standard CPU credits: .* the group never scales out/,
     );
-    expect(fields(env({ cpuTargetPercent: 60, cpuCredits: "unlimited" }))).toEqual([]);
-    expect(fields(env({ cpuTargetPercent: 60, requestsPerTarget: 500 }))).toEqual([]);
+    expect(at({ cpuCredits: "standard" }, "cpuTargetPercent")).toMatch(/is 20, not below the 20 % baseline/);
+    expect(fields(env({ cpuCredits: "standard", cpuTargetPercent: 15 }))).toEqual([]);
+    expect(fields(env({ cpuTargetPercent: 60 }))).toEqual([]);
+    expect(fields(env({ cpuCredits: "standard", cpuTargetPercent: 60, requestsPerTarget: 500 }))).toEqual([]);
     expect(at({ instanceType: "m7i.large", cpuCredits: "standard" }, "cpuCredits")).toMatch(/only to burstable instance types/);
   });
 

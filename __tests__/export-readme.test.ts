@@ -66,6 +66,7 @@ describe("rolloutFacts of managed/rollout.sh", () => {
         "image_parameter",
         "secret_parameters",
         "canary",
+        "checkpoint_delay_seconds",
         "probe_requests_per_second",
         "health_check_url",
       ],

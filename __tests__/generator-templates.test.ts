@@ -105,8 +105,14 @@ function runStep(
 }
 
 describe("an environment that resolves its image from SSM", () => {
-  // staging and production share the parameter the bake writes; the shape the issue warns about.
-  const shared = { ...BACKEND, amiSource: "resolve:ssm:/shop/image/ami-id" };
+  // Each environment its own parameter, written only by its own deploy (one shared by two is refused).
+  const shared = {
+    ...BACKEND,
+    environments: [
+      { name: "staging", amiSource: "resolve:ssm:/shop/image/staging/ami-id" },
+      { name: "production", amiSource: "resolve:ssm:/shop/image/production/ami-id" },
+    ],
+  };
   const mixed = {
     ...BACKEND,
     environments: [
@@ -114,7 +120,6 @@ describe("an environment that resolves its image from SSM", () => {
       { name: "qa", amiSource: "resolve:ssm:/shop/image/qa/ami-id" },
       { name: "production" },
     ],
-    image: { amiParameter: "/shop/image/staging/ami-id" },
   };
   // Each environment its own parameter, none of them the bake's: every one is promoted.
   const promoted = {
@@ -141,7 +146,9 @@ describe("an environment that resolves its image from SSM", () => {
 
   it("promotes into a parameter the bake does not write (from the previous environment's), before the deploy", async () => {
     const ci = jobs(await render([], mixed), "ci");
-    expect(runs(ci["deploy-staging"].steps)).not.toContain("--data-type aws:ec2:image");
+    // The first environment's deploy promotes the bake's AMI id: no bake writes an environment's parameter.
+    expect(runs(ci["deploy-staging"].steps)).toContain("--data-type aws:ec2:image --name /shop/image/staging/ami-id");
+    expect(runs(ci.bake.steps)).not.toContain("/shop/image/staging/ami-id");
     const qa = ci["deploy-qa"].steps;
     const promote = stepIndex(qa, /put-parameter/);
     expect(promote).toBeGreaterThan(0);
@@ -172,14 +179,8 @@ describe("an environment that resolves its image from SSM", () => {
     expect(runs(production)).not.toMatch(/start-instance-refresh|--data-type aws:ec2:image/);
   });
 
-  it("promotes the bake's AMI id after an environment in variable mode; not again into a parameter the previous one shares", async () => {
-    const ci = jobs(
-      await render([], {
-        ...promoted,
-        environments: [...promoted.environments, { name: "dr", amiSource: "resolve:ssm:/shop/image/production/ami-id" }],
-      }),
-      "ci",
-    );
+  it("promotes the bake's AMI id after an environment in variable mode", async () => {
+    const ci = jobs(await render([], promoted), "ci");
     const qa = ci["deploy-qa"].steps;
     const step = qa[stepIndex(qa, /put-parameter/)];
     expect(step.env).toEqual({ AMI_ID: "${{ needs.bake.outputs.ami_id }}" });
@@ -190,8 +191,6 @@ describe("an environment that resolves its image from SSM", () => {
       "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name /shop/image/qa/ami-id --value ami-0bbbbbbbbbbbbbbbb",
     );
     expect(runs(ci["deploy-production"].steps)).toContain("aws ssm get-parameter --name /shop/image/qa/ami-id");
-    expect(runs(ci["deploy-dr"].steps)).not.toContain("--data-type aws:ec2:image");
-    expect(runs(ci["deploy-dr"].steps)).toContain("npm run deploy -- dr --auto-approve");
   });
 
   it("drift passes -var ami_id only to environments in variable mode", async () => {
@@ -202,16 +201,17 @@ describe("an environment that resolves its image from SSM", () => {
     expect(runs(drift["drift-staging"].steps)).toContain("terraform plan -input=false -lock=false -detailed-exitcode");
   });
 
-  it("README: the bake publishes, instances resolve at launch, the deploy replaces every instance, rollback by the parameter", async () => {
+  it("README: each deploy promotes into its own parameter, instances resolve at launch, the deploy replaces every instance, rollback by the parameter", async () => {
     const readme = text(await render([], shared), "README.md");
-    expect(readme).toContain("and is published to `/shop/image/ami-id`");
+    expect(readme).not.toContain("and is published to");
+    expect(readme).toMatch(/Each environment has a parameter of its own, written only by\s+its own deploy job/);
     expect(readme).toMatch(/instances resolve the image parameter when they\s+start/);
     expect(readme).toMatch(/AWS cannot roll back to a template\s+whose image is an SSM parameter/);
     expect(readme).toContain(
       "aws ssm put-parameter --overwrite --type String --data-type aws:ec2:image --name <parameter> --value <previous id>",
     );
     expect(readme).toMatch(/\*\*An instance that starts for another reason/);
-    expect(readme).toContain("| staging | t3.small | 2 | 4 | no | single | no | SSM parameter `/shop/image/ami-id` |");
+    expect(readme).toContain("| staging | t3.small | 2 | 4 | no | single | no | SSM parameter `/shop/image/staging/ami-id` |");
   });
 });
 

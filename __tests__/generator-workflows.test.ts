@@ -30,10 +30,10 @@ const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-
  */
 const KNOWN_STALE = /undefined variable "vars"/;
 
-/** Image sources and their CI steps: variable, the bake's parameter, promoted parameters, shared ones. */
+/** Image sources and their CI steps: variable, promoted parameters, the bake's own parameter. */
 const MODES: Array<[string, string[], Record<string, unknown>]> = [
   [
-    "certificate, S3 backend, resolve:ssm per environment (the first from the bake, the next promoted)",
+    "certificate, S3 backend, resolve:ssm per environment (each promoted by its own deploy)",
     ["x", "--yes"],
     {
       appName: "x",
@@ -55,7 +55,7 @@ const MODES: Array<[string, string[], Record<string, unknown>]> = [
     },
   ],
   [
-    "variable, then promoted parameters, one shared",
+    "variable, then promoted parameters, the bake publishing to a parameter of its own",
     ["x", "--yes"],
     {
       appName: "x",
@@ -63,7 +63,7 @@ const MODES: Array<[string, string[], Record<string, unknown>]> = [
       environments: [
         { name: "dev" },
         { name: "qa", amiSource: "resolve:ssm:/x/image/qa/ami" },
-        { name: "staging", amiSource: "resolve:ssm:/x/image/production/ami" },
+        { name: "staging", amiSource: "resolve:ssm:/x/image/staging/ami" },
         { name: "production", amiSource: "resolve:ssm:/x/image/production/ami" },
       ],
     },

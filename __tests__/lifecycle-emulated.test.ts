@@ -21,6 +21,7 @@
  *   corrects it (answer_like_aws, each case cited there); the plans below are otherwise moto's.
  */
 import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { refreshPreferenceProblems, type RefreshPreferences } from "../managed/aws-rules";
@@ -34,6 +35,7 @@ import { tempDir, TerraformDir, type TerraformResult, writeCliConfig } from "./s
 
 const AMI_1 = "ami-0123456789abcdef0";
 const AMI_2 = "ami-0fedcba9876543210";
+const AMI_HOTFIX = "ami-0abcdef0123456789";
 const ROLLOUT = join(REPO_ROOT, "managed", "rollout.sh");
 const TSX = require.resolve("tsx");
 
@@ -66,6 +68,10 @@ async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
 let emu: EmulatedAws;
 let stacks: Stack[] = [];
 let cli: string;
+/** The rollout's probe goes here (a loopback server counting requests), not to the emulated load balancer's made-up DNS name. */
+let probe: Server;
+let probeUrl = "";
+let probeRequests = 0;
 
 /** Terraform, the AWS CLI and the provider all reach the emulated AWS through AWS_ENDPOINT_URL. */
 function awsEnv(region: string): NodeJS.ProcessEnv {
@@ -107,11 +113,15 @@ function project(configName: string, configJson: Record<string, unknown>, root: 
 /** `npm run deploy -- <env> ...`, as a developer or CI runs it. */
 function deploy(stack: Stack, args: readonly string[] = []): Promise<{ status: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", TSX, join("managed", "deploy.ts"), stack.name, "--auto-approve", ...args], {
-      cwd: stack.project,
-      env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", TSX, join("managed", "deploy.ts"), stack.name, "--auto-approve", "--probe-url", probeUrl, ...args],
+      {
+        cwd: stack.project,
+        env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (c: Buffer) => {
       output += c.toString();
@@ -166,7 +176,7 @@ function expectNoChanges(stack: Stack, result: TerraformResult): void {
 /** The rollout command as ops and CI run it, against the emulated AWS. */
 function rollout(stack: Stack, args: readonly string[] = []): Promise<{ status: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [ROLLOUT, "--dir", stack.tf.dir, "--poll", "1", ...args], {
+    const child = spawn("bash", [ROLLOUT, "--dir", stack.tf.dir, "--poll", "1", "--probe-url", probeUrl, ...args], {
       env: { ...process.env, ...awsEnv(stack.region), GITHUB_ACTIONS: "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -185,6 +195,11 @@ function rollout(stack: Stack, args: readonly string[] = []): Promise<{ status: 
 /** An alarm put in a state directly, as a breached (or recovered) metric would put it on AWS. */
 function setAlarmState(stack: Stack, alarm: string, state: "ALARM" | "OK"): void {
   emu.aws(stack.region, ["cloudwatch", "set-alarm-state", "--alarm-name", alarm, "--state-value", state, "--state-reason", "test"]);
+}
+
+/** rollout.sh --status: does the group run the release the last apply wrote? (what drift and npm run plan ask) */
+function statusCheck(stack: Stack): Promise<{ status: number; output: string }> {
+  return rollout(stack, ["--status"]);
 }
 
 function groupVersion(stack: Stack): string {
@@ -214,7 +229,15 @@ function preferencesOf(request: RecordedRequest): RefreshPreferences {
     ScaleInProtectedInstances: p.ScaleInProtectedInstances,
     StandbyInstances: p.StandbyInstances,
     AlarmSpecification: p.AlarmSpecification ? { Alarms: p.AlarmSpecification.Alarms ?? [] } : undefined,
+    CheckpointPercentages: p.CheckpointPercentages?.map(Number),
+    CheckpointDelay: int(p.CheckpointDelay),
+    BakeTime: int(p.BakeTime),
   };
+}
+
+/** The phases the emulated refreshes of a group went through, newest refresh last. */
+async function phasesOf(stack: Stack): Promise<string[][]> {
+  return (await emu.refreshes()).filter((r) => r.group === stack.asg).map((r) => r.phases);
 }
 
 /** A VPC and two public and two private subnets made outside Terraform, as a team's existing network. */
@@ -231,6 +254,12 @@ function existingNetwork(region: string): { vpcId: string; publicSubnetIds: stri
 }
 
 beforeAll(async () => {
+  probe = createServer((_req, res) => {
+    probeRequests++;
+    res.end("ok");
+  });
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  probeUrl = `http://127.0.0.1:${(probe.address() as { port: number }).port}/`;
   emu = await EmulatedAws.start();
   const root = tempDir("lifecycle");
   cli = writeCliConfig(root);
@@ -256,7 +285,16 @@ beforeAll(async () => {
     network: { mode: "existing", ...existingNetwork(region) },
     config: { FEATURE_FLAGS: "checkout,search", GREETING: "100% ${literal}" },
     secrets: ["API_TOKEN"],
-    environments: [{ name: "edge", minCapacity: 1, maxCapacity: 2, amiSource: "resolve:ssm:/shop/image/edge/ami-id" }],
+    // A warm pool: applied through PutWarmPool, planned clean (moto 5.2 stores and describes it).
+    environments: [
+      {
+        name: "edge",
+        minCapacity: 1,
+        maxCapacity: 2,
+        amiSource: "resolve:ssm:/shop/image/edge/ami-id",
+        warmPool: { state: "Stopped", minSize: 1 },
+      },
+    ],
   };
   stacks = [...prepare("example", exampleConfigJson(), root), ...project("variant", variant, root)];
   await Promise.all(
@@ -266,6 +304,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emu?.stop();
+  probe?.close();
   // Step times, for BENCHMARKS.md (no assertion: speed is measured, not tested).
   console.log(`lifecycle step times (s, all stacks at once): ${JSON.stringify(times)}`);
 });
@@ -400,10 +439,18 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       expect(groupVersion(s)).toBe("1");
     }
     await emu.setRefreshOutcome({ status: "Successful", steps: 2 });
+    // Production has grown since the synth (scaling owns the desired capacity; Terraform ignores it):
+    // the rollout makes the canary one of today's three instances.
+    const grown = variableStacks.find((s) => s.config === "example" && s.name === "production")!;
+    emu.aws(grown.region, ["autoscaling", "set-desired-capacity", "--auto-scaling-group-name", grown.asg, "--desired-capacity", "3"]);
+    const probed = probeRequests;
     const rollouts = await timed("rollout (success)", () => Promise.all(variableStacks.map((s) => rollout(s))));
+    // The probe sent requests while the refreshes ran (2 a second by default, bounded by the wait).
+    expect(probeRequests).toBeGreaterThan(probed);
     for (const [i, s] of variableStacks.entries()) {
       expect({ stack: s.name, status: rollouts[i].status }).toEqual({ stack: s.name, status: 0 });
       expect(rollouts[i].output).toMatch(/\d+% done, \d+ instance\(s\) left/);
+      expect(rollouts[i].output).toContain(`probing ${probeUrl}`);
       expect(rollouts[i].output).toContain(`rolled out; it runs launch template version 2 (${AMI_2})`);
       expect(groupVersion(s)).toBe("2");
       const [start] = await starts(s);
@@ -416,6 +463,18 @@ describe("the emulated lifecycle of the example config and a variant (existing V
         AlarmSpecification: { Alarms: alarmList(alarms) },
       });
       expect(refreshPreferenceProblems(prefs, { desiredVersion: "2", groupVersion: "1", imageFromSsm: false })).toEqual([]);
+      // Through every checkpoint and the bake time: production's two instances have a canary of one (50 %),
+      // recomputed from the group's capacity; staging's one has a single step.
+      const phases = (await phasesOf(s)).at(-1);
+      if (s.name === "production") {
+        expect(prefs).toMatchObject({ CheckpointPercentages: [33, 100], CheckpointDelay: 300, BakeTime: 600 });
+        expect(rollouts[i].output).toContain("3 instances; the canary is one of them (checkpoints 33,100 %)");
+        expect(phases).toEqual(["replacing:1", "checkpoint:1", "replacing:2", "bake", "done"]);
+      } else {
+        expect(prefs.CheckpointPercentages).toBeUndefined();
+        expect(phases).toEqual(["replacing:1", "bake", "done"]);
+      }
+      expect(await statusCheck(s)).toMatchObject({ status: 0 });
     }
   });
 
@@ -432,19 +491,30 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     expect(refused.output).toContain("a rollout alarm is in ALARM before the rollout starts: demo-app-production-rollout-error-rate");
     expect((await starts(production)).length).toBe(before);
     setAlarmState(production, "demo-app-production-rollout-error-rate", "OK");
+    // The canary's errors put the error-rate alarm in ALARM during the first checkpoint's delay: the
+    // refresh stops there and AWS rolls it back (the emulation reads the watched alarms at every phase).
     await emu.setRefreshOutcome({
       group: production.asg,
-      status: "RollbackSuccessful",
-      steps: 1,
-      reason: "alarm demo-app-production-rollout-error-rate went into ALARM",
+      status: "Successful",
+      alarm: { name: "demo-app-production-rollout-error-rate", at: "checkpoint:1" },
     });
     const result = await timed("rollout (rolled back)", () => rollout(production));
     expect(result.status).toBe(3);
     expect(result.output).toContain(
       `rolled back (alarm demo-app-production-rollout-error-rate went into ALARM); ${production.asg} runs launch template version 2 (${AMI_2}) again`,
     );
+    expect((await phasesOf(production)).at(-1)).toEqual(["replacing:1", "checkpoint:1", "rollback", "rolled-back"]);
     expect(groupVersion(production)).toBe("2");
+    // Terraform sees nothing (the group's version is AWS's to change) ...
     expectNoChanges(production, await plan(production, AMI_1));
+    // ... but the release check does, and fails as drift does.
+    const status = await statusCheck(production);
+    expect(status.status).toBe(5);
+    expect(status.output).toContain(
+      `${production.asg} runs launch template version 2, but the last apply wrote version 3: its instance refresh ended RollbackSuccessful`,
+    );
+    expect(status.output).toContain("(alarm demo-app-production-rollout-error-rate went into ALARM)");
+    setAlarmState(production, "demo-app-production-rollout-error-rate", "OK");
     await emu.setRefreshOutcome({ group: production.asg, status: "Successful" });
   });
 
@@ -459,6 +529,11 @@ describe("the emulated lifecycle of the example config and a variant (existing V
       expect(groupVersion(s)).toBe(version);
       expect(rollouts[i].output).toContain(`(${AMI_1})`);
     }
+    // Production's version 3 (AMI_1) was rolled back in step 5: rolling it out again says what it retries.
+    const production = variableStacks.find((s) => s.config === "example" && s.name === "production")!;
+    expect(rollouts[variableStacks.indexOf(production)].output).toContain(
+      `retrying launch template version 3 (${AMI_1}): its last rollout ended RollbackSuccessful`,
+    );
     // After a release, a rolled-back one and the rollback: nothing to change (and the secrets set out of
     // band in step 3 are not Terraform's to overwrite).
     const plans = await timed("plan after the rollouts", () => Promise.all(stacks.map((s) => plan(s, AMI_1))));
@@ -497,6 +572,22 @@ describe("the emulated lifecycle of the example config and a variant (existing V
     expect(instancesOf().every((v: string) => v === want)).toBe(true);
     expect((await rollout(staging)).output).toContain("nothing to roll out");
     expectNoChanges(staging, await plan(staging, AMI_2));
+  });
+
+  it("6c. break-glass: with an alarm in ALARM, --ignore-alarms starts the refresh without its alarm specification and says so", async () => {
+    const staging = stacks.find((s) => s.config === "example" && s.name === "staging")!;
+    expectOk(staging, await apply(staging, AMI_HOTFIX), "the hotfix apply");
+    setAlarmState(staging, "demo-app-staging-rollout-latency", "ALARM");
+    const before = (await starts(staging)).length;
+    const result = await rollout(staging, ["--ignore-alarms"]);
+    expect(result.status).toBe(0);
+    expect(result.output).toContain("BREAK-GLASS: --ignore-alarms: this rollout runs WITHOUT its alarms");
+    const started = (await starts(staging)).slice(before);
+    expect(started).toHaveLength(1);
+    expect(started[0].params.Preferences.AlarmSpecification).toBeUndefined();
+    expect(preferencesOf(started[0])).toMatchObject({ AutoRollback: true, BakeTime: 300 });
+    expect(groupVersion(staging)).toBe(output(staging, "launch_template_version"));
+    setAlarmState(staging, "demo-app-staging-rollout-latency", "OK");
   });
 
   it("7. resolve:ssm: a new image in the parameter is rolled out without a rollback (AWS cannot roll back to one)", async () => {

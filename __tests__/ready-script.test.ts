@@ -11,7 +11,7 @@
  * systemctl and journalctl are stand-ins written here (no systemd runs the test): they answer is-failed
  * for the unit a case fails and print journal lines.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -90,10 +90,20 @@ afterAll(async () => {
 });
 
 /** One instance's boot: its boot.env, stand-ins for systemd's tools, and the script's run. */
-function boot(
-  name: string,
-  options: { timeout?: number; failedUnit?: string } = {},
-): Promise<{ status: number; output: string; dir: string }> {
+interface BootOptions {
+  readonly timeout?: number;
+  readonly failedUnit?: string;
+  /** Seconds since boot when the script starts (its /proc/uptime). */
+  readonly uptime?: number;
+  readonly warmPool?: string;
+}
+
+function boot(name: string, options: BootOptions = {}): Promise<{ status: number; output: string; dir: string }> {
+  return finished(start(name, options));
+}
+
+/** The script's run, from start to exit. */
+function start(name: string, options: BootOptions = {}): ChildProcess & { output: () => string } {
   const dir = join(root, name);
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
@@ -109,6 +119,7 @@ function boot(
       "HEALTH_CHECK_PATH=/healthz",
       `BOOT_TIMEOUT_SECONDS=${options.timeout ?? 30}`,
       `METRICS_NAMESPACE=${NAMESPACE}`,
+      `WARM_POOL=${options.warmPool ?? ""}`,
       "",
     ].join("\n"),
   );
@@ -116,28 +127,34 @@ function boot(
   writeFileSync(join(bin, "systemctl"), `#!/bin/sh\n[ "$1" = is-failed ] && [ "$3" = "${failed}" ] && exit 0\nexit 1\n`);
   writeFileSync(join(bin, "journalctl"), `#!/bin/sh\necho "journal: $*"\necho "journal: app exited with status 1"\n`);
   for (const tool of ["systemctl", "journalctl"]) chmodSync(join(bin, tool), 0o755);
+  writeFileSync(join(dir, "uptime"), `${options.uptime ?? 0}.42 1.00\n`);
+  const env = emu.cliEnv(REGION);
+  const child = spawn("bash", [SCRIPT, "shop"], {
+    env: {
+      ...process.env,
+      ...env,
+      PATH: `${bin}:${env.PATH}`,
+      IMMUTABLE_APP_CONFIG_DIR: dir,
+      IMMUTABLE_APP_IMDS_URL: emu.url,
+      IMMUTABLE_APP_READY_POLL_SECONDS: "1",
+      IMMUTABLE_APP_UPTIME_FILE: join(dir, "uptime"),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr!.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  return Object.assign(child, { output: () => output, dir });
+}
+
+function finished(child: ChildProcess & { output: () => string }): Promise<{ status: number; output: string; dir: string }> {
   return new Promise((resolve, reject) => {
-    const env = emu.cliEnv(REGION);
-    const child = spawn("bash", [SCRIPT, "shop"], {
-      env: {
-        ...process.env,
-        ...env,
-        PATH: `${bin}:${env.PATH}`,
-        IMMUTABLE_APP_CONFIG_DIR: dir,
-        IMMUTABLE_APP_IMDS_URL: emu.url,
-        IMMUTABLE_APP_READY_POLL_SECONDS: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ status: code ?? -1, output, dir }));
+    child.on("close", (code) => resolve({ status: code ?? -1, output: child.output(), dir: "" }));
   });
 }
 
@@ -187,10 +204,26 @@ describe("the ready script completes the launch lifecycle hook", () => {
     const before = bootFailures();
     const result = await boot("never", { timeout: 3 });
     expect(result.status).toBe(1);
-    expect(result.output).toContain("did not answer 2xx within 3 s (last answer: 503); the instance is abandoned");
+    expect(result.output).toContain(
+      "did not answer 2xx within 3 s (the lifecycle hook's 3 s from launch, less the 0 s of boot and a 0 s margin; last answer: 503); the instance is abandoned",
+    );
     expect(result.output).toContain("journal: app exited with status 1");
     expect(await completions("i-00000000000000002")).toEqual([`${GROUP}/${HOOK}:ABANDON`]);
     expect(bootFailures()).toBe(before + 1);
+  });
+
+  it("gives up before AWS's heartbeat timeout, which counts from the launch: less the time since boot and a margin", async () => {
+    appStatus = 503;
+    await emu.setMetadata({ "instance-id": "i-00000000000000006" });
+    await emu.pendingLaunch(GROUP, "i-00000000000000006");
+    // 600 s from launch, 590 s of them spent booting, 60 s margin: the script gives up at once and still
+    // reports before AWS would abandon the instance without a word.
+    const result = await boot("late", { timeout: 600, uptime: 590 });
+    expect(result.status).toBe(1);
+    expect(result.output).toContain(
+      "did not answer 2xx within 1 s (the lifecycle hook's 600 s from launch, less the 590 s of boot and a 60 s margin",
+    );
+    expect(await completions("i-00000000000000006")).toEqual([`${GROUP}/${HOOK}:ABANDON`]);
   });
 
   it("ABANDON at once when the app's unit failed, without waiting for the timeout", async () => {
@@ -213,18 +246,32 @@ describe("the ready script completes the launch lifecycle hook", () => {
     expect(result.output).toContain("no lifecycle action is pending");
   });
 
-  it("a Running warm-pool instance completes once into the pool and again when it enters InService", async () => {
+  it("a Running warm-pool instance completes into the pool, on entering InService, and again after a scale-in returned it", async () => {
     appStatus = 200;
-    await emu.setMetadata({ "instance-id": "i-00000000000000005", "autoscaling/target-lifecycle-state": "Warmed:Running" });
-    await emu.pendingLaunch(GROUP, "i-00000000000000005");
-    const running = boot("warm");
-    // Into the pool first; then the group takes it into service, with a new lifecycle action.
-    for (let i = 0; i < 100 && (await completions("i-00000000000000005")).length === 0; i++) await new Promise((r) => setTimeout(r, 200));
-    await emu.pendingLaunch(GROUP, "i-00000000000000005");
-    await emu.setMetadata({ "autoscaling/target-lifecycle-state": "InService" });
-    const result = await running;
-    expect(result.status).toBe(0);
-    expect(result.output).toContain("in the warm pool (Warmed:Running); waiting to enter InService");
-    expect(await completions("i-00000000000000005")).toEqual([`${GROUP}/${HOOK}:CONTINUE`, `${GROUP}/${HOOK}:CONTINUE`]);
+    const id = "i-00000000000000005";
+    await emu.setMetadata({ "instance-id": id, "autoscaling/target-lifecycle-state": "Warmed:Running" });
+    await emu.pendingLaunch(GROUP, id);
+    const child = start("warm", { warmPool: "Running" });
+    const waitFor = async (count: number) => {
+      for (let i = 0; i < 150 && (await completions(id)).length < count; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(await completions(id)).toHaveLength(count);
+    };
+    try {
+      await waitFor(1);
+      // The group takes it into service: a new lifecycle action.
+      await emu.pendingLaunch(GROUP, id);
+      await emu.setMetadata({ "autoscaling/target-lifecycle-state": "InService" });
+      await waitFor(2);
+      // A scale-in returns it to the pool (ReuseOnScaleIn); the next scale-out takes it again.
+      await emu.setMetadata({ "autoscaling/target-lifecycle-state": "Warmed:Running" });
+      await new Promise((r) => setTimeout(r, 6000));
+      await emu.pendingLaunch(GROUP, id);
+      await emu.setMetadata({ "autoscaling/target-lifecycle-state": "InService" });
+      await waitFor(3);
+      expect(child.output()).toContain("in the warm pool (Warmed:Running); waiting to enter InService");
+      expect(await completions(id)).toEqual(Array(3).fill(`${GROUP}/${HOOK}:CONTINUE`));
+    } finally {
+      child.kill("SIGTERM");
+    }
   });
 });

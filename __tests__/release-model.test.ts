@@ -70,6 +70,7 @@ describe("the release model on random valid configurations", () => {
         expect(t.completeAt - t.fullAt).toBe(env.bakeTimeSeconds);
         // An app that never answers never serves a request and is rolled back.
         expect(t.crashing).toMatchObject({ worstInstances: 0, inTime: true });
+        expect(t.unreachable).toMatchObject({ worstInstances: 0, inTime: true });
         // Errors the alarm can see are caught before the next batch starts, within the bake time at the latest.
         const e = t.erroring;
         if (e.detectedAt !== undefined) {
@@ -100,6 +101,9 @@ describe("the default environments", () => {
     expect(t.erroring).toMatchObject({ worstInstances: 1, worstSharePercent: 33.3, inTime: true });
     expect(t.erroring.rolledBackAt!).toBeLessThan(t.completeAt);
     expect(t.crashing).toMatchObject({ worstInstances: 0, worstSharePercent: 0 });
+    // Answers locally, fails the load balancer's check: registered after the hook, unhealthy 45 s later,
+    // the unhealthy alarm 300 s after that; no request reached it.
+    expect(t.unreachable).toMatchObject({ worstInstances: 0, detectedAt: 90 + 45 + 300 });
   });
 
   it("staging moves faster than production and prints the same timeline the deploy prints", () => {

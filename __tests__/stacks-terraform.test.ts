@@ -210,7 +210,16 @@ describe("example config: every environment validates and plans offline", () => 
       // No provider-driven refresh: it would save the new version on the group before refreshing.
       expect(asg.instance_refresh ?? []).toEqual([]);
       const asgSynth = synthOf(synth, "aws_autoscaling_group")[0];
-      expect(asgSynth.lifecycle.ignore_changes).toEqual(["desired_capacity", "launch_template[0].version"]);
+      expect(asgSynth.lifecycle.ignore_changes).toEqual(["desired_capacity", "launch_template[0].version", "initial_lifecycle_hook"]);
+      // A new group's first instances wait for the launch hook too.
+      expect(asgSynth.initial_lifecycle_hook).toEqual([
+        {
+          name: `demo-app-${env}-app-ready`,
+          lifecycle_transition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+          default_result: "ABANDON",
+          heartbeat_timeout: 600,
+        },
+      ]);
       // The route out, the egress rule and the instance policy exist before the first instance starts.
       expect(asgSynth.depends_on).toEqual(
         expect.arrayContaining([
@@ -276,8 +285,8 @@ describe("example config: every environment validates and plans offline", () => 
           heartbeat_timeout: 600,
         }),
       ]);
-      // t3 in standard credit mode: no surplus-credit charges; the CPU target is its 20 % baseline.
-      expect(one(plan, "aws_launch_template").values.credit_specification).toEqual([{ cpu_credits: "standard" }]);
+      // t3 in unlimited credit mode (new instances can burst at boot), the CPU target at its 20 % baseline.
+      expect(one(plan, "aws_launch_template").values.credit_specification).toEqual([{ cpu_credits: "unlimited" }]);
       expect(one(plan, "aws_autoscaling_policy").values.target_tracking_configuration[0].target_value).toBe(20);
       // Replacements outside a refresh launch before they terminate, as a release does.
       expect(asg.instance_maintenance_policy).toEqual([{ min_healthy_percentage: 90, max_healthy_percentage: 190 }]);
@@ -433,6 +442,7 @@ describe("example config: every environment validates and plans offline", () => 
       "alb_dns_name",
       "asg_name",
       "canary",
+      "checkpoint_delay_seconds",
       "health_check_url",
       "image_parameter",
       "instance_refresh",

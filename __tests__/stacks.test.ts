@@ -285,6 +285,7 @@ describe("user data", () => {
       "HEALTH_CHECK_PATH=/healthz",
       "BOOT_TIMEOUT_SECONDS=300",
       "METRICS_NAMESPACE=immutable-app/shop-dev",
+      "WARM_POOL=",
       "BOOT_ENV",
       "systemctl enable --now immutable-app@shop.service immutable-app-ready@shop.service",
       "",

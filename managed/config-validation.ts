@@ -507,11 +507,18 @@ function readImage(r: Reader, value: Json, appName: string | undefined, environm
     );
   }
 
-  // Publish the AMI id where an environment resolves it; with the ami_id variable there is no need.
-  const ssmSource = environments.map((e) => e.amiSource).find((s) => s.mode === "ssm");
+  // The bake publishes nowhere by default: an environment's image parameter is written only by that
+  // environment's deploy (CI promotes the image that passed the environment before it), so no bake
+  // reaches an environment's scale-outs untested.
   const validName = appName !== undefined && PATTERNS.name.test(appName);
-  const fallback = ssmSource?.mode === "ssm" ? ssmSource.parameter : "";
-  const amiParameter = r.string("image.amiParameter", o.amiParameter, fallback)!;
+  const amiParameter = r.string("image.amiParameter", o.amiParameter, "")!;
+  const resolvedBy = environments.find((e) => e.amiSource.mode === "ssm" && e.amiSource.parameter === amiParameter);
+  if (amiParameter !== "" && resolvedBy) {
+    r.fail(
+      "image.amiParameter",
+      `${quote(amiParameter)} is the image parameter of ${resolvedBy.name}: a bake would put every new image into ${resolvedBy.name}'s scale-outs before any test; leave it "" (CI promotes the image into each environment's parameter when it deploys there)`,
+    );
+  }
   if (amiParameter !== "" && !PATTERNS.ssmParameterName.test(amiParameter)) {
     r.fail(
       "image.amiParameter",
@@ -541,9 +548,21 @@ function checkImageParameters(
   const clash = (parameter: string) => environments.find((e) => parameter.startsWith(parameterPath(appName, e.name)));
   const hint = `/${appName}/image/<env>/ami-id`;
   const reported = new Set<string>();
+  const owner = new Map<string, string>();
   environments.forEach((env, i) => {
     if (env.amiSource.mode !== "ssm") return;
     const field = env.amiSource === topLevel ? "amiSource" : `environments[${i}].amiSource`;
+    // One parameter per environment: a shared one would put the image one environment is given into the
+    // scale-outs of every other before it passed them.
+    const first = owner.get(env.amiSource.parameter);
+    if (first !== undefined && !reported.has(`shared:${field}`)) {
+      reported.add(`shared:${field}`);
+      r.fail(
+        field,
+        `${env.name} and ${first} both resolve ${quote(env.amiSource.parameter)}: every instance either starts would take the image the other was given, untested; give each environment its own, like /${appName}/image/${env.name}/ami-id`,
+      );
+    }
+    owner.set(env.amiSource.parameter, env.name);
     const other = clash(env.amiSource.parameter);
     if (other && !reported.has(field)) {
       reported.add(field);

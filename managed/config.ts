@@ -17,7 +17,8 @@ export type AmiSource =
    * cannot roll back an instance refresh of a template whose image is an SSM parameter
    * (RefreshPreferences.AutoRollback), so a failed rollout stops where it is: roll back by putting the
    * previous AMI id back into the parameter and deploying again. Every instance that starts (scaling,
-   * replacement) takes whatever the parameter holds then.
+   * replacement) takes whatever the parameter holds then. One parameter per environment (two that
+   * share one are refused), written only by that environment's deploy.
    */
   | { readonly mode: "ssm"; readonly parameter: string };
 
@@ -120,9 +121,10 @@ export interface ImageConfig {
    */
   readonly keepImages: number;
   /**
-   * SSM parameter (data type aws:ec2:image) that a bake publishes the AMI id to; "" to skip.
-   * @default the parameter of the first environment whose amiSource is resolve:ssm; else "" (with the
-   * ami_id variable, the id travels through packer-manifest.json instead)
+   * SSM parameter (data type aws:ec2:image) that a bake publishes the AMI id to; "" to skip. Never an
+   * environment's image parameter: that one is written only by the environment's own deploy (CI promotes
+   * the image that passed the environment before it), so no bake reaches an environment untested.
+   * @default "" (the id travels through packer-manifest.json and CI's bake output)
    */
   readonly amiParameter: string;
 }
@@ -230,9 +232,13 @@ export interface EnvironmentConfig {
    */
   readonly slowStartSeconds: number;
   /**
-   * CPU credits of burstable instance types (t3, t3a, t4g): "standard" never bills for surplus credits
-   * (the instance is held to its baseline when its credits run out); "unlimited" bursts and bills for it.
-   * @default "standard" for burstable types, not set otherwise
+   * CPU credits of burstable instance types (t3, t3a, t4g). "unlimited" bursts and bills surplus credits
+   * only when an instance's average over 24 hours is above its baseline (EC2 User Guide,
+   * burstable-performance-instances-unlimited-mode.html), which the default CPU target (the baseline)
+   * keeps it from; it also lets a new instance, which gets no launch credits, boot at full speed.
+   * "standard" never bills surplus but holds an instance without credits at its baseline, so its CPU
+   * target must be below the baseline.
+   * @default "unlimited" for burstable types, not set otherwise
    */
   readonly cpuCredits?: "standard" | "unlimited";
   /**

@@ -21,6 +21,7 @@ import { PATTERNS } from "./aws-rules";
 import type { AppConfig, EnvironmentConfig } from "./config";
 import { loadConfigOrReport } from "./load-config";
 import { secretParameterName } from "./names";
+import { creditWarning } from "./release-config";
 import { formatTimeline, releaseTimeline } from "./release-model";
 import { stackDir, synthesize } from "./synth";
 
@@ -148,7 +149,8 @@ export function deploy(options: DeployOptions, config: AppConfig): number {
   const dir = relative(process.cwd(), stackDir(outdir, env.name));
   const terraform = (...args: string[]) => run("terraform", [`-chdir=${dir}`, ...args]);
   const approve = options.autoApprove ? ["-auto-approve"] : [];
-  console.log(`${formatTimeline(env.name, releaseTimeline(env))}\n`);
+  const credits = creditWarning(env);
+  console.log(`${formatTimeline(env.name, releaseTimeline(env))}${credits ? `\n  note: ${credits}` : ""}\n`);
   let code = terraform("init", "-input=false");
   if (code !== 0) return code;
   if (options.planOnly) {

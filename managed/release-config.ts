@@ -129,18 +129,18 @@ export function readReleaseSettings(
 
   let cpuCredits: EnvironmentConfig["cpuCredits"];
   if (isBurstable(context.instanceType)) {
-    cpuCredits = r.oneOf(`${field}.cpuCredits`, o.cpuCredits, ["standard", "unlimited"] as const, "standard");
+    cpuCredits = r.oneOf(`${field}.cpuCredits`, o.cpuCredits, ["standard", "unlimited"] as const, "unlimited");
   } else if (o.cpuCredits !== undefined) {
     r.fail(`${field}.cpuCredits`, `applies only to burstable instance types (t3, t3a, t4g); ${context.instanceType} is not one`);
   }
   const baseline = BURSTABLE_BASELINE_PERCENT[context.instanceType];
-  if (cpuCredits === "standard" && baseline !== undefined && context.cpuTargetPercent > baseline && o.requestsPerTarget === undefined) {
-    // Standard mode: "the instance ... can only perform at its baseline" once its credits are spent (EC2
-    // User Guide, burstable-performance-instances-standard-mode-concepts.html), so its CPU never reaches
-    // a target above the baseline and target tracking would never add an instance.
+  if (cpuCredits === "standard" && baseline !== undefined && context.cpuTargetPercent >= baseline && o.requestsPerTarget === undefined) {
+    // Standard mode: an instance whose credits are spent "can only perform at its baseline" (EC2 User
+    // Guide, burstable-performance-instances-standard-mode-concepts.html), so its CPU never goes above
+    // the baseline and target tracking at or above it would never add an instance.
     r.fail(
       `${field}.cpuTargetPercent`,
-      `is ${context.cpuTargetPercent}, above the ${baseline} % baseline of ${context.instanceType} with standard CPU credits: once its credits are spent the instance is held at its baseline, the CPU never reaches the target and the group never scales out; use at most ${baseline}, cpuCredits "unlimited" (billed per vCPU-hour above the baseline), requestsPerTarget, or a non-burstable type`,
+      `is ${context.cpuTargetPercent}, not below the ${baseline} % baseline of ${context.instanceType} with standard CPU credits: once its credits are spent the instance is held at its baseline, its CPU never passes the target and the group never scales out; use less than ${baseline}, cpuCredits "unlimited" (the default), requestsPerTarget, or a non-burstable type`,
     );
   }
   const requestsPerTarget = o.requestsPerTarget === undefined ? undefined : int("requestsPerTarget", 1, 1_000_000, 1);
@@ -163,10 +163,16 @@ export function readReleaseSettings(
   };
 }
 
-/** One instance of the fleet first (a canary), then the rest; a fleet of one has only 100. */
+/**
+ * One instance of the fleet first (a canary), then the rest; a fleet of one has only 100. From five
+ * instances on, one instance's errors are at most a fifth of the fleet's requests and can stay under the
+ * fleet-wide error-rate threshold, so half the fleet is a second checkpoint before the rest: a bad release
+ * is caught there at the latest, before it reaches every instance.
+ */
 export function defaultCheckpoints(desiredCapacity: number): number[] {
   const first = oneInstanceCheckpoint(desiredCapacity);
-  return first >= 100 ? [100] : [first, 100];
+  if (first >= 100) return [100];
+  return desiredCapacity >= 5 && first < 50 ? [first, 50, 100] : [first, 100];
 }
 
 function readCheckpoints(r: Reader, field: string, value: Json): number[] {

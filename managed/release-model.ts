@@ -9,10 +9,10 @@
  */
 import { alarmReactionSeconds, instancesAtCheckpoint } from "./aws-rules";
 import type { EnvironmentConfig } from "./config";
-import { rolloutAlarmDatapoints } from "./release-config";
+import { defaultCheckpoints, rolloutAlarmDatapoints } from "./release-config";
 
 /** The target group's health check (stacks/load-balancer.ts uses these numbers). */
-export const TARGET_HEALTH_CHECK = { intervalSeconds: 15, healthyThreshold: 2 } as const;
+export const TARGET_HEALTH_CHECK = { intervalSeconds: 15, healthyThreshold: 2, unhealthyThreshold: 3 } as const;
 
 export type ModelEnvironment = Pick<
   EnvironmentConfig,
@@ -72,6 +72,8 @@ export interface ReleaseTimeline {
   /** Seconds until each rollout alarm can be in ALARM after bad behaviour starts. */
   readonly alarmReaction: Readonly<Record<string, number>>;
   readonly crashing: BadRelease;
+  /** New instances whose app answers locally but fails the load balancer's health check. */
+  readonly unreachable: BadRelease;
   readonly erroring: BadRelease;
 }
 
@@ -90,7 +92,7 @@ export function batchSize(capacity: number, minHealthy: number, maxHealthy: numb
 /** The rolling release of `env` with `capacity` instances (default: its desired capacity). */
 export function releaseTimeline(env: ModelEnvironment, capacity = env.desiredCapacity, errorPercent = 5): ReleaseTimeline {
   const n = Math.max(1, capacity);
-  const checkpoints = env.canaryOneInstance ? canaryCheckpoints(n) : [...env.checkpointPercentages];
+  const checkpoints = env.canaryOneInstance ? defaultCheckpoints(n) : [...env.checkpointPercentages];
   const size = batchSize(n, env.minHealthyPercentage, env.maxHealthyPercentage);
   // A new instance: launch to the app answering (expectedBootSeconds, the boot script completes the hook),
   // then "registered to the load balancer at the end of the lifecycle hook" (User Guide, lifecycle hooks)
@@ -148,6 +150,22 @@ export function releaseTimeline(env: ModelEnvironment, capacity = env.desiredCap
     rolledBackAt: Math.min(crashDetected, first.launchedAt + 3600),
     inTime: true,
   };
+  // Registered at the end of the hook, unhealthy after UnhealthyThresholdCount failed checks (ELBv2 API,
+  // TargetGroup.UnhealthyThresholdCount); the load balancer sends requests only to healthy targets while
+  // others are healthy, so none reached it; the unhealthy alarm sees one in every minute.
+  const unreachableAt =
+    first.launchedAt +
+    env.expectedBootSeconds +
+    TARGET_HEALTH_CHECK.unhealthyThreshold * TARGET_HEALTH_CHECK.intervalSeconds +
+    alarmReaction.unhealthy;
+  const unreachable: BadRelease = {
+    what: "an app that answers locally but fails the load balancer's health check",
+    detectedAt: unreachableAt,
+    worstInstances: 0,
+    worstSharePercent: 0,
+    rolledBackAt: unreachableAt,
+    inTime: true,
+  };
   return {
     capacity: n,
     batchSize: size,
@@ -157,14 +175,9 @@ export function releaseTimeline(env: ModelEnvironment, capacity = env.desiredCap
     completeAt,
     alarmReaction,
     crashing,
+    unreachable,
     erroring: erroringRelease(env, batches, n, errorPercent, alarmReaction["error rate"], replaced, completeAt),
   };
-}
-
-/** One instance's share first, then 100 (release-config.ts defaultCheckpoints, at this capacity). */
-function canaryCheckpoints(capacity: number): number[] {
-  const first = Math.max(1, Math.floor(100 / capacity));
-  return first >= 100 ? [100] : [first, 100];
 }
 
 /**
@@ -228,7 +241,7 @@ export function formatTimeline(name: string, timeline: ReleaseTimeline): string 
       .map(([alarm, s]) => `${alarm} ${s} s`)
       .join(", ")}`,
   );
-  for (const bad of [timeline.crashing, timeline.erroring]) {
+  for (const bad of [timeline.crashing, timeline.unreachable, timeline.erroring]) {
     lines.push(
       bad.detectedAt === undefined || !bad.inTime
         ? `  a bad release (${bad.what}): NOT caught by the alarms, it can reach every instance`

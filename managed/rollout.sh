@@ -145,6 +145,7 @@ alarms=$(output rollout_alarms '^[A-Za-z0-9 -]*$')
 image_parameter=$(output image_parameter '^(/[A-Za-z0-9_./-]+)?$')
 secrets=$(output secret_parameters '^[A-Za-z0-9_./ -]*$')
 canary=$(output canary '^(one-instance|fixed)$')
+checkpoint_delay=$(output checkpoint_delay_seconds '^[0-9]+$')
 probe_rate=$(output probe_requests_per_second '^[0-9]+$')
 health_url=${probe_url:-$(output health_check_url '^https?://')}
 
@@ -282,9 +283,20 @@ if [ "$canary" = one-instance ]; then
   capacity=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names "$asg" \
     --query 'AutoScalingGroups[0].DesiredCapacity' --output text) || die 1 "cannot describe the Auto Scaling group $asg"
   if [[ "$capacity" =~ ^[0-9]+$ ]] && [ "$capacity" -ge 2 ]; then
+    # The stack's rule (managed/release-config.ts defaultCheckpoints) at today's capacity: one instance,
+    # half the fleet from five instances on, then all.
     first=$((100 / capacity))
-    input=$(printf '%s' "$input" | sed -E "s/\"CheckpointPercentages\":\[[0-9]+,/\"CheckpointPercentages\":[$first,/")
-    echo "$asg: $capacity instances; the canary is one of them (first checkpoint $first %)"
+    [ "$first" -ge 1 ] || first=1
+    checkpoints="$first,100"
+    if [ "$capacity" -ge 5 ] && [ "$first" -lt 50 ]; then checkpoints="$first,50,100"; fi
+    before="$input"
+    if [[ "$input" == *'"CheckpointPercentages":'* ]]; then
+      input=$(printf '%s' "$input" | sed -E "s/\"CheckpointPercentages\":\[[0-9,]+\]/\"CheckpointPercentages\":[$checkpoints]/")
+    else
+      # Synthesized for one instance (no checkpoints): the delay the stack states, before the bake time.
+      input="${input/\"BakeTime\":/\"CheckpointPercentages\":[$checkpoints],\"CheckpointDelay\":$checkpoint_delay,\"BakeTime\":}"
+    fi
+    [ "$input" = "$before" ] || echo "$asg: $capacity instances; the canary is one of them (checkpoints $checkpoints %)"
   fi
 fi
 

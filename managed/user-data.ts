@@ -31,6 +31,12 @@ export interface UserDataProps {
    * @default DEFAULTS.environment.bootTimeoutSeconds
    */
   readonly bootTimeoutSeconds?: number;
+  /**
+   * The warm pool's state, if the group has one: Running and Hibernated instances complete the hook again
+   * when they leave the pool, without a new boot.
+   * @default none
+   */
+  readonly warmPool?: "Stopped" | "Running" | "Hibernated";
 }
 
 /**
@@ -65,6 +71,7 @@ export function renderUserData(props: UserDataProps): string {
     `HEALTH_CHECK_PATH=${props.healthCheckPath ?? DEFAULTS.healthCheckPath}`,
     `BOOT_TIMEOUT_SECONDS=${props.bootTimeoutSeconds ?? DEFAULTS.environment.bootTimeoutSeconds}`,
     `METRICS_NAMESPACE=${releaseMetricsNamespace(appName, environment)}`,
+    `WARM_POOL=${props.warmPool ?? ""}`,
     "BOOT_ENV",
     `systemctl enable --now ${serviceUnitName(appName)} ${readyUnitName(appName)}`,
     "",

@@ -113,10 +113,13 @@ export class Fleet extends Construct {
     });
     this.launchTemplate = this.createLaunchTemplate(props, tags);
     this.autoScalingGroup = this.createGroup(props, tags);
-    // A separate resource, not the group's initial_lifecycle_hook, which the provider applies only when it
-    // creates a group ("this will only work when creating a new Auto Scaling Group", aws_autoscaling_group
-    // docs): an existing group gets the hook too. The first instances of a new group may start before it
-    // exists; their boot script finds no lifecycle action to complete and goes on (ready-app.sh).
+    // The same hook twice, on purpose. In the group's initial_lifecycle_hook, so that a new group's first
+    // instances wait for it too: a hook of its own resource "will not be added until the autoscaling group
+    // has been created, and depending on your capacity settings, after the initial instances have been
+    // launched" (provider docs, aws_autoscaling_lifecycle_hook). And as its own resource, because the group's
+    // initial_lifecycle_hook is applied only when a group is created: a group made by an earlier version gets
+    // the hook too, and changes of its timeout reach AWS. Both write one hook by name (PutLifecycleHook
+    // creates or updates it); the group ignores its initial list afterwards (lifecycle.ignore_changes).
     // ABANDON when the heartbeat runs out: "If the instance is launching, ABANDON indicates that you do not
     // want to proceed: Amazon EC2 Auto Scaling terminates the instance" (CompleteLifecycleAction).
     this.launchHook = new AutoscalingLifecycleHook(this, "app-ready", {
@@ -226,6 +229,7 @@ export class Fleet extends Construct {
           secrets: props.secrets,
           healthCheckPath: props.healthCheckPath,
           bootTimeoutSeconds: props.launchHook.timeoutSeconds,
+          warmPool: props.warmPool?.state,
         }),
       ),
       tagSpecifications: [
@@ -249,6 +253,14 @@ export class Fleet extends Construct {
       healthCheckType: "ELB",
       healthCheckGracePeriod: props.healthCheckGracePeriodSeconds,
       defaultInstanceWarmup: props.instanceWarmupSeconds,
+      initialLifecycleHook: [
+        {
+          name: props.launchHook.name,
+          lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+          defaultResult: "ABANDON",
+          heartbeatTimeout: props.launchHook.timeoutSeconds,
+        },
+      ],
       // Replacements outside a refresh (an unhealthy instance, a rebalance) launch before they terminate,
       // as a release does: "the instance maintenance policy ... min healthy percentage and max healthy
       // percentage" (User Guide, ec2-auto-scaling-instance-maintenance-policy.html).
@@ -272,8 +284,9 @@ export class Fleet extends Construct {
       dependsOn: [this.httpsEgress, ...(props.bootDependencies ?? [])],
       lifecycle: {
         // Scaling policies own the desired capacity after the first apply; the instance refresh owns
-        // the template version after the first apply (see the class comment).
-        ignoreChanges: ["desired_capacity", "launch_template[0].version"],
+        // the template version after the first apply (see the class comment); the hook's own resource
+        // owns the hook after the group is created.
+        ignoreChanges: ["desired_capacity", "launch_template[0].version", "initial_lifecycle_hook"],
       },
     });
   }

@@ -114,7 +114,7 @@ export class LoadBalancer extends Construct {
         interval: TARGET_HEALTH_CHECK.intervalSeconds,
         timeout: 5,
         healthyThreshold: TARGET_HEALTH_CHECK.healthyThreshold,
-        unhealthyThreshold: 3,
+        unhealthyThreshold: TARGET_HEALTH_CHECK.unhealthyThreshold,
       },
       lifecycle: { createBeforeDestroy: true },
     });

@@ -38,9 +38,12 @@ export const BOOT_FAILURE_METRIC = "BootFailures";
  *   100 %). A rate, not a count: the same threshold holds in a quiet staging and a busy production, and
  *   minutes under minRequestsPerMinute count as 0.
  * - latency: TargetResponseTime, p90.
- * - unhealthy: UnHealthyHostCount, Minimum ("We recommend you monitor for non-zero UnHealthyHostCount in
- *   the Minimum statistic, and alarm on non-zero value for more than one data point"); instances register
- *   only after the launch lifecycle hook, once their app answers, so boot time is not unhealthy time.
+ * - unhealthy: UnHealthyHostCount, Maximum: any unhealthy target in each of unhealthyMinutes minutes. Not
+ *   the Minimum AWS suggests for a steady fleet: during a release Auto Scaling replaces an instance that
+ *   fails its load balancer check after the grace period, so no single unhealthy target lasts long enough
+ *   for a Minimum above zero, while a release whose every new instance fails keeps one unhealthy in every
+ *   minute. Instances register only after the launch lifecycle hook, once their app answers locally, so
+ *   boot time is not unhealthy time.
  * - boot failures: an instance whose app never answers abandons the lifecycle hook and never reaches the
  *   load balancer, where no metric above can see it; its boot script reports the failure first.
  * A period without data is "not breaching": an alarm in INSUFFICIENT_DATA would also keep a refresh from
@@ -108,7 +111,7 @@ export class RolloutAlarms extends Construct {
       namespace: "AWS/ApplicationELB",
       metricName: "UnHealthyHostCount",
       dimensions: { ...lb, TargetGroup: props.targetGroupArnSuffix },
-      statistic: "Minimum",
+      statistic: "Maximum",
       period,
       evaluationPeriods: props.unhealthyMinutes,
       datapointsToAlarm: props.unhealthyMinutes,

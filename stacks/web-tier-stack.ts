@@ -266,6 +266,11 @@ export class WebTierStack extends TerraformStack {
       "one-instance: the rollout sets the first checkpoint to one instance's share of the group's capacity when it starts",
     );
     output(
+      "checkpoint_delay_seconds",
+      String(env.checkpointDelaySeconds),
+      "Seconds the refresh waits at each checkpoint (the rollout adds the canary's checkpoints when the group has grown since the synth)",
+    );
+    output(
       "probe_requests_per_second",
       String(env.probeRequestsPerSecond),
       "Requests a second the rollout sends to health_check_url while the refresh runs, so the error-rate alarm has data",

@@ -98,6 +98,35 @@ def answer_like_aws():
     AutoScalingResponse.create_auto_scaling_group = keep_warmup(AutoScalingResponse.create_auto_scaling_group)
     AutoScalingResponse.update_auto_scaling_group = keep_warmup(AutoScalingResponse.update_auto_scaling_group)
 
+    # moto/autoscaling/responses.py never reads InstanceMaintenancePolicy either; AWS stores it
+    # (CreateAutoScalingGroup and UpdateAutoScalingGroup, "InstanceMaintenancePolicy") and returns it
+    # (AutoScalingGroup.InstanceMaintenancePolicy).
+    def keep_maintenance_policy(original):
+        def handler(self):
+            result = original(self)
+            policy = self._get_param("InstanceMaintenancePolicy")
+            if policy:
+                group = self.autoscaling_backend.autoscaling_groups[self._get_param("AutoScalingGroupName")]
+                group.instance_maintenance_policy = {k: int(v) for k, v in policy.items() if v not in (None, "")}
+            return result
+        return handler
+
+    AutoScalingResponse.create_auto_scaling_group = keep_maintenance_policy(AutoScalingResponse.create_auto_scaling_group)
+    AutoScalingResponse.update_auto_scaling_group = keep_maintenance_policy(AutoScalingResponse.update_auto_scaling_group)
+
+    # moto/autoscaling/models.py LifecycleHook hard-codes a RoleARN and a NotificationTargetARN ("TODO: These
+    # were hardcoded in the original XML template"); AWS returns them only when the hook was given them
+    # (PutLifecycleHook, RoleARN and NotificationTargetARN are optional).
+    from moto.autoscaling.models import LifecycleHook
+    hook_init = LifecycleHook.__init__
+
+    def init_hook(self, *args, **kwargs):
+        hook_init(self, *args, **kwargs)
+        self.role_arn = None
+        self.notification_target_arn = None
+
+    LifecycleHook.__init__ = init_hook
+
     # moto/autoscaling/models.py InstanceState.launch_template reports, for every instance of a group,
     # the template's *default* version, whatever the instance was launched from; AWS reports the
     # version each instance was launched with (DescribeAutoScalingGroups, Instance.LaunchTemplate), which

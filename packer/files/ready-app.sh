@@ -12,10 +12,14 @@
 # the InService state", so a slow start is never counted as unhealthy; ABANDON terminates a launching
 # instance (CompleteLifecycleAction). Without the boot-failure metric a refresh whose instances never
 # become healthy "keeps retrying for an hour" before it fails (instance-refresh-overview.html).
-# Warm pools: the same hook fires when an instance goes to the pool and when it leaves it for InService
-# (ec2-auto-scaling-warm-pools.html); the instance's target state is read from the instance metadata
-# (autoscaling/target-lifecycle-state). A Stopped pool instance boots again, and this unit with it; a
-# Running or Hibernated one does not, so this script waits for its move to InService and completes again.
+# The deadline: AWS counts the hook's heartbeat timeout (BOOT_TIMEOUT_SECONDS) from the launch, this script
+# runs after the boot, so it gives up the time since boot (/proc/uptime) and a margin earlier: the boot
+# failure is reported and the instance abandoned before AWS abandons it silently.
+# Warm pools (WARM_POOL): the same hook fires when an instance goes to the pool and when it leaves it for
+# InService (ec2-auto-scaling-warm-pools.html); the instance's target state is read from the instance
+# metadata (autoscaling/target-lifecycle-state). A Stopped pool instance boots again, and this unit with
+# it; a Running or Hibernated one does not, so for those this script stays and completes the hook each
+# time the instance moves from the pool to InService (again after a scale-in returns it to the pool).
 set -euo pipefail
 
 readonly APP_RE='^[a-z][a-z0-9-]{0,19}$'
@@ -36,7 +40,7 @@ values="$(
   # shellcheck disable=SC1090
   . "$boot_env"
   printf '%s\n' "${AWS_REGION-}" "${APP_PORT-}" "${ASG_NAME-}" "${LIFECYCLE_HOOK-}" "${HEALTH_CHECK_PATH-}" \
-    "${BOOT_TIMEOUT_SECONDS-}" "${METRICS_NAMESPACE-}" .
+    "${BOOT_TIMEOUT_SECONDS-}" "${METRICS_NAMESPACE-}" "${WARM_POOL-}" .
 )" || die "$boot_env could not be read"
 {
   IFS= read -r AWS_REGION
@@ -46,6 +50,7 @@ values="$(
   IFS= read -r HEALTH_CHECK_PATH
   IFS= read -r BOOT_TIMEOUT_SECONDS
   IFS= read -r METRICS_NAMESPACE
+  IFS= read -r WARM_POOL
   IFS= read -r end
 } <<<"$values" || true
 [[ "${end:-}" == "." ]] || die "$boot_env has a value with a line break"
@@ -55,6 +60,7 @@ values="$(
 [[ "$HEALTH_CHECK_PATH" =~ ^/[A-Za-z0-9/_.~%-]*$ ]] || die "HEALTH_CHECK_PATH in $boot_env is missing or invalid: '$HEALTH_CHECK_PATH'"
 [[ "$BOOT_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "BOOT_TIMEOUT_SECONDS in $boot_env is missing or invalid: '$BOOT_TIMEOUT_SECONDS'"
 [[ "$METRICS_NAMESPACE" =~ ^[A-Za-z0-9/_.-]{1,255}$ ]] || die "METRICS_NAMESPACE in $boot_env is missing or invalid: '$METRICS_NAMESPACE'"
+[[ -z "$WARM_POOL" || "$WARM_POOL" =~ ^(Stopped|Running|Hibernated)$ ]] || die "WARM_POOL in $boot_env is invalid: '$WARM_POOL'"
 [[ "$APP_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || die "APP_PORT in $boot_env is missing or invalid: '$APP_PORT'"
 [[ "$AWS_REGION" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "AWS_REGION in $boot_env is missing or invalid: '$AWS_REGION'"
 export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=6
@@ -94,25 +100,37 @@ failed() {
 }
 
 url="http://127.0.0.1:$APP_PORT$HEALTH_CHECK_PATH"
-deadline=$((SECONDS + BOOT_TIMEOUT_SECONDS))
+uptime_file="${IMMUTABLE_APP_UPTIME_FILE:-/proc/uptime}"
+booted="$(cut -d. -f1 "$uptime_file")"
+[[ "$booted" =~ ^[0-9]+$ ]] || die "cannot read the time since boot from $uptime_file"
+margin=$((BOOT_TIMEOUT_SECONDS / 10 > 60 ? 60 : BOOT_TIMEOUT_SECONDS / 10))
+budget=$((BOOT_TIMEOUT_SECONDS - booted - margin))
+((budget > 0)) || budget=1
+deadline=$((SECONDS + budget))
 while :; do
   for unit in "immutable-app-config@$app.service" "immutable-app@$app.service"; do
     if systemctl is-failed --quiet "$unit"; then failed "$unit failed"; fi
   done
   code="$(curl -sS -o /dev/null --max-time 5 -w '%{http_code}' "$url" 2>/dev/null || true)"
   [[ ! "$code" =~ ^2[0-9][0-9]$ ]] || break
-  ((SECONDS < deadline)) || failed "$url did not answer 2xx within $BOOT_TIMEOUT_SECONDS s (last answer: ${code:-none})"
+  ((SECONDS < deadline)) || failed "$url did not answer 2xx within $budget s (the lifecycle hook's $BOOT_TIMEOUT_SECONDS s from launch, less the $booted s of boot and a $margin s margin; last answer: ${code:-none})"
   sleep "$poll"
 done
 printf 'immutable-app-ready: %s answers %s\n' "$url" "$code"
 complete CONTINUE || die "completing the lifecycle action failed (see above); the hook abandons the instance after its timeout"
 
-# A pool instance that keeps running (Running, Hibernated) meets the hook again when it enters InService.
-state="$(metadata autoscaling/target-lifecycle-state 2>/dev/null || true)"
-if [[ "$state" == Warmed:Running || "$state" == Warmed:Hibernated ]]; then
-  printf 'immutable-app-ready: in the warm pool (%s); waiting to enter InService\n' "$state"
-  while [[ "$(metadata autoscaling/target-lifecycle-state 2>/dev/null || true)" != InService ]]; do sleep 5; done
-  code="$(curl -sS -o /dev/null --max-time 5 -w '%{http_code}' "$url" 2>/dev/null || true)"
-  [[ "$code" =~ ^2[0-9][0-9]$ ]] || failed "$url answers ${code:-nothing} on leaving the warm pool"
-  complete CONTINUE || die "completing the lifecycle action failed (see above)"
+# A pool instance that keeps running (Running, Hibernated) meets the hook again each time it enters InService.
+state() { metadata autoscaling/target-lifecycle-state 2>/dev/null || true; }
+if [[ "$WARM_POOL" == Running || "$WARM_POOL" == Hibernated ]]; then
+  last="$(state)"
+  [[ "$last" != Warmed:* ]] || printf 'immutable-app-ready: in the warm pool (%s); waiting to enter InService\n' "$last"
+  while sleep 5; do
+    now="$(state)"
+    if [[ "$now" == InService && "$last" == Warmed:* ]]; then
+      code="$(curl -sS -o /dev/null --max-time 5 -w '%{http_code}' "$url" 2>/dev/null || true)"
+      [[ "$code" =~ ^2[0-9][0-9]$ ]] || failed "$url answers ${code:-nothing} on leaving the warm pool"
+      complete CONTINUE || die "completing the lifecycle action failed (see above)"
+    fi
+    [[ -z "$now" ]] || last="$now"
+  done
 fi
