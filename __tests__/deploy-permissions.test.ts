@@ -21,7 +21,11 @@ const CONFIGS: Array<[string, Record<string, unknown>]> = [
     "an existing VPC",
     {
       ...exampleConfigJson(),
-      amiSource: "resolve:ssm:/demo-app/image/ami-id",
+      // Each environment its own image parameter (one shared by two is refused).
+      environments: (exampleConfigJson().environments as Array<{ name: string }>).map((e) => ({
+        ...e,
+        amiSource: `resolve:ssm:/demo-app/image/${e.name}/ami-id`,
+      })),
       network: {
         mode: "existing",
         vpcId: "vpc-0123456789abcdef0",

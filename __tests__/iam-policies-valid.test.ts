@@ -147,7 +147,11 @@ const config = resolveConfig({
   backend: { bucket: "acme-terraform-state" },
   github: { repository: "acme/demo-app" },
   waf: true,
-  amiSource: "resolve:ssm:/demo-app/image/ami-id",
+  // Each environment its own image parameter (one shared by two is refused).
+  environments: (exampleConfigJson().environments as Array<{ name: string }>).map((e) => ({
+    ...e,
+    amiSource: `resolve:ssm:/demo-app/image/${e.name}/ami-id`,
+  })),
 });
 const ctx = { config, partition: "aws", accountId: ACCOUNT };
 const [staging] = config.environments;
