@@ -253,7 +253,7 @@ describe("the ready script completes the launch lifecycle hook", () => {
     await emu.pendingLaunch(GROUP, id);
     const child = start("warm", { warmPool: "Running" });
     const waitFor = async (count: number) => {
-      for (let i = 0; i < 150 && (await completions(id)).length < count; i++) await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 300 && (await completions(id)).length < count; i++) await new Promise((r) => setTimeout(r, 200));
       expect(await completions(id)).toHaveLength(count);
     };
     try {
@@ -264,7 +264,8 @@ describe("the ready script completes the launch lifecycle hook", () => {
       await waitFor(2);
       // A scale-in returns it to the pool (ReuseOnScaleIn); the next scale-out takes it again.
       await emu.setMetadata({ "autoscaling/target-lifecycle-state": "Warmed:Running" });
-      await new Promise((r) => setTimeout(r, 6000));
+      // Long enough for the script's 5 s poll to see it, on a loaded machine too.
+      await new Promise((r) => setTimeout(r, 12_000));
       await emu.pendingLaunch(GROUP, id);
       await emu.setMetadata({ "autoscaling/target-lifecycle-state": "InService" });
       await waitFor(3);

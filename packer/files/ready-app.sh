@@ -117,12 +117,14 @@ while :; do
   sleep "$poll"
 done
 printf 'immutable-app-ready: %s answers %s\n' "$url" "$code"
+# The transition this completion is for, read before it: a pool instance may be moved on right after.
+state() { metadata autoscaling/target-lifecycle-state 2>/dev/null || true; }
+entered="$(state)"
 complete CONTINUE || die "completing the lifecycle action failed (see above); the hook abandons the instance after its timeout"
 
 # A pool instance that keeps running (Running, Hibernated) meets the hook again each time it enters InService.
-state() { metadata autoscaling/target-lifecycle-state 2>/dev/null || true; }
 if [[ "$WARM_POOL" == Running || "$WARM_POOL" == Hibernated ]]; then
-  last="$(state)"
+  last="$entered"
   [[ "$last" != Warmed:* ]] || printf 'immutable-app-ready: in the warm pool (%s); waiting to enter InService\n' "$last"
   while sleep 5; do
     now="$(state)"
