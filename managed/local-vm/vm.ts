@@ -131,7 +131,7 @@ export async function powerOff(vm: RunningVm, graceMs = 120_000): Promise<"shutd
       resolve();
     }, 10_000).unref();
   });
-  const timer = new Promise<"killed">((resolve) => setTimeout(() => resolve("killed"), graceMs));
+  const timer = new Promise<"killed">((resolve) => setTimeout(() => resolve("killed"), graceMs).unref());
   const result = await Promise.race([vm.exited.then(() => "shutdown" as const), timer]);
   if (result === "killed") {
     vm.child.kill("SIGKILL");
