@@ -2,7 +2,8 @@
  * Every environment of the configuration synthesizes to a stack that keeps the promises of the design:
  * IMDSv2, a group whose template version only a successful rollout moves, no port 22, instances reachable
  * only from the load balancer, one SSM parameter per config key and secret (secrets write-only), a boot
- * script that expects exactly those, and an instance role confined to its own environment.
+ * script that expects exactly those, an instance role confined to its own environment, and a release that
+ * can be rolled back while AWS still can (alarms that act within the checkpoint delay and the bake time).
  * Node's own test runner (node:test, node:assert): `npm test`.
  */
 import assert from "node:assert/strict";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Testing } from "cdktf";
 import { addStacks } from "../stacks/app";
+import { alarmReactionSeconds } from "../managed/aws-rules";
 import { CONFIG_FILE } from "../managed/config";
 import { unescapeTfString } from "../managed/escape";
 import { loadConfig } from "../managed/load-config";
@@ -65,6 +67,29 @@ for (const [i, env] of config.environments.entries())
       const refresh = JSON.parse(tf.output.instance_refresh.value);
       assert.equal(refresh.DesiredConfiguration.LaunchTemplate.Version, ref("aws_launch_template", templateName, "latest_version"));
       assert.ok(refresh.Preferences.MaxHealthyPercentage - refresh.Preferences.MinHealthyPercentage <= 100);
+    });
+
+    it("can be rolled back in time: every rollout alarm acts within the checkpoint delay and the bake time; instances join only once ready", () => {
+      const preferences = JSON.parse(tf.output.instance_refresh.value).Preferences;
+      const alarms = Object.values(resources.aws_cloudwatch_metric_alarm ?? {});
+      assert.ok(preferences.AlarmSpecification.Alarms.length > 0, "the refresh watches no alarm");
+      for (const name of preferences.AlarmSpecification.Alarms) {
+        const alarm = alarms.find((a) => a.alarm_name === name);
+        assert.ok(alarm, `the refresh watches ${name}, which the stack does not create`);
+        // AWS cannot roll back a refresh that has finished (managed/aws-rules.ts alarmReactionSeconds).
+        const reaction = alarmReactionSeconds(alarm.datapoints_to_alarm) + env.slowStartSeconds;
+        assert.ok(preferences.BakeTime >= reaction, `${name} needs ${reaction} s, the bake time is ${preferences.BakeTime} s`);
+        if (preferences.CheckpointPercentages)
+          assert.ok(
+            preferences.CheckpointDelay >= reaction,
+            `${name} needs ${reaction} s, the checkpoint delay is ${preferences.CheckpointDelay} s`,
+          );
+      }
+      const hooks = Object.values(resources.aws_autoscaling_lifecycle_hook ?? {});
+      assert.ok(
+        hooks.some((h) => h.lifecycle_transition === "autoscaling:EC2_INSTANCE_LAUNCHING" && h.default_result === "ABANDON"),
+        "no launch lifecycle hook that abandons an instance whose app never answers",
+      );
     });
 
     it("takes the image from the configured source", () => {
