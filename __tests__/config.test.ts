@@ -627,7 +627,7 @@ describe("release settings (managed/release-config.ts)", () => {
   });
 
   it("retires rollback5xxPerMinute with what replaced it; checks the boot timeout, slow start, warm pool and health matcher", () => {
-    expect(at({ rollback5xxPerMinute: 10 }, "rollback5xxPerMinute")).toMatch(/replaced in 0.4.0 by rollbackErrorRatePercent/);
+    expect(at({ rollback5xxPerMinute: 10 }, "rollback5xxPerMinute")).toMatch(/replaced by rollbackErrorRatePercent/);
     expect(at({ expectedBootSeconds: 700 }, "expectedBootSeconds")).toMatch(/not less than bootTimeoutSeconds 600/);
     expect(at({ slowStartSeconds: 10 }, "slowStartSeconds")).toMatch(/use 0 \(off\) or 30 to 900/);
     expect(at({ warmPool: { state: "Frozen" } }, "warmPool.state")).toMatch(/"Stopped", "Hibernated", "Running"/);

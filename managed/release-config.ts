@@ -38,7 +38,7 @@ export const RELEASE_FIELDS = [
 /** Fields earlier versions had, with what replaced them: refused with that advice, never ignored. */
 export const RETIRED_FIELDS: Readonly<Record<string, string>> = {
   rollback5xxPerMinute:
-    "was replaced in 0.4.0 by rollbackErrorRatePercent (a share of all requests, load balancer and target 5xx together): a fixed count never trips in a quiet environment and trips on noise in a busy one",
+    "was replaced by rollbackErrorRatePercent (a share of all requests, load balancer and target 5xx together): a fixed count never trips in a quiet environment and trips on noise in a busy one",
 };
 
 /**
