@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bootEnvFile, configDir, configParameterName, secretParameterName, serviceUnitName } from "../managed/names";
+import { bootEnvFile, configDir, configParameterName, readyUnitName, secretParameterName, serviceUnitName } from "../managed/names";
 import { SECRET_PLACEHOLDER } from "../stacks/parameters";
 import { renderUserData, type UserDataProps } from "../managed/user-data";
 import { ConfigureSandbox, type FakeSsmPage, PACKER_DIR, parseSystemdEnvFile, run } from "./support/packer";
@@ -70,21 +70,26 @@ describe("user_data's boot.env read by the image's boot script", () => {
 
 describe("user_data and the image agree on where things are", () => {
   it.each(["shop", "docker", "systemd"])(
-    "%s: boot.env is written where the boot script reads it, and the unit enabled is one the image has",
+    "%s: boot.env is written where the boot script reads it, and the units enabled are ones the image has",
     (app) => {
       const userData = renderUserData({ ...base, appName: app, config: {}, secrets: [] });
       expect(userData).toContain(`\ninstall -d -m 0755 ${configDir(app)}\n`);
       expect(/^cat > (\S+) <<'BOOT_ENV'$/m.exec(userData)?.[1]).toBe(bootEnvFile(app));
-      const enabled = /^systemctl enable --now (\S+)$/m.exec(userData)?.[1];
-      expect(enabled).toBe(serviceUnitName(app));
-      // The image installs the template; the unit user_data enables is its instance for this app.
-      const template = enabled!.replace(/@[^.]+\./, "@.");
-      expect(existsSync(join(PACKER_DIR, "files", template))).toBe(true);
+      const enabled = /^systemctl enable --now (.+)$/m.exec(userData)?.[1].split(" ") ?? [];
+      // The app and the unit that completes the launch lifecycle hook once the app answers.
+      expect(enabled).toEqual([serviceUnitName(app), readyUnitName(app)]);
+      const installApp = readFileSync(join(PACKER_DIR, "scripts", "install-app.sh"), "utf8");
+      for (const unit of enabled) {
+        // The image installs the template; the unit user_data enables is its instance for this app.
+        const template = unit.replace(/@[^.]+\./, "@.");
+        expect(existsSync(join(PACKER_DIR, "files", template))).toBe(true);
+        expect(installApp).toContain(`/etc/systemd/system/${template}`);
+      }
       // The boot script's own default (no test override): it looks for boot.env at that same path.
       const result = run("bash", ["--norc", join(PACKER_DIR, "files", "configure-app.sh"), app], { env: { PATH: process.env.PATH } });
       expect(result.status).not.toBe(0);
       expect(result.stderr).toContain(
-        `${bootEnvFile(app)} is missing: the launch template's user_data writes it before starting ${enabled}`,
+        `${bootEnvFile(app)} is missing: the launch template's user_data writes it before starting ${serviceUnitName(app)}`,
       );
     },
   );
