@@ -18,6 +18,8 @@ import {
   parameterPath,
   provenanceFile,
   SERVICE_USER,
+  readyUnitName,
+  resourcePrefix,
   serviceUnitName,
 } from "../managed/names";
 import { renderUserData } from "../managed/user-data";
@@ -99,6 +101,7 @@ interface Footprint {
 function marker(app: string): (text: string) => string {
   const derived = (a: string) => [
     serviceUnitName(a),
+    readyUnitName(a),
     containerName(a),
     bakedImageName(a),
     configDir(a).slice(1),
@@ -109,6 +112,9 @@ function marker(app: string): (text: string) => string {
     `APP_NAME=${a}`,
     `APP_NAME="${a}"`,
     `immutable-app-configure ${a}`,
+    `immutable-app-ready ${a}`,
+    // ASG_NAME, LIFECYCLE_HOOK and METRICS_NAMESPACE of boot.env all start with it.
+    resourcePrefix(a, BOOT_ENV),
   ];
   const pairs = derived(app)
     .map((name, i) => [name, derived("<APP>")[i]] as const)
@@ -161,10 +167,12 @@ rootDescribe("an app's name on the instance, with the real scripts in an overlay
         `f ${rel(provenanceFile(app))}`,
         // `systemctl enable` of the template's instance (systemd.unit(5), [Install]).
         `l etc/systemd/system/multi-user.target.wants/${serviceUnitName(app)} -> /etc/systemd/system/immutable-app@.service`,
+        // The unit that completes the launch lifecycle hook, enabled with it by the user data.
+        `l etc/systemd/system/multi-user.target.wants/${readyUnitName(app)} -> /etc/systemd/system/immutable-app-ready@.service`,
       ].sort(),
     );
     // The units are the repository's files, installed under their own, fixed names.
-    for (const unit of ["immutable-app@.service", "immutable-app-config@.service"]) {
+    for (const unit of ["immutable-app@.service", "immutable-app-config@.service", "immutable-app-ready@.service"]) {
       expect(referenceRoot.readFile(`etc/systemd/system/${unit}`)).toBe(readFileSync(join(PACKER_DIR, "files", unit), "utf8"));
     }
   });
@@ -184,6 +192,7 @@ rootDescribe("an app's name on the instance, with the real scripts in an overlay
     const app = REFERENCE;
     const allowed = new Set([
       serviceUnitName(app),
+      readyUnitName(app),
       containerName(app),
       bakedImageName(app),
       parameterPath(app, BOOT_ENV),
@@ -201,7 +210,7 @@ rootDescribe("an app's name on the instance, with the real scripts in an overlay
     const agent = JSON.parse(referenceRoot.readFile(cloudWatchAgentConfigFile(app)));
     expect(agent.logs.logs_collected.files.collect_list[0].file_path).toBe(appLogFile(app));
     expect(referenceRoot.calls()).toContain(`docker tag ${bakeEnv(app).CONTAINER_IMAGE} ${bakedImageName(app)}`);
-    expect(referenceRoot.calls()).toContain(`systemctl enable --now ${serviceUnitName(app)}`);
+    expect(referenceRoot.calls()).toContain(`systemctl enable --now ${serviceUnitName(app)} ${readyUnitName(app)}`);
   });
 
   // Names the base OSes or docker already use for something else.
