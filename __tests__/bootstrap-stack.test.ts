@@ -360,7 +360,7 @@ describe("what the roles may do", () => {
   });
 
   it("lets the bake role pass only the bootstrap's build role, to EC2, create or change no IAM role, publish only the image parameter", () => {
-    const withParameter = resolveConfig(withGitHub({ repository: "acme/demo-app" }, { amiSource: "resolve:ssm:/demo-app/image/ami-id" }));
+    const withParameter = resolveConfig(withGitHub({ repository: "acme/demo-app" }, { image: { amiParameter: "/demo-app/image/ami-id" } }));
     const bake = statements(bakePolicy({ ...ctx, config: withParameter }));
     const byId = Object.fromEntries(bake.map((s) => [s.Sid, s]));
     expect(byId.PackerPassBuildRole).toEqual({

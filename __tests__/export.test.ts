@@ -491,16 +491,16 @@ describe("S3 backend, HTTPS, an existing VPC and the image from SSM", () => {
       );
       const main = readFileSync(join(dir, root === "terraform" ? "main.tf.json" : "main.tf"), "utf8");
       expect(main).not.toContain("backend");
-      expect(main).toContain("resolve:ssm:/demo-app/image/ami-id");
+      expect(main).toContain("resolve:ssm:/demo-app/image/production/ami-id");
       const readme = readFileSync(join(dir, "README.md"), "utf8");
       expect(readme).toContain("s3://acme-terraform-state/demo-app/production.tfstate");
       expect(readme).toContain(
-        "aws ssm put-parameter --region eu-west-1 --name /demo-app/image/ami-id --type String --data-type aws:ec2:image",
+        "aws ssm put-parameter --region eu-west-1 --name /demo-app/image/production/ami-id --type String --data-type aws:ec2:image",
       );
       // resolve:ssm: the rollout replaces every instance, and AWS cannot roll it back.
       expect(readme).toContain("`SkipMatching` `false`: replaces every instance");
       expect(readme).toContain("`AutoRollback` `false`: no automatic rollback");
-      expect(readme).toContain("aws ssm get-parameter-history --region eu-west-1 --name /demo-app/image/ami-id");
+      expect(readme).toContain("aws ssm get-parameter-history --region eu-west-1 --name /demo-app/image/production/ami-id");
       expect(readme).not.toContain("rollback-instance-refresh");
       expect(readme).toContain(
         "terraform apply -target=aws_ssm_parameter.parameters_secret_API_TOKEN -target=aws_ssm_parameter.parameters_secret_DATABASE_PASSWORD\n",

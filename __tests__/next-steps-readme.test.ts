@@ -44,7 +44,12 @@ describe("README.md carries the next steps' commands", () => {
   });
 
   it("an image from an SSM parameter too (same commands)", async () => {
-    const { readme, commands } = await project([], { amiSource: "resolve:ssm:/shop/image/ami-id" });
+    const { readme, commands } = await project([], {
+      environments: [
+        { name: "staging", amiSource: "resolve:ssm:/shop/image/staging/ami-id" },
+        { name: "production", amiSource: "resolve:ssm:/shop/image/production/ami-id" },
+      ],
+    });
     const missing = commands.filter((command) => !new RegExp(`^${literal(command)}( +#.*)?$`, "m").test(readme));
     expect(missing).toEqual([]);
   });

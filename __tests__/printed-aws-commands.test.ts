@@ -18,11 +18,13 @@ const PLACEHOLDERS: Record<string, string> = {
   "<instance-id>": "i-0123456789abcdef0",
   "<previous id>": "ami-0fedcba9876543210",
   "<parameter>": "/shop/image/ami-id",
+  "<env>": "staging",
 };
 
 /** Variables the workflows' steps set before their aws lines (from earlier commands or outputs). */
 const STEP_VARIABLES =
-  "template=lt-0123456789abcdef0 asg=shop-staging image=123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc id=ami-0123456789abcdef0 AMI_ID=ami-0123456789abcdef0";
+  "template=lt-0123456789abcdef0 asg=shop-staging image=123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:abc id=ami-0123456789abcdef0 AMI_ID=ami-0123456789abcdef0 " +
+  "IMAGE_REPOSITORY=123456789012.dkr.ecr.us-east-1.amazonaws.com/shop repository=shop GITHUB_SHA=0123456789abcdef0123456789abcdef01234567";
 
 /** The lines of the workflows' run steps that call aws (continuations joined), with stubs for the rest. */
 function workflowLines(files: FileMap): string[] {
@@ -33,7 +35,12 @@ function workflowLines(files: FileMap): string[] {
     for (const line of text.replace(/\\\n\s*/g, "").split("\n")) {
       // Lines that run aws, not ones that search a log for aws commands.
       if (/(^|[\s;&|(])aws\s/.test(line) && !/^\s*(#|grep|echo)/.test(line.trim()) && !/grep -E/.test(line)) {
-        lines.push(`${STEP_VARIABLES}; docker() { :; }; ${line.trim().replace(/^- run: /, "")}`);
+        // The condition of an if/until/while line runs on its own (its body's lines are lines of their own).
+        const command = line
+          .trim()
+          .replace(/^- run: /, "")
+          .replace(/^(if|until|while) (.*); (then|do)$/, "$2 || true");
+        lines.push(`${STEP_VARIABLES}; docker() { :; }; ${command}`);
       }
     }
   }
@@ -57,7 +64,10 @@ describe("every aws command a generated project prints", () => {
       "resolve:ssm with a backend and a certificate",
       [],
       {
-        amiSource: "resolve:ssm:/shop/image/ami-id",
+        environments: [
+          { name: "staging", amiSource: "resolve:ssm:/shop/image/staging/ami-id" },
+          { name: "production", amiSource: "resolve:ssm:/shop/image/production/ami-id" },
+        ],
         backend: { bucket: "shop-terraform-state" },
         certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
       },
@@ -91,7 +101,7 @@ describe("every aws command a generated project prints", () => {
       expect.arrayContaining([
         expect.stringMatching(/^aws ec2 describe-images --owners self/),
         expect.stringMatching(/^aws ssm put-parameter --overwrite --type SecureString/),
-        "aws ssm start-session --target i-0123456789abcdef0",
+        expect.stringMatching(/^aws ssm start-session --target i-0123456789abcdef0( |$)/),
       ]),
     );
     // marked is what reads them, as a reader's renderer would.

@@ -20,7 +20,11 @@ export function exportProject(change: (config: any) => void = () => undefined): 
 /** The image from SSM (resolve:ssm), HTTPS with a certificate, an existing VPC and two secrets. */
 export function ssmHttpsExistingVpc(config: any): void {
   config.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
-  config.amiSource = "resolve:ssm:/demo-app/image/ami-id";
+  // Each environment its own image parameter (one shared by two is refused).
+  config.environments = config.environments.map((e: { name: string }) => ({
+    ...e,
+    amiSource: `resolve:ssm:/demo-app/image/${e.name}/ami-id`,
+  }));
   config.network = {
     mode: "existing",
     vpcId: "vpc-0123456789abcdef0",
