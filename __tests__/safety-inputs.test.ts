@@ -540,7 +540,7 @@ describe("bad answers at the prompts: refused as typed, re-asked, nothing writte
     [/^Environments/, "staging,Prod", /"Prod" must start with a lower-case letter/],
     [/^Instance type/, "t3", /not an EC2 instance type/],
     [/^Minimum instances/, "-1", /type a whole number/],
-    [/^Maximum instances/, "1", /more than maxCapacity 1/],
+    [/^Maximum instances/, "1", /--max: 1 is less than your answer for --min, 2/],
     [/^Port/, "0", /must be from 1 to 65535/],
     [/^Port/, "65536", /must be from 1 to 65535/],
     [/^Health-check path/, "/${x}", /not a URL path/],
