@@ -415,7 +415,11 @@ describe("example config: every environment validates and plans offline", () => 
   it.each(["staging", "production"])("%s: logs, default tags, outputs, relative local backend, no data source", (env) => {
     const { plan, synth } = planned[env];
     const groups = resourcesOf(plan, "aws_cloudwatch_log_group").map((g) => g.values);
-    expect(groups.map((g) => g.name).sort()).toEqual([`/demo-app/${env}/app`, `/demo-app/${env}/vpc-flow-logs`]);
+    expect(groups.map((g) => g.name).sort()).toEqual([
+      `/demo-app/${env}/app`,
+      `/demo-app/${env}/sessions`,
+      `/demo-app/${env}/vpc-flow-logs`,
+    ]);
     for (const group of groups) expect(group.retention_in_days).toBe(env === "production" ? 90 : 30);
     // Encrypted with the environment's key, whose policy lets CloudWatch Logs use it for these groups only.
     for (const group of synthOf(synth, "aws_cloudwatch_log_group")) {
