@@ -47,9 +47,12 @@ describe("npm test's first step on a machine that lacks the tools", () => {
     expect(r.status).toBe(1);
     expect(r.seconds).toBeLessThan(10);
     expect(r.stderr).toContain("nothing was run");
-    expect(r.stderr).toContain("missing: git packer jq python3 python3-venv");
+    // The local qemu-system-x86 qemu-utils cloud-image-utils debootstrap docker-registry skopeo openssl's packages too (busybox-static is looked up by its file, which this machine has).
+    expect(r.stderr).toContain(
+      "missing: git packer jq qemu-system-x86 qemu-utils cloud-image-utils debootstrap docker-registry skopeo openssl python3 python3-venv",
+    );
     expect(r.stderr).toMatch(
-      /install them with: (sudo )?apt-get update && (sudo )?apt-get install -y git packer jq python3 python3-venv\n/,
+      /install them with: (sudo )?apt-get update && (sudo )?apt-get install -y git packer jq qemu-system-x86 qemu-utils cloud-image-utils debootstrap docker-registry skopeo openssl python3 python3-venv\n/,
     );
     expect(r.stderr).toContain("missing: terraform");
     expect(r.stderr).toContain("/none/registry.terraform.io/hashicorp/aws is missing");
@@ -57,7 +60,18 @@ describe("npm test's first step on a machine that lacks the tools", () => {
   });
 
   it("names only what is missing: here packer alone (shellcheck is not asked for: it comes from PyPI into .venv)", () => {
-    const present = ["git", "jq", "terraform"];
+    const present = [
+      "git",
+      "jq",
+      "terraform",
+      "qemu-system-x86_64",
+      "qemu-img",
+      "cloud-localds",
+      "debootstrap",
+      "docker-registry",
+      "skopeo",
+      "openssl",
+    ];
     for (const c of present) if (!which(c)) throw new Error(`this test needs ${c} on the PATH`);
     const bin = pathWith([...BASICS, ...present]);
     // Debian 12's own python3, the one the README's "3.11 or later" must include.
@@ -70,7 +84,11 @@ describe("npm test's first step on a machine that lacks the tools", () => {
   });
 
   it("with a virtual environment of your own (IMMUTABLE_VENV) shellcheck must come from the machine or that venv", () => {
-    const bin = pathWith([...BASICS, "git", "jq", "terraform", "packer"]);
+    const bin = pathWith([
+      ...BASICS,
+      ...["git", "jq", "terraform", "packer", "qemu-system-x86_64", "qemu-img", "cloud-localds", "debootstrap", "docker-registry"],
+      ...["skopeo", "openssl"],
+    ]);
     const r = runCheck(bin, { IMMUTABLE_VENV: join(tempDir("cia-own-venv"), "venv") });
     expect(r.stderr).toMatch(/missing: (packer )?shellcheck\n/);
     expect(r.status).toBe(1);

@@ -19,6 +19,19 @@ other=()   # what no Debian package provides, one line each
 command -v git >/dev/null || debian+=(git)
 command -v packer >/dev/null || debian+=(packer)
 command -v jq >/dev/null || debian+=(jq)
+# The local VM test (__tests__/local-vm-e2e.test.ts): QEMU, the NoCloud seed, the debootstrap base disk,
+# a registry on the host and the static busybox its test image is made of (the list .ci/run installs).
+command -v qemu-system-x86_64 >/dev/null || debian+=(qemu-system-x86)
+command -v qemu-img >/dev/null || debian+=(qemu-utils)
+command -v cloud-localds >/dev/null || debian+=(cloud-image-utils)
+command -v debootstrap >/dev/null || debian+=(debootstrap)
+command -v docker-registry >/dev/null || debian+=(docker-registry)
+command -v skopeo >/dev/null || debian+=(skopeo)
+command -v openssl >/dev/null || debian+=(openssl)
+# Static, as .ci/run asks dpkg (the dynamic busybox package has /bin/busybox too).
+busybox_static=""
+if [ -x /usr/bin/dpkg-query ]; then busybox_static="$(/usr/bin/dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" || true; fi
+[[ "$busybox_static" == "install ok installed" ]] || debian+=(busybox-static)
 # Without IMMUTABLE_VENV, shellcheck comes from PyPI into .venv when the machine has none.
 if [ -n "${IMMUTABLE_VENV:-}" ] && ! command -v shellcheck >/dev/null && [ ! -x "$IMMUTABLE_VENV/bin/shellcheck" ]; then
   debian+=(shellcheck)
