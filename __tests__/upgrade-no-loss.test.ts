@@ -320,6 +320,21 @@ describe("5. SIGKILL at each write step, then a plain re-run", () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it("two interruptions in a row: the third run still finishes as an uninterrupted one, refusing nothing", () => {
+    const moved = steps.filter((s) => s.startsWith("file-moved:"));
+    const dir = join(tempDir("cia-kill-twice"), "shop");
+    cpSync(template, dir, { recursive: true });
+    const first = runFrozen(bin, ["upgrade", "--yes"], dir, { CREATE_IMMUTABLE_APP_CRASH_AT: moved[Math.floor(moved.length / 2)] });
+    expect(first.signal).toBe("SIGKILL");
+    // The second run's journal must keep what the first wrote.
+    const second = runFrozen(bin, ["upgrade", "--yes"], dir, { CREATE_IMMUTABLE_APP_CRASH_AT: "journal-written" });
+    expect(second.signal).toBe("SIGKILL");
+    const third = runFrozen(bin, ["upgrade", "--yes"], dir);
+    expect(third.stderr).not.toContain("conflicts of an earlier upgrade");
+    expect(third.status).toBe(reference.status);
+    expect(projectTree(dir)).toEqual(reference.tree);
+  });
 });
 
 describe("7. SIGINT during the upgrade's write", () => {

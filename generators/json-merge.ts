@@ -73,6 +73,9 @@ function indentOf(text: string): string | number {
  * or one value was changed differently on both sides (a conflict: the line merge marks it).
  */
 export function mergeJson(base: string, ours: string, theirs: string): string | undefined {
+  // Re-serialising would drop a repeated key (npm's "//" comments) or round a number past 2^53: such a
+  // file is merged line by line instead, which keeps every byte the team wrote.
+  if (![base, ours, theirs].every(lossless)) return undefined;
   let parsed: Json[];
   try {
     parsed = [base, ours, theirs].map((t) => JSON.parse(t.replace(/^\uFEFF/, "")) as Json);
@@ -86,4 +89,50 @@ export function mergeJson(base: string, ours: string, theirs: string): string | 
   // Unchanged from the team's file: its own bytes, whatever their formatting.
   if (equal(merged, o) && Object.keys(merged).join() === Object.keys(o).join()) return ours;
   return `${ours.startsWith("\uFEFF") ? "\uFEFF" : ""}${JSON.stringify(merged, null, indentOf(ours))}${ours.endsWith("\n") ? "\n" : ""}`;
+}
+
+/**
+ * Whether JSON.parse and JSON.stringify keep everything of `text`: no object repeats a key, and every
+ * number reads back as written. Strings are skipped as tokens; anything malformed is left to JSON.parse.
+ */
+export function lossless(text: string): boolean {
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const token = text.slice(i, j + 1);
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        let key: string;
+        try {
+          key = JSON.parse(token) as string;
+        } catch {
+          return true;
+        }
+        if (keys.has(key)) return false;
+        keys.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === "{") {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      stack.push(null);
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+      if (m) {
+        if (String(JSON.parse(m[0])) !== m[0]) return false;
+        i += m[0].length - 1;
+      }
+    }
+  }
+  return true;
 }

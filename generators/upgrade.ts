@@ -801,6 +801,9 @@ async function prepare(dir: string, sources: Sources, gitFn: GitFn, restoreFlags
     if (!f || p.path === MANIFEST_FILE) continue;
     entries[p.path] = { sha256: sha256(f.contents), action: p.action, note: p.note, conflicts: p.conflicts, markers: p.markers };
   }
+  // What an earlier interrupted run wrote stays recorded: a second interruption must not forget it
+  // (its conflicts would then look like an earlier upgrade's, unresolved).
+  for (const [path, entry] of resumed) if (!(path in entries)) entries[path] = entry;
   return {
     journal: json(buildJournal(journal?.from ?? old.version, to, entries)),
     resuming: journal !== undefined,
