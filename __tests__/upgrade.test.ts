@@ -10,7 +10,7 @@
  * packer/ all the time. It is what the generator itself writes for the fixture's answers.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, linkSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import fc from "fast-check";
 import { UPGRADE_FLAGS } from "../generators/args";
@@ -359,6 +359,27 @@ describe("upgrade of a project this version generated", () => {
       ...JSON.parse(read(fresh, MANIFEST_FILE)),
       obsolete: { "stacks/notes.md": sha256(files["stacks/notes.md"]) },
     });
+  });
+
+  it("finishes a move aside that a killed run linked but did not unlink (both names, the same bytes)", async () => {
+    const dir = join(tempDir("cia-upgrade-aside-killed"), "shop");
+    cpSync(fresh, dir, { recursive: true });
+    const files: Record<string, string> = {
+      "stacks/fleet.ts": "// the fleet an older version wrote\nexport const OLD_FLEET = true;\n",
+      "stacks/legacy.ts": 'import { OLD_FLEET } from "./fleet";\nexport const legacy = OLD_FLEET;\n',
+    };
+    for (const [path, contents] of Object.entries(files)) writeFileSync(join(dir, path), contents);
+    const manifest = JSON.parse(read(dir, MANIFEST_FILE));
+    manifest.version = "0.1.9";
+    for (const [path, contents] of Object.entries(files)) manifest.files[path] = sha256(contents);
+    writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    // The killed run's link(2), without its unlink(2).
+    linkSync(join(dir, "stacks/legacy.ts"), join(dir, "stacks/legacy.ts.orig-0.1.9"));
+    const r = await runCli(["upgrade", "--yes"], { cwd: dir, git: notInstalled });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, "stacks/legacy.ts"))).toBe(false);
+    expect(read(dir, "stacks/legacy.ts.orig-0.1.9")).toBe(files["stacks/legacy.ts"]);
   });
 });
 

@@ -221,7 +221,9 @@ export function planWrite(
     checkRelativePath(to);
     const [source, destination] = [lstatOrUndefined(join(targetDir, from)), lstatOrUndefined(join(targetDir, to))];
     if (!source?.isFile() || symlinkOnTheWay(targetDir, from)) problems.add(`${from} is not a regular file to move aside`);
-    if (destination !== undefined || files.has(to) || symlinkOnTheWay(targetDir, to))
+    // The same bytes at both names: a move aside that a killed run linked but did not unlink; it is finished.
+    const interrupted = destination?.isFile() && source?.isFile() && sameBytes(join(targetDir, to), join(targetDir, from));
+    if ((destination !== undefined && !interrupted) || files.has(to) || symlinkOnTheWay(targetDir, to))
       problems.add(`${to} exists; ${from} cannot be moved there`);
   }
   if (problems.size > 0) {
@@ -391,6 +393,12 @@ export function writeFiles(targetDir: string, files: FileMap, options: WriteOpti
     // link + unlink: the new name never replaces a file, and the contents are never without a name.
     for (const [from, to] of moveAside) {
       mkdirSync(dirname(join(targetDir, to)), { recursive: true });
+      if (lstatOrUndefined(join(targetDir, to))?.isFile() && sameBytes(join(targetDir, to), join(targetDir, from))) {
+        // Linked by an interrupted run (planWrite checked the bytes): only the unlink is left.
+        unlinkSync(join(targetDir, from));
+        done.movedAside.push(`${from} -> ${to}`);
+        continue;
+      }
       try {
         linkSync(join(targetDir, from), join(targetDir, to));
       } catch (error) {
