@@ -37,7 +37,8 @@ trap 'rm -rf -- "$root"' EXIT
 packages=systemd-sysv,dbus,libpam-systemd,linux-image-cloud-amd64,openssh-server,sudo,ca-certificates,iproute2,procps,curl,gnupg,netbase
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror"
 mount -t proc proc "$root/proc"
-trap 'umount "$root/proc" 2>/dev/null; rm -rf -- "$root"' EXIT
+# || true: proc is unmounted again below; under set -e a failing umount here would fail the whole script.
+trap 'umount "$root/proc" 2>/dev/null || true; rm -rf -- "$root"' EXIT
 
 cat >"$root/etc/apt/sources.list" <<SOURCES
 deb $mirror bookworm main
