@@ -326,20 +326,31 @@ describe("upgrade of a project this version generated", () => {
     expect(treeSnapshot(fresh)).toEqual(tree);
   });
 
-  it("moves aside only an untouched obsolete file that jest would run or that imports a rewritten file", async () => {
-    const dir = join(tempDir("cia-upgrade-aside"), "shop");
+  /** Files an older version (0.1.9) wrote that this one no longer does. */
+  const OBSOLETE_FILES: Record<string, string> = {
+    "stacks/fleet.ts": "// the fleet an older version wrote\nexport const OLD_FLEET = true;\n",
+    "stacks/legacy.ts": 'import { OLD_FLEET } from "./fleet";\nexport const legacy = OLD_FLEET;\n',
+  };
+
+  /** A copy of the fresh project as 0.1.9 left it: with `files`, recorded in its manifest. */
+  function projectOf09(prefix: string, files: Record<string, string>): string {
+    const dir = join(tempDir(prefix), "shop");
     cpSync(fresh, dir, { recursive: true });
-    const files: Record<string, string> = {
-      "stacks/fleet.ts": "// the fleet an older version wrote\nexport const OLD_FLEET = true;\n",
-      "stacks/legacy.ts": 'import { OLD_FLEET } from "./fleet";\nexport const legacy = OLD_FLEET;\n',
-      "__tests__/legacy.test.ts": 'it("an older version\'s test", () => undefined);\n',
-      "stacks/notes.md": "an older version's notes\n",
-    };
     for (const [path, contents] of Object.entries(files)) writeFileSync(join(dir, path), contents);
     const manifest = JSON.parse(read(dir, MANIFEST_FILE));
     manifest.version = "0.1.9";
     for (const [path, contents] of Object.entries(files)) manifest.files[path] = sha256(contents);
     writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    return dir;
+  }
+
+  it("moves aside only an untouched obsolete file that jest would run or that imports a rewritten file", async () => {
+    const files: Record<string, string> = {
+      ...OBSOLETE_FILES,
+      "__tests__/legacy.test.ts": 'it("an older version\'s test", () => undefined);\n',
+      "stacks/notes.md": "an older version's notes\n",
+    };
+    const dir = projectOf09("cia-upgrade-aside", files);
     const r = await runCli(["upgrade", "--yes"], { cwd: dir, git: notInstalled });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -362,17 +373,8 @@ describe("upgrade of a project this version generated", () => {
   });
 
   it("finishes a move aside that a killed run linked but did not unlink (both names, the same bytes)", async () => {
-    const dir = join(tempDir("cia-upgrade-aside-killed"), "shop");
-    cpSync(fresh, dir, { recursive: true });
-    const files: Record<string, string> = {
-      "stacks/fleet.ts": "// the fleet an older version wrote\nexport const OLD_FLEET = true;\n",
-      "stacks/legacy.ts": 'import { OLD_FLEET } from "./fleet";\nexport const legacy = OLD_FLEET;\n',
-    };
-    for (const [path, contents] of Object.entries(files)) writeFileSync(join(dir, path), contents);
-    const manifest = JSON.parse(read(dir, MANIFEST_FILE));
-    manifest.version = "0.1.9";
-    for (const [path, contents] of Object.entries(files)) manifest.files[path] = sha256(contents);
-    writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    const files = OBSOLETE_FILES;
+    const dir = projectOf09("cia-upgrade-aside-killed", files);
     // The killed run's link(2), without its unlink(2).
     linkSync(join(dir, "stacks/legacy.ts"), join(dir, "stacks/legacy.ts.orig-0.1.9"));
     const r = await runCli(["upgrade", "--yes"], { cwd: dir, git: notInstalled });
