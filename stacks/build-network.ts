@@ -1,16 +1,14 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
-import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { partitionOf } from "../managed/aws-rules";
 import { EncryptionKey } from "./encryption-key";
+import { addFlowLog } from "./flow-log";
 
 /** The build VPC's range: its own VPC, so it never overlaps anything it could be peered with by accident. */
 export const BUILD_VPC_CIDR = "10.255.255.0/24";
@@ -71,7 +69,6 @@ export class BuildNetwork extends Construct {
 
   /** As stacks/network.ts: a role only this account's flow-log service may assume, to an encrypted group. */
   private createFlowLog(props: BuildNetworkProps): FlowLog {
-    const partition = partitionOf(props.region);
     const key = new EncryptionKey(this, "key", {
       aliasName: props.keyAlias,
       description: `Flow logs of ${props.namePrefix}`,
@@ -84,48 +81,13 @@ export class BuildNetwork extends Construct {
       kmsKeyId: key.key.arn,
       dependsOn: [key.policy],
     });
-    const role = new IamRole(this, "flow-logs-role", {
-      namePrefix: `${props.namePrefix}-flow-`,
-      path: props.rolePath,
-      description: `VPC flow logs of ${props.namePrefix}`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: {
-              StringEquals: { "aws:SourceAccount": props.accountId },
-              ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
-            },
-          },
-        ],
-      }),
-    });
-    new IamRolePolicy(this, "flow-logs-policy", {
-      name: "write-flow-logs",
-      role: role.id,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            Resource: [group.arn, `${group.arn}:*`],
-          },
-          { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
-        ],
-      }),
-    });
-    return new FlowLog(this, "flow-log", {
+    return addFlowLog(this, {
+      namePrefix: props.namePrefix,
+      region: props.region,
+      accountId: props.accountId,
       vpcId: this.vpc.id,
-      trafficType: "ALL",
-      logDestinationType: "cloud-watch-logs",
-      logDestination: group.arn,
-      iamRoleArn: role.arn,
-      maxAggregationInterval: 60,
-      tags: { Name: `${props.namePrefix}-flow-log` },
+      group,
+      rolePath: props.rolePath,
     });
   }
 }

@@ -2,9 +2,7 @@ import { Construct } from "constructs";
 import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
-import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
@@ -14,7 +12,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { partitionOf } from "../managed/aws-rules";
+import { addFlowLog } from "./flow-log";
 import type { NatGateways, NetworkConfig } from "../managed/config";
 
 export interface NetworkProps {
@@ -153,56 +151,19 @@ export class Network extends Construct {
    * aws:SourceAccount and aws:SourceArn "to protect yourself against the confused deputy problem").
    */
   private createFlowLog(props: NetworkProps, vpc: Vpc): FlowLog {
-    const partition = partitionOf(props.region);
     const group = new CloudwatchLogGroup(this, "flow-logs", {
       name: props.flowLogs.logGroupName,
       retentionInDays: props.flowLogs.retentionDays,
       kmsKeyId: props.flowLogs.keyArn,
       dependsOn: [props.keyPolicy],
     });
-    const role = new IamRole(this, "flow-logs-role", {
-      namePrefix: `${props.namePrefix}-flow-`,
-      description: `VPC flow logs of ${props.namePrefix}`,
-      permissionsBoundary: props.flowLogs.permissionsBoundary,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: {
-              StringEquals: { "aws:SourceAccount": props.accountId },
-              ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${props.region}:${props.accountId}:vpc-flow-log/*` },
-            },
-          },
-        ],
-      }),
-    });
-    new IamRolePolicy(this, "flow-logs-policy", {
-      name: "write-flow-logs",
-      role: role.id,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            Resource: [group.arn, `${group.arn}:*`],
-          },
-          // A list call: it takes no resource narrower than * (IAM Service Authorization Reference).
-          { Effect: "Allow", Action: "logs:DescribeLogGroups", Resource: "*" },
-        ],
-      }),
-    });
-    return new FlowLog(this, "flow-log", {
+    return addFlowLog(this, {
+      namePrefix: props.namePrefix,
+      region: props.region,
+      accountId: props.accountId,
       vpcId: vpc.id,
-      trafficType: "ALL",
-      logDestinationType: "cloud-watch-logs",
-      logDestination: group.arn,
-      iamRoleArn: role.arn,
-      maxAggregationInterval: 60,
-      tags: { Name: `${props.namePrefix}-flow-log` },
+      group,
+      permissionsBoundary: props.flowLogs.permissionsBoundary,
     });
   }
 
