@@ -15,6 +15,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
+import { BOOT_FAILURE_METRIC } from "../stacks/rollout-alarms";
 import { EmulatedAws } from "./support/emulated-aws";
 import { REPO_ROOT } from "./support/synth";
 import { tempDir } from "./support/terraform";
@@ -171,7 +172,8 @@ function bootFailures(): number {
     "--namespace",
     NAMESPACE,
     "--metric-name",
-    "BootFailures",
+    // The name the stack's boot-failure alarm watches: the script must report under it.
+    BOOT_FAILURE_METRIC,
     "--dimensions",
     `Name=AutoScalingGroupName,Value=${GROUP}`,
     "--start-time",

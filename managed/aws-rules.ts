@@ -353,7 +353,7 @@ export const REFRESH_STATUSES = {
  * "CheckpointDelay ... Valid Range: Minimum value of 0. Maximum value of 172800"; "If you specify a value
  * for CheckpointPercentages and not for CheckpointDelay, the CheckpointDelay defaults to 3600".
  */
-export const REFRESH_LIMITS = { bakeTimeMax: 172800, checkpointDelayMax: 172800, checkpointDelayDefault: 3600 } as const;
+export const REFRESH_LIMITS = { bakeTimeMax: 172800, checkpointDelayMax: 172800 } as const;
 
 /**
  * How soon a CloudWatch alarm can act on what users see.
